@@ -1,0 +1,100 @@
+// CommandService: the WRITE side. Commands go in, events come out, and a
+// request is answered only once its commit is durable and in the read model.
+//
+//   Submit(command) -> queue -> committer thread:
+//     take every command waiting (a batch), decide each with KeyAggregate
+//     against the read model plus the batch's earlier effects, append all the
+//     resulting commits in ONE store transaction (one fsync), apply them to
+//     the Projection, then answer each command with its own revision.
+//
+// A failed decision (conflict, not found) fails only its own command. A
+// store conflict (another node wrote first) catches the read model up and
+// decides the batch again. A store failure fails the batch with kUnavailable.
+// This is leveldb's DBImpl::Write group commit with a dedicated leader.
+//
+// Thread safety: Submit/Execute may be called from any thread.
+#ifndef CHRONOCONF_APP_COMMAND_SERVICE_H_
+#define CHRONOCONF_APP_COMMAND_SERVICE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "domain/commands.h"
+#include "projection/projection.h"
+#include "store/event_store.h"
+
+namespace chronoconf {
+
+struct OpResult {
+  std::string key;
+  bool changed = false;
+  // Set: the entry after; delete: the entry just before; check or no-op: the
+  // current entry. Null when the key does not exist.
+  std::shared_ptr<const std::string> entry;
+};
+
+struct CommandResult {
+  Status status;
+  int64_t revision = 0;  // the new commit's revision, or the head for a no-op
+  bool changed = false;
+  std::vector<OpResult> results;  // one per op of the (derived) transaction
+  size_t events = 0;
+  bool created = false;  // a single set that created its key (HTTP 201)
+};
+
+struct CommandStats {
+  int64_t commits = 0;
+  int64_t events = 0;
+  int64_t batches = 0;  // store transactions
+  int64_t store_errors = 0;
+};
+
+class CommandService {
+ public:
+  using Callback = std::function<void(CommandResult)>;
+
+  CommandService(EventStore* store, Projection* projection);
+  ~CommandService();  // drains the queue, then stops the committer
+  CommandService(const CommandService&) = delete;
+  CommandService& operator=(const CommandService&) = delete;
+
+  // Replays the store's commits after the projection's head into it.
+  Status CatchUp();
+
+  // Queues `command`; `done` runs on the committer thread once it is decided
+  // and (when it changed anything) durable. `done` must not block.
+  void Submit(Command command, Callback done);
+
+  // Submit and wait (CLI admin commands, tests).
+  CommandResult Execute(Command command);
+
+  CommandStats stats() const;
+
+ private:
+  struct Pending {
+    Command command;
+    Callback done;
+  };
+  void Run();
+  void ProcessBatch(std::vector<Pending>& batch);
+
+  EventStore* store_;
+  Projection* projection_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;      // GUARDED_BY(mu_)
+  std::atomic<int64_t> commits_{0}, events_{0}, batches_{0}, store_errors_{0};
+  std::thread committer_;
+};
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_APP_COMMAND_SERVICE_H_

@@ -1,0 +1,182 @@
+#include "client/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace chronoconf::client {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct HttpClient::Connection {
+  net::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+  bool open = false;
+};
+
+std::string HttpResponse::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpClient::HttpClient(std::string base_url, std::chrono::milliseconds timeout)
+    : base_url_(std::move(base_url)), timeout_(timeout), conn_(std::make_unique<Connection>()) {
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+  std::string_view rest = base_url_;
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos) {
+    host_ = std::string(rest);
+    port_ = "80";
+  } else {
+    host_ = std::string(rest.substr(0, colon));
+    port_ = std::string(rest.substr(colon + 1));
+  }
+  if (host_.size() > 2 && host_.front() == '[' && host_.back() == ']') {
+    host_ = host_.substr(1, host_.size() - 2);
+  }
+}
+
+HttpClient::~HttpClient() = default;
+
+namespace {
+
+template <typename Message>
+void SetHeaders(Message& req, const std::string& host, std::string_view body,
+                const Headers& headers) {
+  req.set(http::field::host, host);
+  req.set(http::field::user_agent, "chronoconf-client");
+  if (!body.empty() && headers.find("Content-Type") == headers.end() &&
+      headers.find("content-type") == headers.end()) {
+    req.set(http::field::content_type, "application/json");
+  }
+  for (const auto& [name, value] : headers) req.set(name, value);
+}
+
+HttpResponse ToResponse(http::response<http::string_body>& res) {
+  HttpResponse out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers[name] = std::string(field.value());
+  }
+  out.body = std::move(res.body());
+  return out;
+}
+
+}  // namespace
+
+Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_view target,
+                                         std::string_view body, const Headers& headers) {
+  http::request<http::string_body> req{http::string_to_verb(method), std::string(target), 11};
+  SetHeaders(req, host_, body, headers);
+  req.body() = std::string(body);
+  req.prepare_payload();
+  req.keep_alive(true);
+
+  // A kept-alive connection may have been closed by the server meanwhile:
+  // try once more on a fresh connection.
+  std::string last_error;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    beast::error_code ec;
+    bool reused = conn_->open;
+    if (!conn_->open) {
+      conn_ = std::make_unique<Connection>();
+      tcp::resolver resolver(conn_->ioc);
+      auto results = resolver.resolve(host_, port_, ec);
+      if (!ec) {
+        conn_->stream.expires_after(timeout_);
+        conn_->stream.connect(results, ec);
+      }
+      if (ec) {
+        return Status::Unavailable(
+            fmt::format("cannot reach {}: {}", base_url_, ec.message()));
+      }
+      conn_->open = true;
+    }
+    conn_->stream.expires_after(timeout_);
+    http::write(conn_->stream, req, ec);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1ULL << 32);
+    if (!ec) http::read(conn_->stream, conn_->buffer, parser, ec);
+    if (ec) {
+      conn_->open = false;
+      last_error = ec.message();
+      if (reused) continue;
+      return Status::Unavailable(fmt::format("request to {} failed: {}", base_url_, last_error));
+    }
+    auto res = parser.release();
+    if (!res.keep_alive()) conn_->open = false;
+    return ToResponse(res);
+  }
+  return Status::Unavailable(fmt::format("request to {} failed: {}", base_url_, last_error));
+}
+
+Result<int> HttpClient::Stream(std::string_view target, const Headers& headers,
+                               const std::function<bool(std::string_view)>& on_data,
+                               std::chrono::milliseconds timeout) {
+  Connection conn;
+  beast::error_code ec;
+  tcp::resolver resolver(conn.ioc);
+  auto results = resolver.resolve(host_, port_, ec);
+  if (!ec) {
+    conn.stream.expires_after(timeout_);
+    conn.stream.connect(results, ec);
+  }
+  if (ec) return Status::Unavailable(fmt::format("cannot reach {}: {}", base_url_, ec.message()));
+
+  http::request<http::empty_body> req{http::verb::get, std::string(target), 11};
+  SetHeaders(req, host_, {}, headers);
+  req.set(http::field::accept, "text/event-stream");
+  conn.stream.expires_after(timeout);
+  http::write(conn.stream, req, ec);
+  if (ec) return Status::Unavailable(fmt::format("watch request failed: {}", ec.message()));
+
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
+  http::read_header(conn.stream, conn.buffer, parser, ec);
+  if (ec) return Status::Unavailable(fmt::format("watch request failed: {}", ec.message()));
+  int status = static_cast<int>(parser.get().result_int());
+  char chunk[8192];
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof(chunk);
+    http::read_some(conn.stream, conn.buffer, parser, ec);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) break;  // closed by the server, or the timeout passed
+    size_t n = sizeof(chunk) - parser.get().body().size;
+    if (n > 0 && !on_data(std::string_view(chunk, n))) break;
+  }
+  return status;
+}
+
+std::string UrlEncode(std::string_view s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+}  // namespace chronoconf::client

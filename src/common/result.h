@@ -1,0 +1,43 @@
+// Result<T>: a value or a non-OK Status (std::expected is C++23; we are C++20).
+//
+//   Result<Entry> r = projection.Get(key);
+//   if (!r) return r.status();
+//   Use(*r);
+#ifndef CHRONOCONF_COMMON_RESULT_H_
+#define CHRONOCONF_COMMON_RESULT_H_
+
+#include <cassert>
+#include <optional>
+#include <utility>
+
+#include "common/status.h"
+
+namespace chronoconf {
+
+template <typename T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {  // NOLINT
+    assert(!status_.ok());
+  }
+
+  explicit operator bool() const { return value_.has_value(); }
+  bool ok() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+
+  T& operator*() { return *value_; }
+  const T& operator*() const { return *value_; }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  T& value() { return *value_; }
+  const T& value() const { return *value_; }
+
+ private:
+  Status status_;
+  std::optional<T> value_;
+};
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_COMMON_RESULT_H_

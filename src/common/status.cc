@@ -1,0 +1,41 @@
+#include "common/status.h"
+
+#include <fmt/format.h>
+
+namespace chronoconf {
+
+Status Status::Conflict(ConflictDetail d) {
+  std::string msg = fmt::format("key '{}' is at version {}, not the expected version {}", d.key,
+                                d.current_version, d.expected_version);
+  Status s(Code::kConflict, std::move(msg));
+  s.conflict_ = std::move(d);
+  return s;
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return fmt::format("{}: {}", CodeName(code_), message_);
+}
+
+const char* CodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "ok";
+    case Code::kInvalidKey: return "invalid_key";
+    case Code::kInvalidJson: return "invalid_json";
+    case Code::kInvalidRequest: return "invalid_request";
+    case Code::kFutureRevision: return "future_revision";
+    case Code::kUnauthorized: return "unauthorized";
+    case Code::kForbidden: return "forbidden";
+    case Code::kNotFound: return "not_found";
+    case Code::kConflict: return "version_conflict";
+    case Code::kTooLarge: return "too_large";
+    case Code::kUnsupportedMediaType: return "unsupported_media_type";
+    case Code::kUnavailable: return "unavailable";
+    case Code::kTimeout: return "timeout";
+    case Code::kCorruption: return "corruption";
+    case Code::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+}  // namespace chronoconf

@@ -1,0 +1,72 @@
+// Commands: what a client asks for, before it is decided (imperative names).
+//
+// A single PUT or DELETE is a Transaction of one op; revert and import are
+// turned into a Transaction by the application from the read model, because an
+// aggregate reads no other aggregate (commanded's rule).
+#ifndef CHRONOCONF_DOMAIN_COMMANDS_H_
+#define CHRONOCONF_DOMAIN_COMMANDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "domain/events.h"
+
+namespace chronoconf {
+
+// Set `key` to `value` (minified JSON text).
+struct SetKey {
+  std::string key;
+  std::string value;
+  std::optional<int64_t> expected_version;  // If-Match / expected_version
+  bool must_be_absent = false;              // If-None-Match: * / "absent":true
+};
+
+// Delete `key`; it must exist.
+struct DeleteKey {
+  std::string key;
+  std::optional<int64_t> expected_version;
+};
+
+// Assert `key` is at `expected_version`; changes nothing.
+struct CheckKey {
+  std::string key;
+  int64_t expected_version = 0;
+};
+
+using Op = std::variant<SetKey, DeleteKey, CheckKey>;
+
+const std::string& OpKey(const Op& op);
+
+// All ops or none, in one commit.
+struct Transaction {
+  std::vector<Op> ops;
+  CommitMeta meta;
+};
+
+// Make the config under `prefix` equal to its state at `revision`.
+struct RevertTo {
+  int64_t revision = 0;
+  std::string prefix;
+  CommitMeta meta;
+};
+
+// Load `values`; with `replace`, delete the keys under `prefix` not in it.
+struct Import {
+  std::vector<std::pair<std::string, std::string>> values;  // key, minified value
+  bool replace = false;
+  std::string prefix;
+  CommitMeta meta;
+};
+
+using Command = std::variant<Transaction, RevertTo, Import>;
+
+// The most ops one POST /v1/txn may hold (revert and import are not limited).
+inline constexpr size_t kMaxTransactionOps = 1000;
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_DOMAIN_COMMANDS_H_

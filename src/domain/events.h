@@ -1,0 +1,63 @@
+// Events: the facts chronoconf records, and the commits that group them.
+//
+// A commit is the unit of atomicity and of revision numbering; it holds 1..N
+// events, each one change to one key (the aggregate id). `CommitData` is what
+// the application asks the store to append; `RecordedCommit` is what the store
+// gives back, with the revision, time and hash it assigned (commanded's
+// EventData / RecordedEvent split).
+#ifndef CHRONOCONF_DOMAIN_EVENTS_H_
+#define CHRONOCONF_DOMAIN_EVENTS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chronoconf {
+
+enum class EventType { kConfigSet, kConfigDeleted };
+
+// "ConfigSet" / "ConfigDeleted", the names on the wire and in the store.
+const char* EventTypeName(EventType type);
+std::optional<EventType> ParseEventType(std::string_view name);
+
+struct Event {
+  EventType type = EventType::kConfigSet;
+  std::string key;
+  int64_t version = 0;                        // the key's version after this event
+  std::optional<std::string> value;           // minified JSON; absent for deletes
+  std::optional<std::string> previous_value;  // absent when the key did not exist
+
+  bool operator==(const Event&) const = default;
+};
+
+// Who made a change and why.
+struct CommitMeta {
+  std::string actor = "anonymous";
+  std::optional<std::string> reason;
+  std::optional<std::string> request_id;
+};
+
+// A commit to be appended: the store assigns revision, time and hash.
+struct CommitData {
+  CommitMeta meta;
+  std::vector<Event> events;  // index = position
+};
+
+// A commit as recorded. Immutable once written.
+struct RecordedCommit {
+  int64_t revision = 0;
+  int64_t timestamp_us = 0;  // commit time, Unix microseconds, non-decreasing
+  CommitMeta meta;
+  std::vector<Event> events;
+  std::string prev_hash;  // 64 lowercase hex digits
+  std::string hash;       // SHA-256(prev_hash bytes || CommitBytes), hex
+};
+
+// The hash that revision 1 chains from: 32 zero bytes, in hex.
+inline const std::string kZeroHash(64, '0');
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_DOMAIN_EVENTS_H_

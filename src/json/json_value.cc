@@ -1,0 +1,182 @@
+#include "json/json_value.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace chronoconf::json {
+
+std::string_view Value::source() const {
+  if (!doc_) return "null";
+  return std::string_view(*doc_).substr(begin_, end_ - begin_);
+}
+
+std::string Value::Minified() const { return Minify(source()); }
+
+std::optional<int64_t> Value::AsInt64() const {
+  if (type_ != Type::kNumber) return std::nullopt;
+  std::string_view s = source();
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+const Value* Value::Find(std::string_view name) const {
+  for (const Member& m : members_) {
+    if (m.name == name) return &m.value;
+  }
+  return nullptr;
+}
+
+// A RapidJSON SAX handler that builds the Value tree. Each event arrives just
+// after the reader consumed the token, so the stream offset is the token's
+// end; a value starts at the first byte after the previous token that is not
+// whitespace, ':' or ','.
+class Builder {
+ public:
+  Builder(std::shared_ptr<const std::string> doc, const rapidjson::StringStream* is,
+          size_t max_depth)
+      : doc_(std::move(doc)), is_(is), max_depth_(max_depth) {}
+
+  Value TakeRoot() { return std::move(root_); }
+  bool too_deep() const { return too_deep_; }
+
+  bool Null() { return Scalar(Type::kNull); }
+  bool Bool(bool b) { return Scalar(b ? Type::kTrue : Type::kFalse); }
+  bool Int(int) { return Scalar(Type::kNumber); }
+  bool Uint(unsigned) { return Scalar(Type::kNumber); }
+  bool Int64(int64_t) { return Scalar(Type::kNumber); }
+  bool Uint64(uint64_t) { return Scalar(Type::kNumber); }
+  bool Double(double) { return Scalar(Type::kNumber); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return Scalar(Type::kNumber); }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (!Scalar(Type::kString)) return false;
+    last_->str_.assign(s, n);
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    key_.assign(s, n);
+    last_end_ = Pos();
+    return true;
+  }
+  bool StartObject() { return Open(Type::kObject); }
+  bool EndObject(rapidjson::SizeType) { return Close(); }
+  bool StartArray() { return Open(Type::kArray); }
+  bool EndArray(rapidjson::SizeType) { return Close(); }
+
+ private:
+  size_t Pos() const { return is_->Tell(); }
+
+  size_t ValueStart() const {
+    const std::string& d = *doc_;
+    size_t p = last_end_;
+    while (p < d.size() && (d[p] == ' ' || d[p] == '\t' || d[p] == '\n' || d[p] == '\r' ||
+                            d[p] == ':' || d[p] == ',')) {
+      ++p;
+    }
+    return p;
+  }
+
+  Value* NewValue(Type t, size_t begin) {
+    Value* v;
+    if (stack_.empty()) {
+      v = &root_;
+    } else if (stack_.back()->type_ == Type::kObject) {
+      stack_.back()->members_.push_back(Member{std::move(key_), Value()});
+      v = &stack_.back()->members_.back().value;
+    } else {
+      stack_.back()->items_.emplace_back();
+      v = &stack_.back()->items_.back();
+    }
+    v->type_ = t;
+    v->doc_ = doc_;
+    v->begin_ = begin;
+    return v;
+  }
+
+  bool Scalar(Type t) {
+    last_ = NewValue(t, ValueStart());
+    last_->end_ = last_end_ = Pos();
+    return true;
+  }
+
+  bool Open(Type t) {
+    if (stack_.size() >= max_depth_) {
+      too_deep_ = true;
+      return false;
+    }
+    stack_.push_back(NewValue(t, Pos() - 1));
+    last_end_ = Pos();
+    return true;
+  }
+
+  bool Close() {
+    stack_.back()->end_ = last_end_ = Pos();
+    stack_.pop_back();
+    return true;
+  }
+
+  std::shared_ptr<const std::string> doc_;
+  const rapidjson::StringStream* is_;
+  size_t max_depth_;
+  Value root_;
+  Value* last_ = nullptr;
+  std::vector<Value*> stack_;  // open containers; only the innermost grows
+  std::string key_;
+  size_t last_end_ = 0;
+  bool too_deep_ = false;
+};
+
+Result<Value> Parse(std::string_view text, size_t max_depth) {
+  auto doc = std::make_shared<const std::string>(text);
+  rapidjson::StringStream is(doc->c_str());
+  Builder builder(doc, &is, max_depth);
+  rapidjson::Reader reader;
+  // Iterative parsing: no recursion, so deep nesting cannot exhaust the stack.
+  // Numbers as strings: any number text is accepted without range limits.
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseValidateEncodingFlag;
+  rapidjson::ParseResult ok = reader.Parse<kFlags>(is, builder);
+  if (!ok) {
+    if (builder.too_deep()) {
+      return Status::InvalidJson(fmt::format("JSON nested deeper than {} levels", max_depth));
+    }
+    return Status::InvalidJson(fmt::format("invalid JSON at offset {}: {}", ok.Offset(),
+                                           rapidjson::GetParseError_En(ok.Code())));
+  }
+  // The reader stops at a NUL byte; anything after it is trailing garbage.
+  if (is.Tell() != doc->size()) {
+    return Status::InvalidJson(fmt::format("invalid JSON at offset {}: unexpected byte", is.Tell()));
+  }
+  return builder.TakeRoot();
+}
+
+std::string Minify(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size()) {
+        out.push_back(text[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace chronoconf::json

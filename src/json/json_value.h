@@ -1,0 +1,85 @@
+// json::Value: a parsed JSON document that remembers the text it came from.
+//
+// chronoconf stores a config value as the exact text the client sent, only
+// minified (SPEC §1): `1.50` stays `1.50`, `12345678901234567890` stays whole,
+// `"caf\u00e9"` keeps its escape and members keep their order. A DOM that
+// converts numbers or decodes strings cannot give that back, so Parse() keeps
+// for every node the span of the source text it covers. RapidJSON does the
+// strict parsing (RFC 8259 grammar, UTF-8 validation, no recursion); this file
+// only records where each node starts and ends.
+//
+// Thread safety: a Value is immutable after Parse(); share it freely.
+#ifndef CHRONOCONF_JSON_JSON_VALUE_H_
+#define CHRONOCONF_JSON_JSON_VALUE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace chronoconf::json {
+
+enum class Type { kNull, kFalse, kTrue, kNumber, kString, kArray, kObject };
+
+struct Member;
+
+class Value {
+ public:
+  Value() = default;
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  bool is_bool() const { return type_ == Type::kTrue || type_ == Type::kFalse; }
+  bool is_number() const { return type_ == Type::kNumber; }
+  bool is_string() const { return type_ == Type::kString; }
+  bool is_array() const { return type_ == Type::kArray; }
+  bool is_object() const { return type_ == Type::kObject; }
+
+  // The source text of this node exactly as sent (whitespace included).
+  std::string_view source() const;
+  // The source text with the whitespace outside strings removed.
+  std::string Minified() const;
+
+  // Decoded string contents. REQUIRES: is_string().
+  const std::string& str() const { return str_; }
+  bool as_bool() const { return type_ == Type::kTrue; }
+  // The number as an int64 when it is written as an integer that fits.
+  std::optional<int64_t> AsInt64() const;
+
+  // Object members in the order sent. REQUIRES: is_object().
+  const std::vector<Member>& members() const { return members_; }
+  // Array items. REQUIRES: is_array().
+  const std::vector<Value>& items() const { return items_; }
+  // The first member called `name`, or nullptr (also when not an object).
+  const Value* Find(std::string_view name) const;
+
+ private:
+  friend class Builder;
+  Type type_ = Type::kNull;
+  std::shared_ptr<const std::string> doc_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  std::string str_;
+  std::vector<Member> members_;
+  std::vector<Value> items_;
+};
+
+struct Member {
+  std::string name;
+  Value value;
+};
+
+// Parses one JSON text. Errors: kInvalidJson (with the offset) for anything
+// that is not exactly one valid JSON value, or nesting deeper than max_depth.
+Result<Value> Parse(std::string_view text, size_t max_depth = 512);
+
+// Removes the whitespace outside strings. REQUIRES: `text` is valid JSON.
+std::string Minify(std::string_view text);
+
+}  // namespace chronoconf::json
+
+#endif  // CHRONOCONF_JSON_JSON_VALUE_H_

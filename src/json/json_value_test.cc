@@ -1,0 +1,66 @@
+#include "json/json_value.h"
+
+#include <gtest/gtest.h>
+
+#include "json/json_writer.h"
+
+namespace chronoconf::json {
+namespace {
+
+TEST(JsonValueTest, KeepsNumberTextEscapesAndOrder) {
+  auto v = Parse(R"( { "b" : 1.50 , "a" : [ 12345678901234567890 , "caf\u00e9 \" x" ] } )");
+  ASSERT_TRUE(v) << v.status().ToString();
+  EXPECT_EQ(v->Minified(), R"({"b":1.50,"a":[12345678901234567890,"caf\u00e9 \" x"]})");
+  ASSERT_TRUE(v->Find("a"));
+  EXPECT_EQ(v->Find("a")->Minified(), R"([12345678901234567890,"caf\u00e9 \" x"])");
+  EXPECT_EQ(v->Find("a")->items()[1].str(), "caf\xc3\xa9 \" x");
+  EXPECT_EQ(v->Find("b")->source(), "1.50");
+  EXPECT_EQ(v->members()[0].name, "b");
+}
+
+TEST(JsonValueTest, ScalarsAndInts) {
+  auto v = Parse(R"({"n":-42,"f":1e400,"t":true,"z":null,"big":123456789012345678901234567890})");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->Find("n")->AsInt64(), -42);
+  EXPECT_EQ(v->Find("f")->AsInt64(), std::nullopt);
+  EXPECT_EQ(v->Find("big")->AsInt64(), std::nullopt);
+  EXPECT_EQ(v->Find("big")->source(), "123456789012345678901234567890");
+  EXPECT_TRUE(v->Find("t")->as_bool());
+  EXPECT_TRUE(v->Find("z")->is_null());
+  EXPECT_EQ(v->Find("missing"), nullptr);
+}
+
+TEST(JsonValueTest, RejectsInvalid) {
+  for (const char* text : {"", "{", "[1,]", "{\"a\":1}x", "01", "NaN", "'a'", "{a:1}", "[1] [2]",
+                           "\"\x01\"", "\"\xff\""}) {
+    auto v = Parse(text);
+    EXPECT_FALSE(v) << text;
+    if (!v) EXPECT_EQ(v.status().code(), Code::kInvalidJson);
+  }
+  std::string with_nul("{}\0{}", 5);
+  EXPECT_FALSE(Parse(with_nul));
+}
+
+TEST(JsonValueTest, DeepNestingIsAnErrorNotACrash) {
+  std::string deep(100000, '[');
+  EXPECT_FALSE(Parse(deep));
+  std::string ok = std::string(100, '[') + std::string(100, ']');
+  EXPECT_TRUE(Parse(ok));
+}
+
+TEST(JsonWriterTest, EscapesLikeTheHashSpec) {
+  Writer w;
+  w.BeginObject().Field("s", std::string_view("a\"b\\c\n\x01\x1f\t\xc3\xa9")).Field("n", int64_t{-3})
+      .RawField("r", "1.50").Key("arr").BeginArray().Null().Bool(true).EndArray().EndObject();
+  EXPECT_EQ(w.str(), "{\"s\":\"a\\\"b\\\\c\\n\\u0001\\u001f\\t\xc3\xa9\",\"n\":-3,\"r\":1.50,"
+                     "\"arr\":[null,true]}");
+}
+
+TEST(JsonWriterTest, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));
+}
+
+}  // namespace
+}  // namespace chronoconf::json

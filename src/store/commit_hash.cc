@@ -1,0 +1,64 @@
+#include "store/commit_hash.h"
+
+#include <algorithm>
+
+#include "common/sha256.h"
+#include "common/time_format.h"
+#include "json/json_writer.h"
+
+namespace chronoconf {
+namespace {
+
+void OptionalString(json::Writer& w, std::string_view name, const std::optional<std::string>& s) {
+  w.Key(name);
+  s ? w.String(*s) : w.Null();
+}
+
+void OptionalRaw(json::Writer& w, std::string_view name, const std::optional<std::string>& s) {
+  w.Key(name);
+  s ? w.Raw(*s) : w.Null();
+}
+
+}  // namespace
+
+std::string CommitBytes(const RecordedCommit& c) {
+  json::Writer w;
+  w.BeginObject()
+      .Field("revision", c.revision)
+      .Field("timestamp", FormatRfc3339Micros(c.timestamp_us))
+      .Field("actor", c.meta.actor);
+  OptionalString(w, "reason", c.meta.reason);
+  OptionalString(w, "request_id", c.meta.request_id);
+  w.Key("events").BeginArray();
+  for (size_t i = 0; i < c.events.size(); ++i) {
+    const Event& e = c.events[i];
+    w.BeginObject()
+        .Field("index", static_cast<int64_t>(i))
+        .Field("type", EventTypeName(e.type))
+        .Field("key", e.key)
+        .Field("version", e.version);
+    OptionalRaw(w, "value", e.value);
+    OptionalRaw(w, "previous_value", e.previous_value);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string ComputeCommitHash(const RecordedCommit& commit) {
+  return Sha256Hex(FromHex(commit.prev_hash) + CommitBytes(commit));
+}
+
+RecordedCommit SealCommit(const CommitData& data, int64_t revision, int64_t now_us,
+                          int64_t prev_time_us, const std::string& prev_hash) {
+  RecordedCommit c;
+  c.revision = revision;
+  c.timestamp_us = std::max(now_us, prev_time_us);
+  c.meta = data.meta;
+  c.events = data.events;
+  c.prev_hash = prev_hash;
+  c.hash = ComputeCommitHash(c);
+  return c;
+}
+
+}  // namespace chronoconf

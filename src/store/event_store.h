@@ -1,0 +1,66 @@
+// EventStore: the narrow interface every store implements (memory, SQLite,
+// PostgreSQL), modelled on commanded's adapter behaviour. The store is the
+// source of truth; everything else is derived from what it returns.
+//
+// Thread safety: implementations are safe for concurrent use.
+#ifndef CHRONOCONF_STORE_EVENT_STORE_H_
+#define CHRONOCONF_STORE_EVENT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "domain/events.h"
+
+namespace chronoconf {
+
+struct StoreHead {
+  int64_t revision = 0;  // 0 for an empty store
+  std::string hash = kZeroHash;
+  int64_t timestamp_us = 0;
+};
+
+// One event of a key's stream, with the revision of its commit.
+struct StreamEvent {
+  int64_t revision = 0;
+  Event event;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // "memory", "sqlite" or "postgres".
+  virtual std::string_view kind() const = 0;
+
+  // Appends `commits` in order, atomically: all are durable when this returns
+  // OK, none when it fails. The store assigns each the next revision (gap-free),
+  // the time max(previous commit time, now) and the hash chain. Every event's
+  // version must be its key's current version + 1, checked in the same
+  // transaction. Errors: kConflict when a key moved on (another writer got
+  // there first), kUnavailable when the store cannot be reached.
+  virtual Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) = 0;
+
+  // Up to `limit` commits with revision > `after`, in revision order.
+  virtual Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) = 0;
+
+  // Every event of `key`, in version order (empty when never written).
+  virtual Result<std::vector<StreamEvent>> ReadStream(std::string_view key) = 0;
+
+  // The newest commit's revision, hash and time.
+  virtual Result<StoreHead> ReadHead() = 0;
+};
+
+// Opens the store a URL names ("memory:", "sqlite:PATH"), creating and
+// migrating its schema. Errors: kInvalidRequest for an unknown URL,
+// kUnavailable when it cannot be opened.
+Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url,
+                                                   Clock* clock = SystemClock::Default());
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_STORE_EVENT_STORE_H_

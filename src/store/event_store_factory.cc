@@ -1,0 +1,29 @@
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "store/memory_event_store.h"
+#include "store/sqlite_event_store.h"
+
+namespace chronoconf {
+
+Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url, Clock* clock) {
+  if (url == "memory:" || url == "memory") {
+    return std::unique_ptr<EventStore>(std::make_unique<MemoryEventStore>(clock));
+  }
+  if (url.starts_with("sqlite:")) {
+    std::string path = url.substr(7);
+    if (path.starts_with("//")) path = path.substr(2);  // sqlite://PATH
+    if (path.empty()) return Status::InvalidRequest("sqlite: needs a path (sqlite:PATH)");
+    std::error_code ec;
+    auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    auto store = SqliteEventStore::Open(path, clock);
+    if (!store) return store.status();
+    return std::unique_ptr<EventStore>(std::move(*store));
+  }
+  return Status::InvalidRequest(fmt::format(
+      "unknown store URL '{}': use sqlite:PATH, postgres://... or memory:", url));
+}
+
+}  // namespace chronoconf

@@ -1,0 +1,66 @@
+#include "store/memory_event_store.h"
+
+#include "store/commit_hash.h"
+
+namespace chronoconf {
+
+Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
+    const std::vector<CommitData>& commits) {
+  std::lock_guard lock(mu_);
+  // Check every expectation first so that a failure writes nothing.
+  std::map<std::string, int64_t, std::less<>> next = {};
+  for (const CommitData& c : commits) {
+    for (const Event& e : c.events) {
+      auto it = next.find(e.key);
+      int64_t current = 0;
+      if (it != next.end()) {
+        current = it->second;
+      } else if (auto v = versions_.find(e.key); v != versions_.end()) {
+        current = v->second;
+      }
+      if (e.version != current + 1) {
+        return Status::Conflict({e.key, e.version - 1, current});
+      }
+      next[e.key] = e.version;
+    }
+  }
+  std::vector<RecordedCommit> out;
+  for (const CommitData& c : commits) {
+    int64_t prev_time = commits_.empty() ? 0 : commits_.back().timestamp_us;
+    const std::string& prev_hash = commits_.empty() ? kZeroHash : commits_.back().hash;
+    commits_.push_back(SealCommit(c, static_cast<int64_t>(commits_.size()) + 1,
+                                  clock_->NowMicros(), prev_time, prev_hash));
+    out.push_back(commits_.back());
+  }
+  for (auto& [key, version] : next) versions_[key] = version;
+  return out;
+}
+
+Result<std::vector<RecordedCommit>> MemoryEventStore::ReadForward(int64_t after, size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<RecordedCommit> out;
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0));
+       i < commits_.size() && out.size() < limit; ++i) {
+    out.push_back(commits_[i]);
+  }
+  return out;
+}
+
+Result<std::vector<StreamEvent>> MemoryEventStore::ReadStream(std::string_view key) {
+  std::lock_guard lock(mu_);
+  std::vector<StreamEvent> out;
+  for (const RecordedCommit& c : commits_) {
+    for (const Event& e : c.events) {
+      if (e.key == key) out.push_back({c.revision, e});
+    }
+  }
+  return out;
+}
+
+Result<StoreHead> MemoryEventStore::ReadHead() {
+  std::lock_guard lock(mu_);
+  if (commits_.empty()) return StoreHead{};
+  return StoreHead{commits_.back().revision, commits_.back().hash, commits_.back().timestamp_us};
+}
+
+}  // namespace chronoconf

@@ -1,0 +1,35 @@
+// MemoryEventStore: the store for unit tests and demos; nothing survives the
+// process. It keeps the same contract as the durable stores (the contract
+// suite runs against it), so it is also the executable specification.
+#ifndef CHRONOCONF_STORE_MEMORY_EVENT_STORE_H_
+#define CHRONOCONF_STORE_MEMORY_EVENT_STORE_H_
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/event_store.h"
+
+namespace chronoconf {
+
+class MemoryEventStore final : public EventStore {
+ public:
+  explicit MemoryEventStore(Clock* clock = SystemClock::Default()) : clock_(clock) {}
+
+  std::string_view kind() const override { return "memory"; }
+  Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override;
+  Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
+  Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
+  Result<StoreHead> ReadHead() override;
+
+ private:
+  Clock* clock_;
+  std::mutex mu_;
+  std::vector<RecordedCommit> commits_;                   // GUARDED_BY(mu_); [i] = revision i+1
+  std::map<std::string, int64_t, std::less<>> versions_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_STORE_MEMORY_EVENT_STORE_H_

@@ -1,0 +1,317 @@
+#include "store/sqlite_event_store.h"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include "common/time_format.h"
+#include "store/commit_hash.h"
+
+namespace chronoconf {
+namespace {
+
+// Migrations, applied in order; schema_version holds how many ran.
+constexpr const char* kMigrations[] = {
+    // v1: the audit log (SPEC §3: commits and events are part of the contract).
+    R"sql(
+CREATE TABLE commits (
+  revision     INTEGER PRIMARY KEY,
+  committed_at TEXT    NOT NULL,   -- RFC 3339, microseconds, Z
+  actor        TEXT    NOT NULL,
+  reason       TEXT,
+  request_id   TEXT,
+  prev_hash    TEXT    NOT NULL,   -- lowercase hex
+  hash         TEXT    NOT NULL
+);
+CREATE TABLE events (
+  revision       INTEGER NOT NULL REFERENCES commits(revision),
+  idx            INTEGER NOT NULL,
+  key            TEXT    NOT NULL,
+  version        INTEGER NOT NULL,
+  type           TEXT    NOT NULL CHECK (type IN ('ConfigSet', 'ConfigDeleted')),
+  value          TEXT,             -- minified JSON, NULL for ConfigDeleted
+  previous_value TEXT,             -- NULL when the key did not exist
+  PRIMARY KEY (revision, idx),
+  UNIQUE (key, version)            -- optimistic concurrency: one event per version
+);
+CREATE TRIGGER commits_immutable_update BEFORE UPDATE ON commits
+  BEGIN SELECT RAISE(ABORT, 'commits are immutable'); END;
+CREATE TRIGGER commits_immutable_delete BEFORE DELETE ON commits
+  BEGIN SELECT RAISE(ABORT, 'commits are immutable'); END;
+CREATE TRIGGER events_immutable_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+CREATE TRIGGER events_immutable_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+)sql",
+};
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void BindOpt(int i, const std::optional<std::string>& s) {
+    s ? Bind(i, std::string_view(*s)) : static_cast<void>(sqlite3_bind_null(stmt_, i));
+  }
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+  }
+  std::optional<std::string> OptText(int col) {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return Text(col);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+Status Error(sqlite3* db, std::string_view what) {
+  return Status::Unavailable(fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)));
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status s = Status::Unavailable(fmt::format("sqlite: {}", err ? err : "error"));
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::OK();
+}
+
+int64_t ParseTime(const std::string& text) {
+  auto t = ParseRfc3339Micros(text);
+  return t ? *t : 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::string& path,
+                                                                 Clock* clock) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Status::Unavailable(
+        fmt::format("sqlite: cannot open {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close(db);
+    return s;
+  }
+  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db, clock));
+  sqlite3_busy_timeout(db, 5000);
+  // WAL + FULL: every commit is fsynced before COMMIT returns (SPEC §6).
+  if (Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !s.ok()) {
+    return s;
+  }
+  if (Status s = store->Migrate(); !s.ok()) return s;
+  return store;
+}
+
+SqliteEventStore::~SqliteEventStore() { sqlite3_close(db_); }
+
+Status SqliteEventStore::Migrate() {
+  std::lock_guard lock(mu_);
+  if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+  auto fail = [&](Status s) {
+    Exec(db_, "ROLLBACK");
+    return s;
+  };
+  if (Status s = Exec(db_, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      !s.ok()) {
+    return fail(s);
+  }
+  int64_t version = 0;
+  {
+    Stmt q(db_, "SELECT version FROM schema_version");
+    if (q.Step() == SQLITE_ROW) {
+      version = q.Int(0);
+    } else if (Status s = Exec(db_, "INSERT INTO schema_version VALUES (0)"); !s.ok()) {
+      return fail(s);
+    }
+  }
+  constexpr int64_t kKnown = std::size(kMigrations);
+  if (version > kKnown) {
+    return fail(Status::Unavailable(fmt::format(
+        "sqlite: the store has schema version {}, newer than this build knows ({})", version,
+        kKnown)));
+  }
+  for (int64_t v = version; v < kKnown; ++v) {
+    if (Status s = Exec(db_, kMigrations[v]); !s.ok()) return fail(s);
+  }
+  Stmt set(db_, "UPDATE schema_version SET version = ?");
+  set.Bind(1, kKnown);
+  if (set.Step() != SQLITE_DONE) return fail(Error(db_, "set schema version"));
+  return Exec(db_, "COMMIT");
+}
+
+Result<StoreHead> SqliteEventStore::ReadHead() {
+  std::lock_guard lock(mu_);
+  return ReadHeadLocked();
+}
+
+Result<StoreHead> SqliteEventStore::ReadHeadLocked() {
+  Stmt q(db_, "SELECT revision, committed_at, hash FROM commits ORDER BY revision DESC LIMIT 1");
+  if (!q.ok()) return Error(db_, "read head");
+  int rc = q.Step();
+  if (rc == SQLITE_DONE) return StoreHead{};
+  if (rc != SQLITE_ROW) return Error(db_, "read head");
+  return StoreHead{q.Int(0), q.Text(2), ParseTime(q.Text(1))};
+}
+
+Result<std::vector<RecordedCommit>> SqliteEventStore::Append(
+    const std::vector<CommitData>& commits) {
+  std::lock_guard lock(mu_);
+  // IMMEDIATE takes the write lock now, so the head we read stays the head.
+  if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+  std::vector<RecordedCommit> out;
+  Status s = AppendLocked(commits, &out);
+  if (s.ok()) s = Exec(db_, "COMMIT");
+  if (!s.ok()) {
+    Exec(db_, "ROLLBACK");
+    return s;
+  }
+  return out;
+}
+
+Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
+                                      std::vector<RecordedCommit>* out) {
+  auto head = ReadHeadLocked();
+  if (!head) return head.status();
+  Stmt version_of(db_, "SELECT max(version) FROM events WHERE key = ?");
+  Stmt insert_commit(db_,
+                     "INSERT INTO commits (revision, committed_at, actor, reason, request_id,"
+                     " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  Stmt insert_event(db_,
+                    "INSERT INTO events (revision, idx, key, version, type, value,"
+                    " previous_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!version_of.ok() || !insert_commit.ok() || !insert_event.ok()) {
+    return Error(db_, "prepare append");
+  }
+  StoreHead h = *head;
+  for (const CommitData& data : commits) {
+    RecordedCommit c = SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash);
+    insert_commit.Bind(1, c.revision);
+    insert_commit.Bind(2, FormatRfc3339Micros(c.timestamp_us));
+    insert_commit.Bind(3, c.meta.actor);
+    insert_commit.BindOpt(4, c.meta.reason);
+    insert_commit.BindOpt(5, c.meta.request_id);
+    insert_commit.Bind(6, c.prev_hash);
+    insert_commit.Bind(7, c.hash);
+    if (insert_commit.Step() != SQLITE_DONE) return Error(db_, "insert commit");
+    insert_commit.Reset();
+    for (size_t i = 0; i < c.events.size(); ++i) {
+      const Event& e = c.events[i];
+      // The expected version, checked inside the transaction.
+      version_of.Bind(1, e.key);
+      version_of.Step();
+      int64_t current = version_of.Int(0);
+      version_of.Reset();
+      if (e.version != current + 1) return Status::Conflict({e.key, e.version - 1, current});
+      insert_event.Bind(1, c.revision);
+      insert_event.Bind(2, static_cast<int64_t>(i));
+      insert_event.Bind(3, e.key);
+      insert_event.Bind(4, e.version);
+      insert_event.Bind(5, EventTypeName(e.type));
+      insert_event.BindOpt(6, e.value);
+      insert_event.BindOpt(7, e.previous_value);
+      if (insert_event.Step() != SQLITE_DONE) return Error(db_, "insert event");
+      insert_event.Reset();
+    }
+    h = {c.revision, c.hash, c.timestamp_us};
+    out->push_back(std::move(c));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after, size_t limit) {
+  std::lock_guard lock(mu_);
+  // One read transaction, so commits and events come from the same snapshot.
+  if (Status s = Exec(db_, "BEGIN"); !s.ok()) return s;
+  std::vector<RecordedCommit> out;
+  Status status;
+  {
+    Stmt commits(db_,
+                 "SELECT revision, committed_at, actor, reason, request_id, prev_hash, hash"
+                 " FROM commits WHERE revision > ? ORDER BY revision LIMIT ?");
+    commits.Bind(1, after);
+    commits.Bind(2, static_cast<int64_t>(limit));
+    int rc;
+    while ((rc = commits.Step()) == SQLITE_ROW) {
+      RecordedCommit c;
+      c.revision = commits.Int(0);
+      c.timestamp_us = ParseTime(commits.Text(1));
+      c.meta.actor = commits.Text(2);
+      c.meta.reason = commits.OptText(3);
+      c.meta.request_id = commits.OptText(4);
+      c.prev_hash = commits.Text(5);
+      c.hash = commits.Text(6);
+      out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) status = Error(db_, "read commits");
+    if (status.ok() && !out.empty()) {
+      Stmt events(db_,
+                  "SELECT revision, idx, key, version, type, value, previous_value FROM events"
+                  " WHERE revision > ? AND revision <= ? ORDER BY revision, idx");
+      events.Bind(1, after);
+      events.Bind(2, out.back().revision);
+      size_t ci = 0;
+      while ((rc = events.Step()) == SQLITE_ROW) {
+        int64_t rev = events.Int(0);
+        while (ci < out.size() && out[ci].revision < rev) ++ci;
+        if (ci == out.size()) break;
+        Event e;
+        e.key = events.Text(2);
+        e.version = events.Int(3);
+        e.type = ParseEventType(events.Text(4)).value_or(EventType::kConfigSet);
+        e.value = events.OptText(5);
+        e.previous_value = events.OptText(6);
+        out[ci].events.push_back(std::move(e));
+      }
+      if (rc != SQLITE_DONE && rc != SQLITE_ROW) status = Error(db_, "read events");
+    }
+  }
+  Exec(db_, "COMMIT");
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<std::vector<StreamEvent>> SqliteEventStore::ReadStream(std::string_view key) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_,
+         "SELECT revision, type, version, value, previous_value FROM events WHERE key = ?"
+         " ORDER BY version");
+  q.Bind(1, key);
+  std::vector<StreamEvent> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    StreamEvent se;
+    se.revision = q.Int(0);
+    se.event.type = ParseEventType(q.Text(1)).value_or(EventType::kConfigSet);
+    se.event.key = std::string(key);
+    se.event.version = q.Int(2);
+    se.event.value = q.OptText(3);
+    se.event.previous_value = q.OptText(4);
+    out.push_back(std::move(se));
+  }
+  if (rc != SQLITE_DONE) return Error(db_, "read stream");
+  return out;
+}
+
+}  // namespace chronoconf

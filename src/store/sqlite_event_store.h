@@ -1,0 +1,51 @@
+// SqliteEventStore: the default, embedded, durable store (one node).
+//
+// WAL journal with synchronous=FULL: a commit is on disk when Append returns.
+// One connection, serialized by a mutex: the group committer is the only
+// writer, so a single connection costs nothing and keeps SQLite simple.
+// The schema (docs/ARCHITECTURE.md) is created and migrated on open; triggers
+// reject UPDATE and DELETE of commits and events.
+#ifndef CHRONOCONF_STORE_SQLITE_EVENT_STORE_H_
+#define CHRONOCONF_STORE_SQLITE_EVENT_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/event_store.h"
+
+struct sqlite3;
+
+namespace chronoconf {
+
+class SqliteEventStore final : public EventStore {
+ public:
+  // Opens (creating if needed) the database at `path` and migrates it.
+  // Errors: kUnavailable when it cannot be opened or migrated.
+  static Result<std::unique_ptr<SqliteEventStore>> Open(const std::string& path,
+                                                        Clock* clock = SystemClock::Default());
+  ~SqliteEventStore() override;
+
+  std::string_view kind() const override { return "sqlite"; }
+  Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override;
+  Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
+  Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
+  Result<StoreHead> ReadHead() override;
+
+  // The schema version this build writes.
+  static constexpr int kSchemaVersion = 1;
+
+ private:
+  SqliteEventStore(sqlite3* db, Clock* clock) : db_(db), clock_(clock) {}
+  Status Migrate();
+  Result<StoreHead> ReadHeadLocked();
+  Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out);
+
+  std::mutex mu_;
+  sqlite3* db_;  // GUARDED_BY(mu_)
+  Clock* clock_;
+};
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_STORE_SQLITE_EVENT_STORE_H_
