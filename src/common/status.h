@@ -68,6 +68,10 @@ class Status {
     op_index_ = i;
     return *this;
   }
+  Status& ClearOpIndex() {
+    op_index_.reset();
+    return *this;
+  }
   Status& WithMessage(std::string m) {
     message_ = std::move(m);
     return *this;

@@ -32,13 +32,29 @@ const Value* Value::Find(std::string_view name) const {
   return nullptr;
 }
 
+// The input stream. RapidJSON copies streams that declare copy optimization
+// (StringStream does) and writes the position back only after the handler
+// ran; this one declares none, so Tell() is exact inside every event.
+struct TrackedStream {
+  using Ch = char;
+  const char* src;
+  const char* head;
+  Ch Peek() const { return *src; }
+  Ch Take() { return *src++; }
+  size_t Tell() const { return static_cast<size_t>(src - head); }
+  Ch* PutBegin() { return nullptr; }  // never called: we do not parse in situ
+  void Put(Ch) {}
+  void Flush() {}
+  size_t PutEnd(Ch*) { return 0; }
+};
+
 // A RapidJSON SAX handler that builds the Value tree. Each event arrives just
 // after the reader consumed the token, so the stream offset is the token's
 // end; a value starts at the first byte after the previous token that is not
 // whitespace, ':' or ','.
 class Builder {
  public:
-  Builder(std::shared_ptr<const std::string> doc, const rapidjson::StringStream* is,
+  Builder(std::shared_ptr<const std::string> doc, const TrackedStream* is,
           size_t max_depth)
       : doc_(std::move(doc)), is_(is), max_depth_(max_depth) {}
 
@@ -109,19 +125,24 @@ class Builder {
       too_deep_ = true;
       return false;
     }
-    stack_.push_back(NewValue(t, Pos() - 1));
-    last_end_ = Pos();
+    // The reader may or may not have consumed the bracket yet: find it.
+    size_t begin = ValueStart();
+    stack_.push_back(NewValue(t, begin));
+    last_end_ = begin + 1;
     return true;
   }
 
   bool Close() {
-    stack_.back()->end_ = last_end_ = Pos();
+    const std::string& d = *doc_;
+    size_t p = last_end_;
+    while (p < d.size() && d[p] != '}' && d[p] != ']') ++p;  // only whitespace between
+    stack_.back()->end_ = last_end_ = p + 1;
     stack_.pop_back();
     return true;
   }
 
   std::shared_ptr<const std::string> doc_;
-  const rapidjson::StringStream* is_;
+  const TrackedStream* is_;
   size_t max_depth_;
   Value root_;
   Value* last_ = nullptr;
@@ -133,7 +154,7 @@ class Builder {
 
 Result<Value> Parse(std::string_view text, size_t max_depth) {
   auto doc = std::make_shared<const std::string>(text);
-  rapidjson::StringStream is(doc->c_str());
+  TrackedStream is{doc->c_str(), doc->c_str()};
   Builder builder(doc, &is, max_depth);
   rapidjson::Reader reader;
   // Iterative parsing: no recursion, so deep nesting cannot exhaust the stack.

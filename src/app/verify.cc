@@ -1,0 +1,91 @@
+#include "app/verify.h"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "domain/key_aggregate.h"
+#include "projection/projection.h"
+#include "store/commit_hash.h"
+
+namespace chronoconf {
+
+Status VerifyStore(EventStore& store, VerifyReport* report,
+                   const std::function<void(int64_t)>& progress) {
+  *report = VerifyReport{};
+  std::map<std::string, KeyState> keys;
+  Projection rebuilt;
+  std::string prev_hash = kZeroHash;
+  int64_t prev_time = 0;
+  int64_t expected_revision = 1;
+  auto corrupt = [](int64_t rev, std::string what) {
+    return Status::Corruption(fmt::format("revision {}: {}", rev, what));
+  };
+  for (;;) {
+    auto page = store.ReadForward(expected_revision - 1, 1000);
+    if (!page) return page.status();
+    if (page->empty()) break;
+    for (const RecordedCommit& c : *page) {
+      if (c.revision != expected_revision) {
+        return corrupt(expected_revision, fmt::format("missing; the next is {}", c.revision));
+      }
+      if (c.prev_hash != prev_hash) return corrupt(c.revision, "prev_hash does not link");
+      if (ComputeCommitHash(c) != c.hash) {
+        return corrupt(c.revision, "the hash does not recompute: the commit was altered");
+      }
+      if (c.timestamp_us < prev_time) return corrupt(c.revision, "commit time goes back");
+      if (c.events.empty()) return corrupt(c.revision, "a commit without events");
+      for (const Event& e : c.events) {
+        KeyState& k = keys[e.key];
+        if (e.version != k.version + 1) {
+          return corrupt(c.revision, fmt::format("key '{}' jumps from version {} to {}", e.key,
+                                                 k.version, e.version));
+        }
+        std::optional<std::string> had;
+        if (k.exists) had = k.value;
+        if (e.previous_value != had) {
+          return corrupt(c.revision,
+                         fmt::format("key '{}' version {}: previous_value is not the value the key had",
+                                     e.key, e.version));
+        }
+        if (e.type == EventType::kConfigDeleted && (!k.exists || e.value)) {
+          return corrupt(c.revision, fmt::format("key '{}': a bad delete", e.key));
+        }
+        if (e.type == EventType::kConfigSet && !e.value) {
+          return corrupt(c.revision, fmt::format("key '{}': a set without a value", e.key));
+        }
+        KeyAggregate::Apply(k, e);
+      }
+      rebuilt.Apply(c);
+      prev_hash = c.hash;
+      prev_time = c.timestamp_us;
+      ++expected_revision;
+      report->events += static_cast<int64_t>(c.events.size());
+    }
+    report->commits = expected_revision - 1;
+    if (progress) progress(report->commits);
+  }
+  // The read model rebuilt from the log must agree with every key's stream.
+  for (const auto& [key, state] : keys) {
+    auto stream = store.ReadStream(key);
+    if (!stream) return stream.status();
+    KeyState from_stream;
+    for (const StreamEvent& se : *stream) KeyAggregate::Apply(from_stream, se.event);
+    KeyState from_log = rebuilt.State(key);
+    if (from_stream.version != from_log.version || from_stream.exists != from_log.exists ||
+        from_stream.value != from_log.value || from_log.version != state.version) {
+      return Status::Corruption(
+          fmt::format("key '{}': the read model rebuilt from the log differs from its stream", key));
+    }
+    if (state.exists) ++report->keys;
+  }
+  report->head_hash = prev_hash;
+  auto head = store.ReadHead();
+  if (!head) return head.status();
+  if (head->revision != report->commits || head->hash != prev_hash) {
+    return Status::Corruption("the store's head is not the last commit of its log");
+  }
+  return Status::OK();
+}
+
+}  // namespace chronoconf

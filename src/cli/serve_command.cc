@@ -1,0 +1,211 @@
+#include "cli/serve_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <boost/asio/ip/address.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/command_service.h"
+#include "app/verify.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "projection/projection.h"
+#include "store/event_store.h"
+
+namespace chronoconf::cli {
+namespace {
+
+struct ServeOptions {
+  std::string store = kDefaultStore;
+  std::string listen = "127.0.0.1:7700";
+  std::string auth_file;
+  bool insecure = false;
+  size_t max_value_bytes = 256 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  int64_t snapshot_every = 0;
+  std::string log_level = "info";
+  int threads = 0;
+  int64_t watch_send_timeout_ms = 10000;
+  std::string node;
+};
+
+// "host:port" or "[v6]:port".
+bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[') *host = host->substr(1, host->size() - 2);
+  try {
+    int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    *port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+int Serve(const ServeOptions& o) {
+  // A peer that closed its socket must cost an error code, not the process.
+  signal(SIGPIPE, SIG_IGN);
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitListen(o.listen, &host, &port)) {
+    std::cerr << "error: --listen must be HOST:PORT, like 127.0.0.1:7700\n";
+    return 2;
+  }
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) {
+    std::cerr << fmt::format("error: '{}' is not an IP address\n", host);
+    return 2;
+  }
+  if (!address.is_loopback() && o.auth_file.empty() && !o.insecure) {
+    std::cerr << fmt::format(
+        "error: refusing to listen on the non-loopback address {} without --auth-file; "
+        "pass --insecure to do it anyway\n", host);
+    return 2;
+  }
+  if (!o.auth_file.empty()) {
+    std::cerr << "error: --auth-file is not supported by this build yet\n";
+    return 2;
+  }
+
+  auto store = OpenEventStore(o.store);
+  if (!store) {
+    std::cerr << "error: " << store.status().message() << "\n";
+    return 1;
+  }
+  Projection projection;
+  CommandService commands(store->get(), &projection);
+  http::Metrics metrics;
+  char hostname[256] = "chronoconf";
+  gethostname(hostname, sizeof(hostname) - 1);
+  http::ApiOptions api_options;
+  api_options.max_value_bytes = o.max_value_bytes;
+  api_options.max_body_bytes = o.max_body_bytes;
+  api_options.store_kind = std::string((*store)->kind());
+  api_options.node = o.node.empty() ? fmt::format("{}:{}", hostname, port) : o.node;
+  http::Api api(&projection, &commands, &metrics, api_options);
+
+  http::ServerOptions server_options;
+  server_options.host = host;
+  server_options.port = port;
+  server_options.threads =
+      o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  server_options.max_body_bytes = o.max_body_bytes;
+  server_options.watch_send_timeout = std::chrono::milliseconds(o.watch_send_timeout_ms);
+  http::Server server(&api, &projection, &metrics, server_options);
+  if (Status s = server.Listen(); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 1;
+  }
+  // Serve /readyz 503 while the read model catches up with the store.
+  std::thread catch_up([&] {
+    Status s = commands.CatchUp();
+    if (!s.ok()) {
+      spdlog::critical("cannot read the store: {}", s.ToString());
+      server.Stop();
+      return;
+    }
+    api.SetReady(true);
+    spdlog::info("read model at revision {}; ready", projection.head());
+  });
+  spdlog::info("chronoconf {} serving {} on http://{}:{}", api_options.version, o.store, host,
+               server.port());
+  server.Run(/*handle_signals=*/true);
+  catch_up.join();
+  spdlog::info("stopped");
+  return api.ready() ? 0 : 1;
+}
+
+int Migrate(const std::string& url) {
+  auto store = OpenEventStore(url);  // opening creates and migrates the schema
+  if (!store) {
+    std::cerr << "error: " << store.status().message() << "\n";
+    return 1;
+  }
+  auto head = (*store)->ReadHead();
+  std::cout << fmt::format("{} store migrated; head revision {}\n", (*store)->kind(),
+                           head ? head->revision : 0);
+  return 0;
+}
+
+int Verify(const std::string& url, bool as_json) {
+  auto store = OpenEventStore(url);
+  if (!store) {
+    std::cerr << "error: " << store.status().message() << "\n";
+    return 1;
+  }
+  bool tty = isatty(STDERR_FILENO) != 0;
+  VerifyReport report;
+  Status s = VerifyStore(**store, &report, [&](int64_t n) {
+    if (tty) std::cerr << fmt::format("\rverified {} commits", n) << std::flush;
+  });
+  if (tty) std::cerr << "\n";
+  if (as_json) {
+    std::cout << fmt::format(
+        R"({{"ok":{},"commits":{},"events":{},"keys":{},"head_hash":"{}"{}}})"
+        "\n",
+        s.ok(), report.commits, report.events, report.keys, report.head_hash,
+        s.ok() ? "" : fmt::format(R"(,"error":"{}")", s.message()));
+  } else if (s.ok()) {
+    std::cout << fmt::format("ok: {} commits, {} events, {} keys; head hash {}\n", report.commits,
+                             report.events, report.keys, report.head_hash);
+  }
+  if (!s.ok()) {
+    std::cerr << "verify failed: " << s.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddServerCommands(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* serve = app.add_subcommand("serve", "Run the chronoconf server");
+  serve->add_option("--store", o->store, "Event store URL: sqlite:PATH, postgres://..., memory:")
+      ->capture_default_str();
+  serve->add_option("--listen", o->listen, "Address to listen on (HOST:PORT)")->capture_default_str();
+  serve->add_option("--auth-file", o->auth_file, "Tokens and roles (JSON)");
+  serve->add_flag("--insecure", o->insecure, "Allow a non-loopback address without auth");
+  serve->add_option("--max-value-bytes", o->max_value_bytes, "Largest value accepted")
+      ->capture_default_str();
+  serve->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body accepted")
+      ->capture_default_str();
+  serve->add_option("--snapshot-every", o->snapshot_every,
+                    "Commits between read-model snapshots (0: none)");
+  serve->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  serve->add_option("--threads", o->threads, "HTTP worker threads (default: one per core)");
+  serve->add_option("--watch-send-timeout-ms", o->watch_send_timeout_ms,
+                    "Drop a watcher whose socket takes no data for this long")
+      ->capture_default_str();
+  serve->add_option("--node", o->node, "This node's name in /v1/status");
+  serve->callback([o, exit_code] { *exit_code = Serve(*o); });
+
+  auto migrate_url = std::make_shared<std::string>(kDefaultStore);
+  CLI::App* migrate = app.add_subcommand("migrate", "Create or upgrade a store's schema");
+  migrate->add_option("--store", *migrate_url, "Event store URL")->capture_default_str();
+  migrate->callback([migrate_url, exit_code] { *exit_code = Migrate(*migrate_url); });
+
+  auto verify_url = std::make_shared<std::string>(kDefaultStore);
+  auto verify_json = std::make_shared<bool>(false);
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Check a store: hash chain, gap-free revisions, key versions, read model");
+  verify->add_option("--store", *verify_url, "Event store URL")->capture_default_str();
+  verify->add_flag("--json", *verify_json, "Print the report as JSON");
+  verify->callback([verify_url, verify_json, exit_code] {
+    *exit_code = Verify(*verify_url, *verify_json);
+  });
+}
+
+}  // namespace chronoconf::cli

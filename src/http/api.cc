@@ -1,0 +1,177 @@
+#include "http/api.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include "http/render.h"
+#include "http/request_parsing.h"
+#include "json/json_writer.h"
+
+namespace chronoconf::http {
+
+namespace net = boost::asio;
+
+Api::Api(Projection* projection, CommandService* commands, Metrics* metrics, ApiOptions options)
+    : projection_(projection), commands_(commands), metrics_(metrics),
+      options_(std::move(options)) {}
+
+Status CheckJsonContentType(const Request& req) {
+  const std::string* ct = req.Header("content-type");
+  if (!ct) return Status::OK();  // no type given: read it as JSON
+  std::string_view type(*ct);
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string lower(type);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "application/json") return Status::OK();
+  return Status(Code::kUnsupportedMediaType,
+                fmt::format("the body must be application/json, not '{}'", *ct));
+}
+
+net::awaitable<Response> Api::Handle(const Request& req) {
+  if (req.path == "/healthz") co_return JsonResponse(200, R"({"status":"ok"})");
+  if (req.path == "/readyz") {
+    if (ready()) co_return JsonResponse(200, R"({"status":"ready"})");
+    co_return ErrorResponse(Status::Unavailable("the read model is catching up with the store"));
+  }
+  if (!ready()) {
+    co_return ErrorResponse(Status::Unavailable("the read model is catching up with the store"));
+  }
+  // Header texts end up in JSON (actor, request_id): they must be UTF-8.
+  for (const char* name : {"x-actor", "x-request-id"}) {
+    const std::string* v = req.Header(name);
+    if (v && (!json::IsValidUtf8(*v) || v->size() > 1024)) {
+      co_return ErrorResponse(Status::InvalidRequest(
+          fmt::format("header {} must be UTF-8 text of at most 1024 bytes", name)));
+    }
+  }
+  co_return co_await Route(req);
+}
+
+net::awaitable<Response> Api::Route(const Request& req) {
+  const std::string& p = req.path;
+  const std::string& m = req.method;
+  auto method_not_allowed = [&] {
+    Response r = ErrorResponse(
+        Status::InvalidRequest(fmt::format("{} is not allowed on {}", m, p)));
+    r.status = 405;
+    return r;
+  };
+  if (p.starts_with("/v1/kv/")) {
+    std::string key = p.substr(7);
+    if (m == "GET" || m == "HEAD") {
+      if (Status s = co_await AwaitMinRevision(req); !s.ok()) co_return ErrorResponse(s);
+      co_return GetKey(req, key);
+    }
+    if (m == "PUT") co_return co_await PutKey(req, key);
+    if (m == "DELETE") co_return co_await DeleteKeyRoute(req, key);
+    co_return method_not_allowed();
+  }
+  if (p == "/v1/kv" || p == "/v1/kv/") {
+    if (m != "GET") co_return method_not_allowed();
+    if (Status s = co_await AwaitMinRevision(req); !s.ok()) co_return ErrorResponse(s);
+    co_return ListKeys(req);
+  }
+  // (No co_await inside ?: — GCC 12 destroys its temporaries twice.)
+  if (p == "/v1/txn" || p == "/v1/revert" || p == "/v1/import") {
+    if (m != "POST") co_return method_not_allowed();
+    if (p == "/v1/txn") co_return co_await PostTxn(req);
+    if (p == "/v1/revert") co_return co_await PostRevert(req);
+    co_return co_await PostImport(req);
+  }
+  if (m != "GET") {
+    bool known = p.starts_with("/v1/history/") || p.starts_with("/v1/revisions/") ||
+                 p == "/v1/events" || p == "/v1/diff" || p == "/v1/export" ||
+                 p == "/v1/status" || p == "/metrics" || p == "/v1/watch";
+    co_return known ? method_not_allowed()
+                    : ErrorResponse(Status::NotFound(fmt::format("no route {} {}", m, p)));
+  }
+  if (p.starts_with("/v1/history/")) co_return GetHistory(req, p.substr(12));
+  if (p.starts_with("/v1/revisions/")) co_return GetRevision(p.substr(14));
+  if (p == "/v1/events") co_return GetEvents(req);
+  if (p == "/v1/diff") co_return GetDiff(req);
+  if (p == "/v1/export") co_return GetExport(req);
+  if (p == "/v1/status") co_return GetStatus();
+  if (p == "/metrics") {
+    CommandStats c = commands_->stats();
+    Response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics_->Render(
+        {projection_->head(), 0, c.commits, c.events, c.batches, c.store_errors});
+    co_return r;
+  }
+  co_return ErrorResponse(Status::NotFound(fmt::format("no route GET {}", p)));
+}
+
+net::awaitable<CommandResult> Api::Execute(Command command) {
+  // The committer thread completes the handler; post it back to this
+  // coroutine's executor so the session resumes on its own strand.
+  auto executor = co_await net::this_coro::executor;
+  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(CommandResult)>(
+      [this, executor, &command](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        commands_->Submit(std::move(command), [h, executor](CommandResult r) {
+          net::post(executor, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+        });
+      },
+      net::use_awaitable);
+}
+
+net::awaitable<bool> Api::WaitForRevision(int64_t revision, std::chrono::milliseconds timeout) {
+  if (projection_->head() >= revision) co_return true;
+  auto executor = co_await net::this_coro::executor;
+  auto timer = std::make_shared<net::steady_timer>(executor);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  uint64_t id = projection_->feed().Subscribe([timer, revision](int64_t head) {
+    if (head >= revision) net::post(timer->get_executor(), [timer] { timer->cancel(); });
+  });
+  while (projection_->head() < revision && std::chrono::steady_clock::now() < deadline) {
+    timer->expires_at(deadline);
+    co_await timer->async_wait(net::as_tuple(net::use_awaitable));
+  }
+  projection_->feed().Unsubscribe(id);
+  co_return projection_->head() >= revision;
+}
+
+net::awaitable<Status> Api::AwaitMinRevision(const Request& req) {
+  auto min = IntParam(req, "min_revision", 0, INT64_MAX);
+  if (!min) co_return min.status();
+  auto timeout = IntParam(req, "timeout_ms", 0, 600000);
+  if (!timeout) co_return timeout.status();
+  if (!*min) co_return Status::OK();
+  std::chrono::milliseconds wait(timeout->value_or(5000));
+  if (!co_await WaitForRevision(**min, wait)) {
+    co_return Status::Timeout(fmt::format("revision {} was not reached within {} ms (head is {})",
+                                          **min, wait.count(), projection_->head()));
+  }
+  co_return Status::OK();
+}
+
+Result<int64_t> Api::ReadRevision(const Request& req, const char* rev_param,
+                                  const char* time_param) const {
+  auto rev = IntParam(req, rev_param, 0, INT64_MAX);
+  if (!rev) return rev.status();
+  auto time = TimeParam(req, time_param);
+  if (!time) return time.status();
+  return projection_->Resolve(*rev, *time);
+}
+
+CommitMeta Api::MetaFrom(const Request& req, std::optional<std::string> reason) const {
+  CommitMeta meta;
+  if (const std::string* actor = req.Header("x-actor"); actor && !actor->empty()) {
+    meta.actor = *actor;
+  }
+  meta.reason = std::move(reason);
+  if (const std::string* id = req.Header("x-request-id"); id && !id->empty()) {
+    meta.request_id = *id;
+  }
+  return meta;
+}
+
+}  // namespace chronoconf::http

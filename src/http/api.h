@@ -1,0 +1,89 @@
+// Api: the HTTP routes of SPEC §2 as a function from Request to Response.
+//
+// Queries (GET) read the Projection directly and never touch the store or
+// parse stored JSON. Writes build a Command, hand it to the CommandService
+// and wait (asynchronously, holding no thread) until it is durable. The
+// watch stream and the socket handling live in server.cc.
+//
+// Thread safety: Handle may run on many threads at once.
+#ifndef CHRONOCONF_HTTP_API_H_
+#define CHRONOCONF_HTTP_API_H_
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "app/command_service.h"
+#include "http/http_types.h"
+#include "http/metrics.h"
+#include "projection/projection.h"
+
+namespace chronoconf::http {
+
+struct ApiOptions {
+  size_t max_value_bytes = 256 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  std::string store_kind = "memory";
+  std::string node = "chronoconf";
+  std::string version = "0.1.0";
+};
+
+class Api {
+ public:
+  Api(Projection* projection, CommandService* commands, Metrics* metrics, ApiOptions options);
+
+  // Routes and answers one request. Never throws for bad input.
+  boost::asio::awaitable<Response> Handle(const Request& req);
+
+  // /readyz turns 200 once the read model has caught up with the store.
+  void SetReady(bool ready) { ready_.store(ready); }
+  bool ready() const { return ready_.load(); }
+  const ApiOptions& options() const { return options_; }
+
+ private:
+  boost::asio::awaitable<Response> Route(const Request& req);
+  boost::asio::awaitable<CommandResult> Execute(Command command);
+  // Waits until the read model has applied `revision` or `timeout` passes.
+  boost::asio::awaitable<bool> WaitForRevision(int64_t revision,
+                                               std::chrono::milliseconds timeout);
+  // Applies min_revision/timeout_ms; a non-OK status to answer with.
+  boost::asio::awaitable<Status> AwaitMinRevision(const Request& req);
+
+  // Keys (api_keys.cc)
+  Response GetKey(const Request& req, const std::string& key);
+  Response ListKeys(const Request& req);
+  boost::asio::awaitable<Response> PutKey(const Request& req, const std::string& key);
+  boost::asio::awaitable<Response> DeleteKeyRoute(const Request& req, const std::string& key);
+  boost::asio::awaitable<Response> PostTxn(const Request& req);
+  // History, audit and time (api_audit.cc)
+  Response GetHistory(const Request& req, const std::string& key);
+  Response GetEvents(const Request& req);
+  Response GetRevision(const std::string& revision);
+  Response GetDiff(const Request& req);
+  // Bulk and operations (api_bulk.cc)
+  boost::asio::awaitable<Response> PostRevert(const Request& req);
+  boost::asio::awaitable<Response> PostImport(const Request& req);
+  Response GetExport(const Request& req);
+  Response GetStatus();
+
+  // Resolves at_revision / at_time of `req` to a revision.
+  Result<int64_t> ReadRevision(const Request& req, const char* rev_param,
+                               const char* time_param) const;
+  CommitMeta MetaFrom(const Request& req, std::optional<std::string> reason) const;
+
+  Projection* projection_;
+  CommandService* commands_;
+  Metrics* metrics_;
+  ApiOptions options_;
+  std::atomic<bool> ready_{false};
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+// Checks Content-Type of a request with a body. Errors: kUnsupportedMediaType.
+Status CheckJsonContentType(const Request& req);
+
+}  // namespace chronoconf::http
+
+#endif  // CHRONOCONF_HTTP_API_H_

@@ -1,0 +1,140 @@
+// Routes on history, the audit log and time: GET /v1/history/{key},
+// /v1/events, /v1/revisions/{R}, /v1/diff.
+#include <charconv>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "domain/key.h"
+#include "http/api.h"
+#include "http/render.h"
+#include "http/request_parsing.h"
+#include "json/json_writer.h"
+
+namespace chronoconf::http {
+
+Response Api::GetHistory(const Request& req, const std::string& key) {
+  if (Status s = ValidateKey(key); !s.ok()) return ErrorResponse(s);
+  auto limit = IntParam(req, "limit", 1, 10000);
+  if (!limit) return ErrorResponse(limit.status());
+  auto before = IntParam(req, "before_revision", 1, INT64_MAX);
+  if (!before) return ErrorResponse(before.status());
+  size_t n = static_cast<size_t>(limit->value_or(100));
+  // One more than asked tells whether another page follows.
+  auto events = projection_->History(key, before->value_or(INT64_MAX), n + 1);
+  if (!events) return ErrorResponse(events.status());
+  bool more = events->size() > n;
+  if (more) events->resize(n);
+  json::Writer w;
+  w.BeginObject().Field("key", key).Key("events").BeginArray();
+  for (const EventRef& e : *events) WriteEvent(w, *e.commit, e.index);
+  w.EndArray();
+  if (more) w.Field("next_before_revision", events->back().commit->revision);
+  w.EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+Response Api::GetEvents(const Request& req) {
+  auto from = IntParam(req, "from_revision", 0, INT64_MAX);
+  if (!from) return ErrorResponse(from.status());
+  auto limit = IntParam(req, "limit", 1, 10000);
+  if (!limit) return ErrorResponse(limit.status());
+  auto since = TimeParam(req, "since");
+  if (!since) return ErrorResponse(since.status());
+  auto until = TimeParam(req, "until");
+  if (!until) return ErrorResponse(until.status());
+  const std::string* prefix = req.Query("prefix");
+  const std::string* actor = req.Query("actor");
+  size_t max_events = static_cast<size_t>(limit->value_or(1000));
+
+  int64_t next = from->value_or(0);
+  size_t count = 0;
+  json::Writer w;
+  w.BeginObject().Key("events").BeginArray();
+  // Pages end at a commit boundary: a commit is never split, so a page may
+  // exceed `limit` when one commit alone is larger.
+  while (count < max_events) {
+    auto commits = projection_->Commits(next, 256);
+    if (commits.empty()) break;
+    for (const CommitPtr& c : commits) {
+      bool matches_commit = (!actor || c->meta.actor == *actor) &&
+                            (!*since || c->timestamp_us >= **since) &&
+                            (!*until || c->timestamp_us <= **until);
+      std::vector<size_t> matching;
+      if (matches_commit) {
+        for (size_t i = 0; i < c->events.size(); ++i) {
+          if (!prefix || c->events[i].key.starts_with(*prefix)) matching.push_back(i);
+        }
+      }
+      if (count > 0 && count + matching.size() > max_events) {
+        count = max_events;  // this commit starts the next page
+        break;
+      }
+      for (size_t i : matching) WriteEvent(w, *c, i);
+      count += matching.size();
+      next = c->revision;
+      if (count >= max_events) break;
+    }
+  }
+  w.EndArray().Field("next_from_revision", next).EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+Response Api::GetRevision(const std::string& text) {
+  int64_t revision = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), revision);
+  if (ec != std::errc() || p != text.data() + text.size() || revision < 0) {
+    return ErrorResponse(Status::InvalidRequest(fmt::format("'{}' is not a revision", text)));
+  }
+  if (revision == 0) return ErrorResponse(Status::NotFound("revision 0 is the empty store"));
+  if (revision > projection_->head()) {
+    return ErrorResponse(Status::FutureRevision(
+        fmt::format("revision {} is above the head revision {}", revision, projection_->head())));
+  }
+  CommitPtr c = projection_->Commit(revision);
+  if (!c) return ErrorResponse(Status::NotFound(fmt::format("no revision {}", revision)));
+  return JsonResponse(200, RenderCommit(*c));
+}
+
+Response Api::GetDiff(const Request& req) {
+  const std::string* prefix = req.Query("prefix");
+  std::string p = prefix ? *prefix : "";
+  if (Status s = ValidatePrefix(p); !s.ok()) return ErrorResponse(s);
+  int64_t from = 0;
+  if (req.Query("from_revision") || req.Query("from_time")) {
+    auto r = ReadRevision(req, "from_revision", "from_time");
+    if (!r) return ErrorResponse(r.status());
+    from = *r;
+  }
+  auto to = ReadRevision(req, "to_revision", "to_time");
+  if (!to) return ErrorResponse(to.status());
+
+  std::map<std::string, KeyVersion> before, after;
+  for (KeyVersion& v : projection_->Snapshot(p, from)) {
+    before.emplace(v.commit->events[v.index].key, std::move(v));
+  }
+  for (KeyVersion& v : projection_->Snapshot(p, *to)) {
+    after.emplace(v.commit->events[v.index].key, std::move(v));
+  }
+  json::Writer w;
+  w.BeginObject().Field("from", from).Field("to", *to);
+  w.Key("added").BeginArray();
+  for (const auto& [key, v] : after) {
+    if (!before.contains(key)) w.Raw(*v.entry);
+  }
+  w.EndArray().Key("removed").BeginArray();
+  for (const auto& [key, v] : before) {
+    if (!after.contains(key)) w.Raw(*v.entry);
+  }
+  w.EndArray().Key("changed").BeginArray();
+  for (const auto& [key, v] : after) {
+    auto it = before.find(key);
+    if (it == before.end() || it->second.value() == v.value()) continue;
+    w.BeginObject().Field("key", key).RawField("before", *it->second.entry);
+    w.RawField("after", *v.entry).EndObject();
+  }
+  w.EndArray().EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+}  // namespace chronoconf::http

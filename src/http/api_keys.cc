@@ -1,0 +1,209 @@
+// Routes on keys: GET/PUT/DELETE /v1/kv/{key}, GET /v1/kv, POST /v1/txn.
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "domain/key.h"
+#include "http/api.h"
+#include "http/render.h"
+#include "http/request_parsing.h"
+#include "json/json_writer.h"
+
+namespace chronoconf::http {
+
+namespace net = boost::asio;
+
+namespace {
+
+// If-Match: "N" (quotes optional). Errors: kInvalidRequest.
+Result<std::optional<int64_t>> IfMatchVersion(const Request& req) {
+  const std::string* h = req.Header("if-match");
+  if (!h) return std::optional<int64_t>();
+  std::string_view v(*h);
+  if (v.starts_with("W/")) v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  int64_t n = -1;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < 0) {
+    return Status::InvalidRequest("If-Match must be a version in quotes, like \"3\"");
+  }
+  return std::optional<int64_t>(n);
+}
+
+// The expected version from the body/query and If-Match, which must agree.
+Result<std::optional<int64_t>> ExpectedVersion(const Request& req, std::optional<int64_t> given) {
+  auto header = IfMatchVersion(req);
+  if (!header) return header.status();
+  if (given && *header && *given != **header) {
+    return Status::InvalidRequest("expected_version and If-Match disagree");
+  }
+  return given ? given : *header;
+}
+
+Status CheckValueSize(std::string_view value, size_t max) {
+  if (value.size() > max) {
+    return Status::TooLarge(
+        fmt::format("the value is {} bytes; the limit is {} bytes", value.size(), max));
+  }
+  return Status::OK();
+}
+
+void WriteEntryOrNull(json::Writer& w, const std::shared_ptr<const std::string>& entry) {
+  entry ? w.Raw(*entry) : w.Null();
+}
+
+Response WithETag(Response r, int64_t version) {
+  r.headers.emplace_back("ETag", fmt::format("\"{}\"", version));
+  return r;
+}
+
+}  // namespace
+
+Response Api::GetKey(const Request& req, const std::string& key) {
+  if (Status s = ValidateKey(key); !s.ok()) return ErrorResponse(s);
+  std::optional<int64_t> at;
+  if (req.Query("at_revision") || req.Query("at_time")) {
+    auto r = ReadRevision(req, "at_revision", "at_time");
+    if (!r) return ErrorResponse(r.status());
+    at = *r;
+  }
+  auto v = projection_->Get(key, at);
+  if (!v) return ErrorResponse(v.status());
+  return WithETag(JsonResponse(200, *v->entry), v->version);
+}
+
+Response Api::ListKeys(const Request& req) {
+  const std::string* prefix = req.Query("prefix");
+  std::string p = prefix ? *prefix : "";
+  if (Status s = ValidatePrefix(p); !s.ok()) return ErrorResponse(s);
+  auto at = ReadRevision(req, "at_revision", "at_time");
+  if (!at) return ErrorResponse(at.status());
+  auto limit = IntParam(req, "limit", 1, 10000);
+  if (!limit) return ErrorResponse(limit.status());
+  const std::string* after = req.Query("after");
+  ListPage page = projection_->List(p, *at, after ? *after : "",
+                                    static_cast<size_t>(limit->value_or(1000)));
+  json::Writer w;
+  w.BeginObject().Field("revision", page.revision).Key("entries").BeginArray();
+  for (const auto& e : page.entries) w.Raw(*e);
+  w.EndArray();
+  if (page.next) w.Field("next", *page.next);
+  w.EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key) {
+  if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
+  auto body = JsonObjectBody(req);
+  if (!body) co_return ErrorResponse(body.status());
+  const json::Value* value = body->Find("value");
+  if (!value) co_return ErrorResponse(Status::InvalidRequest("the body needs a \"value\" member"));
+  std::string text = value->Minified();
+  if (Status s = CheckValueSize(text, options_.max_value_bytes); !s.ok()) co_return ErrorResponse(s);
+  auto given = OptionalVersionMember(*body, "expected_version");
+  if (!given) co_return ErrorResponse(given.status());
+  auto expected = ExpectedVersion(req, *given);
+  if (!expected) co_return ErrorResponse(expected.status());
+  auto reason = OptionalStringMember(*body, "reason");
+  if (!reason) co_return ErrorResponse(reason.status());
+  const std::string* none_match = req.Header("if-none-match");
+  bool must_be_absent = none_match && *none_match == "*";
+
+  Transaction txn{{SetKey{key, std::move(text), *expected, must_be_absent}},
+                  MetaFrom(req, std::move(*reason))};
+  CommandResult r = co_await Execute(std::move(txn));
+  if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
+  json::Writer w;
+  w.BeginObject().Field("revision", r.revision).Field("changed", r.changed).Key("entry");
+  WriteEntryOrNull(w, r.results[0].entry);
+  w.EndObject();
+  auto v = projection_->VersionAt(key, r.revision);
+  co_return WithETag(JsonResponse(r.created ? 201 : 200, w.Take()), v ? v->version : 0);
+}
+
+net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::string& key) {
+  if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
+  auto given = IntParam(req, "expected_version", 0, INT64_MAX);
+  if (!given) co_return ErrorResponse(given.status());
+  auto expected = ExpectedVersion(req, *given);
+  if (!expected) co_return ErrorResponse(expected.status());
+  const std::string* reason = req.Query("reason");
+  std::optional<std::string> why;
+  if (reason) why = *reason;
+  Transaction txn{{DeleteKey{key, *expected}}, MetaFrom(req, std::move(why))};
+  CommandResult r = co_await Execute(std::move(txn));
+  if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
+  json::Writer w;
+  w.BeginObject().Field("revision", r.revision).Field("changed", r.changed).Key("entry");
+  WriteEntryOrNull(w, r.results[0].entry);
+  w.EndObject();
+  co_return JsonResponse(200, w.Take());
+}
+
+net::awaitable<Response> Api::PostTxn(const Request& req) {
+  if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
+  auto body = JsonObjectBody(req);
+  if (!body) co_return ErrorResponse(body.status());
+  const json::Value* ops = body->Find("ops");
+  if (!ops || !ops->is_array()) {
+    co_return ErrorResponse(Status::InvalidRequest("the body needs an \"ops\" array"));
+  }
+  if (ops->items().size() > kMaxTransactionOps) {
+    co_return ErrorResponse(Status::TooLarge(fmt::format(
+        "a transaction holds at most {} ops, not {}", kMaxTransactionOps, ops->items().size())));
+  }
+  auto reason = OptionalStringMember(*body, "reason");
+  if (!reason) co_return ErrorResponse(reason.status());
+  Transaction txn;
+  txn.meta = MetaFrom(req, std::move(*reason));
+  for (size_t i = 0; i < ops->items().size(); ++i) {
+    const json::Value& item = ops->items()[i];
+    auto fail = [&](Status s) { return ErrorResponse(s.WithOpIndex(static_cast<int>(i))); };
+    if (!item.is_object()) co_return fail(Status::InvalidRequest("each op must be an object"));
+    const json::Value* op = item.Find("op");
+    const json::Value* key = item.Find("key");
+    if (!op || !op->is_string()) {
+      co_return fail(Status::InvalidRequest("each op needs \"op\": set, delete or check"));
+    }
+    if (!key || !key->is_string()) co_return fail(Status::InvalidRequest("each op needs a \"key\""));
+    if (Status s = ValidateKey(key->str()); !s.ok()) co_return fail(s);
+    auto expected = OptionalVersionMember(item, "expected_version");
+    if (!expected) co_return fail(expected.status());
+    if (op->str() == "set") {
+      const json::Value* value = item.Find("value");
+      if (!value) co_return fail(Status::InvalidRequest("a set op needs a \"value\""));
+      std::string text = value->Minified();
+      if (Status s = CheckValueSize(text, options_.max_value_bytes); !s.ok()) co_return fail(s);
+      const json::Value* absent = item.Find("absent");
+      if (absent && !absent->is_bool() && !absent->is_null()) {
+        co_return fail(Status::InvalidRequest("\"absent\" must be true or false"));
+      }
+      txn.ops.push_back(SetKey{key->str(), std::move(text), *expected, absent && absent->as_bool()});
+    } else if (op->str() == "delete") {
+      txn.ops.push_back(DeleteKey{key->str(), *expected});
+    } else if (op->str() == "check") {
+      if (!*expected) co_return fail(Status::InvalidRequest("a check op needs \"expected_version\""));
+      txn.ops.push_back(CheckKey{key->str(), **expected});
+    } else {
+      co_return fail(Status::InvalidRequest(
+          fmt::format("unknown op '{}': use set, delete or check", op->str())));
+    }
+  }
+  CommandResult r = co_await Execute(std::move(txn));
+  if (!r.status.ok()) co_return ErrorResponse(r.status);
+  json::Writer w;
+  w.BeginObject().Field("revision", r.revision).Field("changed", r.changed);
+  w.Key("results").BeginArray();
+  for (const OpResult& op : r.results) {
+    w.BeginObject().Field("key", op.key).Field("changed", op.changed).Key("entry");
+    WriteEntryOrNull(w, op.entry);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  co_return JsonResponse(200, w.Take());
+}
+
+}  // namespace chronoconf::http

@@ -1,0 +1,40 @@
+// The HTTP request and response as the API handlers see them: plain values,
+// no sockets, so every handler is testable without a network (Beast's
+// handle_request split).
+#ifndef CHRONOCONF_HTTP_HTTP_TYPES_H_
+#define CHRONOCONF_HTTP_HTTP_TYPES_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace chronoconf::http {
+
+struct Request {
+  std::string method;                        // "GET"
+  std::string path;                          // percent-decoded, without the query
+  std::map<std::string, std::string> query;  // percent-decoded; the first value wins
+  std::map<std::string, std::string> headers;  // lowercase names
+  std::string body;
+
+  const std::string* Header(const std::string& lowercase_name) const {
+    auto it = headers.find(lowercase_name);
+    return it == headers.end() ? nullptr : &it->second;
+  }
+  const std::string* Query(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? nullptr : &it->second;
+  }
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+}  // namespace chronoconf::http
+
+#endif  // CHRONOCONF_HTTP_HTTP_TYPES_H_

@@ -1,0 +1,61 @@
+#include "http/metrics.h"
+
+#include <fmt/format.h>
+
+namespace chronoconf::http {
+
+void Metrics::ObserveRequest(const std::string& route, const std::string& method, int status,
+                             double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[fmt::format("{}|{}|{}", route, method, status)];
+  Histogram& h = latencies_[route];
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+std::string Metrics::Render(const GaugeValues& g) const {
+  std::string out;
+  auto it = std::back_inserter(out);
+  std::lock_guard lock(mu_);
+  fmt::format_to(it, "# HELP chronoconf_http_requests_total HTTP requests by route and status.\n"
+                     "# TYPE chronoconf_http_requests_total counter\n");
+  for (const auto& [labels, n] : requests_) {
+    size_t a = labels.find('|'), b = labels.rfind('|');
+    fmt::format_to(it, "chronoconf_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
+                   labels.substr(0, a), labels.substr(a + 1, b - a - 1), labels.substr(b + 1), n);
+  }
+  fmt::format_to(it, "# HELP chronoconf_http_request_duration_seconds Request latency by route.\n"
+                     "# TYPE chronoconf_http_request_duration_seconds histogram\n");
+  for (const auto& [route, h] : latencies_) {
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      fmt::format_to(it, "chronoconf_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                     route, kBuckets[i], h.buckets[i]);
+    }
+    fmt::format_to(it, "chronoconf_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+                   route, h.count);
+    fmt::format_to(it, "chronoconf_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum);
+    fmt::format_to(it, "chronoconf_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route,
+                   h.count);
+  }
+  auto metric = [&](const char* name, const char* type, const char* help, int64_t v) {
+    fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, v);
+  };
+  metric("chronoconf_head_revision", "gauge", "Head revision of this node's read model.",
+         g.head_revision);
+  metric("chronoconf_projection_lag_revisions", "gauge",
+         "Revisions the store holds that the read model has not applied yet.", g.projection_lag);
+  metric("chronoconf_commits_total", "counter", "Commits appended by this node.", g.commits);
+  metric("chronoconf_events_total", "counter", "Events appended by this node.", g.events);
+  metric("chronoconf_store_transactions_total", "counter",
+         "Store transactions (group commits) by this node.", g.batches);
+  metric("chronoconf_store_errors_total", "counter", "Failed store appends.", g.store_errors);
+  metric("chronoconf_watchers", "gauge", "Open watch streams.", watchers_.load());
+  metric("chronoconf_watchers_dropped_total", "counter",
+         "Watchers dropped because they could not keep up.", watchers_dropped_.load());
+  return out;
+}
+
+}  // namespace chronoconf::http

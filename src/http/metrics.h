@@ -1,0 +1,54 @@
+// Metrics: counters and histograms, rendered in the Prometheus text format.
+//
+// Thread safety: all methods may be called from any thread.
+#ifndef CHRONOCONF_HTTP_METRICS_H_
+#define CHRONOCONF_HTTP_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace chronoconf::http {
+
+struct GaugeValues {
+  int64_t head_revision = 0;
+  int64_t projection_lag = 0;
+  int64_t commits = 0;
+  int64_t events = 0;
+  int64_t batches = 0;
+  int64_t store_errors = 0;
+};
+
+class Metrics {
+ public:
+  // One finished request on `route` (a pattern like "/v1/kv/{key}").
+  void ObserveRequest(const std::string& route, const std::string& method, int status,
+                      double seconds);
+  void WatcherOpened() { watchers_.fetch_add(1); }
+  void WatcherClosed() { watchers_.fetch_sub(1); }
+  void WatcherDropped() { watchers_dropped_.fetch_add(1); }
+  int64_t watchers() const { return watchers_.load(); }
+
+  std::string Render(const GaugeValues& gauges) const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                      0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t> requests_;     // GUARDED_BY(mu_) "route|method|status"
+  std::map<std::string, Histogram> latencies_;  // GUARDED_BY(mu_) by route
+  std::atomic<int64_t> watchers_{0};
+  std::atomic<int64_t> watchers_dropped_{0};
+};
+
+}  // namespace chronoconf::http
+
+#endif  // CHRONOCONF_HTTP_METRICS_H_

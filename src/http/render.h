@@ -1,0 +1,31 @@
+// The JSON shapes of SPEC §2.1: events, commits and errors on the wire.
+#ifndef CHRONOCONF_HTTP_RENDER_H_
+#define CHRONOCONF_HTTP_RENDER_H_
+
+#include <string>
+
+#include "common/status.h"
+#include "domain/events.h"
+#include "http/http_types.h"
+#include "json/json_writer.h"
+
+namespace chronoconf::http {
+
+// One event of `commit` (an audit-trail line): reason and request_id only
+// when given, value absent for ConfigDeleted, previous_value absent when the
+// key did not exist.
+void WriteEvent(json::Writer& w, const RecordedCommit& commit, size_t index);
+std::string RenderEvent(const RecordedCommit& commit, size_t index);
+
+// The whole commit with its hash chain links (GET /v1/revisions/{R}).
+std::string RenderCommit(const RecordedCommit& commit);
+
+// {"error":{"code","message",...details}} with the status the code maps to.
+Response ErrorResponse(const Status& status);
+int HttpStatusFor(Code code);
+
+Response JsonResponse(int status, std::string body);
+
+}  // namespace chronoconf::http
+
+#endif  // CHRONOCONF_HTTP_RENDER_H_

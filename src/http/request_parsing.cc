@@ -1,0 +1,110 @@
+#include "http/request_parsing.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "common/time_format.h"
+
+namespace chronoconf::http {
+
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      int v = 0;
+      if (i + 2 >= s.size()) {
+        return Status::InvalidRequest("malformed percent-encoding in the URL");
+      }
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (ec != std::errc() || p != s.data() + i + 3) {
+        return Status::InvalidRequest("malformed percent-encoding in the URL");
+      }
+      out.push_back(static_cast<char>(v));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Status ParseTarget(std::string_view target, Request* req) {
+  size_t q = target.find('?');
+  auto path = PercentDecode(target.substr(0, q), false);
+  if (!path) return path.status();
+  req->path = std::move(*path);
+  if (q == std::string_view::npos) return Status::OK();
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    auto name = PercentDecode(pair.substr(0, eq), true);
+    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!name) return name.status();
+    if (!value) return value.status();
+    req->query.emplace(std::move(*name), std::move(*value));
+  }
+  return Status::OK();
+}
+
+Result<std::optional<int64_t>> IntParam(const Request& req, const std::string& name, int64_t min,
+                                        int64_t max) {
+  const std::string* s = req.Query(name);
+  if (!s) return std::optional<int64_t>();
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc() || p != s->data() + s->size() || v < min || v > max) {
+    return Status::InvalidRequest(
+        fmt::format("query parameter '{}' must be an integer from {} to {}", name, min, max));
+  }
+  return std::optional<int64_t>(v);
+}
+
+Result<std::optional<int64_t>> TimeParam(const Request& req, const std::string& name) {
+  const std::string* s = req.Query(name);
+  if (!s) return std::optional<int64_t>();
+  auto t = ParseRfc3339Micros(*s);
+  if (!t) {
+    return Status::InvalidRequest(
+        fmt::format("query parameter '{}': {}", name, t.status().message()));
+  }
+  return std::optional<int64_t>(*t);
+}
+
+Result<json::Value> JsonObjectBody(const Request& req) {
+  auto v = json::Parse(req.body);
+  if (!v) return v.status();
+  if (!v->is_object()) return Status::InvalidRequest("the request body must be a JSON object");
+  return v;
+}
+
+Result<std::optional<std::string>> OptionalStringMember(const json::Value& obj,
+                                                        std::string_view name) {
+  const json::Value* v = obj.Find(name);
+  if (!v || v->is_null()) return std::optional<std::string>();
+  if (!v->is_string()) {
+    return Status::InvalidRequest(fmt::format("'{}' must be a string", name));
+  }
+  return std::optional<std::string>(v->str());
+}
+
+Result<std::optional<int64_t>> OptionalVersionMember(const json::Value& obj,
+                                                     std::string_view name) {
+  const json::Value* v = obj.Find(name);
+  if (!v || v->is_null()) return std::optional<int64_t>();
+  auto n = v->AsInt64();
+  if (!n || *n < 0) {
+    return Status::InvalidRequest(fmt::format("'{}' must be a non-negative integer", name));
+  }
+  return std::optional<int64_t>(*n);
+}
+
+}  // namespace chronoconf::http

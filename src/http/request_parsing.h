@@ -1,0 +1,43 @@
+// Small helpers that turn HTTP inputs into typed values or a 400.
+#ifndef CHRONOCONF_HTTP_REQUEST_PARSING_H_
+#define CHRONOCONF_HTTP_REQUEST_PARSING_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "http/http_types.h"
+#include "json/json_value.h"
+
+namespace chronoconf::http {
+
+// Decodes %XX (and '+' as a space when `plus_is_space`). Errors: kInvalidRequest.
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+
+// Splits "/path?a=1&b=2" into `req->path` and `req->query`.
+Status ParseTarget(std::string_view target, Request* req);
+
+// An integer query parameter in [min, max]; nullopt when absent.
+// Errors: kInvalidRequest naming the parameter.
+Result<std::optional<int64_t>> IntParam(const Request& req, const std::string& name, int64_t min,
+                                        int64_t max);
+
+// A time query parameter (RFC 3339) as Unix microseconds; nullopt when absent.
+Result<std::optional<int64_t>> TimeParam(const Request& req, const std::string& name);
+
+// The request body as one JSON object. Errors: kInvalidJson, kInvalidRequest
+// (not an object).
+Result<json::Value> JsonObjectBody(const Request& req);
+
+// An optional string member; errors when present with another type.
+Result<std::optional<std::string>> OptionalStringMember(const json::Value& obj,
+                                                        std::string_view name);
+// An optional non-negative integer member.
+Result<std::optional<int64_t>> OptionalVersionMember(const json::Value& obj,
+                                                     std::string_view name);
+
+}  // namespace chronoconf::http
+
+#endif  // CHRONOCONF_HTTP_REQUEST_PARSING_H_

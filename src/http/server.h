@@ -1,0 +1,49 @@
+// Server: Boost.Beast on Asio. A listener accepts connections; each is a
+// coroutine on its own strand (read -> Api::Handle -> write, keep-alive),
+// and `threads` workers run the io_context. GET /v1/watch turns the
+// connection into a Server-Sent Events stream fed from the read model.
+//
+// Thread safety: Run blocks; Stop may be called from any thread.
+#ifndef CHRONOCONF_HTTP_SERVER_H_
+#define CHRONOCONF_HTTP_SERVER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "http/api.h"
+
+namespace chronoconf::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7700;
+  int threads = 2;
+  size_t max_body_bytes = 1024 * 1024;
+  // A watcher whose socket does not take a write within this time is dropped.
+  std::chrono::milliseconds watch_send_timeout{10000};
+  std::chrono::milliseconds watch_keepalive{15000};
+};
+
+class Server {
+ public:
+  Server(Api* api, Projection* projection, Metrics* metrics, ServerOptions options);
+  ~Server();
+
+  // Binds the listening socket. Errors: kUnavailable (address in use...).
+  Status Listen();
+  uint16_t port() const;
+
+  // Serves until Stop() (or SIGINT/SIGTERM when `handle_signals`).
+  void Run(bool handle_signals);
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chronoconf::http
+
+#endif  // CHRONOCONF_HTTP_SERVER_H_
