@@ -1,6 +1,6 @@
 #include "http/api.h"
 
-#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -109,18 +109,22 @@ net::awaitable<Response> Api::Route(const Request& req) {
   co_return ErrorResponse(Status::NotFound(fmt::format("no route GET {}", p)));
 }
 
-net::awaitable<CommandResult> Api::Execute(Command command) {
+net::awaitable<CommandResult> Api::Execute(Command& command) {
   // The committer thread completes the handler; post it back to this
   // coroutine's executor so the session resumes on its own strand.
   auto executor = co_await net::this_coro::executor;
-  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(CommandResult)>(
-      [this, executor, &command](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        commands_->Submit(std::move(command), [h, executor](CommandResult r) {
-          net::post(executor, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-        });
-      },
-      net::use_awaitable);
+  // A named initiation, not a temporary: GCC 12 destroys temporaries that
+  // span a co_await twice (here: the captured executor, a strand).
+  auto initiate = [this, executor, &command](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    commands_->Submit(std::move(command), [h, executor](CommandResult r) {
+      net::post(executor, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+    });
+  };
+  CommandResult result =
+      co_await net::async_initiate<decltype(net::use_awaitable), void(CommandResult)>(
+          initiate, net::use_awaitable);
+  co_return result;
 }
 
 net::awaitable<bool> Api::WaitForRevision(int64_t revision, std::chrono::milliseconds timeout) {
@@ -133,7 +137,8 @@ net::awaitable<bool> Api::WaitForRevision(int64_t revision, std::chrono::millise
   });
   while (projection_->head() < revision && std::chrono::steady_clock::now() < deadline) {
     timer->expires_at(deadline);
-    co_await timer->async_wait(net::as_tuple(net::use_awaitable));
+    boost::system::error_code ec;  // cancelled when the head moves
+    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
   }
   projection_->feed().Unsubscribe(id);
   co_return projection_->head() >= revision;

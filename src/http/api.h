@@ -44,7 +44,9 @@ class Api {
 
  private:
   boost::asio::awaitable<Response> Route(const Request& req);
-  boost::asio::awaitable<CommandResult> Execute(Command command);
+  // Takes an lvalue on purpose: GCC 12 destroys temporaries that live across
+  // a co_await twice, so callers keep the command in a named variable.
+  boost::asio::awaitable<CommandResult> Execute(Command& command);
   // Waits until the read model has applied `revision` or `timeout` passes.
   boost::asio::awaitable<bool> WaitForRevision(int64_t revision,
                                                std::chrono::milliseconds timeout);

@@ -51,8 +51,9 @@ net::awaitable<Response> Api::PostRevert(const Request& req) {
   if (!prefix) co_return ErrorResponse(prefix.status());
   auto reason = OptionalStringMember(*body, "reason");
   if (!reason) co_return ErrorResponse(reason.status());
-  RevertTo cmd{*to->AsInt64(), std::move(*prefix), MetaFrom(req, std::move(*reason))};
-  co_return BulkResult(co_await Execute(std::move(cmd)));
+  Command command = RevertTo{*to->AsInt64(), std::move(*prefix), MetaFrom(req, std::move(*reason))};
+  CommandResult r = co_await Execute(command);
+  co_return BulkResult(r);
 }
 
 net::awaitable<Response> Api::PostImport(const Request& req) {
@@ -90,7 +91,9 @@ net::awaitable<Response> Api::PostImport(const Request& req) {
     }
     cmd.values.emplace_back(m.name, std::move(text));
   }
-  co_return BulkResult(co_await Execute(std::move(cmd)));
+  Command command = std::move(cmd);
+  CommandResult r = co_await Execute(command);
+  co_return BulkResult(r);
 }
 
 Response Api::GetExport(const Request& req) {

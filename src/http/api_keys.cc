@@ -112,9 +112,9 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   const std::string* none_match = req.Header("if-none-match");
   bool must_be_absent = none_match && *none_match == "*";
 
-  Transaction txn{{SetKey{key, std::move(text), *expected, must_be_absent}},
-                  MetaFrom(req, std::move(*reason))};
-  CommandResult r = co_await Execute(std::move(txn));
+  Command command = Transaction{{SetKey{key, std::move(text), *expected, must_be_absent}},
+                                MetaFrom(req, std::move(*reason))};
+  CommandResult r = co_await Execute(command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
   json::Writer w;
   w.BeginObject().Field("revision", r.revision).Field("changed", r.changed).Key("entry");
@@ -133,8 +133,8 @@ net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::stri
   const std::string* reason = req.Query("reason");
   std::optional<std::string> why;
   if (reason) why = *reason;
-  Transaction txn{{DeleteKey{key, *expected}}, MetaFrom(req, std::move(why))};
-  CommandResult r = co_await Execute(std::move(txn));
+  Command command = Transaction{{DeleteKey{key, *expected}}, MetaFrom(req, std::move(why))};
+  CommandResult r = co_await Execute(command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
   json::Writer w;
   w.BeginObject().Field("revision", r.revision).Field("changed", r.changed).Key("entry");
@@ -192,7 +192,8 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
           fmt::format("unknown op '{}': use set, delete or check", op->str())));
     }
   }
-  CommandResult r = co_await Execute(std::move(txn));
+  Command command = std::move(txn);
+  CommandResult r = co_await Execute(command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
   json::Writer w;
   w.BeginObject().Field("revision", r.revision).Field("changed", r.changed);

@@ -1,6 +1,6 @@
 #include "http/server.h"
 
-#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -30,7 +30,9 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
-constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+// Completion tokens store the error in a named variable: GCC 12 miscompiles
+// structured bindings of co_await results (as_tuple) in loops.
+auto Into(beast::error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 
 namespace {
 
@@ -63,7 +65,9 @@ struct Server::Impl {
         acceptor(ioc) {}
 
   net::awaitable<void> Accept();
-  net::awaitable<void> Session(beast::tcp_stream stream);
+  // Takes ownership of `stream`. A raw pointer, not a by-value parameter: GCC
+  // 12 can destroy non-trivial coroutine parameters twice.
+  net::awaitable<void> Session(beast::tcp_stream* stream);
   net::awaitable<void> Watch(beast::tcp_stream& stream, const Request& req);
   net::awaitable<void> WriteError(beast::tcp_stream& stream, const Status& status);
 
@@ -120,7 +124,11 @@ void Server::Stop() { impl_->ioc.stop(); }
 
 net::awaitable<void> Server::Impl::Accept() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(ioc), kTuple);
+    beast::error_code ec;
+    // Named: a strand temporary inside the co_await expression would be
+    // destroyed twice by GCC 12, releasing the strand early.
+    auto strand = net::make_strand(ioc);
+    tcp::socket socket = co_await acceptor.async_accept(strand, Into(ec));
     if (ec) {
       if (ec == net::error::operation_aborted) co_return;
       spdlog::warn("accept: {}", ec.message());
@@ -128,7 +136,7 @@ net::awaitable<void> Server::Impl::Accept() {
     }
     auto executor = socket.get_executor();
     // The one place an exception may stop: the session's completion handler.
-    net::co_spawn(executor, Session(beast::tcp_stream(std::move(socket))),
+    net::co_spawn(executor, Session(new beast::tcp_stream(std::move(socket))),
                   [](std::exception_ptr e) {
                     if (!e) return;
                     try {
@@ -149,7 +157,8 @@ net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const S
   res.body() = std::move(r.body);
   res.prepare_payload();
   stream.expires_after(std::chrono::seconds(5));
-  co_await bhttp::async_write(stream, res, kTuple);
+  beast::error_code wec;
+  co_await bhttp::async_write(stream, res, Into(wec));
   // Drain what the client is still sending (briefly) so that it reads our
   // answer instead of a connection reset.
   beast::error_code ec;
@@ -158,33 +167,35 @@ net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const S
   size_t drained = 0;
   stream.expires_after(std::chrono::seconds(2));
   while (drained < (64u << 20)) {
-    auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), kTuple);
+    beast::error_code rec;
+    size_t n = co_await stream.async_read_some(net::buffer(sink), Into(rec));
     if (rec) break;
     drained += n;
   }
 }
 
-net::awaitable<void> Server::Impl::Session(beast::tcp_stream stream) {
+net::awaitable<void> Server::Impl::Session(beast::tcp_stream* raw_stream) {
+  std::unique_ptr<beast::tcp_stream> owned(raw_stream);
+  beast::tcp_stream& stream = *owned;
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options.max_body_bytes);
     stream.expires_after(kReadTimeout);
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    beast::error_code ec;
+    co_await bhttp::async_read(stream, buffer, parser, Into(ec));
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
         ec == beast::error::timeout || ec == net::error::connection_reset) {
       break;
     }
-    if (ec == bhttp::error::body_limit) {
-      co_await WriteError(stream, Status::TooLarge(fmt::format(
-                                      "the body is over the limit of {} bytes",
-                                      options.max_body_bytes)));
-      break;
-    }
     if (ec) {
-      co_await WriteError(stream,
-                          Status::InvalidRequest(fmt::format("malformed HTTP: {}", ec.message())));
+      // (Named, not a temporary: GCC 12 mishandles temporaries across co_await.)
+      Status error = ec == bhttp::error::body_limit
+                         ? Status::TooLarge(fmt::format("the body is over the limit of {} bytes",
+                                                        options.max_body_bytes))
+                         : Status::InvalidRequest(fmt::format("malformed HTTP: {}", ec.message()));
+      co_await WriteError(stream, error);
       break;
     }
     auto started = std::chrono::steady_clock::now();
@@ -223,7 +234,8 @@ net::awaitable<void> Server::Impl::Session(beast::tcp_stream stream) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics->ObserveRequest(RouteOf(req.path), req.method, r.status, seconds);
     stream.expires_after(kWriteTimeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    beast::error_code wec;
+    co_await bhttp::async_write(stream, res, Into(wec));
     if (wec || !res.keep_alive()) break;
   }
   beast::error_code ignored;
@@ -235,20 +247,26 @@ net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Reques
   std::string prefix = prefix_param ? *prefix_param : "";
   if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s);
   auto from = IntParam(req, "from_revision", 0, INT64_MAX);
-  if (!from) co_return co_await WriteError(stream, from.status());
+  if (!from) {
+    Status error = from.status();
+    co_return co_await WriteError(stream, error);
+  }
   int64_t last = projection->head();
   if (*from) last = **from;
   if (const std::string* id = req.Header("last-event-id"); id && !id->empty()) {
     Request tmp;
     tmp.query["Last-Event-ID"] = *id;
     auto parsed = IntParam(tmp, "Last-Event-ID", 0, INT64_MAX);
-    if (!parsed) co_return co_await WriteError(stream, parsed.status());
+    if (!parsed) {
+      Status error = parsed.status();
+      co_return co_await WriteError(stream, error);
+    }
     last = **parsed;
   }
   if (last > projection->head()) {
-    co_return co_await WriteError(
-        stream, Status::FutureRevision(fmt::format("revision {} is above the head revision {}",
-                                                   last, projection->head())));
+    Status error = Status::FutureRevision(
+        fmt::format("revision {} is above the head revision {}", last, projection->head()));
+    co_return co_await WriteError(stream, error);
   }
 
   std::string header = fmt::format(
@@ -256,7 +274,8 @@ net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Reques
       "Cache-Control: no-cache\r\nConnection: close\r\nX-Chronoconf-Revision: {}\r\n\r\n",
       projection->head());
   stream.expires_after(options.watch_send_timeout);
-  auto [hec, hn] = co_await net::async_write(stream, net::buffer(header), kTuple);
+  beast::error_code hec;
+  co_await net::async_write(stream, net::buffer(header), Into(hec));
   if (hec) co_return;
 
   metrics->WatcherOpened();
@@ -287,13 +306,15 @@ net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Reques
     }
     if (commits.empty()) {
       timer->expires_after(options.watch_keepalive);
-      auto [tec] = co_await timer->async_wait(kTuple);
+      beast::error_code tec;
+      co_await timer->async_wait(Into(tec));
       if (projection->head() > last) continue;
       if (!tec) chunk = ": keepalive\n\n";  // the keepalive period passed quietly
     }
     if (chunk.empty()) continue;
     stream.expires_after(options.watch_send_timeout);
-    auto [wec, wn] = co_await net::async_write(stream, net::buffer(chunk), kTuple);
+    beast::error_code wec;
+    co_await net::async_write(stream, net::buffer(chunk), Into(wec));
     if (wec) {
       dropped = wec == beast::error::timeout;
       break;

@@ -1,0 +1,183 @@
+// Declares the client subcommands and their options (CLI11) and runs the
+// chosen one (client_internal.h) with a ClientSession.
+#include "cli/client_commands.h"
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cli/client_internal.h"
+
+namespace chronoconf::cli {
+namespace {
+
+struct State {
+  int* exit_code = nullptr;
+  GlobalOptions global;
+  GetArgs get;
+  SetArgs set;
+  DeleteArgs del;
+  LsArgs ls;
+  HistoryArgs history;
+  LogArgs log;
+  DiffArgs diff;
+  RevertArgs revert;
+  ImportArgs import;
+  ExportArgs exp;
+  WatchArgs watch;
+};
+
+// Runs `run` with a session when `sub` was chosen, and stores its exit code.
+void OnRun(CLI::App* sub, const std::shared_ptr<State>& st,
+           std::function<int(ClientSession&)> run) {
+  sub->callback([st, run = std::move(run)] {
+    int rc = kExitError;
+    try {
+      ClientSession session(st->global);
+      rc = session.Validate();
+      if (rc == kExitOk) rc = run(session);
+    } catch (const std::exception& e) {
+      ReportError("internal", e.what());
+      rc = kExitError;
+    }
+    std::fflush(stdout);
+    *st->exit_code = rc;
+  });
+}
+
+CLI::App* AddClient(CLI::App& app, const std::shared_ptr<State>& st, const std::string& name,
+                    const std::string& description, bool writes) {
+  CLI::App* sub = app.add_subcommand(name, description);
+  sub->add_option("--server", st->global.server,
+                  "server URL (default: $CHRONOCONF_SERVER, else http://127.0.0.1:7700)");
+  sub->add_flag("--json", st->global.json, "print the server's JSON response as is");
+  if (writes) {
+    sub->add_option("--actor", st->global.actor,
+                    "who makes the change (sent as X-Actor; with auth on, the token decides)");
+  }
+  return sub;
+}
+
+void AddAtOptions(CLI::App* sub, int64_t* at, std::string* at_time) {
+  CLI::Option* rev =
+      sub->add_option("--at", *at, "as at this revision")->check(CLI::NonNegativeNumber);
+  CLI::Option* time = sub->add_option("--at-time", *at_time,
+                                      "as at this time (RFC 3339, e.g. 2026-11-26T14:00:00Z)");
+  rev->excludes(time);
+}
+
+}  // namespace
+
+void AddClientCommands(CLI::App& app, int* exit_code) {
+  auto st = std::make_shared<State>();
+  st->exit_code = exit_code;
+  State& s = *st;
+
+  // --server and --json are accepted before the subcommand too.
+  if (app.get_option_no_throw("--server") == nullptr) {
+    app.add_option("--server", s.global.server,
+                   "server URL for the client commands (default: $CHRONOCONF_SERVER, else "
+                   "http://127.0.0.1:7700)");
+  }
+  if (app.get_option_no_throw("--json") == nullptr) {
+    app.add_flag("--json", s.global.json, "client commands: print the server's JSON as is");
+  }
+
+  CLI::App* get = AddClient(app, st, "get", "print a key's value", false);
+  get->add_option("KEY", s.get.key, "the key")->required();
+  AddAtOptions(get, &s.get.at, &s.get.at_time);
+  get->add_flag("--raw", s.get.raw, "print a string value's text without JSON quotes");
+  OnRun(get, st, [st](ClientSession& c) { return RunGet(c, st->get); });
+
+  CLI::App* set = AddClient(app, st, "set", "set a key to a JSON value", true);
+  set->add_option("KEY", s.set.key, "the key")->required();
+  CLI::Option* value_opt = set->add_option(
+      "JSON", s.set.value, "the value as JSON text (a string needs quotes: '\"on\"')");
+  CLI::Option* string_opt =
+      set->add_option("--string,-s", s.set.string_value, "set this text as a JSON string value");
+  string_opt->excludes(value_opt);
+  set->add_option("--expect", s.set.expect, "fail with a conflict unless the key has this version")
+      ->check(CLI::NonNegativeNumber);
+  set->add_flag("--absent", s.set.absent, "fail with a conflict if the key exists");
+  set->add_option("--reason", s.set.reason, "why (kept in the audit log)");
+  OnRun(set, st, [st, value_opt, string_opt](ClientSession& c) {
+    st->set.has_value = value_opt->count() > 0;
+    st->set.has_string = string_opt->count() > 0;
+    return RunSet(c, st->set);
+  });
+
+  CLI::App* del = AddClient(app, st, "delete", "delete a key", true);
+  del->alias("rm");
+  del->add_option("KEY", s.del.key, "the key")->required();
+  del->add_option("--expect", s.del.expect, "fail with a conflict unless the key has this version")
+      ->check(CLI::NonNegativeNumber);
+  del->add_option("--reason", s.del.reason, "why (kept in the audit log)");
+  OnRun(del, st, [st](ClientSession& c) { return RunDelete(c, st->del); });
+
+  CLI::App* ls = AddClient(app, st, "ls", "list keys (KEY VERSION MODIFIED VALUE)", false);
+  ls->add_option("PREFIX", s.ls.prefix, "only keys starting with this");
+  AddAtOptions(ls, &s.ls.at, &s.ls.at_time);
+  OnRun(ls, st, [st](ClientSession& c) { return RunLs(c, st->ls); });
+
+  CLI::App* history = AddClient(app, st, "history", "a key's changes, newest first", false);
+  history->add_option("KEY", s.history.key, "the key")->required();
+  OnRun(history, st, [st](ClientSession& c) { return RunHistory(c, st->history); });
+
+  CLI::App* log = AddClient(app, st, "log", "the audit log of every change, oldest first", false);
+  log->add_option("--from", s.log.from, "only commits after this revision")
+      ->check(CLI::NonNegativeNumber);
+  log->add_option("--actor", s.log.actor, "only commits by this actor");
+  log->add_option("--prefix", s.log.prefix, "only keys starting with this");
+  log->add_option("--since", s.log.since, "only commits at or after this time (RFC 3339)");
+  log->add_option("--until", s.log.until, "only commits before this time (RFC 3339)");
+  OnRun(log, st, [st](ClientSession& c) { return RunLog(c, st->log); });
+
+  CLI::App* diff = AddClient(app, st, "diff", "what changed between two revisions", false);
+  diff->add_option("REV1", s.diff.from, "from this revision (or RFC 3339 time)")->required();
+  diff->add_option("REV2", s.diff.to, "to this revision (or time; default: the head)");
+  diff->add_option("--prefix", s.diff.prefix, "only keys starting with this");
+  OnRun(diff, st, [st](ClientSession& c) { return RunDiff(c, st->diff); });
+
+  CLI::App* revert =
+      AddClient(app, st, "revert", "make the config equal to its state at REV again", true);
+  revert->add_option("REV", s.revert.revision, "the revision to go back to")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  revert->add_option("--prefix", s.revert.prefix, "only keys starting with this");
+  revert->add_option("--reason", s.revert.reason, "why (kept in the audit log)");
+  OnRun(revert, st, [st](ClientSession& c) { return RunRevert(c, st->revert); });
+
+  CLI::App* watch =
+      AddClient(app, st, "watch", "print changes as they happen, until interrupted", false);
+  watch->add_option("PREFIX", s.watch.prefix, "only keys starting with this");
+  watch
+      ->add_option("--from", s.watch.from,
+                   "first replay the commits after this revision (0: all of them)")
+      ->check(CLI::NonNegativeNumber);
+  watch->add_option("--count", s.watch.count, "exit after this many events")
+      ->check(CLI::PositiveNumber);
+  OnRun(watch, st, [st](ClientSession& c) { return RunWatch(c, st->watch); });
+
+  CLI::App* import = AddClient(
+      app, st, "import", R"(set many keys in one commit from a JSON object {"key": value})", true);
+  import->add_option("FILE", s.import.file, "the JSON file, or - for stdin")->required();
+  import->add_flag("--replace", s.import.replace,
+                   "also delete the keys (under --prefix) that the file does not name");
+  import->add_option("--prefix", s.import.prefix, "every key must start with this");
+  import->add_option("--reason", s.import.reason, "why (kept in the audit log)");
+  OnRun(import, st, [st](ClientSession& c) { return RunImport(c, st->import); });
+
+  CLI::App* exp = AddClient(app, st, "export", "print the config as a file", false);
+  AddAtOptions(exp, &s.exp.at, &s.exp.at_time);
+  exp->add_option("--format", s.exp.format, "json (default), env or yaml")
+      ->check(CLI::IsMember({"json", "env", "yaml"}));
+  exp->add_option("--prefix", s.exp.prefix, "only keys starting with this");
+  OnRun(exp, st, [st](ClientSession& c) { return RunExport(c, st->exp); });
+
+  CLI::App* status = AddClient(app, st, "status", "the server's revision, size and store", false);
+  OnRun(status, st, [](ClientSession& c) { return RunStatus(c); });
+}
+
+}  // namespace chronoconf::cli

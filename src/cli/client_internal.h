@@ -1,0 +1,155 @@
+// Internal to src/cli: the arguments and the Run* functions of the client
+// subcommands (client_commands.cc declares their options and calls these),
+// and small helpers for reading server responses.
+//
+// A Run* function returns the exit code (client_session.h) and has already
+// reported any error on stderr. With --json it prints the server's body as
+// is; a listing that took several pages is printed as one document of the
+// same shape holding every page.
+//
+// Thread safety: none; a command runs on one thread.
+#ifndef CHRONOCONF_CLI_CLIENT_INTERNAL_H_
+#define CHRONOCONF_CLI_CLIENT_INTERNAL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cli/client_session.h"
+#include "cli/output_format.h"
+#include "json/json_value.h"
+
+namespace chronoconf::cli {
+
+// ---------------------------------------------------------------------------
+// Arguments, as parsed by CLI11. -1 means "not given" for revisions and
+// versions.
+
+struct GetArgs {
+  std::string key;
+  int64_t at = -1;
+  std::string at_time;
+  bool raw = false;
+};
+
+struct SetArgs {
+  std::string key;
+  bool has_value = false;   // JSON was given
+  std::string value;        // JSON text
+  bool has_string = false;  // --string was given
+  std::string string_value;
+  int64_t expect = -1;
+  bool absent = false;
+  std::string reason;
+};
+
+struct DeleteArgs {
+  std::string key;
+  int64_t expect = -1;
+  std::string reason;
+};
+
+struct LsArgs {
+  std::string prefix;
+  int64_t at = -1;
+  std::string at_time;
+};
+
+struct HistoryArgs {
+  std::string key;
+};
+
+struct LogArgs {
+  int64_t from = 0;
+  std::string actor;
+  std::string prefix;
+  std::string since;
+  std::string until;
+};
+
+struct DiffArgs {
+  std::string from;
+  std::string to;
+  std::string prefix;
+};
+
+struct RevertArgs {
+  int64_t revision = 0;
+  std::string prefix;
+  std::string reason;
+};
+
+struct ImportArgs {
+  std::string file;
+  bool replace = false;
+  std::string prefix;
+  std::string reason;
+};
+
+struct ExportArgs {
+  int64_t at = -1;
+  std::string at_time;
+  std::string format;
+  std::string prefix;
+};
+
+struct WatchArgs {
+  std::string prefix;
+  int64_t from = -1;
+  int64_t count = 0;  // stop after this many events; 0 = never
+};
+
+// ---------------------------------------------------------------------------
+// The commands.
+
+int RunGet(ClientSession& s, const GetArgs& a);  // client_kv.cc
+int RunSet(ClientSession& s, const SetArgs& a);
+int RunDelete(ClientSession& s, const DeleteArgs& a);
+int RunLs(ClientSession& s, const LsArgs& a);  // client_list.cc
+int RunHistory(ClientSession& s, const HistoryArgs& a);
+int RunLog(ClientSession& s, const LogArgs& a);
+int RunDiff(ClientSession& s, const DiffArgs& a);
+int RunRevert(ClientSession& s, const RevertArgs& a);  // client_bulk.cc
+int RunImport(ClientSession& s, const ImportArgs& a);
+int RunExport(ClientSession& s, const ExportArgs& a);
+int RunStatus(ClientSession& s);
+int RunWatch(ClientSession& s, const WatchArgs& a);  // client_watch.cc
+
+// ---------------------------------------------------------------------------
+// Helpers (client_fields.cc).
+
+// Cells longer than this are cut on a terminal (never when piped).
+inline constexpr size_t kValueWidth = 60;
+inline constexpr size_t kReasonWidth = 40;
+
+// A string member decoded, any other member as its JSON text; `absent` when
+// the member is missing or null.
+std::string FieldText(const json::Value& obj, std::string_view name, std::string_view absent = "");
+// A member's JSON text (a config value: `null` stays `null`), `absent` when
+// the member is missing.
+std::string FieldJson(const json::Value& obj, std::string_view name, std::string_view absent = "-");
+// An integer member, `absent` when missing or not an integer.
+int64_t FieldInt(const json::Value& obj, std::string_view name, int64_t absent = -1);
+// The items of an array member (empty when missing).
+const std::vector<json::Value>& FieldItems(const json::Value& obj, std::string_view name);
+
+// True for a non-empty string of ASCII digits.
+bool IsDigits(std::string_view s);
+// "1 change", "3 changes".
+std::string Changes(int64_t n);
+// Green for ConfigSet, red for ConfigDeleted.
+Colour TypeColour(std::string_view type);
+// Reports a usage error found after parsing; returns kExitUsage.
+int UsageError(std::string_view message);
+// kExitOk, or reports and returns kExitUsage for an empty KEY.
+int NotEmptyKey(std::string_view key);
+// {<raw_members…>, "<list_name>": [items…]} with each item minified.
+std::string MergedListing(const std::vector<std::pair<std::string, std::string>>& raw_members,
+                          std::string_view list_name, const std::vector<json::Value>& items);
+
+}  // namespace chronoconf::cli
+
+#endif  // CHRONOCONF_CLI_CLIENT_INTERNAL_H_

@@ -1,0 +1,101 @@
+// get, set and delete.
+#include <fmt/format.h>
+
+#include "cli/client_internal.h"
+#include "json/json_writer.h"
+
+namespace chronoconf::cli {
+
+using client::HttpResponse;
+
+int RunGet(ClientSession& s, const GetArgs& a) {
+  if (int rc = NotEmptyKey(a.key)) return rc;
+  Query q;
+  if (a.at >= 0) q.Add("at_revision", a.at);
+  if (!a.at_time.empty()) q.Add("at_time", a.at_time);
+  HttpResponse res;
+  if (int rc = s.Call("GET", KeyPath(a.key) + q.str(), {}, &res)) return rc;
+  if (s.json()) {
+    s.PrintBody(res.body);
+    return kExitOk;
+  }
+  json::Value entry;
+  if (int rc = s.ParseBody(res, &entry)) return rc;
+  const json::Value* value = entry.Find("value");
+  if (value == nullptr) {
+    ReportError("invalid_response", "the entry has no value");
+    return kExitError;
+  }
+  s.Print((a.raw && value->is_string() ? value->str() : value->Minified()) + "\n");
+  return kExitOk;
+}
+
+int RunSet(ClientSession& s, const SetArgs& a) {
+  if (int rc = NotEmptyKey(a.key)) return rc;
+  const bool has_json = a.has_value;
+  const bool has_string = a.has_string;
+  if (has_json == has_string) {
+    return UsageError("set needs exactly one of a JSON value or --string TEXT");
+  }
+  json::Writer body;
+  body.BeginObject().Key("value");
+  if (has_json) {
+    auto parsed = json::Parse(a.value);
+    if (!parsed) {
+      ReportError("invalid_json", fmt::format("the value is not valid JSON ({}); to set a plain "
+                                              "string, use --string TEXT",
+                                              parsed.status().message()));
+      return kExitUsage;
+    }
+    body.Raw(parsed->Minified());
+  } else {
+    if (!json::IsValidUtf8(a.string_value)) {
+      ReportError("invalid_json", "the --string text is not valid UTF-8");
+      return kExitUsage;
+    }
+    body.String(a.string_value);
+  }
+  if (a.expect >= 0) body.Field("expected_version", a.expect);
+  if (!a.reason.empty()) body.Field("reason", a.reason);
+  body.EndObject();
+
+  client::Headers extra;
+  if (a.absent) extra["If-None-Match"] = "*";
+  HttpResponse res;
+  if (int rc = s.Call("PUT", KeyPath(a.key), body.str(), &res, extra)) return rc;
+  if (s.json()) {
+    s.PrintBody(res.body);
+    return kExitOk;
+  }
+  json::Value reply;
+  if (int rc = s.ParseBody(res, &reply)) return rc;
+  const json::Value* entry = reply.Find("entry");
+  const int64_t version = entry != nullptr ? FieldInt(*entry, "version") : -1;
+  const json::Value* changed = reply.Find("changed");
+  const char* verb = changed != nullptr && !changed->as_bool() ? "unchanged"
+                     : res.status == 201                       ? "created"
+                                                               : "set";
+  s.Print(fmt::format("{} {} (version {}, revision {})\n", verb, SanitizeCell(a.key), version,
+                      FieldInt(reply, "revision")));
+  return kExitOk;
+}
+
+int RunDelete(ClientSession& s, const DeleteArgs& a) {
+  if (int rc = NotEmptyKey(a.key)) return rc;
+  Query q;
+  if (a.expect >= 0) q.Add("expected_version", a.expect);
+  if (!a.reason.empty()) q.Add("reason", a.reason);
+  HttpResponse res;
+  if (int rc = s.Call("DELETE", KeyPath(a.key) + q.str(), {}, &res)) return rc;
+  if (s.json()) {
+    s.PrintBody(res.body);
+    return kExitOk;
+  }
+  json::Value reply;
+  if (int rc = s.ParseBody(res, &reply)) return rc;
+  s.Print(
+      fmt::format("deleted {} (revision {})\n", SanitizeCell(a.key), FieldInt(reply, "revision")));
+  return kExitOk;
+}
+
+}  // namespace chronoconf::cli

@@ -1,0 +1,151 @@
+#include "cli/client_session.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/output_format.h"
+
+namespace chronoconf::cli {
+
+int ExitCodeForHttpStatus(int status) {
+  if (status == 404) return kExitNotFound;
+  if (status == 409) return kExitConflict;
+  return kExitError;
+}
+
+ErrorInfo ErrorFromResponse(int status, std::string_view body) {
+  if (auto parsed = json::Parse(body)) {
+    if (const json::Value* error = parsed->Find("error"); error != nullptr && error->is_object()) {
+      ErrorInfo info;
+      const json::Value* code = error->Find("code");
+      const json::Value* message = error->Find("message");
+      info.code =
+          code != nullptr && code->is_string() ? code->str() : fmt::format("http_{}", status);
+      info.message = message != nullptr && message->is_string() ? message->str() : "";
+      if (info.message.empty()) info.message = fmt::format("HTTP status {}", status);
+      return info;
+    }
+  }
+  std::string_view first_line = body.substr(0, body.find('\n'));
+  if (first_line.size() > 200) first_line = first_line.substr(0, 200);
+  return {fmt::format("http_{}", status),
+          first_line.empty() ? fmt::format("HTTP status {}", status) : SanitizeCell(first_line)};
+}
+
+void ReportError(std::string_view code, std::string_view message) {
+  bool colour = ColourEnabled(STDERR_FILENO);
+  std::string line = fmt::format("{} {}: {}\n", Paint("error:", Colour::kRed, colour),
+                                 SanitizeCell(code), SanitizeCell(message));
+  std::fflush(stdout);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
+std::string ResolveServer(std::string_view flag) {
+  if (!flag.empty()) return std::string(flag);
+  const char* env = std::getenv("CHRONOCONF_SERVER");
+  if (env != nullptr && *env != '\0') return env;
+  return std::string(kDefaultServer);
+}
+
+std::string CheckServerUrl(std::string_view url) {
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    return "https is not supported by this client; put it behind a local proxy or use http://";
+  }
+  if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else if (rest.find("://") != std::string_view::npos) {
+    return "the URL must start with http://";
+  }
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.empty()) return "the URL names no host";
+  if (rest.find('/') != std::string_view::npos) {
+    return "the URL must be http://host:port, without a path";
+  }
+  return "";
+}
+
+Query& Query::Add(std::string_view name, std::string_view value) {
+  text_.push_back(text_.empty() ? '?' : '&');
+  text_ += client::UrlEncode(name);
+  text_.push_back('=');
+  text_ += client::UrlEncode(value);
+  return *this;
+}
+
+Query& Query::Add(std::string_view name, int64_t value) {
+  return Add(name, std::string_view(std::to_string(value)));
+}
+
+std::string KeyPath(std::string_view key) {
+  return "/v1/kv/" + client::UrlEncode(key, /*keep_slash=*/true);
+}
+
+ClientSession::ClientSession(const GlobalOptions& options)
+    : options_(options), server_(ResolveServer(options.server)) {
+  if (const char* token = std::getenv("CHRONOCONF_TOKEN"); token != nullptr) token_ = token;
+  colour_ = ColourEnabled(STDOUT_FILENO);
+  terminal_ = isatty(STDOUT_FILENO) == 1;
+  http_ = std::make_unique<client::HttpClient>(server_);
+}
+
+ClientSession::~ClientSession() = default;
+
+int ClientSession::Validate() const {
+  if (std::string why = CheckServerUrl(server_); !why.empty()) {
+    ReportError("usage", fmt::format("invalid server URL '{}': {}", server_, why));
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
+client::Headers ClientSession::BaseHeaders() const {
+  client::Headers headers;
+  if (!token_.empty()) headers["Authorization"] = "Bearer " + token_;
+  if (!options_.actor.empty()) headers["X-Actor"] = options_.actor;
+  return headers;
+}
+
+int ClientSession::Call(std::string_view method, const std::string& target, std::string_view body,
+                        client::HttpResponse* out, const client::Headers& extra) {
+  client::Headers headers = BaseHeaders();
+  for (const auto& [name, value] : extra) headers[name] = value;
+  auto res = http_->Request(method, target, body, headers);
+  if (!res) {
+    ReportError("unreachable", res.status().message());
+    return kExitError;
+  }
+  if (res->status < 200 || res->status > 299) {
+    ErrorInfo info = ErrorFromResponse(res->status, res->body);
+    ReportError(info.code, info.message);
+    return ExitCodeForHttpStatus(res->status);
+  }
+  *out = std::move(*res);
+  return kExitOk;
+}
+
+int ClientSession::ParseBody(const client::HttpResponse& res, json::Value* out) const {
+  auto parsed = json::Parse(res.body);
+  if (!parsed) {
+    ReportError("invalid_response",
+                fmt::format("the server's answer is not JSON: {}", parsed.status().message()));
+    return kExitError;
+  }
+  *out = std::move(*parsed);
+  return kExitOk;
+}
+
+void ClientSession::Print(std::string_view text) const {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+void ClientSession::PrintBody(std::string_view body) const {
+  Print(body);
+  if (!body.empty() && body.back() != '\n') Print("\n");
+}
+
+}  // namespace chronoconf::cli

@@ -1,0 +1,257 @@
+// SPEC §2.1: every error code that applies without auth, its status and body
+// shape, and "a request that fails changes nothing".
+#include <string>
+
+#include "support/http_test_util.h"
+
+namespace chronoconf::test {
+namespace {
+
+// Small limits so that the too_large cases stay small.
+constexpr int kMaxValueBytes = 1024;
+constexpr int kMaxBodyBytes = 65536;
+
+class HttpErrorsTest : public ServerTest {
+ public:
+  static void SetUpTestSuite() {
+    StartSharedServer("memory:", {"--max-value-bytes", std::to_string(kMaxValueBytes),
+                                  "--max-body-bytes", std::to_string(kMaxBodyBytes)});
+  }
+
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    if (HasFatalFailure()) return;
+    head_at_start_ = Head();
+  }
+
+  // Checks status, code and the error body shape.
+  void ExpectError(const ApiResponse& r, int status, const std::string& code,
+                   const std::string& what) {
+    EXPECT_EQ(r.status, status) << what << " -> " << r;
+    EXPECT_EQ(r.ErrorCode(), code) << what << " -> " << r;
+    if (r.json.is_object() && r.json.contains("error")) {
+      const auto& e = r.json["error"];
+      EXPECT_TRUE(e.contains("message") && e["message"].is_string() &&
+                  !e["message"].get<std::string>().empty())
+          << what << ": error.message must be a sentence: " << r;
+    }
+    EXPECT_EQ(r.Header("content-type").rfind("application/json", 0), 0u) << what;
+  }
+
+  // Every test ends with the head where it started unless it wrote on purpose.
+  void ExpectNothingWritten() { EXPECT_EQ(Head(), head_at_start_) << "a failed request wrote"; }
+
+  int64_t head_at_start_ = 0;
+};
+
+const std::vector<std::string>& BadKeys() {
+  static const std::vector<std::string> keys = {
+      "/a",        "a/",       "a//b",        ".",           "..",          "a/./b",
+      "a/../b",    "./a",      "../a",        "a/.",         "a/..",        std::string(257, 'k'),
+      "a b",       "a$b",      "a\"b",        "caf\xc3\xa9", "-a",          ".a",
+      "a\\b",      "a?b",      "a#b",         "a%b",         "a:b",         "a*b",
+      "a+b",       "a,b",      "a\tb",        std::string("a\0b", 3),       "/",
+      "a/b/",      "a\xff"};
+  return keys;
+}
+
+TEST_F(HttpErrorsTest, InvalidKeysAreRejectedEverywhere) {
+  for (const auto& key : BadKeys()) {
+    const std::string path = client::UrlEncode(key);  // '/' as %2F
+    SCOPED_TRACE("key " + path);
+    ExpectError(api().Put("/v1/kv/" + path, R"({"value":1})"), 400, "invalid_key", "PUT");
+    ExpectError(api().Get("/v1/kv/" + path), 400, "invalid_key", "GET");
+    ExpectError(api().Delete("/v1/kv/" + path), 400, "invalid_key", "DELETE");
+    ExpectError(api().Get("/v1/history/" + path), 400, "invalid_key", "history");
+    json txn = {{"ops", {{{"op", "set"}, {"key", key}, {"value", 1}}}}};
+    if (key.find('\0') == std::string::npos && key.find('\xff') == std::string::npos) {
+      ExpectError(api().Post("/v1/txn", txn.dump()), 400, "invalid_key", "txn");
+      json imp = {{"values", {{key, 1}}}};
+      ExpectError(api().Post("/v1/import", imp.dump()), 400, "invalid_key", "import");
+    }
+  }
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, InvalidKeysInRawPaths) {
+  // The same rules when the path is sent with plain slashes.
+  for (const std::string& raw : {K("a//b"), K("a/./b"), K("a/../b"), K("a/"), K("x/.."),
+                                 K(".")}) {
+    ExpectError(api().Put("/v1/kv/" + raw, R"({"value":1})"), 400, "invalid_key", raw);
+    ExpectError(api().Get("/v1/kv/" + raw), 400, "invalid_key", raw);
+  }
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, ValidEdgeKeysAreAccepted) {
+  const std::string base = K("");
+  for (const std::string& key :
+       {base + std::string(256 - base.size(), 'k'), K("a..b"), K("a."), K("_"), K("0"),
+        K("a-b/c.d_e/F"), std::string("_top"), std::string("9lives")}) {
+    auto r = api().Set(client::UrlEncode(key), "1");
+    EXPECT_EQ(r.status, 201) << key << " -> " << r;
+    EXPECT_EQ(r.json["entry"]["key"], key);
+  }
+}
+
+TEST_F(HttpErrorsTest, InvalidJson) {
+  for (const std::string& body :
+       {std::string("not json"), std::string(R"({"value":1} x)"), std::string(R"({"value":1}})"),
+        std::string(R"({"value":)"), std::string(R"({'value':1})"), std::string(R"({"value":01})"),
+        std::string(R"({"value":[1,]})"), std::string(R"({"value":NaN})"),
+        std::string("{\"value\":\"a\nb\"}")}) {
+    ExpectError(api().Put("/v1/kv/" + K("a"), body), 400, "invalid_json", body);
+  }
+  ExpectError(api().Post("/v1/txn", "{\"ops\":[]}{}"), 400, "invalid_json", "txn");
+  ExpectError(api().Post("/v1/import", "{\"values\":"), 400, "invalid_json", "import");
+  ExpectError(api().Post("/v1/revert", "revert!"), 400, "invalid_json", "revert");
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, InvalidRequestBodies) {
+  for (const std::string& body :
+       {std::string("{}"), std::string(R"({"val":1})"), std::string("[1]"), std::string("\"x\""),
+        std::string("null"), std::string(R"({"value":1,"expected_version":"1"})"),
+        std::string(R"({"value":1,"expected_version":-1})"),
+        std::string(R"({"value":1,"expected_version":1.5})"),
+        std::string(R"({"value":1,"reason":5})")}) {
+    ExpectError(api().Put("/v1/kv/" + K("a"), body), 400, "invalid_request", body);
+  }
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, InvalidQueryValues) {
+  ASSERT_EQ(api().Set(K("a"), "1").status, 201);
+  head_at_start_ = Head();
+  const std::string key = "/v1/kv/" + K("a");
+  for (const std::string& target :
+       {std::string("/v1/kv?limit=abc"), std::string("/v1/kv?limit=-1"),
+        std::string("/v1/kv?at_revision=abc"), std::string("/v1/kv?at_revision=-3"),
+        key + "?at_revision=1x", key + "?at_time=yesterday", key + "?min_revision=soon",
+        key + "?min_revision=1&timeout_ms=abc", std::string("/v1/events?from_revision=abc"),
+        std::string("/v1/events?limit=many"), std::string("/v1/events?since=monday"),
+        "/v1/history/" + K("a") + "?limit=abc",
+        "/v1/history/" + K("a") + "?before_revision=x", std::string("/v1/diff?from_revision=q"),
+        std::string("/v1/export?format=toml")}) {
+    auto r = api().Get(target);
+    ExpectError(r, 400, "invalid_request", target);
+  }
+  ExpectError(api().Delete(key + "?expected_version=abc"), 400, "invalid_request", "DELETE");
+  EXPECT_EQ(api().GetKey(K("a")).status, 200);
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, FutureRevision) {
+  ASSERT_EQ(api().Set(K("a"), "1").status, 201);
+  head_at_start_ = Head();
+  const std::string future = std::to_string(head_at_start_ + 1);
+  for (const std::string& target :
+       {"/v1/kv/" + K("a") + "?at_revision=" + future, "/v1/kv?at_revision=" + future,
+        "/v1/revisions/" + future, "/v1/diff?to_revision=" + future,
+        "/v1/diff?from_revision=" + future, "/v1/export?at_revision=" + future}) {
+    ExpectError(api().Get(target), 400, "future_revision", target);
+  }
+  ExpectError(api().Post("/v1/revert", json{{"to_revision", head_at_start_ + 1}}.dump()), 400,
+              "future_revision", "revert");
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, NotFound) {
+  ExpectError(api().GetKey(K("nope")), 404, "not_found", "GET key");
+  ExpectError(api().Delete("/v1/kv/" + K("nope")), 404, "not_found", "DELETE key");
+  ExpectError(api().Get("/v1/history/" + K("nope")), 404, "not_found", "history");
+  ExpectError(api().Get("/v1/revisions/0"), 404, "not_found", "revision 0");
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, VersionConflictDetails) {
+  ASSERT_EQ(api().Set(K("a"), "1").status, 201);
+  head_at_start_ = Head();
+  auto r = api().Put("/v1/kv/" + K("a"), R"({"value":2,"expected_version":7})");
+  ExpectError(r, 409, "version_conflict", "PUT");
+  EXPECT_EQ(r.json["error"]["key"], K("a"));
+  EXPECT_EQ(r.json["error"]["expected_version"], 7);
+  EXPECT_EQ(r.json["error"]["current_version"], 1);
+  auto never = api().Put("/v1/kv/" + K("b"), R"({"value":2,"expected_version":3})");
+  ExpectError(never, 409, "version_conflict", "PUT never written");
+  EXPECT_EQ(never.json["error"]["current_version"], 0);
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, ValueOverMaxValueBytesIsTooLarge) {
+  // A string value's text is its characters plus two quotes.
+  const std::string at_limit = "\"" + std::string(kMaxValueBytes - 2, 'v') + "\"";
+  const std::string over = "\"" + std::string(kMaxValueBytes - 1, 'v') + "\"";
+  ExpectError(api().Set(K("big"), over), 413, "too_large", "value over the limit");
+  ExpectError(api().Post("/v1/txn", json{{"ops", {{{"op", "set"}, {"key", K("big")},
+                                                   {"value", std::string(kMaxValueBytes, 'v')}}}}}
+                                        .dump()),
+              413, "too_large", "txn value over the limit");
+  ExpectError(api().Post("/v1/import",
+                         json{{"values", {{K("big"), std::string(kMaxValueBytes, 'v')}}}}.dump()),
+              413, "too_large", "import value over the limit");
+  ExpectNothingWritten();
+  EXPECT_EQ(api().GetKey(K("big")).status, 404);
+  auto ok = api().Set(K("big"), at_limit);
+  EXPECT_EQ(ok.status, 201) << "a value of exactly --max-value-bytes is allowed: " << ok;
+}
+
+TEST_F(HttpErrorsTest, BodyOverMaxBodyBytesIsTooLarge) {
+  // Every value is small; the body as a whole is over the limit.
+  json ops = json::array();
+  for (int i = 0; i < 100; ++i) {
+    ops.push_back({{"op", "set"}, {"key", K("k" + std::to_string(i))},
+                   {"value", std::string(700, 'x')}});
+  }
+  const std::string body = json{{"ops", ops}}.dump();
+  ASSERT_GT(body.size(), static_cast<size_t>(kMaxBodyBytes));
+  ExpectError(api().Post("/v1/txn", body), 413, "too_large", "txn body");
+  const std::string put = R"({"value":1,"reason":")" + std::string(kMaxBodyBytes, 'r') + "\"}";
+  ExpectError(api().Put("/v1/kv/" + K("a"), put), 413, "too_large", "PUT body");
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, TxnOver1000OpsIsTooLarge) {
+  json ops = json::array();
+  for (int i = 0; i <= 1000; ++i) {
+    ops.push_back({{"op", "check"}, {"key", "t/" + std::to_string(i)}, {"expected_version", 0}});
+  }
+  const std::string body = json{{"ops", ops}}.dump();
+  ASSERT_LT(body.size(), static_cast<size_t>(kMaxBodyBytes));
+  ExpectError(api().Post("/v1/txn", body), 413, "too_large", "1001 ops");
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, NonJsonContentTypeIsUnsupported) {
+  ExpectError(api().Put("/v1/kv/" + K("a"), R"({"value":1})", {{"Content-Type", "text/plain"}}),
+              415, "unsupported_media_type", "PUT text/plain");
+  ExpectError(api().Post("/v1/txn", R"({"ops":[]})", {{"Content-Type", "application/xml"}}), 415,
+              "unsupported_media_type", "txn xml");
+  ExpectError(api().Post("/v1/import", R"({"values":{}})",
+                         {{"Content-Type", "application/x-www-form-urlencoded"}}),
+              415, "unsupported_media_type", "import form");
+  ExpectNothingWritten();
+  auto charset = api().Put("/v1/kv/" + K("a"), R"({"value":1})",
+                           {{"Content-Type", "application/json; charset=utf-8"}});
+  EXPECT_EQ(charset.status, 201) << "a JSON content type with parameters is JSON: " << charset;
+}
+
+TEST_F(HttpErrorsTest, MinRevisionTimeout) {
+  ExpectError(api().Get("/v1/kv?min_revision=" + std::to_string(head_at_start_ + 100) +
+                        "&timeout_ms=50"),
+              504, "timeout", "list");
+  ExpectNothingWritten();
+}
+
+TEST_F(HttpErrorsTest, UnknownRouteIs404) {
+  auto r = api().Get("/v1/nothing-here");
+  EXPECT_EQ(r.status, 404) << r;
+  auto m = api().Request("PATCH", "/v1/kv/" + K("a"), R"({"value":1})");
+  EXPECT_GE(m.status, 400) << m;
+  EXPECT_LT(m.status, 500) << m;
+  ExpectNothingWritten();
+}
+
+}  // namespace
+}  // namespace chronoconf::test
