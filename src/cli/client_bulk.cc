@@ -1,5 +1,5 @@
 // revert, import, export and status.
-#include <fmt/format.h>
+#include "cli/client_internal.h"
 
 #include <algorithm>
 #include <fstream>
@@ -7,7 +7,8 @@
 #include <iterator>
 #include <sstream>
 
-#include "cli/client_internal.h"
+#include <fmt/format.h>
+
 #include "json/json_writer.h"
 
 namespace chronoconf::cli {

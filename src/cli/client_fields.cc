@@ -1,8 +1,9 @@
-#include <fmt/format.h>
+#include "cli/client_internal.h"
 
 #include <algorithm>
 
-#include "cli/client_internal.h"
+#include <fmt/format.h>
+
 #include "json/json_writer.h"
 
 namespace chronoconf::cli {

@@ -63,16 +63,16 @@ struct HistoryArgs {
 };
 
 struct LogArgs {
-  int64_t from = 0;
+  int64_t from = 0;  // exclusive
   std::string actor;
   std::string prefix;
-  std::string since;
+  std::string since;  // RFC 3339 times, passed through
   std::string until;
 };
 
 struct DiffArgs {
-  std::string from;
-  std::string to;
+  std::string from;  // a revision, or else an RFC 3339 time
+  std::string to;    // likewise; "" = the head
   std::string prefix;
 };
 
@@ -92,7 +92,7 @@ struct ImportArgs {
 struct ExportArgs {
   int64_t at = -1;
   std::string at_time;
-  std::string format;
+  std::string format;  // json, env or yaml; "" = the server's default (json)
   std::string prefix;
 };
 

@@ -1,7 +1,8 @@
 // get, set and delete.
+#include "cli/client_internal.h"
+
 #include <fmt/format.h>
 
-#include "cli/client_internal.h"
 #include "json/json_writer.h"
 
 namespace chronoconf::cli {

@@ -1,11 +1,12 @@
 // ls, history, log and diff: listings that follow the server's paging.
-#include <fmt/format.h>
+#include "cli/client_internal.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "cli/client_internal.h"
+#include <fmt/format.h>
+
 #include "json/json_writer.h"
 
 namespace chronoconf::cli {

@@ -1,10 +1,11 @@
 #include "cli/client_session.h"
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+
+#include <fmt/format.h>
 
 #include "cli/output_format.h"
 

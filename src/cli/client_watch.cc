@@ -1,6 +1,6 @@
 // watch: follows GET /v1/watch (Server-Sent Events), reconnecting without
 // losing or repeating an event, until interrupted or --count events.
-#include <fmt/format.h>
+#include "cli/client_internal.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,7 +8,8 @@
 #include <string>
 #include <thread>
 
-#include "cli/client_internal.h"
+#include <fmt/format.h>
+
 #include "cli/client_sse.h"
 
 namespace chronoconf::cli {

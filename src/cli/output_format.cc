@@ -1,11 +1,12 @@
 #include "cli/output_format.h"
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+#include <fmt/format.h>
 
 namespace chronoconf::cli {
 

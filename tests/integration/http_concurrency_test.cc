@@ -122,7 +122,14 @@ TEST_P(HttpConcurrencyTest, ConcurrentWritersGetDistinctGapFreeRevisions) {
   EXPECT_EQ(status.json["keys"], kThreads * kWrites);
   EXPECT_EQ(status.json["events"], kThreads * kWrites);
   int64_t expect = 1;
-  for (auto& e : api.Events(0)) EXPECT_EQ(e["revision"], expect++);
+  int64_t last_time = 0;
+  for (auto& e : api.Events(0)) {
+    EXPECT_EQ(e["revision"], expect++);
+    // Commit time is non-decreasing with revision.
+    const int64_t t = TimeMicros(e.value("timestamp", ""));
+    EXPECT_GE(t, last_time) << "revision " << e["revision"];
+    last_time = t;
+  }
 }
 
 std::string StoreName(const ::testing::TestParamInfo<std::string>& param) { return param.param; }

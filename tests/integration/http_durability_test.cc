@@ -8,6 +8,8 @@
 #include <string>
 #include <thread>
 
+#include <sys/wait.h>
+
 #include "support/http_test_util.h"
 #include "support/run_command.h"
 
@@ -72,6 +74,8 @@ TEST(HttpDurabilityTest, RestartKeepsEverything) {
   ASSERT_EQ(status_before.json["revision"], 5);
 
   EXPECT_TRUE(server.Stop()) << "SIGTERM should stop the server cleanly";
+  EXPECT_TRUE(WIFEXITED(server.last_wait_status()) && WEXITSTATUS(server.last_wait_status()) == 0)
+      << "exit after SIGTERM: wait status " << server.last_wait_status();
   ASSERT_TRUE(server.Start());
 
   auto status_after = api.Get("/v1/status");
@@ -150,7 +154,7 @@ TEST(HttpDurabilityTest, KillNineLosesNoAcknowledgedWrite) {
   });
 
   // Let the writers get going, then crash the server under them.
-  for (int i = 0; i < 400 && total_acks < 200; ++i) std::this_thread::sleep_for(milliseconds(5));
+  for (int i = 0; i < 300 && total_acks < 600; ++i) std::this_thread::sleep_for(milliseconds(5));
   server.Kill();
   stop = true;
   for (auto& t : threads) t.join();

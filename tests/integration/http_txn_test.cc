@@ -59,6 +59,10 @@ TEST_F(HttpTxnTest, AppliesEveryOpInOneRevision) {
   }
   EXPECT_EQ(ev[0]["key"], K("a"));
   EXPECT_EQ(ev[2]["key"], K("c"));
+  auto h = api().Get("/v1/history/" + K("c"));
+  ASSERT_EQ(h.status, 200) << h;
+  EXPECT_EQ(h.json["events"][0]["index"], 2);
+  EXPECT_EQ(h.json["events"][0]["reason"], "bulk change");
   EXPECT_EQ(rev.json["reason"], "bulk change");
   EXPECT_EQ(rev.json["request_id"], "txn-1");
   EXPECT_EQ(rev.json["actor"], "ops");

@@ -220,6 +220,16 @@ TEST_F(HttpWatchTest, EveryWatcherSeesEveryCommit) {
   }
 }
 
+TEST_F(HttpWatchTest, BadParametersAreAnsweredWithAJsonError) {
+  WatchStream w;
+  ASSERT_TRUE(w.Open(server()->port(), "/v1/watch?from_revision=abc"));
+  EXPECT_EQ(w.status(), 400);
+  EXPECT_EQ(w.Header("content-type").rfind("application/json", 0), 0u);
+  auto r = api().Get("/v1/watch?from_revision=-1");
+  EXPECT_EQ(r.status, 400) << r;
+  EXPECT_EQ(r.ErrorCode(), "invalid_request") << r;
+}
+
 // ---------------------------------------------------------------- slow watchers
 
 // The value of the gauge that counts open watchers, if /metrics has one.
