@@ -2,6 +2,7 @@
 
 #include <future>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -40,10 +41,10 @@ Result<Transaction> RevertOps(const RevertTo& cmd, const Projection& projection)
 // Import: a set per value; with replace, a delete per other key under prefix.
 Transaction ImportOps(const Import& cmd, const Projection& projection) {
   Transaction txn{{}, cmd.meta};
-  std::map<std::string, bool> named;
+  std::set<std::string> named;
   for (const auto& [key, value] : cmd.values) {
     txn.ops.push_back(SetKey{key, value, std::nullopt, false});
-    named[key] = true;
+    named.insert(key);
   }
   if (cmd.replace) {
     for (const KeyVersion& v : projection.Snapshot(cmd.prefix, projection.head())) {
@@ -82,7 +83,7 @@ Status CommandService::CatchUp() {
     auto commits = store_->ReadForward(projection_->head(), 1000);
     if (!commits) return commits.status();
     if (commits->empty()) return Status::OK();
-    for (const RecordedCommit& c : *commits) projection_->Apply(c);
+    for (RecordedCommit& c : *commits) projection_->Apply(std::move(c));
   }
 }
 
@@ -176,7 +177,7 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
       batches_.fetch_add(1);
       break;
     }
-    store_errors_.fetch_add(appended.status().code() == Code::kConflict ? 0 : 1);
+    if (appended.status().code() != Code::kConflict) store_errors_.fetch_add(1);
     if (appended.status().code() == Code::kConflict && attempt < kMaxAttempts) {
       // Another writer moved a key: learn what it wrote, then decide again.
       if (Status s = CatchUp(); !s.ok()) spdlog::warn("catch-up failed: {}", s.ToString());
@@ -195,10 +196,14 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
     break;
   }
 
-  for (const RecordedCommit& c : recorded) {
-    projection_->Apply(c);
+  // Each command is answered with its commit's revision and event count;
+  // note them before the commits move into the read model.
+  std::vector<std::pair<int64_t, size_t>> sealed;
+  for (RecordedCommit& c : recorded) {
+    sealed.emplace_back(c.revision, c.events.size());
     commits_.fetch_add(1);
     events_.fetch_add(static_cast<int64_t>(c.events.size()));
+    projection_->Apply(std::move(c));
   }
 
   int64_t head = projection_->head();
@@ -208,14 +213,15 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
     r.status = d.status;
     if (r.status.ok()) {
       r.changed = d.commit_index >= 0;
-      r.revision = r.changed ? recorded[static_cast<size_t>(d.commit_index)].revision : head;
-      r.events = r.changed ? recorded[static_cast<size_t>(d.commit_index)].events.size() : 0;
+      r.revision = r.changed ? sealed[static_cast<size_t>(d.commit_index)].first : head;
+      r.events = r.changed ? sealed[static_cast<size_t>(d.commit_index)].second : 0;
       r.created = r.changed && d.created;
       for (size_t op = 0; op < d.txn.ops.size(); ++op) {
         OpResult res;
         res.key = OpKey(d.txn.ops[op]);
         res.changed = op < d.changed.size() && d.changed[op];
         if (auto v = projection_->VersionAt(res.key, r.revision)) {
+          res.version = v->version;
           if (!v->deleted || res.changed) res.entry = v->entry;
         }
         r.results.push_back(std::move(res));

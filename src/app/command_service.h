@@ -38,6 +38,7 @@ struct OpResult {
   // Set: the entry after; delete: the entry just before; check or no-op: the
   // current entry. Null when the key does not exist.
   std::shared_ptr<const std::string> entry;
+  int64_t version = 0;  // the key's version at the result's revision
 };
 
 struct CommandResult {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -15,14 +16,15 @@ namespace chronoconf::cli {
 
 using client::HttpResponse;
 
-int RunRevert(ClientSession& s, const RevertArgs& a) {
-  json::Writer body;
-  body.BeginObject().Field("to_revision", a.revision);
-  if (!a.prefix.empty()) body.Field("prefix", a.prefix);
-  if (!a.reason.empty()) body.Field("reason", a.reason);
-  body.EndObject();
+namespace {
+
+// POSTs a revert or import (both answer {"revision","changed","events"}) and
+// prints the line `describe` makes of the answer.
+using DescribeBulk = std::function<std::string(bool changed, int64_t events, int64_t revision)>;
+int PostBulk(ClientSession& s, const std::string& path, const std::string& body,
+             const DescribeBulk& describe) {
   HttpResponse res;
-  if (int rc = s.Call("POST", "/v1/revert", body.str(), &res)) return rc;
+  if (int rc = s.Call("POST", path, body, &res)) return rc;
   if (s.json()) {
     s.PrintBody(res.body);
     return kExitOk;
@@ -30,14 +32,27 @@ int RunRevert(ClientSession& s, const RevertArgs& a) {
   json::Value reply;
   if (int rc = s.ParseBody(res, &reply)) return rc;
   const json::Value* changed = reply.Find("changed");
-  if (changed != nullptr && !changed->as_bool()) {
-    s.Print(fmt::format("nothing to revert: already as at revision {} (revision {})\n", a.revision,
-                        FieldInt(reply, "revision")));
-  } else {
-    s.Print(fmt::format("reverted to revision {}: {} in revision {}\n", a.revision,
-                        Changes(FieldInt(reply, "events")), FieldInt(reply, "revision")));
-  }
+  s.Print(describe(changed == nullptr || changed->as_bool(), FieldInt(reply, "events"),
+                   FieldInt(reply, "revision")));
   return kExitOk;
+}
+
+}  // namespace
+
+int RunRevert(ClientSession& s, const RevertArgs& a) {
+  json::Writer body;
+  body.BeginObject().Field("to_revision", a.revision);
+  if (!a.prefix.empty()) body.Field("prefix", a.prefix);
+  if (!a.reason.empty()) body.Field("reason", a.reason);
+  body.EndObject();
+  return PostBulk(s, "/v1/revert", body.str(), [&](bool changed, int64_t events, int64_t rev) {
+    if (!changed) {
+      return fmt::format("nothing to revert: already as at revision {} (revision {})\n",
+                         a.revision, rev);
+    }
+    return fmt::format("reverted to revision {}: {} in revision {}\n", a.revision,
+                       Changes(events), rev);
+  });
 }
 
 namespace {
@@ -86,23 +101,10 @@ int RunImport(ClientSession& s, const ImportArgs& a) {
   if (!a.prefix.empty()) body.Field("prefix", a.prefix);
   if (!a.reason.empty()) body.Field("reason", a.reason);
   body.EndObject();
-  HttpResponse res;
-  if (int rc = s.Call("POST", "/v1/import", body.str(), &res)) return rc;
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
-  const json::Value* changed = reply.Find("changed");
-  if (changed != nullptr && !changed->as_bool()) {
-    s.Print(
-        fmt::format("nothing to import: no changes (revision {})\n", FieldInt(reply, "revision")));
-  } else {
-    s.Print(fmt::format("imported {} in revision {}\n", Changes(FieldInt(reply, "events")),
-                        FieldInt(reply, "revision")));
-  }
-  return kExitOk;
+  return PostBulk(s, "/v1/import", body.str(), [](bool changed, int64_t events, int64_t rev) {
+    if (!changed) return fmt::format("nothing to import: no changes (revision {})\n", rev);
+    return fmt::format("imported {} in revision {}\n", Changes(events), rev);
+  });
 }
 
 int RunExport(ClientSession& s, const ExportArgs& a) {

@@ -90,7 +90,6 @@ int Serve(const ServeOptions& o) {
   gethostname(hostname, sizeof(hostname) - 1);
   http::ApiOptions api_options;
   api_options.max_value_bytes = o.max_value_bytes;
-  api_options.max_body_bytes = o.max_body_bytes;
   api_options.store_kind = std::string((*store)->kind());
   api_options.node = o.node.empty() ? fmt::format("{}:{}", hostname, port) : o.node;
   http::Api api(&projection, &commands, &metrics, api_options);

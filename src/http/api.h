@@ -24,7 +24,6 @@ namespace chronoconf::http {
 
 struct ApiOptions {
   size_t max_value_bytes = 256 * 1024;
-  size_t max_body_bytes = 1024 * 1024;
   std::string store_kind = "memory";
   std::string node = "chronoconf";
   std::string version = "0.1.0";

@@ -1,6 +1,5 @@
 // Routes on history, the audit log and time: GET /v1/history/{key},
 // /v1/events, /v1/revisions/{R}, /v1/diff.
-#include <charconv>
 #include <map>
 
 #include <fmt/format.h>
@@ -53,7 +52,8 @@ Response Api::GetEvents(const Request& req) {
   w.BeginObject().Key("events").BeginArray();
   // Pages end at a commit boundary: a commit is never split, so a page may
   // exceed `limit` when one commit alone is larger.
-  while (count < max_events) {
+  bool full = false;
+  while (!full) {
     auto commits = projection_->Commits(next, 256);
     if (commits.empty()) break;
     for (const CommitPtr& c : commits) {
@@ -67,13 +67,16 @@ Response Api::GetEvents(const Request& req) {
         }
       }
       if (count > 0 && count + matching.size() > max_events) {
-        count = max_events;  // this commit starts the next page
+        full = true;  // this commit starts the next page
         break;
       }
       for (size_t i : matching) WriteEvent(w, *c, i);
       count += matching.size();
       next = c->revision;
-      if (count >= max_events) break;
+      if (count >= max_events) {
+        full = true;
+        break;
+      }
     }
   }
   w.EndArray().Field("next_from_revision", next).EndObject();
@@ -81,11 +84,9 @@ Response Api::GetEvents(const Request& req) {
 }
 
 Response Api::GetRevision(const std::string& text) {
-  int64_t revision = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), revision);
-  if (ec != std::errc() || p != text.data() + text.size() || revision < 0) {
-    return ErrorResponse(Status::InvalidRequest(fmt::format("'{}' is not a revision", text)));
-  }
+  auto parsed = ParseCount(text, "a revision");
+  if (!parsed) return ErrorResponse(parsed.status());
+  int64_t revision = *parsed;
   if (revision == 0) return ErrorResponse(Status::NotFound("revision 0 is the empty store"));
   if (revision > projection_->head()) {
     return ErrorResponse(Status::FutureRevision(

@@ -1,8 +1,6 @@
 // Routes on keys: GET/PUT/DELETE /v1/kv/{key}, GET /v1/kv, POST /v1/txn.
 #include <boost/asio/use_awaitable.hpp>
 
-#include <charconv>
-
 #include <fmt/format.h>
 
 #include "domain/key.h"
@@ -24,12 +22,9 @@ Result<std::optional<int64_t>> IfMatchVersion(const Request& req) {
   std::string_view v(*h);
   if (v.starts_with("W/")) v.remove_prefix(2);
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  int64_t n = -1;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < 0) {
-    return Status::InvalidRequest("If-Match must be a version in quotes, like \"3\"");
-  }
-  return std::optional<int64_t>(n);
+  auto n = ParseCount(v, "If-Match (a version in quotes, like \"3\")");
+  if (!n) return n.status();
+  return std::optional<int64_t>(*n);
 }
 
 // The expected version from the body/query and If-Match, which must agree.
@@ -57,6 +52,15 @@ void WriteEntryOrNull(json::Writer& w, const std::shared_ptr<const std::string>&
 Response WithETag(Response r, int64_t version) {
   r.headers.emplace_back("ETag", fmt::format("\"{}\"", version));
   return r;
+}
+
+// {"revision","changed","entry"}: the answer to a single PUT or DELETE.
+std::string RenderSingleWrite(const CommandResult& r) {
+  json::Writer w;
+  w.BeginObject().Field("revision", r.revision).Field("changed", r.changed).Key("entry");
+  WriteEntryOrNull(w, r.results[0].entry);
+  w.EndObject();
+  return w.Take();
 }
 
 }  // namespace
@@ -116,12 +120,8 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
                                 MetaFrom(req, std::move(*reason))};
   CommandResult r = co_await Execute(command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
-  json::Writer w;
-  w.BeginObject().Field("revision", r.revision).Field("changed", r.changed).Key("entry");
-  WriteEntryOrNull(w, r.results[0].entry);
-  w.EndObject();
-  auto v = projection_->VersionAt(key, r.revision);
-  co_return WithETag(JsonResponse(r.created ? 201 : 200, w.Take()), v ? v->version : 0);
+  co_return WithETag(JsonResponse(r.created ? 201 : 200, RenderSingleWrite(r)),
+                     r.results[0].version);
 }
 
 net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::string& key) {
@@ -136,11 +136,7 @@ net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::stri
   Command command = Transaction{{DeleteKey{key, *expected}}, MetaFrom(req, std::move(why))};
   CommandResult r = co_await Execute(command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
-  json::Writer w;
-  w.BeginObject().Field("revision", r.revision).Field("changed", r.changed).Key("entry");
-  WriteEntryOrNull(w, r.results[0].entry);
-  w.EndObject();
-  co_return JsonResponse(200, w.Take());
+  co_return JsonResponse(200, RenderSingleWrite(r));
 }
 
 net::awaitable<Response> Api::PostTxn(const Request& req) {

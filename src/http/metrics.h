@@ -30,7 +30,6 @@ class Metrics {
   void WatcherOpened() { watchers_.fetch_add(1); }
   void WatcherClosed() { watchers_.fetch_sub(1); }
   void WatcherDropped() { watchers_dropped_.fetch_add(1); }
-  int64_t watchers() const { return watchers_.load(); }
 
   std::string Render(const GaugeValues& gauges) const;
 

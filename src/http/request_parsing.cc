@@ -55,6 +55,15 @@ Status ParseTarget(std::string_view target, Request* req) {
   return Status::OK();
 }
 
+Result<int64_t> ParseCount(std::string_view text, std::string_view what) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < 0) {
+    return Status::InvalidRequest(fmt::format("{} must be a non-negative integer, not '{}'", what, text));
+  }
+  return v;
+}
+
 Result<std::optional<int64_t>> IntParam(const Request& req, const std::string& name, int64_t min,
                                         int64_t max) {
   const std::string* s = req.Query(name);

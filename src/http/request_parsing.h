@@ -19,6 +19,10 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
 // Splits "/path?a=1&b=2" into `req->path` and `req->query`.
 Status ParseTarget(std::string_view target, Request* req);
 
+// A non-negative integer written in decimal, nothing else ("7", not "+7" or
+// "7x"). Errors: kInvalidRequest naming `what`.
+Result<int64_t> ParseCount(std::string_view text, std::string_view what);
+
 // An integer query parameter in [min, max]; nullopt when absent.
 // Errors: kInvalidRequest naming the parameter.
 Result<std::optional<int64_t>> IntParam(const Request& req, const std::string& name, int64_t min,

@@ -46,9 +46,9 @@ constexpr size_t kWatchChunkCommits = 128;
 
 // The route pattern a path is counted under in /metrics.
 std::string RouteOf(const std::string& path) {
-  for (const char* p : {"/v1/kv/", "/v1/history/", "/v1/revisions/"}) {
-    if (path.starts_with(p)) return std::string(p) + (path.starts_with("/v1/revisions/") ? "{R}" : "{key}");
-  }
+  if (path.starts_with("/v1/kv/")) return "/v1/kv/{key}";
+  if (path.starts_with("/v1/history/")) return "/v1/history/{key}";
+  if (path.starts_with("/v1/revisions/")) return "/v1/revisions/{R}";
   for (const char* p : {"/v1/kv", "/v1/txn", "/v1/events", "/v1/diff", "/v1/revert", "/v1/watch",
                         "/v1/export", "/v1/import", "/v1/status", "/healthz", "/readyz",
                         "/metrics"}) {
@@ -254,14 +254,12 @@ net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Reques
   int64_t last = projection->head();
   if (*from) last = **from;
   if (const std::string* id = req.Header("last-event-id"); id && !id->empty()) {
-    Request tmp;
-    tmp.query["Last-Event-ID"] = *id;
-    auto parsed = IntParam(tmp, "Last-Event-ID", 0, INT64_MAX);
+    auto parsed = ParseCount(*id, "Last-Event-ID");
     if (!parsed) {
       Status error = parsed.status();
       co_return co_await WriteError(stream, error);
     }
-    last = **parsed;
+    last = *parsed;
   }
   if (last > projection->head()) {
     Status error = Status::FutureRevision(

@@ -19,9 +19,4 @@ void ChangeFeed::Publish(int64_t head) {
   for (auto& [id, listener] : listeners_) listener(head);
 }
 
-size_t ChangeFeed::size() const {
-  std::lock_guard lock(mu_);
-  return listeners_.size();
-}
-
 }  // namespace chronoconf

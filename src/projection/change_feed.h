@@ -22,10 +22,9 @@ class ChangeFeed {
   uint64_t Subscribe(Listener listener);
   void Unsubscribe(uint64_t id);
   void Publish(int64_t head);
-  size_t size() const;
 
  private:
-  mutable std::mutex mu_;
+  std::mutex mu_;
   uint64_t next_id_ = 1;                   // GUARDED_BY(mu_)
   std::map<uint64_t, Listener> listeners_;  // GUARDED_BY(mu_)
 };

@@ -36,18 +36,19 @@ std::string RenderEntry(const std::string& key, std::string_view value, int64_t 
   return w.Take();
 }
 
-void Projection::Apply(const RecordedCommit& commit) {
+void Projection::Apply(RecordedCommit commit) {
+  const int64_t revision = commit.revision;
   {
     std::unique_lock lock(mu_);
-    if (commit.revision <= head()) return;
-    auto ptr = std::make_shared<const RecordedCommit>(commit);
+    if (revision <= head()) return;
+    auto ptr = std::make_shared<const RecordedCommit>(std::move(commit));
     for (size_t i = 0; i < ptr->events.size(); ++i) {
       const Event& e = ptr->events[i];
       auto& versions = keys_[e.key];
       const KeyVersion* prev = versions.empty() ? nullptr : &versions.back();
       bool existed = prev && !prev->deleted;
       KeyVersion v;
-      v.revision = commit.revision;
+      v.revision = revision;
       v.version = e.version;
       v.deleted = e.type == EventType::kConfigDeleted;
       v.commit = ptr;
@@ -62,7 +63,7 @@ void Projection::Apply(const RecordedCommit& commit) {
         }
         if (existed) --live_keys_;
       } else {
-        v.created_revision = existed ? prev->created_revision : commit.revision;
+        v.created_revision = existed ? prev->created_revision : revision;
         if (!existed) ++live_keys_;
         std::string_view value = e.value ? std::string_view(*e.value) : "null";
         v.entry = std::make_shared<const std::string>(
@@ -73,9 +74,9 @@ void Projection::Apply(const RecordedCommit& commit) {
       ++events_;
     }
     commits_.push_back(std::move(ptr));
-    head_.store(commit.revision, std::memory_order_release);
+    head_.store(revision, std::memory_order_release);
   }
-  feed_.Publish(commit.revision);
+  feed_.Publish(revision);
 }
 
 ProjectionStats Projection::Stats() const {

@@ -69,9 +69,10 @@ struct ProjectionStats {
 
 class Projection {
  public:
-  // Folds one commit in. Commits at or below the head are ignored (delivery
-  // may repeat). REQUIRES: commit.revision <= head() + 1.
-  void Apply(const RecordedCommit& commit);
+  // Folds one commit in (taken by value: the read model keeps it). Commits at
+  // or below the head are ignored (delivery may repeat).
+  // REQUIRES: commit.revision <= head() + 1.
+  void Apply(RecordedCommit commit);
 
   int64_t head() const { return head_.load(std::memory_order_acquire); }
   ProjectionStats Stats() const;
