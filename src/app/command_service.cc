@@ -1,5 +1,6 @@
 #include "app/command_service.h"
 
+#include <chrono>
 #include <future>
 #include <map>
 #include <set>
@@ -16,6 +17,8 @@ namespace {
 constexpr size_t kMaxBatch = 512;
 // A store conflict means another node committed first: catch up and retry.
 constexpr int kMaxAttempts = 5;
+// How often an idle committer checks whether an unreachable store is back.
+constexpr std::chrono::seconds kProbeInterval{1};
 
 using Lookup = std::function<KeyState(const std::string&)>;
 
@@ -111,7 +114,16 @@ void CommandService::Run() {
     std::vector<Pending> batch;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      auto has_work = [&] { return stopping_ || !queue_.empty(); };
+      while (!has_work()) {
+        if (store_reachable_.load()) {
+          cv_.wait(lock, has_work);
+        } else if (!cv_.wait_for(lock, kProbeInterval, has_work)) {
+          lock.unlock();  // idle while the store is down: probe it
+          store_reachable_.store(store_->ReadHead().ok());
+          lock.lock();
+        }
+      }
       if (queue_.empty()) return;  // stopping, and nothing left to do
       // Revert and import read the whole config under a prefix, so each runs
       // in a batch of its own, decided against committed state only.
@@ -175,9 +187,13 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
     if (appended) {
       recorded = std::move(*appended);
       batches_.fetch_add(1);
+      store_reachable_.store(true);
       break;
     }
-    if (appended.status().code() != Code::kConflict) store_errors_.fetch_add(1);
+    if (appended.status().code() != Code::kConflict) {
+      store_errors_.fetch_add(1);
+      store_reachable_.store(false);
+    }
     if (appended.status().code() == Code::kConflict && attempt < kMaxAttempts) {
       // Another writer moved a key: learn what it wrote, then decide again.
       if (Status s = CatchUp(); !s.ok()) spdlog::warn("catch-up failed: {}", s.ToString());

@@ -78,6 +78,10 @@ class CommandService {
 
   CommandStats stats() const;
 
+  // False after an append failed for a reason other than a conflict, until
+  // an append or a probe of the store (every second while idle) succeeds.
+  bool store_reachable() const { return store_reachable_.load(); }
+
  private:
   struct Pending {
     Command command;
@@ -93,6 +97,7 @@ class CommandService {
   std::deque<Pending> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;      // GUARDED_BY(mu_)
   std::atomic<int64_t> commits_{0}, events_{0}, batches_{0}, store_errors_{0};
+  std::atomic<bool> store_reachable_{true};
   std::thread committer_;
 };
 

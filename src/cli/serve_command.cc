@@ -32,6 +32,7 @@ struct ServeOptions {
   std::string log_level = "info";
   int threads = 0;
   int64_t watch_send_timeout_ms = 10000;
+  int64_t watch_keepalive_ms = 15000;
   std::string node;
 };
 
@@ -101,6 +102,7 @@ int Serve(const ServeOptions& o) {
       o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   server_options.max_body_bytes = o.max_body_bytes;
   server_options.watch_send_timeout = std::chrono::milliseconds(o.watch_send_timeout_ms);
+  server_options.watch_keepalive = std::chrono::milliseconds(o.watch_keepalive_ms);
   http::Server server(&api, &projection, &metrics, server_options);
   if (Status s = server.Listen(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
@@ -187,6 +189,9 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
   serve->add_option("--threads", o->threads, "HTTP worker threads (default: one per core)");
   serve->add_option("--watch-send-timeout-ms", o->watch_send_timeout_ms,
                     "Drop a watcher whose socket takes no data for this long")
+      ->capture_default_str();
+  serve->add_option("--watch-keepalive-ms", o->watch_keepalive_ms,
+                    "Quiet time after which a watch stream gets a ': keepalive' comment")
       ->capture_default_str();
   serve->add_option("--node", o->node, "This node's name in /v1/status");
   serve->callback([o, exit_code] { *exit_code = Serve(*o); });

@@ -37,8 +37,13 @@ Status CheckJsonContentType(const Request& req) {
 net::awaitable<Response> Api::Handle(const Request& req) {
   if (req.path == "/healthz") co_return JsonResponse(200, R"({"status":"ok"})");
   if (req.path == "/readyz") {
-    if (ready()) co_return JsonResponse(200, R"({"status":"ready"})");
-    co_return ErrorResponse(Status::Unavailable("the read model is catching up with the store"));
+    if (!ready()) {
+      co_return ErrorResponse(Status::Unavailable("the read model is catching up with the store"));
+    }
+    if (!commands_->store_reachable()) {
+      co_return ErrorResponse(Status::Unavailable("the store cannot be reached"));
+    }
+    co_return JsonResponse(200, R"({"status":"ready"})");
   }
   if (!ready()) {
     co_return ErrorResponse(Status::Unavailable("the read model is catching up with the store"));

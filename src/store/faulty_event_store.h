@@ -1,0 +1,81 @@
+// FaultyEventStore: an EventStore wrapper for tests that fails or holds
+// appends on demand (leveldb's SpecialEnv, Beast's fail_count), so the
+// failure paths above the store can be driven without breaking a real one.
+//
+// Thread safety: safe for concurrent use, like the store it wraps.
+#ifndef CHRONOCONF_STORE_FAULTY_EVENT_STORE_H_
+#define CHRONOCONF_STORE_FAULTY_EVENT_STORE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "store/event_store.h"
+
+namespace chronoconf {
+
+class FaultyEventStore final : public EventStore {
+ public:
+  explicit FaultyEventStore(EventStore* target) : target_(target) {}
+
+  // The next `n` appends (and reads, when `reads_too`) fail with kUnavailable.
+  void FailNext(int n, bool reads_too = false) {
+    fail_appends_.store(n);
+    fail_reads_.store(reads_too ? n : 0);
+  }
+  // Appends wait until Release(); Held() tells how many are waiting.
+  void Hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    cv_.notify_all();
+  }
+  int Held() {
+    std::lock_guard lock(mu_);
+    return waiting_;
+  }
+  int appends() const { return appends_.load(); }
+
+  std::string_view kind() const override { return target_->kind(); }
+  Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override {
+    {
+      std::unique_lock lock(mu_);
+      ++waiting_;
+      cv_.wait(lock, [&] { return !held_; });
+      --waiting_;
+    }
+    appends_.fetch_add(1);
+    if (fail_appends_.fetch_sub(1) > 0) return Status::Unavailable("injected append failure");
+    return target_->Append(commits);
+  }
+  Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override {
+    if (fail_reads_.fetch_sub(1) > 0) return Status::Unavailable("injected read failure");
+    return target_->ReadForward(after, limit);
+  }
+  Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override {
+    return target_->ReadStream(key);
+  }
+  Result<StoreHead> ReadHead() override {
+    if (fail_reads_.fetch_sub(1) > 0) return Status::Unavailable("injected read failure");
+    return target_->ReadHead();
+  }
+
+ private:
+  EventStore* target_;
+  std::atomic<int> fail_appends_{0};
+  std::atomic<int> fail_reads_{0};
+  std::atomic<int> appends_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;  // GUARDED_BY(mu_)
+  int waiting_ = 0;    // GUARDED_BY(mu_)
+};
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_STORE_FAULTY_EVENT_STORE_H_
