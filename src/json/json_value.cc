@@ -35,12 +35,15 @@ const Value* Value::Find(std::string_view name) const {
 // The input stream. RapidJSON copies streams that declare copy optimization
 // (StringStream does) and writes the position back only after the handler
 // ran; this one declares none, so Tell() is exact inside every event.
+// Reads never pass `end`: RapidJSON's UTF-8 validator takes the continuation
+// bytes of a sequence without looking for the end (found by fuzzing).
 struct TrackedStream {
   using Ch = char;
   const char* src;
   const char* head;
-  Ch Peek() const { return *src; }
-  Ch Take() { return *src++; }
+  const char* end;
+  Ch Peek() const { return src < end ? *src : '\0'; }
+  Ch Take() { return src < end ? *src++ : '\0'; }
   size_t Tell() const { return static_cast<size_t>(src - head); }
   Ch* PutBegin() { return nullptr; }  // never called: we do not parse in situ
   void Put(Ch) {}
@@ -154,7 +157,7 @@ class Builder {
 
 Result<Value> Parse(std::string_view text, size_t max_depth) {
   auto doc = std::make_shared<const std::string>(text);
-  TrackedStream is{doc->c_str(), doc->c_str()};
+  TrackedStream is{doc->data(), doc->data(), doc->data() + doc->size()};
   Builder builder(doc, &is, max_depth);
   rapidjson::Reader reader;
   // Iterative parsing: no recursion, so deep nesting cannot exhaust the stack.

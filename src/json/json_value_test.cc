@@ -51,6 +51,16 @@ TEST(JsonValueTest, RejectsInvalid) {
   EXPECT_FALSE(Parse(with_nul));
 }
 
+// Found by fuzz/json_value_fuzz.cc: a multi-byte UTF-8 sequence cut short at
+// the end of the text made the validator read past the buffer (ASan).
+TEST(JsonValueTest, TruncatedUtf8AtTheEndIsInvalidNotAnOverread) {
+  for (std::string text : {std::string("{\"v\\u0a0e22222\xf4r"), std::string("\"\xf4"),
+                           std::string("\"\xe2\x82"), std::string("[\"\xc3")}) {
+    auto v = Parse(text);
+    EXPECT_FALSE(v) << text;
+  }
+}
+
 TEST(JsonValueTest, DeepNestingIsAnErrorNotACrash) {
   std::string deep(100000, '[');
   EXPECT_FALSE(Parse(deep));
