@@ -91,6 +91,13 @@ Status CommandService::CatchUp() {
 }
 
 void CommandService::Submit(Command command, Callback done) {
+  // Every path into the log (HTTP, CLI admin commands) passes here.
+  if (Status s = ValidateCommitMeta(MetaOf(command)); !s.ok()) {
+    CommandResult r;
+    r.status = std::move(s);
+    done(std::move(r));
+    return;
+  }
   {
     std::lock_guard lock(mu_);
     queue_.push_back({std::move(command), std::move(done)});

@@ -15,10 +15,14 @@
 namespace chronoconf {
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {  // NOLINT
+  // A Result made from an OK status would hold neither a value nor an error;
+  // that is a bug, reported as kInternal in every build (not only by assert).
+  Result(Status status)  // NOLINT: implicit by design
+      : status_(status.ok() ? Status::Internal("a Result was made from an OK status")
+                            : std::move(status)) {
     assert(!status_.ok());
   }
 

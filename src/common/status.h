@@ -39,7 +39,7 @@ struct ConflictDetail {
   int64_t current_version = 0;
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(Code code, std::string message)
@@ -77,6 +77,9 @@ class Status {
     return *this;
   }
   std::string ToString() const;
+  // Drops the status on purpose, where no one could act on it (a ROLLBACK
+  // after an error that is already being returned). Greppable, unlike (void).
+  void IgnoreError() const {}
 
  private:
   Code code_ = Code::kOk;

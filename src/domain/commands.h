@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/status.h"
 #include "domain/events.h"
 
 namespace chronoconf {
@@ -66,6 +67,21 @@ using Command = std::variant<Transaction, RevertTo, Import>;
 
 // The most ops one POST /v1/txn may hold (revert and import are not limited).
 inline constexpr size_t kMaxTransactionOps = 1000;
+
+// Limits on the texts a commit records (SPEC §2.1).
+inline constexpr size_t kMaxReasonBytes = 4096;
+inline constexpr size_t kMaxActorBytes = 256;
+inline constexpr size_t kMaxRequestIdBytes = 256;
+
+// The one check of every text that enters the immutable log: valid UTF-8,
+// no NUL (PostgreSQL's text cannot hold one), within its limit. The log can
+// never be repaired, so a strict JSON reader must accept all of it.
+// Errors: kInvalidRequest naming the text.
+Status ValidateCommitMeta(const CommitMeta& meta);
+// The same check for one text; `what` names it in the error.
+Status ValidateLogText(std::string_view text, size_t max_bytes, std::string_view what);
+
+const CommitMeta& MetaOf(const Command& command);
 
 }  // namespace chronoconf
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "domain/commands.h"
 #include "http/render.h"
 #include "http/request_parsing.h"
 #include "json/json_writer.h"
@@ -34,84 +35,94 @@ Status CheckJsonContentType(const Request& req) {
                 fmt::format("the body must be application/json, not '{}'", *ct));
 }
 
-net::awaitable<Response> Api::Handle(const Request& req) {
-  if (req.path == "/healthz") co_return JsonResponse(200, R"({"status":"ok"})");
-  if (req.path == "/readyz") {
-    if (!ready()) {
-      co_return ErrorResponse(Status::Unavailable("the read model is catching up with the store"));
-    }
-    if (!commands_->store_reachable()) {
-      co_return ErrorResponse(Status::Unavailable("the store cannot be reached"));
-    }
-    co_return JsonResponse(200, R"({"status":"ready"})");
-  }
-  if (!ready()) {
-    co_return ErrorResponse(Status::Unavailable("the read model is catching up with the store"));
-  }
-  // Header texts end up in JSON (actor, request_id): they must be UTF-8.
-  for (const char* name : {"x-actor", "x-request-id"}) {
-    const std::string* v = req.Header(name);
-    if (v && (!json::IsValidUtf8(*v) || v->size() > 1024)) {
-      co_return ErrorResponse(Status::InvalidRequest(
-          fmt::format("header {} must be UTF-8 text of at most 1024 bytes", name)));
+Status Api::Admit(const Request& req, const RouteMatch& match) const {
+  if (Status s = CheckRequestShape(*match.route, req); !s.ok()) return s;
+  RouteId id = match.route->id;
+  if (id == RouteId::kHealthz || id == RouteId::kReadyz) return Status::OK();
+  if (!ready()) return Status::Unavailable("the read model is catching up with the store");
+  // Header texts end up in the log and in response headers: same rules as
+  // every text of a commit (SPEC §2.1), checked for reads too.
+  if (const std::string* actor = req.Header("x-actor")) {
+    if (Status s = ValidateLogText(*actor, kMaxActorBytes, "the X-Actor header"); !s.ok()) {
+      return s;
     }
   }
-  co_return co_await Route(req);
+  if (const std::string* id_header = req.Header("x-request-id")) {
+    if (Status s = ValidateLogText(*id_header, kMaxRequestIdBytes, "the X-Request-Id header");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return Status::OK();
 }
 
-net::awaitable<Response> Api::Route(const Request& req) {
-  const std::string& p = req.path;
-  const std::string& m = req.method;
-  auto method_not_allowed = [&] {
-    Response r = ErrorResponse(
-        Status::InvalidRequest(fmt::format("{} is not allowed on {}", m, p)));
-    r.status = 405;
-    return r;
-  };
-  if (p.starts_with("/v1/kv/")) {
-    std::string key = p.substr(7);
-    if (m == "GET" || m == "HEAD") {
-      if (Status s = co_await AwaitMinRevision(req); !s.ok()) co_return ErrorResponse(s);
-      co_return GetKey(req, key);
+net::awaitable<Response> Api::Handle(const Request& req, const RouteMatch& match) {
+  if (!match.route) {
+    if (!match.path_known) {
+      co_return ErrorResponse(Status::NotFound(fmt::format("no route {} {}", req.method, req.path)));
     }
-    if (m == "PUT") co_return co_await PutKey(req, key);
-    if (m == "DELETE") co_return co_await DeleteKeyRoute(req, key);
-    co_return method_not_allowed();
-  }
-  if (p == "/v1/kv" || p == "/v1/kv/") {
-    if (m != "GET") co_return method_not_allowed();
-    if (Status s = co_await AwaitMinRevision(req); !s.ok()) co_return ErrorResponse(s);
-    co_return ListKeys(req);
-  }
-  // (No co_await inside ?: — GCC 12 destroys its temporaries twice.)
-  if (p == "/v1/txn" || p == "/v1/revert" || p == "/v1/import") {
-    if (m != "POST") co_return method_not_allowed();
-    if (p == "/v1/txn") co_return co_await PostTxn(req);
-    if (p == "/v1/revert") co_return co_await PostRevert(req);
-    co_return co_await PostImport(req);
-  }
-  if (m != "GET") {
-    bool known = p.starts_with("/v1/history/") || p.starts_with("/v1/revisions/") ||
-                 p == "/v1/events" || p == "/v1/diff" || p == "/v1/export" ||
-                 p == "/v1/status" || p == "/metrics" || p == "/v1/watch";
-    co_return known ? method_not_allowed()
-                    : ErrorResponse(Status::NotFound(fmt::format("no route {} {}", m, p)));
-  }
-  if (p.starts_with("/v1/history/")) co_return GetHistory(req, p.substr(12));
-  if (p.starts_with("/v1/revisions/")) co_return GetRevision(p.substr(14));
-  if (p == "/v1/events") co_return GetEvents(req);
-  if (p == "/v1/diff") co_return GetDiff(req);
-  if (p == "/v1/export") co_return GetExport(req);
-  if (p == "/v1/status") co_return GetStatus();
-  if (p == "/metrics") {
-    CommandStats c = commands_->stats();
-    Response r;
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = metrics_->Render(
-        {projection_->head(), 0, c.commits, c.events, c.batches, c.store_errors});
+    Response r = ErrorResponse(
+        Status::InvalidRequest(fmt::format("{} is not allowed on {}", req.method, req.path)));
+    r.status = 405;
     co_return r;
   }
-  co_return ErrorResponse(Status::NotFound(fmt::format("no route GET {}", p)));
+  if (Status s = Admit(req, match); !s.ok()) co_return ErrorResponse(s);
+  const RouteSpec& route = *match.route;
+  if (route.method == "GET" && route.id != RouteId::kHealthz && route.id != RouteId::kReadyz) {
+    if (Status s = co_await AwaitMinRevision(req); !s.ok()) co_return ErrorResponse(s);
+  }
+  const std::string& tail = match.tail;
+  // (No co_await inside ?: — GCC 12 destroys its temporaries twice.)
+  switch (route.id) {
+    case RouteId::kHealthz:
+      co_return JsonResponse(200, R"({"status":"ok"})");
+    case RouteId::kReadyz:
+      if (!ready()) {
+        co_return ErrorResponse(
+            Status::Unavailable("the read model is catching up with the store"));
+      }
+      if (!commands_->store_reachable()) {
+        co_return ErrorResponse(Status::Unavailable("the store cannot be reached"));
+      }
+      co_return JsonResponse(200, R"({"status":"ready"})");
+    case RouteId::kMetrics: {
+      CommandStats c = commands_->stats();
+      Response r;
+      r.content_type = "text/plain; version=0.0.4";
+      r.body = metrics_->Render(
+          {projection_->head(), 0, c.commits, c.events, c.batches, c.store_errors});
+      co_return r;
+    }
+    case RouteId::kGetKey:
+      co_return GetKey(req, tail);
+    case RouteId::kPutKey:
+      co_return co_await PutKey(req, tail);
+    case RouteId::kDeleteKey:
+      co_return co_await DeleteKeyRoute(req, tail);
+    case RouteId::kListKeys:
+      co_return ListKeys(req);
+    case RouteId::kTxn:
+      co_return co_await PostTxn(req);
+    case RouteId::kHistory:
+      co_return GetHistory(req, tail);
+    case RouteId::kEvents:
+      co_return GetEvents(req);
+    case RouteId::kRevision:
+      co_return GetRevision(tail);
+    case RouteId::kDiff:
+      co_return GetDiff(req);
+    case RouteId::kRevert:
+      co_return co_await PostRevert(req);
+    case RouteId::kImport:
+      co_return co_await PostImport(req);
+    case RouteId::kExport:
+      co_return GetExport(req);
+    case RouteId::kStatus:
+      co_return GetStatus();
+    case RouteId::kWatch:
+      break;  // a stream, not a response: server.cc serves it
+  }
+  co_return ErrorResponse(Status::Internal("the watch stream is served by the server"));
 }
 
 net::awaitable<CommandResult> Api::Execute(Command& command) {
@@ -165,6 +176,10 @@ net::awaitable<Status> Api::AwaitMinRevision(const Request& req) {
 
 Result<int64_t> Api::ReadRevision(const Request& req, const char* rev_param,
                                   const char* time_param) const {
+  if (req.Query(rev_param) && req.Query(time_param)) {
+    return Status::InvalidRequest(
+        fmt::format("give {} or {}, not both", rev_param, time_param));
+  }
   auto rev = IntParam(req, rev_param, 0, INT64_MAX);
   if (!rev) return rev.status();
   auto time = TimeParam(req, time_param);

@@ -18,6 +18,7 @@
 #include "app/command_service.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
+#include "http/routes.h"
 #include "projection/projection.h"
 
 namespace chronoconf::http {
@@ -33,8 +34,13 @@ class Api {
  public:
   Api(Projection* projection, CommandService* commands, Metrics* metrics, ApiOptions options);
 
-  // Routes and answers one request. Never throws for bad input.
-  boost::asio::awaitable<Response> Handle(const Request& req);
+  // Answers one request on the route `match` found for it (MatchRoute).
+  // Never throws for bad input.
+  boost::asio::awaitable<Response> Handle(const Request& req, const RouteMatch& match);
+
+  // The checks before any route runs: the request's shape (routes.h), the
+  // texts of X-Actor and X-Request-Id, readiness. REQUIRES: match.route.
+  Status Admit(const Request& req, const RouteMatch& match) const;
 
   // /readyz turns 200 once the read model has caught up with the store.
   void SetReady(bool ready) { ready_.store(ready); }
@@ -42,7 +48,6 @@ class Api {
   const ApiOptions& options() const { return options_; }
 
  private:
-  boost::asio::awaitable<Response> Route(const Request& req);
   // Takes an lvalue on purpose: GCC 12 destroys temporaries that live across
   // a co_await twice, so callers keep the command in a named variable.
   boost::asio::awaitable<CommandResult> Execute(Command& command);

@@ -42,6 +42,9 @@ net::awaitable<Response> Api::PostRevert(const Request& req) {
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req);
   if (!body) co_return ErrorResponse(body.status());
+  if (Status s = CheckMembers(*body, {"to_revision", "prefix", "reason"}, "the body"); !s.ok()) {
+    co_return ErrorResponse(s);
+  }
   const json::Value* to = body->Find("to_revision");
   if (!to || !to->AsInt64() || *to->AsInt64() < 0) {
     co_return ErrorResponse(
@@ -60,6 +63,10 @@ net::awaitable<Response> Api::PostImport(const Request& req) {
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req);
   if (!body) co_return ErrorResponse(body.status());
+  if (Status s = CheckMembers(*body, {"values", "mode", "prefix", "reason"}, "the body");
+      !s.ok()) {
+    co_return ErrorResponse(s);
+  }
   const json::Value* values = body->Find("values");
   if (!values || !values->is_object()) {
     co_return ErrorResponse(Status::InvalidRequest("the body needs a \"values\" object"));

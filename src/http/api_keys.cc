@@ -75,6 +75,13 @@ Response Api::GetKey(const Request& req, const std::string& key) {
   }
   auto v = projection_->Get(key, at);
   if (!v) return ErrorResponse(v.status());
+  // A conditional GET (a cache, the console): the version is the ETag.
+  if (const std::string* none_match = req.Header("if-none-match")) {
+    std::string etag = fmt::format("\"{}\"", v->version);
+    if (*none_match == "*" || none_match->find(etag) != std::string::npos) {
+      return WithETag(Response{304, "", "application/json", {}}, v->version);
+    }
+  }
   return WithETag(JsonResponse(200, *v->entry), v->version);
 }
 
@@ -103,6 +110,10 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req);
   if (!body) co_return ErrorResponse(body.status());
+  if (Status s = CheckMembers(*body, {"value", "expected_version", "reason"}, "the body");
+      !s.ok()) {
+    co_return ErrorResponse(s);
+  }
   const json::Value* value = body->Find("value");
   if (!value) co_return ErrorResponse(Status::InvalidRequest("the body needs a \"value\" member"));
   std::string text = value->Minified();
@@ -113,8 +124,8 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   if (!expected) co_return ErrorResponse(expected.status());
   auto reason = OptionalStringMember(*body, "reason");
   if (!reason) co_return ErrorResponse(reason.status());
-  const std::string* none_match = req.Header("if-none-match");
-  bool must_be_absent = none_match && *none_match == "*";
+  // (CheckRequestShape let only "*" through.)
+  bool must_be_absent = req.Header("if-none-match") != nullptr;
 
   Command command = Transaction{{SetKey{key, std::move(text), *expected, must_be_absent}},
                                 MetaFrom(req, std::move(*reason))};
@@ -143,6 +154,9 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req);
   if (!body) co_return ErrorResponse(body.status());
+  if (Status s = CheckMembers(*body, {"ops", "reason"}, "the body"); !s.ok()) {
+    co_return ErrorResponse(s);
+  }
   const json::Value* ops = body->Find("ops");
   if (!ops || !ops->is_array()) {
     co_return ErrorResponse(Status::InvalidRequest("the body needs an \"ops\" array"));
@@ -168,6 +182,12 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
     if (Status s = ValidateKey(key->str()); !s.ok()) co_return fail(s);
     auto expected = OptionalVersionMember(item, "expected_version");
     if (!expected) co_return fail(expected.status());
+    Status members = op->str() == "set"
+                         ? CheckMembers(item, {"op", "key", "value", "expected_version", "absent"},
+                                        fmt::format("op {}", i))
+                         : CheckMembers(item, {"op", "key", "expected_version"},
+                                        fmt::format("op {}", i));
+    if (!members.ok()) co_return fail(members);
     if (op->str() == "set") {
       const json::Value* value = item.Find("value");
       if (!value) co_return fail(Status::InvalidRequest("a set op needs a \"value\""));

@@ -55,6 +55,15 @@ std::string Metrics::Render(const GaugeValues& g) const {
   metric("chronoconf_watchers", "gauge", "Open watch streams.", watchers_.load());
   metric("chronoconf_watchers_dropped_total", "counter",
          "Watchers dropped because they could not keep up.", watchers_dropped_.load());
+  metric("chronoconf_connections_open", "gauge", "Open client connections.",
+         connections_open_.load());
+  metric("chronoconf_connections_accepted_total", "counter", "Client connections accepted.",
+         connections_accepted_.load());
+  metric("chronoconf_connections_refused_total", "counter",
+         "Connections refused because --max-connections were open.",
+         connections_refused_.load());
+  metric("chronoconf_accept_errors_total", "counter",
+         "Failed accepts (such as running out of file descriptors).", accept_errors_.load());
   return out;
 }
 

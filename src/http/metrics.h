@@ -30,6 +30,15 @@ class Metrics {
   void WatcherOpened() { watchers_.fetch_add(1); }
   void WatcherClosed() { watchers_.fetch_sub(1); }
   void WatcherDropped() { watchers_dropped_.fetch_add(1); }
+  void ConnectionOpened() {
+    connections_open_.fetch_add(1);
+    connections_accepted_.fetch_add(1);
+  }
+  void ConnectionClosed() { connections_open_.fetch_sub(1); }
+  // Refused because --max-connections were open.
+  void ConnectionRefused() { connections_refused_.fetch_add(1); }
+  void AcceptError() { accept_errors_.fetch_add(1); }
+  int64_t connections_open() const { return connections_open_.load(); }
 
   std::string Render(const GaugeValues& gauges) const;
 
@@ -46,6 +55,10 @@ class Metrics {
   std::map<std::string, Histogram> latencies_;  // GUARDED_BY(mu_) by route
   std::atomic<int64_t> watchers_{0};
   std::atomic<int64_t> watchers_dropped_{0};
+  std::atomic<int64_t> connections_open_{0};
+  std::atomic<int64_t> connections_accepted_{0};
+  std::atomic<int64_t> connections_refused_{0};
+  std::atomic<int64_t> accept_errors_{0};
 };
 
 }  // namespace chronoconf::http

@@ -1,5 +1,6 @@
 #include "http/request_parsing.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -8,21 +9,29 @@
 
 namespace chronoconf::http {
 
+namespace {
+
+// The value of one hex digit, -1 for anything else. Decoding nibble by
+// nibble (not with a signed from_chars) refuses "%-1" and "%+1".
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
 Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c == '%') {
-      int v = 0;
-      if (i + 2 >= s.size()) {
-        return Status::InvalidRequest("malformed percent-encoding in the URL");
-      }
-      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-      if (ec != std::errc() || p != s.data() + i + 3) {
-        return Status::InvalidRequest("malformed percent-encoding in the URL");
-      }
-      out.push_back(static_cast<char>(v));
+      int hi = i + 1 < s.size() ? HexDigit(s[i + 1]) : -1;
+      int lo = i + 2 < s.size() ? HexDigit(s[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return Status::InvalidRequest("malformed percent-encoding in the URL");
+      out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else if (c == '+' && plus_is_space) {
       out.push_back(' ');
@@ -50,6 +59,10 @@ Status ParseTarget(std::string_view target, Request* req) {
     auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
     if (!name) return name.status();
     if (!value) return value.status();
+    // A repeated parameter has no single meaning (which at_revision wins?).
+    if (req->query.contains(*name)) {
+      return Status::InvalidRequest(fmt::format("query parameter '{}' is given twice", *name));
+    }
     req->query.emplace(std::move(*name), std::move(*value));
   }
   return Status::OK();
@@ -86,6 +99,23 @@ Result<std::optional<int64_t>> TimeParam(const Request& req, const std::string& 
         fmt::format("query parameter '{}': {}", name, t.status().message()));
   }
   return std::optional<int64_t>(*t);
+}
+
+Status CheckMembers(const json::Value& obj, std::initializer_list<std::string_view> allowed,
+                    std::string_view where) {
+  const auto& members = obj.members();
+  for (size_t i = 0; i < members.size(); ++i) {
+    const std::string& name = members[i].name;
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return Status::InvalidRequest(fmt::format("unknown member '{}' in {}", name, where));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (members[j].name == name) {
+        return Status::InvalidRequest(fmt::format("member '{}' is given twice in {}", name, where));
+      }
+    }
+  }
+  return Status::OK();
 }
 
 Result<json::Value> JsonObjectBody(const Request& req) {

@@ -3,6 +3,7 @@
 #define CHRONOCONF_HTTP_REQUEST_PARSING_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,12 @@ Result<std::optional<int64_t>> TimeParam(const Request& req, const std::string& 
 // The request body as one JSON object. Errors: kInvalidJson, kInvalidRequest
 // (not an object).
 Result<json::Value> JsonObjectBody(const Request& req);
+
+// Every member of the object `obj` is one of `allowed`, and none is given
+// twice: a typo such as "expected_verison" must never write unconditionally.
+// `where` names the object in the error. Errors: kInvalidRequest.
+Status CheckMembers(const json::Value& obj, std::initializer_list<std::string_view> allowed,
+                    std::string_view where);
 
 // An optional string member; errors when present with another type.
 Result<std::optional<std::string>> OptionalStringMember(const json::Value& obj,

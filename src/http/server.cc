@@ -14,15 +14,21 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "domain/commands.h"
 #include "domain/key.h"
 #include "http/render.h"
+#include "http/request_id.h"
 #include "http/request_parsing.h"
+#include "http/routes.h"
 
 namespace chronoconf::http {
 
@@ -43,19 +49,103 @@ constexpr std::chrono::seconds kReadTimeout{60};
 constexpr std::chrono::seconds kWriteTimeout{60};
 // At most this many commits go into one write to a watcher.
 constexpr size_t kWatchChunkCommits = 128;
+// After a failed accept (out of file descriptors...) the listener waits,
+// doubling from the first to the last, instead of spinning on the error.
+constexpr std::chrono::milliseconds kFirstAcceptBackoff{10};
+constexpr std::chrono::milliseconds kMaxAcceptBackoff{1000};
+// A warning that can repeat per connection is written at most this often.
+constexpr std::chrono::seconds kWarnEvery{10};
+// How often a shutting-down server checks whether its connections are done.
+constexpr std::chrono::milliseconds kDrainPoll{20};
 
-// The route pattern a path is counted under in /metrics.
-std::string RouteOf(const std::string& path) {
-  if (path.starts_with("/v1/kv/")) return "/v1/kv/{key}";
-  if (path.starts_with("/v1/history/")) return "/v1/history/{key}";
-  if (path.starts_with("/v1/revisions/")) return "/v1/revisions/{R}";
-  for (const char* p : {"/v1/kv", "/v1/txn", "/v1/events", "/v1/diff", "/v1/revert", "/v1/watch",
-                        "/v1/export", "/v1/import", "/v1/status", "/healthz", "/readyz",
-                        "/metrics"}) {
-    if (path == p) return path;
-  }
-  return "other";
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
+
+// RFC 9112: framing that is not exactly understood is refused, never
+// guessed at; a body the parser did not frame would be read as the next
+// request (request smuggling). §6.1/§6.3: the only transfer coding taken is
+// `chunked`, alone; not with Content-Length; not in HTTP/1.0. §3.2: an
+// HTTP/1.1 request has exactly one Host.
+Status CheckFraming(const bhttp::request_header<>& h) {
+  std::vector<std::string> codings;
+  auto [first, last] = h.equal_range(bhttp::field::transfer_encoding);
+  for (auto f = first; f != last; ++f) {
+    std::string_view v = f->value();
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view token = v.substr(0, comma);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (!token.empty()) codings.push_back(Lower(token));
+    }
+  }
+  bool has_te = h.count(bhttp::field::transfer_encoding) > 0;
+  if (has_te) {
+    if (h.version() < 11) {
+      return Status::InvalidRequest("Transfer-Encoding is not allowed in an HTTP/1.0 request");
+    }
+    if (codings.size() != 1 || codings[0] != "chunked") {
+      return Status::InvalidRequest(
+          "unsupported Transfer-Encoding: only 'chunked', alone, is accepted");
+    }
+    if (h.count(bhttp::field::content_length) > 0) {
+      return Status::InvalidRequest("a request may not carry both Transfer-Encoding and Content-Length");
+    }
+  }
+  if (h.version() >= 11) {
+    size_t hosts = h.count(bhttp::field::host);
+    if (hosts == 0) return Status::InvalidRequest("an HTTP/1.1 request needs a Host header");
+    if (hosts > 1) return Status::InvalidRequest("a request may carry only one Host header");
+  }
+  return Status::OK();
+}
+
+// The client's X-Request-Id when it is valid log text, else a new one.
+std::string ResponseRequestId(const Request& req) {
+  const std::string* id = req.Header("x-request-id");
+  if (id && !id->empty() && ValidateLogText(*id, kMaxRequestIdBytes, "").ok()) return *id;
+  return NewRequestId();
+}
+
+// Writes a warning at most once per kWarnEvery, saying how many were
+// suppressed meanwhile. Used from one coroutine at a time (the listener).
+class RateLimitedWarning {
+ public:
+  template <typename... Args>
+  void Warn(fmt::format_string<Args...> format, Args&&... args) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < kWarnEvery && last_ != std::chrono::steady_clock::time_point{}) {
+      ++suppressed_;
+      return;
+    }
+    std::string text = fmt::format(format, std::forward<Args>(args)...);
+    if (suppressed_ > 0) {
+      spdlog::warn("{} ({} more like it in the last {} s)", text, suppressed_, kWarnEvery.count());
+    } else {
+      spdlog::warn("{}", text);
+    }
+    suppressed_ = 0;
+    last_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_{};
+  int64_t suppressed_ = 0;
+};
+
+// One client connection. Its coroutine and everything posted to it run on
+// its strand, so `busy` and `watching` need no lock.
+struct Conn {
+  explicit Conn(tcp::socket s) : stream(std::move(s)) {}
+  beast::tcp_stream stream;
+  bool busy = false;      // a request has been read and is being answered
+  bool watching = false;  // the connection is a watch stream
+  std::shared_ptr<net::steady_timer> watch_timer;
+};
 
 }  // namespace
 
@@ -65,18 +155,33 @@ struct Server::Impl {
         acceptor(ioc) {}
 
   net::awaitable<void> Accept();
-  // Takes ownership of `stream`. A raw pointer, not a by-value parameter: GCC
-  // 12 can destroy non-trivial coroutine parameters twice.
-  net::awaitable<void> Session(beast::tcp_stream* stream);
-  net::awaitable<void> Watch(beast::tcp_stream& stream, const Request& req);
-  net::awaitable<void> WriteError(beast::tcp_stream& stream, const Status& status);
+  // Takes ownership of `socket`. A raw pointer, not a by-value parameter:
+  // GCC 12 can destroy non-trivial coroutine parameters twice.
+  net::awaitable<void> Session(tcp::socket* socket);
+  net::awaitable<void> Watch(Conn& conn, const Request& req, const std::string& request_id);
+  net::awaitable<void> WriteError(beast::tcp_stream& stream, const Status& status,
+                                  const std::string& request_id);
+  // Refuses a connection over the cap with a short 503 and closes it.
+  void Refuse(tcp::socket& socket);
+  // SIGTERM/SIGINT/Stop(): stop accepting, let requests in flight finish,
+  // close idle connections and watches, then stop the io_context once every
+  // connection is closed or options.drain_timeout passed. Runs on the
+  // io_context; a second call stops at once.
+  void BeginShutdown();
+  net::awaitable<void> Drain();
 
   Api* api;
   Projection* projection;
   Metrics* metrics;
   ServerOptions options;
+  // The connections, for shutdown. Declared before `ioc`: coroutine frames
+  // the io_context destroys unregister themselves here.
+  std::mutex conns_mu;
+  std::map<Conn*, std::weak_ptr<Conn>> conns;  // GUARDED_BY(conns_mu)
+  std::atomic<bool> stopping{false};
   net::io_context ioc;
   tcp::acceptor acceptor;
+  RateLimitedWarning accept_warning, refuse_warning;
 };
 
 Server::Server(Api* api, Projection* projection, Metrics* metrics, ServerOptions options)
@@ -107,10 +212,16 @@ uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); 
 void Server::Run(bool handle_signals) {
   auto& ioc = impl_->ioc;
   net::signal_set signals(ioc);
+  std::function<void(const beast::error_code&, int)> on_signal;
   if (handle_signals) {
     signals.add(SIGINT);
     signals.add(SIGTERM);
-    signals.async_wait([&](const beast::error_code&, int) { ioc.stop(); });
+    on_signal = [&](const beast::error_code& ec, int) {
+      if (ec) return;
+      impl_->BeginShutdown();
+      signals.async_wait(on_signal);  // a second signal stops at once
+    };
+    signals.async_wait(on_signal);
   }
   net::co_spawn(ioc, impl_->Accept(), net::detached);
   std::vector<std::thread> workers;
@@ -120,23 +231,102 @@ void Server::Run(bool handle_signals) {
   for (auto& t : workers) t.join();
 }
 
-void Server::Stop() { impl_->ioc.stop(); }
+void Server::Stop() {
+  net::post(impl_->ioc, [impl = impl_.get()] { impl->BeginShutdown(); });
+}
+
+void Server::Impl::BeginShutdown() {
+  if (stopping.exchange(true)) {
+    spdlog::warn("stopping now, without waiting for open requests");
+    ioc.stop();
+    return;
+  }
+  spdlog::info("shutting down: finishing the requests in flight ({} connections open)",
+               metrics->connections_open());
+  beast::error_code ec;
+  acceptor.close(ec);
+  std::vector<std::shared_ptr<Conn>> open;
+  {
+    std::lock_guard lock(conns_mu);
+    for (auto& [raw, weak] : conns) {
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+  }
+  // Idle connections and watches are closed now; a busy one closes after
+  // it has answered (Session checks `stopping`).
+  for (auto& c : open) {
+    net::post(c->stream.get_executor(), [c] {
+      if (c->watch_timer) c->watch_timer->cancel();
+      if (!c->busy || c->watching) c->stream.cancel();
+    });
+  }
+  net::co_spawn(ioc, Drain(), net::detached);
+}
+
+net::awaitable<void> Server::Impl::Drain() {
+  auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
+  net::steady_timer timer(ioc);
+  while (metrics->connections_open() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(kDrainPoll);
+    beast::error_code ec;
+    co_await timer.async_wait(Into(ec));
+  }
+  if (int64_t left = metrics->connections_open(); left > 0) {
+    spdlog::warn("{} connections still open after {} ms; closing them", left,
+                 options.drain_timeout.count());
+  }
+  ioc.stop();
+}
+
+void Server::Impl::Refuse(tcp::socket& socket) {
+  static const std::string kBody =
+      R"({"error":{"code":"unavailable","message":"too many open connections; retry later"}})";
+  static const std::string kResponse = fmt::format(
+      "HTTP/1.1 503 Service Unavailable\r\nServer: chronoconf\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nRetry-After: 1\r\nContent-Length: {}\r\n\r\n{}",
+      kBody.size(), kBody);
+  // Never block the listener on this client: one try, then close.
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(net::buffer(kResponse), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
 
 net::awaitable<void> Server::Impl::Accept() {
-  for (;;) {
+  std::chrono::milliseconds backoff{0};
+  net::steady_timer backoff_timer(ioc);
+  while (!stopping.load()) {
     beast::error_code ec;
     // Named: a strand temporary inside the co_await expression would be
     // destroyed twice by GCC 12, releasing the strand early.
     auto strand = net::make_strand(ioc);
     tcp::socket socket = co_await acceptor.async_accept(strand, Into(ec));
     if (ec) {
-      if (ec == net::error::operation_aborted) co_return;
-      spdlog::warn("accept: {}", ec.message());
+      if (ec == net::error::operation_aborted || stopping.load()) co_return;
+      // Out of file descriptors (or memory): the error repeats until a
+      // connection closes, so wait instead of spinning, and say it rarely.
+      metrics->AcceptError();
+      backoff = std::min(std::max(backoff * 2, kFirstAcceptBackoff), kMaxAcceptBackoff);
+      accept_warning.Warn("accept: {} ({} connections open); retrying in {} ms", ec.message(),
+                          metrics->connections_open(), backoff.count());
+      backoff_timer.expires_after(backoff);
+      beast::error_code tec;
+      co_await backoff_timer.async_wait(Into(tec));
       continue;
     }
+    backoff = std::chrono::milliseconds{0};
+    if (metrics->connections_open() >= static_cast<int64_t>(options.max_connections)) {
+      metrics->ConnectionRefused();
+      refuse_warning.Warn("refused a connection: {} connections are open (--max-connections)",
+                          options.max_connections);
+      Refuse(socket);
+      continue;
+    }
+    metrics->ConnectionOpened();
     auto executor = socket.get_executor();
     // The one place an exception may stop: the session's completion handler.
-    net::co_spawn(executor, Session(new beast::tcp_stream(std::move(socket))),
+    net::co_spawn(executor, Session(new tcp::socket(std::move(socket))),
                   [](std::exception_ptr e) {
                     if (!e) return;
                     try {
@@ -148,11 +338,15 @@ net::awaitable<void> Server::Impl::Accept() {
   }
 }
 
-net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const Status& status) {
+net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const Status& status,
+                                              const std::string& request_id) {
   Response r = ErrorResponse(status);
+  metrics->ObserveRequest("malformed", "unknown", r.status, 0);
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
+  res.set(bhttp::field::server, "chronoconf");
   res.set(bhttp::field::content_type, r.content_type);
   res.set("X-Chronoconf-Revision", std::to_string(projection->head()));
+  res.set("X-Request-Id", request_id);
   res.keep_alive(false);
   res.body() = std::move(r.body);
   res.prepare_payload();
@@ -174,19 +368,54 @@ net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const S
   }
 }
 
-net::awaitable<void> Server::Impl::Session(beast::tcp_stream* raw_stream) {
-  std::unique_ptr<beast::tcp_stream> owned(raw_stream);
-  beast::tcp_stream& stream = *owned;
+net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
+  auto conn = std::make_shared<Conn>(std::move(*raw_socket));
+  delete raw_socket;
+  {
+    std::lock_guard lock(conns_mu);
+    conns.emplace(conn.get(), conn);
+  }
+  // Runs when the coroutine ends, also when the io_context destroys it.
+  struct Unregister {
+    Impl* impl;
+    Conn* c;
+    ~Unregister() {
+      std::lock_guard lock(impl->conns_mu);
+      impl->conns.erase(c);
+      impl->metrics->ConnectionClosed();
+    }
+  } unregister{this, conn.get()};
+
+  beast::tcp_stream& stream = conn->stream;
   beast::flat_buffer buffer;
-  for (;;) {
+  while (!stopping.load()) {
+    conn->busy = false;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options.max_body_bytes);
     stream.expires_after(kReadTimeout);
     beast::error_code ec;
-    co_await bhttp::async_read(stream, buffer, parser, Into(ec));
+    co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
+    if (!ec) {
+      if (Status s = CheckFraming(parser.get().base()); !s.ok()) {
+        std::string id = NewRequestId();
+        co_await WriteError(stream, s, id);
+        break;
+      }
+      // A client that waits for "100 Continue" before sending its body.
+      if (auto expect = parser.get().find(bhttp::field::expect);
+          expect != parser.get().end() && beast::iequals(expect->value(), "100-continue") &&
+          !parser.is_done()) {
+        static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        beast::error_code cec;
+        co_await net::async_write(stream, net::buffer(kContinue), Into(cec));
+        if (cec) break;
+      }
+      if (!parser.is_done()) co_await bhttp::async_read(stream, buffer, parser, Into(ec));
+    }
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-        ec == beast::error::timeout || ec == net::error::connection_reset) {
+        ec == beast::error::timeout || ec == net::error::connection_reset ||
+        ec == net::error::operation_aborted) {
       break;
     }
     if (ec) {
@@ -195,36 +424,51 @@ net::awaitable<void> Server::Impl::Session(beast::tcp_stream* raw_stream) {
                          ? Status::TooLarge(fmt::format("the body is over the limit of {} bytes",
                                                         options.max_body_bytes))
                          : Status::InvalidRequest(fmt::format("malformed HTTP: {}", ec.message()));
-      co_await WriteError(stream, error);
+      std::string id = NewRequestId();
+      co_await WriteError(stream, error, id);
       break;
     }
+    conn->busy = true;
     auto started = std::chrono::steady_clock::now();
     auto& msg = parser.get();
     Request req;
     req.method = std::string(msg.method_string());
     if (Status s = ParseTarget(msg.target(), &req); !s.ok()) {
-      co_await WriteError(stream, s);
+      std::string id = NewRequestId();
+      co_await WriteError(stream, s, id);
       break;
     }
     for (const auto& field : msg) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace(std::move(name), std::string(field.value()));
+      req.headers.emplace(Lower(field.name_string()), std::string(field.value()));
     }
     req.body = std::move(msg.body());
-    if (req.path == "/v1/watch" && req.method == "GET" && api->ready()) {
-      co_await Watch(stream, req);
-      co_return;
+    std::string request_id = ResponseRequestId(req);
+    // A write records the id it is answered with (SPEC §2.1).
+    if (!req.Header("x-request-id")) req.headers.emplace("x-request-id", request_id);
+    RouteMatch match = MatchRoute(req.method, req.path);
+    if (match.route && match.route->id == RouteId::kWatch) {
+      if (Status s = api->Admit(req, match); !s.ok()) {
+        co_await WriteError(stream, s, request_id);
+        break;
+      }
+      metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, 200, 0);
+      conn->watching = true;
+      co_await Watch(*conn, req, request_id);
+      break;
     }
 
-    Response r = co_await api->Handle(req);
+    Response r = co_await api->Handle(req, match);
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), msg.version()};
     res.set(bhttp::field::server, "chronoconf");
     res.set(bhttp::field::content_type, r.content_type);
     res.set("X-Chronoconf-Revision", std::to_string(projection->head()));
+    res.set("X-Request-Id", request_id);
     for (auto& [name, value] : r.headers) res.set(name, value);
-    res.keep_alive(msg.keep_alive());
-    if (req.method == "HEAD") {
+    // A server that is shutting down answers, then closes.
+    res.keep_alive(msg.keep_alive() && !stopping.load());
+    if (r.status == 304) {
+      // Not Modified has no body and no Content-Length (RFC 9110 §15.4.5).
+    } else if (req.method == "HEAD") {
       res.content_length(r.body.size());
     } else {
       res.body() = std::move(r.body);
@@ -232,7 +476,7 @@ net::awaitable<void> Server::Impl::Session(beast::tcp_stream* raw_stream) {
     }
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    metrics->ObserveRequest(RouteOf(req.path), req.method, r.status, seconds);
+    metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, r.status, seconds);
     stream.expires_after(kWriteTimeout);
     beast::error_code wec;
     co_await bhttp::async_write(stream, res, Into(wec));
@@ -242,14 +486,16 @@ net::awaitable<void> Server::Impl::Session(beast::tcp_stream* raw_stream) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Request& req) {
+net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
+                                         const std::string& request_id) {
+  beast::tcp_stream& stream = conn.stream;
   const std::string* prefix_param = req.Query("prefix");
   std::string prefix = prefix_param ? *prefix_param : "";
-  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s);
+  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id);
   auto from = IntParam(req, "from_revision", 0, INT64_MAX);
   if (!from) {
     Status error = from.status();
-    co_return co_await WriteError(stream, error);
+    co_return co_await WriteError(stream, error, request_id);
   }
   int64_t last = projection->head();
   if (*from) last = **from;
@@ -257,20 +503,21 @@ net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Reques
     auto parsed = ParseCount(*id, "Last-Event-ID");
     if (!parsed) {
       Status error = parsed.status();
-      co_return co_await WriteError(stream, error);
+      co_return co_await WriteError(stream, error, request_id);
     }
     last = *parsed;
   }
   if (last > projection->head()) {
     Status error = Status::FutureRevision(
         fmt::format("revision {} is above the head revision {}", last, projection->head()));
-    co_return co_await WriteError(stream, error);
+    co_return co_await WriteError(stream, error, request_id);
   }
 
   std::string header = fmt::format(
       "HTTP/1.1 200 OK\r\nServer: chronoconf\r\nContent-Type: text/event-stream\r\n"
-      "Cache-Control: no-cache\r\nConnection: close\r\nX-Chronoconf-Revision: {}\r\n\r\n",
-      projection->head());
+      "Cache-Control: no-cache\r\nConnection: close\r\nX-Chronoconf-Revision: {}\r\n"
+      "X-Request-Id: {}\r\n\r\n",
+      projection->head(), request_id);
   stream.expires_after(options.watch_send_timeout);
   beast::error_code hec;
   co_await net::async_write(stream, net::buffer(header), Into(hec));
@@ -278,6 +525,7 @@ net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Reques
 
   metrics->WatcherOpened();
   auto timer = std::make_shared<net::steady_timer>(co_await net::this_coro::executor);
+  conn.watch_timer = timer;
   uint64_t sub = projection->feed().Subscribe([timer](int64_t) {
     net::post(timer->get_executor(), [timer] { timer->cancel(); });
   });
@@ -285,7 +533,7 @@ net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Reques
   // queued per watcher, so a slow one costs no memory. One that stops
   // reading is dropped when a write does not finish in watch_send_timeout.
   bool dropped = false;
-  for (;;) {
+  while (!stopping.load()) {
     auto commits = projection->Commits(last, kWatchChunkCommits);
     std::string chunk;
     for (const CommitPtr& c : commits) {
@@ -306,6 +554,7 @@ net::awaitable<void> Server::Impl::Watch(beast::tcp_stream& stream, const Reques
       timer->expires_after(options.watch_keepalive);
       beast::error_code tec;
       co_await timer->async_wait(Into(tec));
+      if (stopping.load()) break;
       if (projection->head() > last) continue;
       if (!tec) chunk = ": keepalive\n\n";  // the keepalive period passed quietly
     }

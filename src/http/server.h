@@ -24,6 +24,11 @@ struct ServerOptions {
   // A watcher whose socket does not take a write within this time is dropped.
   std::chrono::milliseconds watch_send_timeout{10000};
   std::chrono::milliseconds watch_keepalive{15000};
+  // Connections beyond this are refused with a 503 (SPEC §6); serve sets it
+  // below the file-descriptor limit.
+  size_t max_connections = 1000;
+  // On shutdown, requests in flight get this long to be answered.
+  std::chrono::milliseconds drain_timeout{10000};
 };
 
 class Server {
@@ -35,8 +40,12 @@ class Server {
   Status Listen();
   uint16_t port() const;
 
-  // Serves until Stop() (or SIGINT/SIGTERM when `handle_signals`).
+  // Serves until Stop() (or SIGINT/SIGTERM when `handle_signals`) and the
+  // shutdown has finished: no new connections; requests in flight answered
+  // (for at most drain_timeout); idle connections and watches closed.
+  // A second signal stops at once.
   void Run(bool handle_signals);
+  // Begins that shutdown; callable from any thread.
   void Stop();
 
  private:

@@ -95,9 +95,25 @@ Status Exec(sqlite3* db, const char* sql) {
   return Status::OK();
 }
 
-int64_t ParseTime(const std::string& text) {
+// A stored commit time. One that does not parse is corruption: the log
+// must never show a made-up time.
+Result<int64_t> ParseStoredTime(const std::string& text, int64_t revision) {
   auto t = ParseRfc3339Micros(text);
-  return t ? *t : 0;
+  if (!t) {
+    return Status::Corruption(
+        fmt::format("sqlite: commit {} has a malformed committed_at '{}'", revision, text));
+  }
+  return *t;
+}
+
+// A stored event type. An unknown one is corruption, never a guess.
+Result<EventType> ParseStoredType(const std::string& text, int64_t revision) {
+  auto t = ParseEventType(text);
+  if (!t) {
+    return Status::Corruption(
+        fmt::format("sqlite: an event of commit {} has the unknown type '{}'", revision, text));
+  }
+  return *t;
 }
 
 }  // namespace
@@ -130,7 +146,7 @@ Status SqliteEventStore::Migrate() {
   std::lock_guard lock(mu_);
   if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
   auto fail = [&](Status s) {
-    Exec(db_, "ROLLBACK");
+    Exec(db_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
     return s;
   };
   if (Status s = Exec(db_, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
@@ -172,7 +188,9 @@ Result<StoreHead> SqliteEventStore::ReadHeadLocked() {
   int rc = q.Step();
   if (rc == SQLITE_DONE) return StoreHead{};
   if (rc != SQLITE_ROW) return Error(db_, "read head");
-  return StoreHead{q.Int(0), q.Text(2), ParseTime(q.Text(1))};
+  auto time = ParseStoredTime(q.Text(1), q.Int(0));
+  if (!time) return time.status();
+  return StoreHead{q.Int(0), q.Text(2), *time};
 }
 
 Result<std::vector<RecordedCommit>> SqliteEventStore::Append(
@@ -184,7 +202,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::Append(
   Status s = AppendLocked(commits, &out);
   if (s.ok()) s = Exec(db_, "COMMIT");
   if (!s.ok()) {
-    Exec(db_, "ROLLBACK");
+    Exec(db_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
     return s;
   }
   return out;
@@ -220,7 +238,7 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
       const Event& e = c.events[i];
       // The expected version, checked inside the transaction.
       version_of.Bind(1, e.key);
-      version_of.Step();
+      if (version_of.Step() != SQLITE_ROW) return Error(db_, "read key version");
       int64_t current = version_of.Int(0);
       version_of.Reset();
       if (e.version != current + 1) return Status::Conflict({e.key, e.version - 1, current});
@@ -256,7 +274,12 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
     while ((rc = commits.Step()) == SQLITE_ROW) {
       RecordedCommit c;
       c.revision = commits.Int(0);
-      c.timestamp_us = ParseTime(commits.Text(1));
+      auto time = ParseStoredTime(commits.Text(1), c.revision);
+      if (!time) {
+        status = time.status();
+        break;
+      }
+      c.timestamp_us = *time;
       c.meta.actor = commits.Text(2);
       c.meta.reason = commits.OptText(3);
       c.meta.request_id = commits.OptText(4);
@@ -264,7 +287,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
       c.hash = commits.Text(6);
       out.push_back(std::move(c));
     }
-    if (rc != SQLITE_DONE) status = Error(db_, "read commits");
+    if (status.ok() && rc != SQLITE_DONE) status = Error(db_, "read commits");
     if (status.ok() && !out.empty()) {
       Stmt events(db_,
                   "SELECT revision, idx, key, version, type, value, previous_value FROM events"
@@ -279,16 +302,24 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
         Event e;
         e.key = events.Text(2);
         e.version = events.Int(3);
-        e.type = ParseEventType(events.Text(4)).value_or(EventType::kConfigSet);
+        auto type = ParseStoredType(events.Text(4), rev);
+        if (!type) {
+          status = type.status();
+          break;
+        }
+        e.type = *type;
         e.value = events.OptText(5);
         e.previous_value = events.OptText(6);
         out[ci].events.push_back(std::move(e));
       }
-      if (rc != SQLITE_DONE && rc != SQLITE_ROW) status = Error(db_, "read events");
+      if (status.ok() && rc != SQLITE_DONE && rc != SQLITE_ROW) status = Error(db_, "read events");
     }
   }
-  Exec(db_, "COMMIT");
+  // Ending a read transaction only releases its snapshot; still, a failure
+  // here means the connection is in trouble, and the caller should know.
+  Status end = Exec(db_, "COMMIT");
   if (!status.ok()) return status;
+  if (!end.ok()) return end;
   return out;
 }
 
@@ -303,7 +334,9 @@ Result<std::vector<StreamEvent>> SqliteEventStore::ReadStream(std::string_view k
   while ((rc = q.Step()) == SQLITE_ROW) {
     StreamEvent se;
     se.revision = q.Int(0);
-    se.event.type = ParseEventType(q.Text(1)).value_or(EventType::kConfigSet);
+    auto type = ParseStoredType(q.Text(1), se.revision);
+    if (!type) return type.status();
+    se.event.type = *type;
     se.event.key = std::string(key);
     se.event.version = q.Int(2);
     se.event.value = q.OptText(3);

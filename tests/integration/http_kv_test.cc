@@ -321,7 +321,10 @@ TEST_F(HttpKvTest, ReasonAndRequestIdAppearInHistory) {
                      {{"X-Request-Id", "req-123"}, {"X-Actor", "alice"}})
                 .status,
             201);
-  ASSERT_EQ(api().Set(K("why"), "2").status, 200);
+  auto second = api().Set(K("why"), "2");
+  ASSERT_EQ(second.status, 200);
+  const std::string generated = second.Header("x-request-id");
+  EXPECT_EQ(generated.size(), 32u) << "a request without X-Request-Id gets a generated one";
   ASSERT_EQ(api()
                 .Delete("/v1/kv/" + K("why") + "?reason=" + Q("clean up & go"),
                         {{"X-Request-Id", "req-456"}})
@@ -335,7 +338,8 @@ TEST_F(HttpKvTest, ReasonAndRequestIdAppearInHistory) {
   EXPECT_EQ(ev[0]["reason"], "clean up & go");
   EXPECT_EQ(ev[0]["request_id"], "req-456");
   EXPECT_FALSE(ev[1].contains("reason")) << "reason must be absent when none was given: " << ev[1];
-  EXPECT_FALSE(ev[1].contains("request_id")) << ev[1];
+  EXPECT_EQ(ev[1]["request_id"], generated)
+      << "the generated request id is recorded in the commit (SPEC §2.1): " << ev[1];
   EXPECT_EQ(ev[2]["reason"], "raise timeout");
   EXPECT_EQ(ev[2]["request_id"], "req-123");
   EXPECT_EQ(ev[2]["actor"], "alice");

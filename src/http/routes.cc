@@ -1,0 +1,121 @@
+#include "http/routes.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace chronoconf::http {
+namespace {
+
+// Every read may wait for read-your-writes (min_revision, SPEC §2.2).
+#define CC_WAIT "min_revision", "timeout_ms"
+
+constexpr std::array<RouteSpec, 17> kRoutes = {{
+    {RouteId::kHealthz, "GET", "/healthz", Role::kPublic, {}, false},
+    {RouteId::kReadyz, "GET", "/readyz", Role::kPublic, {}, false},
+    {RouteId::kMetrics, "GET", "/metrics", Role::kRead, {}, false},
+    {RouteId::kGetKey, "GET", "/v1/kv/{key}", Role::kRead,
+     {"at_revision", "at_time", CC_WAIT}, false},
+    {RouteId::kPutKey, "PUT", "/v1/kv/{key}", Role::kWrite, {}, true},
+    {RouteId::kDeleteKey, "DELETE", "/v1/kv/{key}", Role::kWrite,
+     {"expected_version", "reason"}, false},
+    {RouteId::kListKeys, "GET", "/v1/kv", Role::kRead,
+     {"prefix", "at_revision", "at_time", "limit", "after", CC_WAIT}, false},
+    {RouteId::kTxn, "POST", "/v1/txn", Role::kWrite, {}, true},
+    {RouteId::kHistory, "GET", "/v1/history/{key}", Role::kRead,
+     {"limit", "before_revision", CC_WAIT}, false},
+    {RouteId::kEvents, "GET", "/v1/events", Role::kRead,
+     {"from_revision", "limit", "prefix", "actor", "since", "until", CC_WAIT}, false},
+    {RouteId::kRevision, "GET", "/v1/revisions/{R}", Role::kRead, {CC_WAIT}, false},
+    {RouteId::kDiff, "GET", "/v1/diff", Role::kRead,
+     {"from_revision", "from_time", "to_revision", "to_time", "prefix", CC_WAIT}, false},
+    {RouteId::kRevert, "POST", "/v1/revert", Role::kWrite, {}, true},
+    {RouteId::kImport, "POST", "/v1/import", Role::kWrite, {}, true},
+    {RouteId::kExport, "GET", "/v1/export", Role::kRead,
+     {"prefix", "at_revision", "at_time", "format", CC_WAIT}, false},
+    {RouteId::kStatus, "GET", "/v1/status", Role::kRead, {CC_WAIT}, false},
+    {RouteId::kWatch, "GET", "/v1/watch", Role::kRead, {"prefix", "from_revision"}, false},
+}};
+
+#undef CC_WAIT
+
+// Matches `path` against `pattern`; on a match sets `*tail` to what a
+// trailing {name} took ("" when the pattern has none).
+bool PathMatches(std::string_view pattern, std::string_view path, std::string* tail) {
+  size_t brace = pattern.find('{');
+  if (brace == std::string_view::npos) {
+    // "/v1/kv/" lists like "/v1/kv" (a trailing slash, no key).
+    if (path == pattern || (path.size() == pattern.size() + 1 && path.back() == '/' &&
+                            path.starts_with(pattern) && pattern != "/")) {
+      tail->clear();
+      return true;
+    }
+    return false;
+  }
+  std::string_view head = pattern.substr(0, brace);
+  if (!path.starts_with(head) || path.size() == head.size()) return false;
+  *tail = std::string(path.substr(head.size()));
+  return true;
+}
+
+}  // namespace
+
+RouteMatch MatchRoute(std::string_view method, std::string_view path) {
+  if (method == "HEAD") method = "GET";
+  RouteMatch match;
+  for (const RouteSpec& r : kRoutes) {
+    std::string tail;
+    if (!PathMatches(r.pattern, path, &tail)) continue;
+    match.path_known = true;
+    if (r.method == method) {
+      match.route = &r;
+      match.tail = std::move(tail);
+      return match;
+    }
+  }
+  return match;
+}
+
+std::string_view MetricsLabel(const RouteMatch& match) {
+  if (match.route) return match.route->pattern;
+  return "other";
+}
+
+Status CheckRequestShape(const RouteSpec& route, const Request& req) {
+  for (const auto& [name, value] : req.query) {
+    if (name.empty() ||
+        std::find(route.params.begin(), route.params.end(), name) == route.params.end()) {
+      return Status::InvalidRequest(
+          fmt::format("unknown query parameter '{}' for {} {}", name, route.method,
+                      route.pattern));
+    }
+  }
+  if (!route.takes_body && !req.body.empty()) {
+    return Status::InvalidRequest(
+        fmt::format("{} {} takes no body (send its options as query parameters)", route.method,
+                    route.pattern));
+  }
+  // A guard the route would not apply must not be accepted silently.
+  bool writes_key = route.id == RouteId::kPutKey || route.id == RouteId::kDeleteKey;
+  if (route.method != "GET" && !writes_key && req.Header("if-match")) {
+    return Status::InvalidRequest(
+        fmt::format("{} {} does not take If-Match", route.method, route.pattern));
+  }
+  if (route.method != "GET" && route.id != RouteId::kPutKey) {
+    if (req.Header("if-none-match")) {
+      return Status::InvalidRequest(
+          fmt::format("{} {} does not take If-None-Match", route.method, route.pattern));
+    }
+  }
+  if (route.id == RouteId::kPutKey) {
+    const std::string* none_match = req.Header("if-none-match");
+    if (none_match && *none_match != "*") {
+      return Status::InvalidRequest(
+          "If-None-Match on a PUT must be * (the key must not exist); for a version, use "
+          "If-Match");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace chronoconf::http

@@ -1,0 +1,56 @@
+// The route table: every HTTP route of SPEC §2 in one place, with what it
+// takes. Dispatch (Api::Route), the watch stream (server.cc), 405s, the
+// checks of query parameters and bodies, and the metrics labels all read
+// this table, so a route is added or changed in exactly one line.
+#ifndef CHRONOCONF_HTTP_ROUTES_H_
+#define CHRONOCONF_HTTP_ROUTES_H_
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "http/http_types.h"
+
+namespace chronoconf::http {
+
+enum class RouteId {
+  kHealthz, kReadyz, kMetrics,
+  kGetKey, kPutKey, kDeleteKey, kListKeys, kTxn,
+  kHistory, kEvents, kRevision, kDiff,
+  kRevert, kImport, kExport, kStatus, kWatch,
+};
+
+// Who may call a route once auth is on (SPEC §4). kPublic needs no token.
+enum class Role { kPublic, kRead, kWrite, kAdmin };
+
+struct RouteSpec {
+  RouteId id;
+  std::string_view method;   // "GET" (HEAD is served by every GET route)
+  std::string_view pattern;  // "/v1/kv/{key}": a trailing {name} takes the rest
+  Role role;
+  std::array<std::string_view, 8> params;  // the query parameters it takes ("" = none)
+  bool takes_body;
+};
+
+struct RouteMatch {
+  const RouteSpec* route = nullptr;  // nullptr: no route for this method and path
+  bool path_known = false;           // some route has this path (405, not 404)
+  std::string tail;                  // what a trailing {name} matched
+};
+
+// Finds the route for `method` and `path` (percent-decoded, no query).
+RouteMatch MatchRoute(std::string_view method, std::string_view path);
+
+// The label a request is counted under in /metrics: its route's pattern, or
+// "other" for a path no route has.
+std::string_view MetricsLabel(const RouteMatch& match);
+
+// The checks every route shares: no unknown query parameter, no body on a
+// route that takes none, no conditional header it would ignore.
+// Errors: kInvalidRequest.
+Status CheckRequestShape(const RouteSpec& route, const Request& req);
+
+}  // namespace chronoconf::http
+
+#endif  // CHRONOCONF_HTTP_ROUTES_H_
