@@ -81,14 +81,31 @@ class Stmt {
   int rc_;
 };
 
-Status Error(sqlite3* db, std::string_view what) {
-  return Status::Unavailable(fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)));
+// The one place SQLite failures become Status values. A primary-key or
+// unique violation (events(key, version), commits(revision)) means another
+// writer got there first: a conflict the committer retries. Everything else,
+// SQLITE_BUSY past the timeout included, is an outage. `event` names the event
+// being written, when there is one, for the conflict's details.
+Status SqliteStatus(int extended_code, std::string message, const Event* event = nullptr) {
+  if (extended_code == SQLITE_CONSTRAINT_PRIMARYKEY || extended_code == SQLITE_CONSTRAINT_UNIQUE) {
+    if (event == nullptr) return Status(Code::kConflict, std::move(message));
+    // Someone else wrote this version: the key is at least there.
+    return Status::Conflict({event->key, event->version - 1, event->version})
+        .WithMessage(std::move(message));
+  }
+  return Status::Unavailable(std::move(message));
+}
+
+Status Error(sqlite3* db, std::string_view what, const Event* event = nullptr) {
+  return SqliteStatus(sqlite3_extended_errcode(db),
+                      fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)), event);
 }
 
 Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    Status s = Status::Unavailable(fmt::format("sqlite: {}", err ? err : "error"));
+    Status s = SqliteStatus(sqlite3_extended_errcode(db),
+                            fmt::format("sqlite: {}", err ? err : "error"));
     sqlite3_free(err);
     return s;
   }
@@ -231,7 +248,7 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
       insert_event.Bind(5, EventTypeName(e.type));
       insert_event.BindOpt(6, e.value);
       insert_event.BindOpt(7, e.previous_value);
-      if (insert_event.Step() != SQLITE_DONE) return Error(db_, "insert event");
+      if (insert_event.Step() != SQLITE_DONE) return Error(db_, "insert event", &e);
       insert_event.Reset();
     }
     h = {c.revision, c.hash, c.timestamp_us};
