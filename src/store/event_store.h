@@ -6,6 +6,7 @@
 #ifndef CHRONOCONF_STORE_EVENT_STORE_H_
 #define CHRONOCONF_STORE_EVENT_STORE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,11 +54,19 @@ class EventStore {
 
   // The newest commit's revision, hash and time.
   virtual Result<StoreHead> ReadHead() = 0;
+
+  // Waits up to `timeout` for a commit made by another node; true when one
+  // may have landed (read forward to learn which). Only stores shared by
+  // several nodes have such commits: the others return false at once, and a
+  // caller that loops must pace itself.
+  virtual Result<bool> WaitForNotification(std::chrono::milliseconds /*timeout*/) {
+    return false;
+  }
 };
 
-// Opens the store a URL names ("memory:", "sqlite:PATH"), creating and
-// migrating its schema. Errors: kInvalidRequest for an unknown URL,
-// kUnavailable when it cannot be opened.
+// Opens the store a URL names ("memory:", "sqlite:PATH", "postgres://…",
+// "postgresql://…"), creating and migrating its schema. Errors:
+// kInvalidRequest for an unknown URL, kUnavailable when it cannot be opened.
 Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url,
                                                    Clock* clock = SystemClock::Default());
 
