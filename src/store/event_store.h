@@ -46,6 +46,16 @@ class EventStore {
   // there first), kUnavailable when the store cannot be reached.
   virtual Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) = 0;
 
+  // Appends commits recorded by another store verbatim (copy, SPEC §3):
+  // revision, time, metadata and hashes are kept, each must be the next link
+  // of the chain (CheckRecordedCommit) and each event's version its key's
+  // current version + 1. One transaction, like Append. Errors: kConflict when
+  // a commit does not follow, kCorruption when one is damaged; stores that
+  // cannot take copies answer kInvalidRequest.
+  virtual Status AppendRecorded(const std::vector<RecordedCommit>& /*commits*/) {
+    return Status::InvalidRequest(std::string(kind()) + " stores cannot take copied commits");
+  }
+
   // Up to `limit` commits with revision > `after`, in revision order.
   virtual Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) = 0;
 

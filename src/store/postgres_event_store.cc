@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <limits>
 #include <map>
 #include <thread>
@@ -126,14 +127,81 @@ Result<StoreHead> ReadHeadOn(pg::Connection& conn) {
 
 // PostgreSQL text cannot hold NUL, and libpq would cut the string there,
 // which would silently break the hash chain: refuse such a commit whole.
-Status CheckNoNul(const CommitData& c) {
+template <typename Commit>
+Status CheckNoNul(const std::vector<Commit>& commits) {
   auto has = [](const std::optional<std::string>& s) {
     return s && s->find('\0') != std::string::npos;
   };
-  bool bad = has(c.meta.actor) || has(c.meta.reason) || has(c.meta.request_id);
-  for (const Event& e : c.events) bad = bad || has(e.key) || has(e.value) || has(e.previous_value);
-  if (bad) return Status::InvalidRequest("postgres: text with a NUL character cannot be stored");
+  for (const Commit& c : commits) {
+    bool bad = has(c.meta.actor) || has(c.meta.reason) || has(c.meta.request_id);
+    for (const Event& e : c.events) {
+      bad = bad || has(e.key) || has(e.value) || has(e.previous_value);
+    }
+    if (bad) return Status::InvalidRequest("postgres: text with a NUL character cannot be stored");
+  }
   return Status::OK();
+}
+
+// Each event's version must be its key's current version + 1 (the batch's
+// earlier events included), read in the append transaction under the lock.
+template <typename Commit>
+Status CheckVersions(pg::Connection& conn, const std::vector<Commit>& commits) {
+  std::vector<std::optional<std::string>> keys;
+  for (const Commit& c : commits) {
+    for (const Event& e : c.events) keys.emplace_back(e.key);
+  }
+  auto versions = conn.Run("read versions", kVersions, {pg::TextArray(keys)});
+  if (!versions) return versions.status();
+  std::map<std::string, int64_t, std::less<>> current;
+  for (int i = 0; i < versions->rows(); ++i) current[versions->Text(i, 0)] = versions->Int(i, 1);
+  for (const Commit& c : commits) {
+    for (const Event& e : c.events) {
+      int64_t& v = current[e.key];
+      if (e.version != v + 1) return Status::Conflict({e.key, e.version - 1, v});
+      v = e.version;
+    }
+  }
+  return Status::OK();
+}
+
+// Inserts sealed commits with two multi-row statements and NOTIFYs the new
+// head, which listeners receive only if and when the transaction commits.
+Status InsertCommits(pg::Connection& conn, const std::vector<RecordedCommit>& commits) {
+  if (commits.empty()) return Status::OK();
+  std::vector<int64_t> c_rev, e_rev, e_idx, e_version;
+  std::vector<std::optional<std::string>> c_time, c_actor, c_reason, c_request, c_prev, c_hash;
+  std::vector<std::optional<std::string>> e_key, e_type, e_value, e_prev;
+  for (const RecordedCommit& c : commits) {
+    c_rev.push_back(c.revision);
+    c_time.emplace_back(FormatRfc3339Micros(c.timestamp_us));
+    c_actor.emplace_back(c.meta.actor);
+    c_reason.push_back(c.meta.reason);
+    c_request.push_back(c.meta.request_id);
+    c_prev.emplace_back(c.prev_hash);
+    c_hash.emplace_back(c.hash);
+    for (size_t i = 0; i < c.events.size(); ++i) {
+      const Event& e = c.events[i];
+      e_rev.push_back(c.revision);
+      e_idx.push_back(static_cast<int64_t>(i));
+      e_key.emplace_back(e.key);
+      e_version.push_back(e.version);
+      e_type.emplace_back(EventTypeName(e.type));
+      e_value.push_back(e.value);
+      e_prev.push_back(e.previous_value);
+    }
+  }
+  auto ins_commits = conn.Run(
+      "insert commits", kInsertCommits,
+      {pg::IntArray(c_rev), pg::TextArray(c_time), pg::TextArray(c_actor), pg::TextArray(c_reason),
+       pg::TextArray(c_request), pg::TextArray(c_prev), pg::TextArray(c_hash)});
+  if (!ins_commits) return ins_commits.status();
+  auto ins_events = conn.Run(
+      "insert events", kInsertEvents,
+      {pg::IntArray(e_rev), pg::IntArray(e_idx), pg::TextArray(e_key), pg::IntArray(e_version),
+       pg::TextArray(e_type), pg::TextArray(e_value), pg::TextArray(e_prev)});
+  if (!ins_events) return ins_events.status();
+  auto notify = conn.Run("notify", kNotify, {std::to_string(commits.back().revision)});
+  return notify ? Status::OK() : notify.status();
 }
 
 // Reads are idempotent: when the connection turns out to be dead (a server
@@ -213,16 +281,50 @@ Result<StoreHead> PostgresEventStore::ReadHead() {
 // is read after the lock is held (REPEATABLE READ would keep an older one).
 Result<std::vector<RecordedCommit>> PostgresEventStore::Append(
     const std::vector<CommitData>& commits) {
-  for (const CommitData& c : commits) {
-    if (Status s = CheckNoNul(c); !s.ok()) return s;
-  }
+  if (Status s = CheckNoNul(commits); !s.ok()) return s;
   std::lock_guard lock(write_mu_);
+  std::vector<RecordedCommit> out;
+  Status s = AppendTransaction([&]() -> Status {
+    auto head = ReadHeadOn(write_);
+    if (!head) return head.status();
+    if (Status v = CheckVersions(write_, commits); !v.ok()) return v;
+    StoreHead h = *head;
+    for (const CommitData& data : commits) {
+      out.push_back(
+          SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash));
+      h = {out.back().revision, out.back().hash, out.back().timestamp_us};
+    }
+    return InsertCommits(write_, out);
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status PostgresEventStore::AppendRecorded(const std::vector<RecordedCommit>& commits) {
+  if (Status s = CheckNoNul(commits); !s.ok()) return s;
+  std::lock_guard lock(write_mu_);
+  return AppendTransaction([&]() -> Status {
+    auto head = ReadHeadOn(write_);
+    if (!head) return head.status();
+    StoreHead h = *head;
+    for (const RecordedCommit& c : commits) {
+      if (Status v = CheckRecordedCommit(c, h.revision, h.hash, h.timestamp_us); !v.ok()) return v;
+      h = {c.revision, c.hash, c.timestamp_us};
+    }
+    if (Status v = CheckVersions(write_, commits); !v.ok()) return v;
+    return InsertCommits(write_, commits);
+  });
+}
+
+Status PostgresEventStore::AppendTransaction(const std::function<Status()>& body) {
   if (Status s = write_.Ensure(); !s.ok()) return s;
   if (auto r = write_.Exec("begin append", "BEGIN ISOLATION LEVEL READ COMMITTED"); !r) {
     return r.status();
   }
-  std::vector<RecordedCommit> out;
-  if (Status s = AppendLocked(commits, &out); !s.ok()) {
+  Status s = Status::OK();
+  if (auto r = write_.Run("lock append", kLockAppend, {}); !r) s = r.status();
+  if (s.ok()) s = body();
+  if (!s.ok()) {
     write_.RollbackQuietly();
     return s;
   }
@@ -235,78 +337,12 @@ Result<std::vector<RecordedCommit>> PostgresEventStore::Append(
     return Status::Unavailable(r.status().message() +
                                " (the commit may or may not have landed: re-read the head)");
   }
-  // An aborted transaction answers COMMIT with ROLLBACK; AppendLocked checks
-  // every statement, so this would be a bug, but never report it as written.
+  // An aborted transaction answers COMMIT with ROLLBACK; every statement is
+  // checked, so this would be a bug, but never report it as written.
   if (r->CommandStatus() != "COMMIT") {
     return Status::Internal(fmt::format("postgres: COMMIT answered '{}'", r->CommandStatus()));
   }
-  return out;
-}
-
-Status PostgresEventStore::AppendLocked(const std::vector<CommitData>& commits,
-                                        std::vector<RecordedCommit>* out) {
-  if (auto r = write_.Run("lock append", kLockAppend, {}); !r) return r.status();
-  auto head = ReadHeadOn(write_);
-  if (!head) return head.status();
-
-  // Every key's current version, read under the lock.
-  std::vector<std::optional<std::string>> keys;
-  for (const CommitData& c : commits) {
-    for (const Event& e : c.events) keys.emplace_back(e.key);
-  }
-  auto versions = write_.Run("read versions", kVersions, {pg::TextArray(keys)});
-  if (!versions) return versions.status();
-  std::map<std::string, int64_t, std::less<>> current;
-  for (int i = 0; i < versions->rows(); ++i) current[versions->Text(i, 0)] = versions->Int(i, 1);
-  for (const CommitData& c : commits) {
-    for (const Event& e : c.events) {
-      int64_t& v = current[e.key];
-      if (e.version != v + 1) return Status::Conflict({e.key, e.version - 1, v});
-      v = e.version;
-    }
-  }
-
-  // Seal and insert the whole batch with two multi-row statements.
-  std::vector<int64_t> c_rev, e_rev, e_idx, e_version;
-  std::vector<std::optional<std::string>> c_time, c_actor, c_reason, c_request, c_prev, c_hash;
-  std::vector<std::optional<std::string>> e_key, e_type, e_value, e_prev;
-  StoreHead h = *head;
-  for (const CommitData& data : commits) {
-    RecordedCommit c = SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash);
-    c_rev.push_back(c.revision);
-    c_time.emplace_back(FormatRfc3339Micros(c.timestamp_us));
-    c_actor.emplace_back(c.meta.actor);
-    c_reason.push_back(c.meta.reason);
-    c_request.push_back(c.meta.request_id);
-    c_prev.emplace_back(c.prev_hash);
-    c_hash.emplace_back(c.hash);
-    for (size_t i = 0; i < c.events.size(); ++i) {
-      const Event& e = c.events[i];
-      e_rev.push_back(c.revision);
-      e_idx.push_back(static_cast<int64_t>(i));
-      e_key.emplace_back(e.key);
-      e_version.push_back(e.version);
-      e_type.emplace_back(EventTypeName(e.type));
-      e_value.push_back(e.value);
-      e_prev.push_back(e.previous_value);
-    }
-    h = {c.revision, c.hash, c.timestamp_us};
-    out->push_back(std::move(c));
-  }
-  if (out->empty()) return Status::OK();
-  auto ins_commits = write_.Run(
-      "insert commits", kInsertCommits,
-      {pg::IntArray(c_rev), pg::TextArray(c_time), pg::TextArray(c_actor), pg::TextArray(c_reason),
-       pg::TextArray(c_request), pg::TextArray(c_prev), pg::TextArray(c_hash)});
-  if (!ins_commits) return ins_commits.status();
-  auto ins_events = write_.Run(
-      "insert events", kInsertEvents,
-      {pg::IntArray(e_rev), pg::IntArray(e_idx), pg::TextArray(e_key), pg::IntArray(e_version),
-       pg::TextArray(e_type), pg::TextArray(e_value), pg::TextArray(e_prev)});
-  if (!ins_events) return ins_events.status();
-  // Delivered to listeners only if and when the transaction commits.
-  auto notify = write_.Run("notify", kNotify, {std::to_string(h.revision)});
-  return notify ? Status::OK() : notify.status();
+  return Status::OK();
 }
 
 Result<std::vector<RecordedCommit>> PostgresEventStore::ReadForward(int64_t after, size_t limit) {

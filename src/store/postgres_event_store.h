@@ -14,6 +14,7 @@
 #define CHRONOCONF_STORE_POSTGRES_EVENT_STORE_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,7 @@ class PostgresEventStore final : public EventStore {
 
   std::string_view kind() const override { return "postgres"; }
   Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override;
+  Status AppendRecorded(const std::vector<RecordedCommit>& commits) override;
   Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
   Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
   Result<StoreHead> ReadHead() override;
@@ -52,7 +54,9 @@ class PostgresEventStore final : public EventStore {
   PostgresEventStore(const std::string& url, Clock* clock)
       : write_(url), read_(url), listen_(url), clock_(clock) {}
   Status Migrate();
-  Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out);
+  // One append transaction on write_ (caller holds write_mu_): BEGIN, the
+  // revision lock, `body`, COMMIT; rolled back whole when anything fails.
+  Status AppendTransaction(const std::function<Status()>& body);
   Status ReadForwardLocked(int64_t after, size_t limit, std::vector<RecordedCommit>* out);
   Result<std::vector<StreamEvent>> ReadStreamLocked(std::string_view key);
 

@@ -18,8 +18,21 @@
 
 #include "store/commit_hash.h"
 #include "store/event_store.h"
+#include "store/memory_event_store.h"
 
 namespace chronoconf {
+
+// Two recorded commits are the same, field by field.
+inline void ExpectSameCommit(const RecordedCommit& a, const RecordedCommit& b) {
+  EXPECT_EQ(a.revision, b.revision);
+  EXPECT_EQ(a.timestamp_us, b.timestamp_us) << a.revision;
+  EXPECT_EQ(a.meta.actor, b.meta.actor) << a.revision;
+  EXPECT_EQ(a.meta.reason, b.meta.reason) << a.revision;
+  EXPECT_EQ(a.meta.request_id, b.meta.request_id) << a.revision;
+  EXPECT_EQ(a.events, b.events) << a.revision;
+  EXPECT_EQ(a.prev_hash, b.prev_hash) << a.revision;
+  EXPECT_EQ(a.hash, b.hash) << a.revision;
+}
 
 // How to make (and, for durable stores, reopen) one kind of store.
 class StoreFactory {
@@ -266,13 +279,47 @@ TYPED_TEST_P(EventStoreContract, TwoInstancesAppendingConcurrentlyStayConsistent
   }
 }
 
+// Copies (chronoconf copy): commits recorded elsewhere are kept verbatim, and
+// only as the next links of the chain.
+TYPED_TEST_P(EventStoreContract, AppendRecordedKeepsCopiesVerbatim) {
+  MemoryEventStore source(&this->clock_);
+  CommitData second = this->Commit({this->Set("a", 2, "2", "1"), this->Set("b", 1, "[]")}, "bob");
+  second.meta.reason = "r";
+  second.meta.request_id = "id-2";
+  ASSERT_TRUE(source.Append({this->Commit({this->Set("a", 1, "1")})}));
+  this->clock_.Advance(1'234'567);
+  ASSERT_TRUE(source.Append({second}));
+  auto recorded = source.ReadForward(0, 10);
+  ASSERT_TRUE(recorded);
+
+  std::vector<RecordedCommit> tampered = *recorded;
+  tampered[1].meta.actor = "mallory";
+  EXPECT_EQ(this->store_->AppendRecorded(tampered).code(), Code::kCorruption);
+  EXPECT_EQ(this->store_->AppendRecorded({(*recorded)[1]}).code(), Code::kConflict);
+  EXPECT_EQ(this->store_->ReadHead()->revision, 0);
+
+  Status s = this->store_->AppendRecorded(*recorded);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto copied = this->store_->ReadForward(0, 10);
+  ASSERT_TRUE(copied);
+  ASSERT_EQ(copied->size(), recorded->size());
+  for (size_t i = 0; i < copied->size(); ++i) ExpectSameCommit((*copied)[i], (*recorded)[i]);
+  EXPECT_EQ(this->store_->ReadHead()->hash, recorded->back().hash);
+  // The copy goes on as the store's own history.
+  auto next = this->store_->Append({this->Commit({this->Set("a", 3, "3", "2")})});
+  ASSERT_TRUE(next) << next.status().ToString();
+  EXPECT_EQ((*next)[0].revision, 3);
+  EXPECT_EQ((*next)[0].prev_hash, recorded->back().hash);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, EmptyStoreIsAtRevisionZero,
                             AppendAssignsGapFreeRevisionsAndChainsHashes,
                             KeepsValueTextAndMetadataExactly,
                             WrongVersionIsAConflictAndWritesNothing, CommitTimeNeverGoesBack,
                             ReadForwardPagesFromARevision, ReadStreamReturnsOneKeyInVersionOrder,
                             DurableStoresKeepEverythingAcrossReopen,
-                            TwoInstancesAppendingConcurrentlyStayConsistent);
+                            TwoInstancesAppendingConcurrentlyStayConsistent,
+                            AppendRecordedKeepsCopiesVerbatim);
 
 }  // namespace chronoconf
 
