@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 BUILD_DIR=${BUILD_DIR:-build}
 export BUILD_DIR
-trap 'scripts/pg-test-cluster.sh stop' EXIT
-CHRONOCONF_TEST_PG_URL=$(scripts/pg-test-cluster.sh start)
+ROOT=$(pwd)
+# Stop the cluster however the run ends, and keep ctest's exit code.
+trap 'rc=$?; "$ROOT/scripts/pg-test-cluster.sh" stop || true; exit $rc' EXIT
+CHRONOCONF_TEST_PG_URL=$("$ROOT/scripts/pg-test-cluster.sh" start)
 export CHRONOCONF_TEST_PG_URL
 echo "test: PostgreSQL at $CHRONOCONF_TEST_PG_URL"
 cd "$BUILD_DIR"
