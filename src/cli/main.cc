@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/client_commands.h"
+#include "cli/copy_command.h"
 #include "cli/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -9,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   chronoconf::cli::AddServerCommands(app, &exit_code);
+  chronoconf::cli::AddCopyCommand(app, &exit_code);
   chronoconf::cli::AddClientCommands(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "common/sha256.h"
 #include "common/time_format.h"
 #include "json/json_writer.h"
@@ -59,6 +61,22 @@ RecordedCommit SealCommit(const CommitData& data, int64_t revision, int64_t now_
   c.prev_hash = prev_hash;
   c.hash = ComputeCommitHash(c);
   return c;
+}
+
+Status CheckRecordedCommit(const RecordedCommit& c, int64_t head_revision,
+                           const std::string& head_hash, int64_t head_time_us) {
+  if (c.revision != head_revision + 1 || c.prev_hash != head_hash) {
+    return Status(Code::kConflict,
+                  fmt::format("commit {} does not follow the head (revision {}, hash {})",
+                              c.revision, head_revision, head_hash));
+  }
+  if (c.timestamp_us < head_time_us) {
+    return Status::Corruption(fmt::format("commit {} goes back in time", c.revision));
+  }
+  if (c.hash != ComputeCommitHash(c)) {
+    return Status::Corruption(fmt::format("commit {}: its hash does not recompute", c.revision));
+  }
+  return Status::OK();
 }
 
 }  // namespace chronoconf

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "common/status.h"
 #include "domain/events.h"
 
 namespace chronoconf {
@@ -24,6 +25,14 @@ std::string ComputeCommitHash(const RecordedCommit& commit);
 // `head` (the time never goes back: max(head time, now)).
 RecordedCommit SealCommit(const CommitData& data, int64_t revision, int64_t now_us,
                           int64_t prev_time_us, const std::string& prev_hash);
+
+// Checks that `commit`, recorded by some store, can follow a head at
+// (`head_revision`, `head_hash`, `head_time_us`) verbatim (copies, SPEC §3).
+// kConflict when it is not the next link (revision or prev_hash differ: the
+// target moved on); kCorruption when its hash does not recompute or its time
+// goes back.
+Status CheckRecordedCommit(const RecordedCommit& commit, int64_t head_revision,
+                           const std::string& head_hash, int64_t head_time_us);
 
 }  // namespace chronoconf
 

@@ -6,6 +6,7 @@
 #ifndef CHRONOCONF_STORE_EVENT_STORE_H_
 #define CHRONOCONF_STORE_EVENT_STORE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -45,6 +46,16 @@ class EventStore {
   // there first), kUnavailable when the store cannot be reached.
   virtual Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) = 0;
 
+  // Appends commits recorded by another store verbatim (copy, SPEC §3):
+  // revision, time, metadata and hashes are kept, each must be the next link
+  // of the chain (CheckRecordedCommit) and each event's version its key's
+  // current version + 1. One transaction, like Append. Errors: kConflict when
+  // a commit does not follow, kCorruption when one is damaged; stores that
+  // cannot take copies answer kInvalidRequest.
+  virtual Status AppendRecorded(const std::vector<RecordedCommit>& /*commits*/) {
+    return Status::InvalidRequest(std::string(kind()) + " stores cannot take copied commits");
+  }
+
   // Up to `limit` commits with revision > `after`, in revision order.
   virtual Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) = 0;
 
@@ -53,11 +64,19 @@ class EventStore {
 
   // The newest commit's revision, hash and time.
   virtual Result<StoreHead> ReadHead() = 0;
+
+  // Waits up to `timeout` for a commit made by another node; true when one
+  // may have landed (read forward to learn which). Only stores shared by
+  // several nodes have such commits: the others return false at once, and a
+  // caller that loops must pace itself.
+  virtual Result<bool> WaitForNotification(std::chrono::milliseconds /*timeout*/) {
+    return false;
+  }
 };
 
-// Opens the store a URL names ("memory:", "sqlite:PATH"), creating and
-// migrating its schema. Errors: kInvalidRequest for an unknown URL,
-// kUnavailable when it cannot be opened.
+// Opens the store a URL names ("memory:", "sqlite:PATH", "postgres://…",
+// "postgresql://…"), creating and migrating its schema. Errors:
+// kInvalidRequest for an unknown URL, kUnavailable when it cannot be opened.
 Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url,
                                                    Clock* clock = SystemClock::Default());
 

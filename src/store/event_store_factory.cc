@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "store/memory_event_store.h"
+#include "store/postgres_event_store.h"
 #include "store/sqlite_event_store.h"
 
 namespace chronoconf {
@@ -19,6 +20,11 @@ Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url, Clock
     auto dir = std::filesystem::path(path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     auto store = SqliteEventStore::Open(path, clock);
+    if (!store) return store.status();
+    return std::unique_ptr<EventStore>(std::move(*store));
+  }
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    auto store = PostgresEventStore::Open(url, clock);
     if (!store) return store.status();
     return std::unique_ptr<EventStore>(std::move(*store));
   }

@@ -4,16 +4,14 @@
 
 namespace chronoconf {
 
-Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
-    const std::vector<CommitData>& commits) {
-  std::lock_guard lock(mu_);
-  // Check every expectation first so that a failure writes nothing.
-  std::map<std::string, int64_t, std::less<>> next = {};
-  for (const CommitData& c : commits) {
+template <typename Commits>
+Status MemoryEventStore::CheckVersionsLocked(const Commits& commits,
+                                             std::map<std::string, int64_t, std::less<>>* next) {
+  for (const auto& c : commits) {
     for (const Event& e : c.events) {
-      auto it = next.find(e.key);
+      auto it = next->find(e.key);
       int64_t current = 0;
-      if (it != next.end()) {
+      if (it != next->end()) {
         current = it->second;
       } else if (auto v = versions_.find(e.key); v != versions_.end()) {
         current = v->second;
@@ -21,9 +19,18 @@ Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
       if (e.version != current + 1) {
         return Status::Conflict({e.key, e.version - 1, current});
       }
-      next[e.key] = e.version;
+      (*next)[e.key] = e.version;
     }
   }
+  return Status::OK();
+}
+
+Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
+    const std::vector<CommitData>& commits) {
+  std::lock_guard lock(mu_);
+  // Check every expectation first so that a failure writes nothing.
+  std::map<std::string, int64_t, std::less<>> next;
+  if (Status s = CheckVersionsLocked(commits, &next); !s.ok()) return s;
   std::vector<RecordedCommit> out;
   for (const CommitData& c : commits) {
     int64_t prev_time = commits_.empty() ? 0 : commits_.back().timestamp_us;
@@ -34,6 +41,24 @@ Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
   }
   for (auto& [key, version] : next) versions_[key] = version;
   return out;
+}
+
+Status MemoryEventStore::AppendRecorded(const std::vector<RecordedCommit>& commits) {
+  std::lock_guard lock(mu_);
+  std::map<std::string, int64_t, std::less<>> next;
+  if (Status s = CheckVersionsLocked(commits, &next); !s.ok()) return s;
+  int64_t revision = static_cast<int64_t>(commits_.size());
+  std::string hash = commits_.empty() ? kZeroHash : commits_.back().hash;
+  int64_t time = commits_.empty() ? 0 : commits_.back().timestamp_us;
+  for (const RecordedCommit& c : commits) {
+    if (Status s = CheckRecordedCommit(c, revision, hash, time); !s.ok()) return s;
+    revision = c.revision;
+    hash = c.hash;
+    time = c.timestamp_us;
+  }
+  commits_.insert(commits_.end(), commits.begin(), commits.end());
+  for (auto& [key, version] : next) versions_[key] = version;
+  return Status::OK();
 }
 
 Result<std::vector<RecordedCommit>> MemoryEventStore::ReadForward(int64_t after, size_t limit) {

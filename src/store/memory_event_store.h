@@ -19,11 +19,18 @@ class MemoryEventStore final : public EventStore {
 
   std::string_view kind() const override { return "memory"; }
   Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override;
+  Status AppendRecorded(const std::vector<RecordedCommit>& commits) override;
   Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
   Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
   Result<StoreHead> ReadHead() override;
 
  private:
+  // Checks each event's version against versions_ (and the batch's earlier
+  // events) into `next`; kConflict on a mismatch.
+  template <typename Commits>
+  Status CheckVersionsLocked(const Commits& commits,
+                             std::map<std::string, int64_t, std::less<>>* next);
+
   Clock* clock_;
   std::mutex mu_;
   std::vector<RecordedCommit> commits_;                   // GUARDED_BY(mu_); [i] = revision i+1

@@ -81,14 +81,31 @@ class Stmt {
   int rc_;
 };
 
-Status Error(sqlite3* db, std::string_view what) {
-  return Status::Unavailable(fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)));
+// The one place SQLite failures become Status values. A primary-key or
+// unique violation (events(key, version), commits(revision)) means another
+// writer got there first: a conflict the committer retries. Everything else,
+// SQLITE_BUSY past the timeout included, is an outage. `event` names the event
+// being written, when there is one, for the conflict's details.
+Status SqliteStatus(int extended_code, std::string message, const Event* event = nullptr) {
+  if (extended_code == SQLITE_CONSTRAINT_PRIMARYKEY || extended_code == SQLITE_CONSTRAINT_UNIQUE) {
+    if (event == nullptr) return Status(Code::kConflict, std::move(message));
+    // Someone else wrote this version: the key is at least there.
+    return Status::Conflict({event->key, event->version - 1, event->version})
+        .WithMessage(std::move(message));
+  }
+  return Status::Unavailable(std::move(message));
+}
+
+Status Error(sqlite3* db, std::string_view what, const Event* event = nullptr) {
+  return SqliteStatus(sqlite3_extended_errcode(db),
+                      fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)), event);
 }
 
 Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    Status s = Status::Unavailable(fmt::format("sqlite: {}", err ? err : "error"));
+    Status s = SqliteStatus(sqlite3_extended_errcode(db),
+                            fmt::format("sqlite: {}", err ? err : "error"));
     sqlite3_free(err);
     return s;
   }
@@ -249,7 +266,7 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
       insert_event.Bind(5, EventTypeName(e.type));
       insert_event.BindOpt(6, e.value);
       insert_event.BindOpt(7, e.previous_value);
-      if (insert_event.Step() != SQLITE_DONE) return Error(db_, "insert event");
+      if (insert_event.Step() != SQLITE_DONE) return Error(db_, "insert event", &e);
       insert_event.Reset();
     }
     h = {c.revision, c.hash, c.timestamp_us};
@@ -345,6 +362,67 @@ Result<std::vector<StreamEvent>> SqliteEventStore::ReadStream(std::string_view k
   }
   if (rc != SQLITE_DONE) return Error(db_, "read stream");
   return out;
+}
+
+// Copies (SPEC §3): commits recorded by another store, written as they are.
+// Kept apart from AppendLocked so that the two can be folded together later.
+Status SqliteEventStore::AppendRecorded(const std::vector<RecordedCommit>& commits) {
+  std::lock_guard lock(mu_);
+  if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+  Status s = AppendRecordedLocked(commits);
+  if (s.ok()) s = Exec(db_, "COMMIT");
+  if (!s.ok()) {
+    // A failed ROLLBACK leaves SQLite to roll back on its own; `s` is the news.
+    static_cast<void>(Exec(db_, "ROLLBACK"));
+  }
+  return s;
+}
+
+Status SqliteEventStore::AppendRecordedLocked(const std::vector<RecordedCommit>& commits) {
+  auto head = ReadHeadLocked();
+  if (!head) return head.status();
+  Stmt version_of(db_, "SELECT max(version) FROM events WHERE key = ?");
+  Stmt insert_commit(db_,
+                     "INSERT INTO commits (revision, committed_at, actor, reason, request_id,"
+                     " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  Stmt insert_event(db_,
+                    "INSERT INTO events (revision, idx, key, version, type, value,"
+                    " previous_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!version_of.ok() || !insert_commit.ok() || !insert_event.ok()) {
+    return Error(db_, "prepare copy");
+  }
+  StoreHead h = *head;
+  for (const RecordedCommit& c : commits) {
+    if (Status s = CheckRecordedCommit(c, h.revision, h.hash, h.timestamp_us); !s.ok()) return s;
+    insert_commit.Bind(1, c.revision);
+    insert_commit.Bind(2, FormatRfc3339Micros(c.timestamp_us));
+    insert_commit.Bind(3, c.meta.actor);
+    insert_commit.BindOpt(4, c.meta.reason);
+    insert_commit.BindOpt(5, c.meta.request_id);
+    insert_commit.Bind(6, c.prev_hash);
+    insert_commit.Bind(7, c.hash);
+    if (insert_commit.Step() != SQLITE_DONE) return Error(db_, "copy commit");
+    insert_commit.Reset();
+    for (size_t i = 0; i < c.events.size(); ++i) {
+      const Event& e = c.events[i];
+      version_of.Bind(1, e.key);
+      if (version_of.Step() != SQLITE_ROW) return Error(db_, "read version");
+      int64_t current = version_of.Int(0);
+      version_of.Reset();
+      if (e.version != current + 1) return Status::Conflict({e.key, e.version - 1, current});
+      insert_event.Bind(1, c.revision);
+      insert_event.Bind(2, static_cast<int64_t>(i));
+      insert_event.Bind(3, e.key);
+      insert_event.Bind(4, e.version);
+      insert_event.Bind(5, EventTypeName(e.type));
+      insert_event.BindOpt(6, e.value);
+      insert_event.BindOpt(7, e.previous_value);
+      if (insert_event.Step() != SQLITE_DONE) return Error(db_, "copy event", &e);
+      insert_event.Reset();
+    }
+    h = {c.revision, c.hash, c.timestamp_us};
+  }
+  return Status::OK();
 }
 
 }  // namespace chronoconf

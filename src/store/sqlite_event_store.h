@@ -28,6 +28,7 @@ class SqliteEventStore final : public EventStore {
 
   std::string_view kind() const override { return "sqlite"; }
   Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override;
+  Status AppendRecorded(const std::vector<RecordedCommit>& commits) override;
   Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
   Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
   Result<StoreHead> ReadHead() override;
@@ -40,6 +41,7 @@ class SqliteEventStore final : public EventStore {
   Status Migrate();
   Result<StoreHead> ReadHeadLocked();
   Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out);
+  Status AppendRecordedLocked(const std::vector<RecordedCommit>& commits);
 
   std::mutex mu_;
   sqlite3* db_;  // GUARDED_BY(mu_)

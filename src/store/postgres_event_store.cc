@@ -1,0 +1,468 @@
+#include "store/postgres_event_store.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <functional>
+#include <limits>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/time_format.h"
+#include "store/commit_hash.h"
+
+namespace chronoconf {
+namespace {
+
+// Advisory lock keys (any constants, the same in every build): one serializes
+// schema migrations, the other revision assignment.
+constexpr const char* kLockMigrate = "SELECT pg_advisory_xact_lock(7173260432150001)";
+
+// Migrations, applied in order; schema_version holds how many ran. The
+// contract tables have the same columns and keys as SQLite's, so copies and
+// hashes are identical (committed_at is the same RFC 3339 text).
+constexpr const char* kMigrations[] = {
+    // v1: the audit log (SPEC §3), append-only.
+    R"sql(
+CREATE TABLE commits (
+  revision     BIGINT PRIMARY KEY,
+  committed_at TEXT   NOT NULL,   -- RFC 3339, microseconds, Z
+  actor        TEXT   NOT NULL,
+  reason       TEXT,
+  request_id   TEXT,
+  prev_hash    TEXT   NOT NULL,   -- lowercase hex
+  hash         TEXT   NOT NULL
+);
+CREATE TABLE events (
+  revision       BIGINT  NOT NULL REFERENCES commits(revision),
+  idx            INTEGER NOT NULL,
+  key            TEXT    NOT NULL,
+  version        BIGINT  NOT NULL,
+  type           TEXT    NOT NULL CHECK (type IN ('ConfigSet', 'ConfigDeleted')),
+  value          TEXT,             -- minified JSON, NULL for ConfigDeleted
+  previous_value TEXT,             -- NULL when the key did not exist
+  PRIMARY KEY (revision, idx),
+  UNIQUE (key, version)            -- optimistic concurrency: one event per version
+);
+CREATE FUNCTION chronoconf_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% are immutable', TG_TABLE_NAME;
+END $$;
+CREATE TRIGGER commits_immutable_update BEFORE UPDATE ON commits
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+CREATE TRIGGER commits_immutable_delete BEFORE DELETE ON commits
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+CREATE TRIGGER commits_immutable_truncate BEFORE TRUNCATE ON commits
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+CREATE TRIGGER events_immutable_update BEFORE UPDATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+CREATE TRIGGER events_immutable_delete BEFORE DELETE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+CREATE TRIGGER events_immutable_truncate BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+)sql",
+};
+
+const pg::Statement kLockAppend = {"cc_lock_append",
+                                   "SELECT pg_advisory_xact_lock(7173260432150002)"};
+const pg::Statement kHead = {
+    "cc_head", "SELECT revision, committed_at, hash FROM commits ORDER BY revision DESC LIMIT 1"};
+const pg::Statement kVersions = {
+    "cc_versions", "SELECT key, max(version) FROM events WHERE key = ANY($1::text[]) GROUP BY key"};
+const pg::Statement kInsertCommits = {
+    "cc_insert_commits",
+    "INSERT INTO commits (revision, committed_at, actor, reason, request_id, prev_hash, hash)"
+    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::text[], $7::text[])"};
+const pg::Statement kInsertEvents = {
+    "cc_insert_events",
+    "INSERT INTO events (revision, idx, key, version, type, value, previous_value)"
+    " SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[],"
+    " $6::text[], $7::text[])"};
+const pg::Statement kNotify = {"cc_notify", "SELECT pg_notify('chronoconf_commits', $1)"};
+const pg::Statement kCommitsAfter = {
+    "cc_commits_after",
+    "SELECT revision, committed_at, actor, reason, request_id, prev_hash, hash FROM commits"
+    " WHERE revision > $1 ORDER BY revision LIMIT $2"};
+const pg::Statement kEventsBetween = {
+    "cc_events_between",
+    "SELECT revision, idx, key, version, type, value, previous_value FROM events"
+    " WHERE revision > $1 AND revision <= $2 ORDER BY revision, idx"};
+const pg::Statement kStream = {
+    "cc_stream",
+    "SELECT revision, type, version, value, previous_value FROM events WHERE key = $1"
+    " ORDER BY version"};
+
+// A stored time or type that does not parse is damage, never a default.
+Result<int64_t> ParseStoredTime(const std::string& text, int64_t revision) {
+  auto t = ParseRfc3339Micros(text);
+  if (!t) {
+    return Status::Corruption(
+        fmt::format("postgres: commit {} has an unreadable time '{}'", revision, text));
+  }
+  return *t;
+}
+
+Result<EventType> ParseStoredType(const std::string& text, int64_t revision) {
+  auto t = ParseEventType(text);
+  if (!t) {
+    return Status::Corruption(
+        fmt::format("postgres: commit {} has an unknown event type '{}'", revision, text));
+  }
+  return *t;
+}
+
+Result<StoreHead> ReadHeadOn(pg::Connection& conn) {
+  auto r = conn.Run("read head", kHead, {});
+  if (!r) return r.status();
+  if (r->rows() == 0) return StoreHead{};
+  int64_t revision = r->Int(0, 0);
+  auto time = ParseStoredTime(r->Text(0, 1), revision);
+  if (!time) return time.status();
+  return StoreHead{revision, r->Text(0, 2), *time};
+}
+
+// PostgreSQL text cannot hold NUL, and libpq would cut the string there,
+// which would silently break the hash chain: refuse such a commit whole.
+template <typename Commit>
+Status CheckNoNul(const std::vector<Commit>& commits) {
+  auto has = [](const std::optional<std::string>& s) {
+    return s && s->find('\0') != std::string::npos;
+  };
+  for (const Commit& c : commits) {
+    bool bad = has(c.meta.actor) || has(c.meta.reason) || has(c.meta.request_id);
+    for (const Event& e : c.events) {
+      bad = bad || has(e.key) || has(e.value) || has(e.previous_value);
+    }
+    if (bad) return Status::InvalidRequest("postgres: text with a NUL character cannot be stored");
+  }
+  return Status::OK();
+}
+
+// Each event's version must be its key's current version + 1 (the batch's
+// earlier events included), read in the append transaction under the lock.
+template <typename Commit>
+Status CheckVersions(pg::Connection& conn, const std::vector<Commit>& commits) {
+  std::vector<std::optional<std::string>> keys;
+  for (const Commit& c : commits) {
+    for (const Event& e : c.events) keys.emplace_back(e.key);
+  }
+  auto versions = conn.Run("read versions", kVersions, {pg::TextArray(keys)});
+  if (!versions) return versions.status();
+  std::map<std::string, int64_t, std::less<>> current;
+  for (int i = 0; i < versions->rows(); ++i) current[versions->Text(i, 0)] = versions->Int(i, 1);
+  for (const Commit& c : commits) {
+    for (const Event& e : c.events) {
+      int64_t& v = current[e.key];
+      if (e.version != v + 1) return Status::Conflict({e.key, e.version - 1, v});
+      v = e.version;
+    }
+  }
+  return Status::OK();
+}
+
+// Inserts sealed commits with two multi-row statements and NOTIFYs the new
+// head, which listeners receive only if and when the transaction commits.
+Status InsertCommits(pg::Connection& conn, const std::vector<RecordedCommit>& commits) {
+  if (commits.empty()) return Status::OK();
+  std::vector<int64_t> c_rev, e_rev, e_idx, e_version;
+  std::vector<std::optional<std::string>> c_time, c_actor, c_reason, c_request, c_prev, c_hash;
+  std::vector<std::optional<std::string>> e_key, e_type, e_value, e_prev;
+  for (const RecordedCommit& c : commits) {
+    c_rev.push_back(c.revision);
+    c_time.emplace_back(FormatRfc3339Micros(c.timestamp_us));
+    c_actor.emplace_back(c.meta.actor);
+    c_reason.push_back(c.meta.reason);
+    c_request.push_back(c.meta.request_id);
+    c_prev.emplace_back(c.prev_hash);
+    c_hash.emplace_back(c.hash);
+    for (size_t i = 0; i < c.events.size(); ++i) {
+      const Event& e = c.events[i];
+      e_rev.push_back(c.revision);
+      e_idx.push_back(static_cast<int64_t>(i));
+      e_key.emplace_back(e.key);
+      e_version.push_back(e.version);
+      e_type.emplace_back(EventTypeName(e.type));
+      e_value.push_back(e.value);
+      e_prev.push_back(e.previous_value);
+    }
+  }
+  auto ins_commits = conn.Run(
+      "insert commits", kInsertCommits,
+      {pg::IntArray(c_rev), pg::TextArray(c_time), pg::TextArray(c_actor), pg::TextArray(c_reason),
+       pg::TextArray(c_request), pg::TextArray(c_prev), pg::TextArray(c_hash)});
+  if (!ins_commits) return ins_commits.status();
+  auto ins_events = conn.Run(
+      "insert events", kInsertEvents,
+      {pg::IntArray(e_rev), pg::IntArray(e_idx), pg::TextArray(e_key), pg::IntArray(e_version),
+       pg::TextArray(e_type), pg::TextArray(e_value), pg::TextArray(e_prev)});
+  if (!ins_events) return ins_events.status();
+  auto notify = conn.Run("notify", kNotify, {std::to_string(commits.back().revision)});
+  return notify ? Status::OK() : notify.status();
+}
+
+// Reads are idempotent: when the connection turns out to be dead (a server
+// restart, a failover, an idle timeout), reconnect and try once more.
+template <typename F>
+auto ReadWithRetry(pg::Connection& conn, F&& read) -> decltype(read()) {
+  for (int attempt = 0;; ++attempt) {
+    if (Status s = conn.Ensure(); !s.ok()) return s;
+    auto r = read();
+    if (r || attempt == 1 || !conn.broken()) return r;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresEventStore>> PostgresEventStore::Open(const std::string& url,
+                                                                     Clock* clock) {
+  std::unique_ptr<PostgresEventStore> store(new PostgresEventStore(url, clock));
+  if (Status s = store->Migrate(); !s.ok()) return s;
+  return store;
+}
+
+Status PostgresEventStore::Migrate() {
+  std::lock_guard lock(write_mu_);
+  if (Status s = write_.Ensure(); !s.ok()) return s;
+  auto fail = [&](Status s) {
+    write_.RollbackQuietly();
+    return s;
+  };
+  if (auto r = write_.Exec("begin migration", "BEGIN"); !r) return r.status();
+  // Two nodes starting together: the second waits here, then finds the
+  // schema in place. The lock ends with the transaction.
+  if (auto r = write_.Exec("lock migration", kLockMigrate); !r) return fail(r.status());
+  if (auto r = write_.Exec("create schema_version",
+                           "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      !r) {
+    return fail(r.status());
+  }
+  auto q = write_.Exec("read schema version", "SELECT version FROM schema_version");
+  if (!q) return fail(q.status());
+  int64_t version = 0;
+  if (q->rows() > 0) {
+    version = q->Int(0, 0);
+  } else if (auto r = write_.Exec("init schema version", "INSERT INTO schema_version VALUES (0)");
+             !r) {
+    return fail(r.status());
+  }
+  constexpr int64_t kKnown = std::size(kMigrations);
+  if (version > kKnown) {
+    return fail(Status::Unavailable(fmt::format(
+        "postgres: the store has schema version {}, newer than this build knows ({})", version,
+        kKnown)));
+  }
+  for (int64_t v = version; v < kKnown; ++v) {
+    if (auto r = write_.Exec("migrate", kMigrations[v]); !r) return fail(r.status());
+  }
+  std::string set = fmt::format("UPDATE schema_version SET version = {}", kKnown);
+  if (auto r = write_.Exec("set schema version", set.c_str()); !r) return fail(r.status());
+  if (auto r = write_.Exec("commit migration", "COMMIT"); !r) return r.status();
+  return Status::OK();
+}
+
+Result<StoreHead> PostgresEventStore::ReadHead() {
+  std::lock_guard lock(read_mu_);
+  return ReadWithRetry(read_, [&] { return ReadHeadOn(read_); });
+}
+
+// Why revisions are gap-free and in commit order across processes: every
+// append takes the same advisory transaction lock before it reads the head,
+// and PostgreSQL releases it only after the commit is visible. So appends
+// run one after another, each reads the head the previous one committed, and
+// numbers it head+1, head+2, …; a failed one rolls back whole and uses no
+// number. A reader that sees revision R+1 sees R, which was visible before
+// R+1's transaction could even take the lock. (A sequence would not do: its
+// numbers are handed out before commit, in any order, with gaps on rollback.)
+// READ COMMITTED matters: each statement takes a fresh snapshot, so the head
+// is read after the lock is held (REPEATABLE READ would keep an older one).
+Result<std::vector<RecordedCommit>> PostgresEventStore::Append(
+    const std::vector<CommitData>& commits) {
+  if (Status s = CheckNoNul(commits); !s.ok()) return s;
+  std::lock_guard lock(write_mu_);
+  std::vector<RecordedCommit> out;
+  Status s = AppendTransaction([&]() -> Status {
+    auto head = ReadHeadOn(write_);
+    if (!head) return head.status();
+    if (Status v = CheckVersions(write_, commits); !v.ok()) return v;
+    StoreHead h = *head;
+    for (const CommitData& data : commits) {
+      out.push_back(
+          SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash));
+      h = {out.back().revision, out.back().hash, out.back().timestamp_us};
+    }
+    return InsertCommits(write_, out);
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status PostgresEventStore::AppendRecorded(const std::vector<RecordedCommit>& commits) {
+  if (Status s = CheckNoNul(commits); !s.ok()) return s;
+  std::lock_guard lock(write_mu_);
+  return AppendTransaction([&]() -> Status {
+    auto head = ReadHeadOn(write_);
+    if (!head) return head.status();
+    StoreHead h = *head;
+    for (const RecordedCommit& c : commits) {
+      if (Status v = CheckRecordedCommit(c, h.revision, h.hash, h.timestamp_us); !v.ok()) return v;
+      h = {c.revision, c.hash, c.timestamp_us};
+    }
+    if (Status v = CheckVersions(write_, commits); !v.ok()) return v;
+    return InsertCommits(write_, commits);
+  });
+}
+
+Status PostgresEventStore::AppendTransaction(const std::function<Status()>& body) {
+  if (Status s = write_.Ensure(); !s.ok()) return s;
+  if (auto r = write_.Exec("begin append", "BEGIN ISOLATION LEVEL READ COMMITTED"); !r) {
+    return r.status();
+  }
+  Status s = Status::OK();
+  if (auto r = write_.Run("lock append", kLockAppend, {}); !r) s = r.status();
+  if (s.ok()) s = body();
+  if (!s.ok()) {
+    write_.RollbackQuietly();
+    return s;
+  }
+  auto r = write_.Exec("commit append", "COMMIT");
+  if (!r) {
+    // An error the server reported means it rolled back. A lost connection
+    // leaves the outcome unknown: the batch may have landed. Either way it is
+    // kUnavailable here, and the caller must re-read the head to learn which.
+    if (r.status().code() == Code::kConflict) return r.status();
+    return Status::Unavailable(r.status().message() +
+                               " (the commit may or may not have landed: re-read the head)");
+  }
+  // An aborted transaction answers COMMIT with ROLLBACK; every statement is
+  // checked, so this would be a bug, but never report it as written.
+  if (r->CommandStatus() != "COMMIT") {
+    return Status::Internal(fmt::format("postgres: COMMIT answered '{}'", r->CommandStatus()));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<RecordedCommit>> PostgresEventStore::ReadForward(int64_t after, size_t limit) {
+  std::lock_guard lock(read_mu_);
+  return ReadWithRetry(read_, [&]() -> Result<std::vector<RecordedCommit>> {
+    // One snapshot for commits and events, so a page is never half a commit.
+    if (auto r = read_.Exec("begin read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r) {
+      return r.status();
+    }
+    std::vector<RecordedCommit> out;
+    Status s = ReadForwardLocked(after, limit, &out);
+    if (s.ok()) {
+      auto r = read_.Exec("end read", "COMMIT");
+      if (!r) s = r.status();
+    }
+    if (!s.ok()) {
+      read_.RollbackQuietly();
+      return s;
+    }
+    return out;
+  });
+}
+
+Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
+                                             std::vector<RecordedCommit>* out) {
+  auto max_limit = static_cast<size_t>(std::numeric_limits<int64_t>::max());
+  auto commits = read_.Run("read commits", kCommitsAfter,
+                           {std::to_string(after), std::to_string(std::min(limit, max_limit))});
+  if (!commits) return commits.status();
+  for (int i = 0; i < commits->rows(); ++i) {
+    RecordedCommit c;
+    c.revision = commits->Int(i, 0);
+    auto time = ParseStoredTime(commits->Text(i, 1), c.revision);
+    if (!time) return time.status();
+    c.timestamp_us = *time;
+    c.meta.actor = commits->Text(i, 2);
+    c.meta.reason = commits->OptText(i, 3);
+    c.meta.request_id = commits->OptText(i, 4);
+    c.prev_hash = commits->Text(i, 5);
+    c.hash = commits->Text(i, 6);
+    out->push_back(std::move(c));
+  }
+  if (out->empty()) return Status::OK();
+  auto events = read_.Run("read events", kEventsBetween,
+                          {std::to_string(after), std::to_string(out->back().revision)});
+  if (!events) return events.status();
+  size_t ci = 0;
+  for (int i = 0; i < events->rows(); ++i) {
+    int64_t rev = events->Int(i, 0);
+    while (ci < out->size() && (*out)[ci].revision < rev) ++ci;
+    if (ci == out->size() || (*out)[ci].revision != rev) {
+      return Status::Corruption(fmt::format("postgres: event of missing commit {}", rev));
+    }
+    auto type = ParseStoredType(events->Text(i, 4), rev);
+    if (!type) return type.status();
+    Event e;
+    e.type = *type;
+    e.key = events->Text(i, 2);
+    e.version = events->Int(i, 3);
+    e.value = events->OptText(i, 5);
+    e.previous_value = events->OptText(i, 6);
+    (*out)[ci].events.push_back(std::move(e));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<StreamEvent>> PostgresEventStore::ReadStream(std::string_view key) {
+  std::lock_guard lock(read_mu_);
+  return ReadWithRetry(read_, [&] { return ReadStreamLocked(key); });
+}
+
+Result<std::vector<StreamEvent>> PostgresEventStore::ReadStreamLocked(std::string_view key) {
+  auto r = read_.Run("read stream", kStream, {std::string(key)});
+  if (!r) return r.status();
+  std::vector<StreamEvent> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    StreamEvent se;
+    se.revision = r->Int(i, 0);
+    auto type = ParseStoredType(r->Text(i, 1), se.revision);
+    if (!type) return type.status();
+    se.event.type = *type;
+    se.event.key = std::string(key);
+    se.event.version = r->Int(i, 2);
+    se.event.value = r->OptText(i, 3);
+    se.event.previous_value = r->OptText(i, 4);
+    out.push_back(std::move(se));
+  }
+  return out;
+}
+
+Result<bool> PostgresEventStore::WaitForNotification(std::chrono::milliseconds timeout) {
+  using Steady = std::chrono::steady_clock;
+  const Steady::time_point deadline = Steady::now() + timeout;
+  std::lock_guard lock(listen_mu_);
+  if (listen_.broken()) listening_ = false;
+  if (!listening_) {
+    Status s = listen_.Ensure();
+    if (s.ok()) {
+      std::string sql = fmt::format("LISTEN {}", kChannel);
+      auto r = listen_.Exec("listen", sql.c_str());
+      s = r ? Status::OK() : r.status();
+    }
+    if (!s.ok()) {
+      std::this_thread::sleep_until(deadline);
+      return s;
+    }
+    listening_ = true;
+    return true;  // commits before LISTEN took effect notified nobody: catch up
+  }
+  while (true) {
+    if (!listen_.ConsumeInput()) return true;  // dropped: the caller catches up, we reconnect
+    if (!listen_.TakeNotifications().empty()) return true;
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Steady::now());
+    if (left.count() <= 0) return false;
+    pollfd fd{listen_.Socket(), POLLIN, 0};
+    int n = poll(&fd, 1, static_cast<int>(std::min<int64_t>(left.count(), 60'000)));
+    if (n < 0 && errno != EINTR) {
+      return Status::Unavailable(fmt::format("postgres: poll on the LISTEN connection failed"));
+    }
+  }
+}
+
+}  // namespace chronoconf

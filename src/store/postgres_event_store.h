@@ -1,0 +1,75 @@
+// PostgresEventStore: the production store; several nodes may share one
+// database (SPEC §3).
+//
+// Revisions are assigned inside the append transaction under one advisory
+// lock, so they are gap-free and in commit order across processes (see
+// Append in the .cc). Each Append is one transaction with multi-row inserts
+// (group commit) and synchronous_commit on: durable when it returns OK.
+//
+// Thread safety: safe for concurrent use. Three connections, each guarded by
+// its own mutex: one for appends (the committer), one for reads (readers
+// queue on it), one that LISTENs for other nodes' commits. Each reconnects on
+// the next call after it dropped; until then calls fail with kUnavailable.
+#ifndef CHRONOCONF_STORE_POSTGRES_EVENT_STORE_H_
+#define CHRONOCONF_STORE_POSTGRES_EVENT_STORE_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/event_store.h"
+#include "store/pg_connection.h"
+
+namespace chronoconf {
+
+class PostgresEventStore final : public EventStore {
+ public:
+  // Connects to `url` (postgres://… or postgresql://…) and creates or
+  // migrates the schema. Errors: kUnavailable when it cannot.
+  static Result<std::unique_ptr<PostgresEventStore>> Open(const std::string& url,
+                                                          Clock* clock = SystemClock::Default());
+
+  std::string_view kind() const override { return "postgres"; }
+  Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override;
+  Status AppendRecorded(const std::vector<RecordedCommit>& commits) override;
+  Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
+  Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
+  Result<StoreHead> ReadHead() override;
+
+  // Waits up to `timeout` for a commit by any node (NOTIFY on kChannel).
+  // True when one arrived, and also right after (re)subscribing, since
+  // commits made while not listening sent us nothing: the caller must then
+  // catch up by reading. False on timeout. kUnavailable (after waiting out
+  // the timeout, so a loop around it never spins) while unreachable.
+  Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override;
+
+  // The schema version this build writes.
+  static constexpr int kSchemaVersion = 1;
+  // Every append NOTIFYs this channel with the new head revision.
+  static constexpr const char* kChannel = "chronoconf_commits";
+
+ private:
+  PostgresEventStore(const std::string& url, Clock* clock)
+      : write_(url), read_(url), listen_(url), clock_(clock) {}
+  Status Migrate();
+  // One append transaction on write_ (caller holds write_mu_): BEGIN, the
+  // revision lock, `body`, COMMIT; rolled back whole when anything fails.
+  Status AppendTransaction(const std::function<Status()>& body);
+  Status ReadForwardLocked(int64_t after, size_t limit, std::vector<RecordedCommit>* out);
+  Result<std::vector<StreamEvent>> ReadStreamLocked(std::string_view key);
+
+  std::mutex write_mu_;
+  pg::Connection write_;  // GUARDED_BY(write_mu_): appends, migrations
+  std::mutex read_mu_;
+  pg::Connection read_;  // GUARDED_BY(read_mu_)
+  std::mutex listen_mu_;
+  pg::Connection listen_;   // GUARDED_BY(listen_mu_)
+  bool listening_ = false;  // GUARDED_BY(listen_mu_)
+  Clock* clock_;
+};
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_STORE_POSTGRES_EVENT_STORE_H_

@@ -1,0 +1,326 @@
+// The EventStore contract, written once and run against every store
+// (commanded's append_events_test_case). A store is correct when it passes.
+//
+// A store joins by defining a StoreFactory and instantiating the suite in its
+// own file:
+//   INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, EventStoreContract, SqliteFactory);
+#ifndef CHRONOCONF_TESTS_CONTRACT_EVENT_STORE_CONTRACT_H_
+#define CHRONOCONF_TESTS_CONTRACT_EVENT_STORE_CONTRACT_H_
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/commit_hash.h"
+#include "store/event_store.h"
+#include "store/memory_event_store.h"
+
+namespace chronoconf {
+
+// Two recorded commits are the same, field by field.
+inline void ExpectSameCommit(const RecordedCommit& a, const RecordedCommit& b) {
+  EXPECT_EQ(a.revision, b.revision);
+  EXPECT_EQ(a.timestamp_us, b.timestamp_us) << a.revision;
+  EXPECT_EQ(a.meta.actor, b.meta.actor) << a.revision;
+  EXPECT_EQ(a.meta.reason, b.meta.reason) << a.revision;
+  EXPECT_EQ(a.meta.request_id, b.meta.request_id) << a.revision;
+  EXPECT_EQ(a.events, b.events) << a.revision;
+  EXPECT_EQ(a.prev_hash, b.prev_hash) << a.revision;
+  EXPECT_EQ(a.hash, b.hash) << a.revision;
+}
+
+// How to make (and, for durable stores, reopen) one kind of store.
+class StoreFactory {
+ public:
+  virtual ~StoreFactory() = default;
+  virtual std::unique_ptr<EventStore> Make(Clock* clock) = 0;
+  // Closes and reopens the same data; nullptr when the store is not durable.
+  virtual std::unique_ptr<EventStore> Reopen(std::unique_ptr<EventStore> s, Clock* clock) = 0;
+  // Whether a second, independent instance can open the same data (another
+  // process or node). Only then does the two-writer race run.
+  virtual bool SharesData() const { return false; }
+  // A second instance on the data Make opened (SharesData() stores only).
+  virtual std::unique_ptr<EventStore> OpenAnother(Clock*) { return nullptr; }
+  // Why this store cannot be tested here (e.g. no database); empty when it can.
+  virtual std::string Unavailable() { return ""; }
+};
+
+template <typename Factory>
+class EventStoreContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::string why = factory_.Unavailable(); !why.empty()) {
+      // CI must run every store: a missing database there is a failure.
+      if (std::getenv("CI") != nullptr) GTEST_FAIL() << why;
+      GTEST_SKIP() << why;
+    }
+    store_ = factory_.Make(&clock_);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  static CommitData Commit(std::vector<Event> events, std::string actor = "alice") {
+    CommitData c;
+    c.meta.actor = std::move(actor);
+    c.events = std::move(events);
+    return c;
+  }
+  static Event Set(std::string key, int64_t version, std::string value,
+                   std::optional<std::string> prev = std::nullopt) {
+    return {EventType::kConfigSet, std::move(key), version, std::move(value), std::move(prev)};
+  }
+
+  ManualClock clock_{1'700'000'000'000'000};
+  Factory factory_;
+  std::unique_ptr<EventStore> store_;
+};
+
+TYPED_TEST_SUITE_P(EventStoreContract);
+
+TYPED_TEST_P(EventStoreContract, EmptyStoreIsAtRevisionZero) {
+  auto head = this->store_->ReadHead();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->revision, 0);
+  EXPECT_EQ(head->hash, kZeroHash);
+  auto all = this->store_->ReadForward(0, 100);
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());
+}
+
+TYPED_TEST_P(EventStoreContract, AppendAssignsGapFreeRevisionsAndChainsHashes) {
+  auto r1 = this->store_->Append({this->Commit({this->Set("a", 1, "1")})});
+  ASSERT_TRUE(r1) << r1.status().ToString();
+  auto r2 = this->store_->Append({this->Commit({this->Set("a", 2, "2", "1")}),
+                                  this->Commit({this->Set("b", 1, "true")}, "bob")});
+  ASSERT_TRUE(r2) << r2.status().ToString();
+  auto all = this->store_->ReadForward(0, 100);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  std::string prev = kZeroHash;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const RecordedCommit& c = (*all)[i];
+    EXPECT_EQ(c.revision, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(c.prev_hash, prev);
+    EXPECT_EQ(c.hash, ComputeCommitHash(c));
+    prev = c.hash;
+  }
+  EXPECT_EQ((*all)[2].meta.actor, "bob");
+  EXPECT_EQ(this->store_->ReadHead()->revision, 3);
+  EXPECT_EQ(this->store_->ReadHead()->hash, prev);
+}
+
+TYPED_TEST_P(EventStoreContract, KeepsValueTextAndMetadataExactly) {
+  CommitData c = this->Commit({this->Set("k", 1, R"({"b":1.50,"a":"caf\u00e9","n":12345678901234567890})"),
+                               this->Set("j", 1, "null")});
+  c.meta.reason = "why \"not\"\n";
+  c.meta.request_id = "req-1";
+  ASSERT_TRUE(this->store_->Append({c}));
+  auto all = this->store_->ReadForward(0, 10);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  const RecordedCommit& got = (*all)[0];
+  EXPECT_EQ(got.events, c.events);
+  EXPECT_EQ(got.meta.reason, c.meta.reason);
+  EXPECT_EQ(got.meta.request_id, "req-1");
+  EXPECT_EQ(got.events[1].value, "null");
+}
+
+TYPED_TEST_P(EventStoreContract, WrongVersionIsAConflictAndWritesNothing) {
+  ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", 1, "1")})}));
+  // The second commit of the batch expects a stale version: the whole batch fails.
+  auto r = this->store_->Append({this->Commit({this->Set("b", 1, "1")}),
+                                 this->Commit({this->Set("a", 1, "9")})});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), Code::kConflict);
+  EXPECT_EQ(this->store_->ReadHead()->revision, 1);
+  EXPECT_TRUE(this->store_->ReadStream("b")->empty());
+  // A version that skips ahead is refused as well.
+  EXPECT_FALSE(this->store_->Append({this->Commit({this->Set("a", 3, "3")})}));
+}
+
+TYPED_TEST_P(EventStoreContract, CommitTimeNeverGoesBack) {
+  ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", 1, "1")})}));
+  this->clock_.Advance(-5'000'000);  // the wall clock steps back
+  ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", 2, "2", "1")})}));
+  auto all = this->store_->ReadForward(0, 10);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].timestamp_us, 1'700'000'000'000'000);
+  EXPECT_EQ((*all)[1].timestamp_us, (*all)[0].timestamp_us);
+}
+
+TYPED_TEST_P(EventStoreContract, ReadForwardPagesFromARevision) {
+  for (int i = 1; i <= 5; ++i) {
+    std::optional<std::string> prev;
+    if (i > 1) prev = std::to_string(i - 1);
+    ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", i, std::to_string(i), prev)})}));
+  }
+  auto page = this->store_->ReadForward(2, 2);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].revision, 3);
+  EXPECT_EQ((*page)[1].revision, 4);
+  EXPECT_EQ((*page)[1].events[0].value, "4");
+  EXPECT_TRUE(this->store_->ReadForward(5, 10)->empty());
+}
+
+TYPED_TEST_P(EventStoreContract, ReadStreamReturnsOneKeyInVersionOrder) {
+  ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", 1, "1"), this->Set("b", 1, "1")})}));
+  ASSERT_TRUE(this->store_->Append(
+      {this->Commit({Event{EventType::kConfigDeleted, "a", 2, std::nullopt, "1"}})}));
+  auto stream = this->store_->ReadStream("a");
+  ASSERT_TRUE(stream);
+  ASSERT_EQ(stream->size(), 2u);
+  EXPECT_EQ((*stream)[0].revision, 1);
+  EXPECT_EQ((*stream)[1].revision, 2);
+  EXPECT_EQ((*stream)[1].event.type, EventType::kConfigDeleted);
+  EXPECT_EQ((*stream)[1].event.value, std::nullopt);
+  EXPECT_EQ((*stream)[1].event.previous_value, "1");
+  EXPECT_TRUE(this->store_->ReadStream("zzz")->empty());
+}
+
+TYPED_TEST_P(EventStoreContract, DurableStoresKeepEverythingAcrossReopen) {
+  ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", 1, "1")})}));
+  std::string hash = this->store_->ReadHead()->hash;
+  auto reopened = this->factory_.Reopen(std::move(this->store_), &this->clock_);
+  if (!reopened) GTEST_SKIP() << "not a durable store";
+  EXPECT_EQ(reopened->ReadHead()->revision, 1);
+  EXPECT_EQ(reopened->ReadHead()->hash, hash);
+  ASSERT_TRUE(reopened->Append({this->Commit({this->Set("a", 2, "2", "1")})}));
+  EXPECT_EQ(reopened->ReadHead()->revision, 2);
+}
+
+
+// Two instances on one database (two processes, two nodes), several threads
+// each, appending commits that sometimes touch the same keys. A lost race is
+// a conflict, never an outage, and the history stays gap-free and chained.
+TYPED_TEST_P(EventStoreContract, TwoInstancesAppendingConcurrentlyStayConsistent) {
+  if (!this->factory_.SharesData()) GTEST_SKIP() << "this store has no second instance";
+  std::unique_ptr<EventStore> other = this->factory_.OpenAnother(&this->clock_);
+  ASSERT_NE(other, nullptr);
+  EventStore* stores[] = {this->store_.get(), other.get()};
+  constexpr int kThreadsPerStore = 3;
+  constexpr int kAppendsPerThread = 20;
+
+  std::mutex mu;
+  std::vector<RecordedCommit> acked;  // GUARDED_BY(mu)
+  std::vector<Status> failed;         // GUARDED_BY(mu)
+  std::vector<std::thread> threads;
+  for (int s = 0; s < 2; ++s) {
+    for (int t = 0; t < kThreadsPerStore; ++t) {
+      threads.emplace_back([&, s, t] {
+        EventStore* store = stores[s];
+        std::string actor = "w" + std::to_string(s) + "-" + std::to_string(t);
+        for (int i = 0; i < kAppendsPerThread; ++i) {
+          std::vector<std::string> keys = {"own/" + actor};
+          if (i % 2 == 0) keys.push_back("shared/" + std::to_string(i % 3));
+          CommitData c = TestFixture::Commit({}, actor);
+          Status read_error;
+          for (const std::string& key : keys) {
+            auto stream = store->ReadStream(key);
+            if (!stream) {
+              read_error = stream.status();
+              break;
+            }
+            int64_t version = stream->empty() ? 0 : stream->back().event.version;
+            std::optional<std::string> prev;
+            if (!stream->empty()) prev = stream->back().event.value;
+            c.events.push_back(TestFixture::Set(key, version + 1, std::to_string(i), prev));
+          }
+          if (!read_error.ok()) {
+            std::lock_guard lock(mu);
+            failed.push_back(read_error);
+            continue;
+          }
+          auto r = store->Append({c});
+          std::lock_guard lock(mu);
+          if (r) {
+            acked.insert(acked.end(), r->begin(), r->end());
+          } else {
+            failed.push_back(r.status());
+          }
+        }
+      });
+    }
+  }
+  for (std::thread& t : threads) t.join();
+
+  for (const Status& s : failed) EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  ASSERT_FALSE(acked.empty());
+  auto all = this->store_->ReadForward(0, 100'000);
+  ASSERT_TRUE(all) << all.status().ToString();
+  // Every commit in the store was acknowledged once, and only those.
+  ASSERT_EQ(all->size(), acked.size());
+  std::string prev = kZeroHash;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const RecordedCommit& c = (*all)[i];
+    ASSERT_EQ(c.revision, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(c.prev_hash, prev);
+    EXPECT_EQ(c.hash, ComputeCommitHash(c));
+    prev = c.hash;
+  }
+  for (const RecordedCommit& a : acked) {
+    const RecordedCommit& stored = (*all)[static_cast<size_t>(a.revision - 1)];
+    EXPECT_EQ(stored.hash, a.hash) << a.revision;
+    EXPECT_EQ(stored.events, a.events) << a.revision;
+    EXPECT_EQ(stored.meta.actor, a.meta.actor) << a.revision;
+  }
+  EXPECT_EQ(other->ReadHead()->hash, prev);
+  // Each shared key's versions run 1, 2, 3… with no event lost or doubled.
+  for (int k = 0; k < 3; ++k) {
+    auto stream = other->ReadStream("shared/" + std::to_string(k));
+    ASSERT_TRUE(stream);
+    for (size_t v = 0; v < stream->size(); ++v) {
+      EXPECT_EQ((*stream)[v].event.version, static_cast<int64_t>(v) + 1);
+    }
+  }
+}
+
+// Copies (chronoconf copy): commits recorded elsewhere are kept verbatim, and
+// only as the next links of the chain.
+TYPED_TEST_P(EventStoreContract, AppendRecordedKeepsCopiesVerbatim) {
+  MemoryEventStore source(&this->clock_);
+  CommitData second = this->Commit({this->Set("a", 2, "2", "1"), this->Set("b", 1, "[]")}, "bob");
+  second.meta.reason = "r";
+  second.meta.request_id = "id-2";
+  ASSERT_TRUE(source.Append({this->Commit({this->Set("a", 1, "1")})}));
+  this->clock_.Advance(1'234'567);
+  ASSERT_TRUE(source.Append({second}));
+  auto recorded = source.ReadForward(0, 10);
+  ASSERT_TRUE(recorded);
+
+  std::vector<RecordedCommit> tampered = *recorded;
+  tampered[1].meta.actor = "mallory";
+  EXPECT_EQ(this->store_->AppendRecorded(tampered).code(), Code::kCorruption);
+  EXPECT_EQ(this->store_->AppendRecorded({(*recorded)[1]}).code(), Code::kConflict);
+  EXPECT_EQ(this->store_->ReadHead()->revision, 0);
+
+  Status s = this->store_->AppendRecorded(*recorded);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto copied = this->store_->ReadForward(0, 10);
+  ASSERT_TRUE(copied);
+  ASSERT_EQ(copied->size(), recorded->size());
+  for (size_t i = 0; i < copied->size(); ++i) ExpectSameCommit((*copied)[i], (*recorded)[i]);
+  EXPECT_EQ(this->store_->ReadHead()->hash, recorded->back().hash);
+  // The copy goes on as the store's own history.
+  auto next = this->store_->Append({this->Commit({this->Set("a", 3, "3", "2")})});
+  ASSERT_TRUE(next) << next.status().ToString();
+  EXPECT_EQ((*next)[0].revision, 3);
+  EXPECT_EQ((*next)[0].prev_hash, recorded->back().hash);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, EmptyStoreIsAtRevisionZero,
+                            AppendAssignsGapFreeRevisionsAndChainsHashes,
+                            KeepsValueTextAndMetadataExactly,
+                            WrongVersionIsAConflictAndWritesNothing, CommitTimeNeverGoesBack,
+                            ReadForwardPagesFromARevision, ReadStreamReturnsOneKeyInVersionOrder,
+                            DurableStoresKeepEverythingAcrossReopen,
+                            TwoInstancesAppendingConcurrentlyStayConsistent,
+                            AppendRecordedKeepsCopiesVerbatim);
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_TESTS_CONTRACT_EVENT_STORE_CONTRACT_H_

@@ -1,0 +1,22 @@
+// The store contract against MemoryEventStore.
+#include "event_store_contract.h"
+#include "store/memory_event_store.h"
+
+namespace chronoconf {
+namespace {
+
+class MemoryFactory : public StoreFactory {
+ public:
+  std::unique_ptr<EventStore> Make(Clock* clock) override {
+    return std::make_unique<MemoryEventStore>(clock);
+  }
+  std::unique_ptr<EventStore> Reopen(std::unique_ptr<EventStore>, Clock*) override {
+    return nullptr;
+  }
+  // SharesData() stays false: a memory store is one instance by nature.
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, EventStoreContract, MemoryFactory);
+
+}  // namespace
+}  // namespace chronoconf

@@ -1,0 +1,78 @@
+// The store contract against SqliteEventStore, plus what only SQLite has.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "event_store_contract.h"
+#include "store/sqlite_event_store.h"
+
+namespace chronoconf {
+namespace {
+
+class SqliteFactory : public StoreFactory {
+ public:
+  SqliteFactory() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cc-contract-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+  }
+  ~SqliteFactory() override { std::filesystem::remove_all(dir_); }
+  std::string path() const { return (dir_ / "events.db").string(); }
+  std::unique_ptr<EventStore> Make(Clock* clock) override {
+    auto s = SqliteEventStore::Open(path(), clock);
+    EXPECT_TRUE(s) << s.status().ToString();
+    return s ? std::move(*s) : nullptr;
+  }
+  std::unique_ptr<EventStore> Reopen(std::unique_ptr<EventStore> s, Clock* clock) override {
+    s.reset();
+    return Make(clock);
+  }
+  // Two SqliteEventStore on one file: what two processes would do.
+  bool SharesData() const override { return true; }
+  std::unique_ptr<EventStore> OpenAnother(Clock* clock) override { return Make(clock); }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, EventStoreContract, SqliteFactory);
+
+// SQLite-specific: the database itself refuses to rewrite history.
+TEST(SqliteEventStoreTest, TriggersRejectUpdateAndDelete) {
+  SqliteFactory factory;
+  ManualClock clock(1);
+  auto store = factory.Make(&clock);
+  CommitData c;
+  c.events = {Event{EventType::kConfigSet, "a", 1, "1", std::nullopt}};
+  ASSERT_TRUE(store->Append({c}));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(factory.path().c_str(), &db), SQLITE_OK);
+  for (const char* sql : {"UPDATE events SET value = '2'", "DELETE FROM events",
+                          "UPDATE commits SET actor = 'mallory'", "DELETE FROM commits"}) {
+    char* err = nullptr;
+    EXPECT_NE(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << sql;
+    EXPECT_NE(std::string(err ? err : "").find("immutable"), std::string::npos) << sql;
+    sqlite3_free(err);
+  }
+  sqlite3_close(db);
+  EXPECT_EQ((*store->ReadStream("a"))[0].event.value, "1");
+}
+
+TEST(SqliteEventStoreTest, RefusesAStoreFromANewerBuild) {
+  SqliteFactory factory;
+  ManualClock clock(1);
+  factory.Make(&clock).reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(factory.path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = SqliteEventStore::Open(factory.path(), &clock);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.status().code(), Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace chronoconf
