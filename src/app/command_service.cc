@@ -72,13 +72,15 @@ struct Decision {
 CommandService::CommandService(EventStore* store, Projection* projection)
     : store_(store), projection_(projection), committer_([this] { Run(); }) {}
 
-CommandService::~CommandService() {
+CommandService::~CommandService() { Stop(); }
+
+void CommandService::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
-  committer_.join();
+  if (committer_.joinable()) committer_.join();
 }
 
 Status CommandService::CatchUp() {
@@ -99,7 +101,14 @@ void CommandService::Submit(Command command, Callback done) {
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    if (stopping_) {  // Stop() was called: nothing new is taken
+      lock.unlock();
+      CommandResult r;
+      r.status = Status::Unavailable("the server is shutting down");
+      done(std::move(r));
+      return;
+    }
     queue_.push_back({std::move(command), std::move(done)});
   }
   cv_.notify_one();

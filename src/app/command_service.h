@@ -66,6 +66,11 @@ class CommandService {
   CommandService(const CommandService&) = delete;
   CommandService& operator=(const CommandService&) = delete;
 
+  // Decides and answers every command already queued, then stops the
+  // committer thread. Later Submits are answered kUnavailable. Idempotent;
+  // the destructor calls it.
+  void Stop();
+
   // Replays the store's commits after the projection's head into it.
   Status CatchUp();
 

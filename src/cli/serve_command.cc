@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -34,7 +35,20 @@ struct ServeOptions {
   int64_t watch_send_timeout_ms = 10000;
   int64_t watch_keepalive_ms = 15000;
   std::string node;
+  int64_t max_connections = 0;  // 0: derived from the file-descriptor limit
+  int64_t drain_timeout_ms = 10000;
 };
+
+// File descriptors kept free for the store, logs and the listener when the
+// connection cap is derived from RLIMIT_NOFILE.
+constexpr int64_t kReservedFds = 64;
+
+// The soft limit on open files, 1024 when it cannot be read.
+int64_t FdLimit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 1024;
+  return static_cast<int64_t>(r.rlim_cur);
+}
 
 // "host:port" or "[v6]:port".
 bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
@@ -79,9 +93,27 @@ int Serve(const ServeOptions& o) {
     return 2;
   }
 
+  int64_t fd_limit = FdLimit();
+  int64_t max_connections = o.max_connections;
+  if (max_connections < 0) {
+    std::cerr << "error: --max-connections must be at least 1\n";
+    return 2;
+  }
+  if (max_connections == 0) {
+    max_connections = std::max<int64_t>(fd_limit - kReservedFds, fd_limit / 2);
+  } else if (max_connections > fd_limit - kReservedFds) {
+    spdlog::warn("--max-connections {} is above what the file-descriptor limit ({}) leaves room "
+                 "for; accepts will fail (and back off) when descriptors run out",
+                 max_connections, fd_limit);
+  }
+
   auto store = OpenEventStore(o.store);
   if (!store) {
     std::cerr << "error: " << store.status().message() << "\n";
+    return 1;
+  }
+  if (Status s = (*store)->ClaimSoleWriter(); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
   Projection projection;
@@ -103,6 +135,8 @@ int Serve(const ServeOptions& o) {
   server_options.max_body_bytes = o.max_body_bytes;
   server_options.watch_send_timeout = std::chrono::milliseconds(o.watch_send_timeout_ms);
   server_options.watch_keepalive = std::chrono::milliseconds(o.watch_keepalive_ms);
+  server_options.max_connections = static_cast<size_t>(max_connections);
+  server_options.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
   http::Server server(&api, &projection, &metrics, server_options);
   if (Status s = server.Listen(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
@@ -119,9 +153,14 @@ int Serve(const ServeOptions& o) {
     api.SetReady(true);
     spdlog::info("read model at revision {}; ready", projection.head());
   });
-  spdlog::info("chronoconf {} serving {} on http://{}:{}", api_options.version, o.store, host,
-               server.port());
+  spdlog::info("chronoconf {} serving {} on http://{}:{} (at most {} connections)",
+               api_options.version, o.store, host, server.port(), max_connections);
+  // Shutdown, in this order (SIGTERM/SIGINT): Run returns once the requests
+  // in flight are answered and every connection is closed; then the
+  // committer finishes what is queued and stops, while the io_context its
+  // completions are posted to still exists; then everything is destroyed.
   server.Run(/*handle_signals=*/true);
+  commands.Stop();
   catch_up.join();
   spdlog::info("stopped");
   return api.ready() ? 0 : 1;
@@ -194,6 +233,12 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
                     "Quiet time after which a watch stream gets a ': keepalive' comment")
       ->capture_default_str();
   serve->add_option("--node", o->node, "This node's name in /v1/status");
+  serve->add_option("--max-connections", o->max_connections,
+                    "Open connections at most; more are refused with 503 (default: the "
+                    "file-descriptor limit less 64)");
+  serve->add_option("--drain-timeout-ms", o->drain_timeout_ms,
+                    "On SIGTERM, how long requests in flight get to be answered")
+      ->capture_default_str();
   serve->callback([o, exit_code] { *exit_code = Serve(*o); });
 
   auto migrate_url = std::make_shared<std::string>(kDefaultStore);

@@ -65,6 +65,12 @@ class EventStore {
   // The newest commit's revision, hash and time.
   virtual Result<StoreHead> ReadHead() = 0;
 
+  // Claims the store for this process as its only serving node, for stores
+  // that allow one (SQLite): held until the store is closed. Admin commands
+  // that only read (verify, copy --from) do not claim. Errors: kUnavailable
+  // naming the process that holds it.
+  virtual Status ClaimSoleWriter() { return Status::OK(); }
+
   // Waits up to `timeout` for a commit made by another node; true when one
   // may have landed (read forward to learn which). Only stores shared by
   // several nodes have such commits: the others return false at once, and a

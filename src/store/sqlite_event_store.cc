@@ -1,6 +1,12 @@
 #include "store/sqlite_event_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -147,7 +153,7 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::stri
     sqlite3_close(db);
     return s;
   }
-  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db, clock));
+  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db, path, clock));
   sqlite3_busy_timeout(db, 5000);
   // WAL + FULL: every commit is fsynced before COMMIT returns (SPEC §6).
   if (Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !s.ok()) {
@@ -157,7 +163,44 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::stri
   return store;
 }
 
-SqliteEventStore::~SqliteEventStore() { sqlite3_close(db_); }
+SqliteEventStore::~SqliteEventStore() {
+  sqlite3_close(db_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+Status SqliteEventStore::ClaimSoleWriter() {
+  if (lock_fd_ >= 0) return Status::OK();
+  std::string lock_path = path_ + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::Unavailable(
+        fmt::format("sqlite: cannot open the lock file {}: {}", lock_path, std::strerror(errno)));
+  }
+  // flock, not fcntl: SQLite's own fcntl locks on the database are separate
+  // and released whenever any descriptor of the file is closed.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char owner[32] = {};
+    ssize_t n = ::pread(fd, owner, sizeof(owner) - 1, 0);
+    ::close(fd);
+    std::string who = n > 0 ? fmt::format("process {}", std::string(owner, static_cast<size_t>(n)))
+                            : std::string("another process");
+    if (err == EWOULDBLOCK) {
+      return Status::Unavailable(fmt::format(
+          "sqlite: {} is already served by {} (chronoconf serve); SQLite is one node: stop it "
+          "first, or use PostgreSQL for several nodes",
+          path_, who));
+    }
+    return Status::Unavailable(fmt::format("sqlite: cannot lock {}: {}", lock_path,
+                                           std::strerror(err)));
+  }
+  std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock holds all the same; only the message for a second process is poorer.
+  }
+  lock_fd_ = fd;
+  return Status::OK();
+}
 
 Status SqliteEventStore::Migrate() {
   std::lock_guard lock(mu_);

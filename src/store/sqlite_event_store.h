@@ -32,12 +32,17 @@ class SqliteEventStore final : public EventStore {
   Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
   Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
   Result<StoreHead> ReadHead() override;
+  // An exclusive flock on "<path>.lock", which holds the owner's pid: a
+  // second `serve` on the same file is refused instead of silently forking
+  // the read model (SQLite is one node, SPEC §3).
+  Status ClaimSoleWriter() override;
 
   // The schema version this build writes.
   static constexpr int kSchemaVersion = 1;
 
  private:
-  SqliteEventStore(sqlite3* db, Clock* clock) : db_(db), clock_(clock) {}
+  SqliteEventStore(sqlite3* db, std::string path, Clock* clock)
+      : db_(db), path_(std::move(path)), clock_(clock) {}
   Status Migrate();
   Result<StoreHead> ReadHeadLocked();
   Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out);
@@ -45,7 +50,9 @@ class SqliteEventStore final : public EventStore {
 
   std::mutex mu_;
   sqlite3* db_;  // GUARDED_BY(mu_)
+  std::string path_;
   Clock* clock_;
+  int lock_fd_ = -1;  // the claim's lock file, -1 when not claimed
 };
 
 }  // namespace chronoconf
