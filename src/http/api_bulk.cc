@@ -2,6 +2,8 @@
 // GET /v1/export, GET /v1/status.
 #include <boost/asio/use_awaitable.hpp>
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "domain/key.h"
@@ -84,19 +86,21 @@ net::awaitable<Response> Api::PostImport(const Request& req) {
   cmd.replace = *mode && **mode == "replace";
   cmd.prefix = *prefix;
   cmd.meta = MetaFrom(req, std::move(*reason));
+  std::set<std::string> named;
   for (const json::Member& m : values->members()) {
     if (Status s = ValidateKey(m.name); !s.ok()) co_return ErrorResponse(s);
     if (!m.name.starts_with(cmd.prefix)) {
       co_return ErrorResponse(Status::InvalidRequest(
           fmt::format("key '{}' is not under the prefix '{}'", m.name, cmd.prefix)));
     }
-    std::string text = m.value.Minified();
-    if (text.size() > options_.max_value_bytes) {
-      co_return ErrorResponse(Status::TooLarge(fmt::format(
-          "the value of '{}' is {} bytes; the limit is {}", m.name, text.size(),
-          options_.max_value_bytes)));
+    if (!named.insert(m.name).second) {
+      co_return ErrorResponse(
+          Status::InvalidRequest(fmt::format("key '{}' is given twice in \"values\"", m.name)));
     }
-    cmd.values.emplace_back(m.name, std::move(text));
+    auto text = StorableValue(m.value, options_.max_value_bytes,
+                              fmt::format("the value of '{}'", m.name));
+    if (!text) co_return ErrorResponse(text.status());
+    cmd.values.emplace_back(m.name, std::move(*text));
   }
   Command command = std::move(cmd);
   CommandResult r = co_await Execute(command);

@@ -37,14 +37,6 @@ Result<std::optional<int64_t>> ExpectedVersion(const Request& req, std::optional
   return given ? given : *header;
 }
 
-Status CheckValueSize(std::string_view value, size_t max) {
-  if (value.size() > max) {
-    return Status::TooLarge(
-        fmt::format("the value is {} bytes; the limit is {} bytes", value.size(), max));
-  }
-  return Status::OK();
-}
-
 void WriteEntryOrNull(json::Writer& w, const std::shared_ptr<const std::string>& entry) {
   entry ? w.Raw(*entry) : w.Null();
 }
@@ -116,8 +108,8 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   }
   const json::Value* value = body->Find("value");
   if (!value) co_return ErrorResponse(Status::InvalidRequest("the body needs a \"value\" member"));
-  std::string text = value->Minified();
-  if (Status s = CheckValueSize(text, options_.max_value_bytes); !s.ok()) co_return ErrorResponse(s);
+  auto text = StorableValue(*value, options_.max_value_bytes, "the value");
+  if (!text) co_return ErrorResponse(text.status());
   auto given = OptionalVersionMember(*body, "expected_version");
   if (!given) co_return ErrorResponse(given.status());
   auto expected = ExpectedVersion(req, *given);
@@ -127,7 +119,7 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   // (CheckRequestShape let only "*" through.)
   bool must_be_absent = req.Header("if-none-match") != nullptr;
 
-  Command command = Transaction{{SetKey{key, std::move(text), *expected, must_be_absent}},
+  Command command = Transaction{{SetKey{key, std::move(*text), *expected, must_be_absent}},
                                 MetaFrom(req, std::move(*reason))};
   CommandResult r = co_await Execute(command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
@@ -191,13 +183,14 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
     if (op->str() == "set") {
       const json::Value* value = item.Find("value");
       if (!value) co_return fail(Status::InvalidRequest("a set op needs a \"value\""));
-      std::string text = value->Minified();
-      if (Status s = CheckValueSize(text, options_.max_value_bytes); !s.ok()) co_return fail(s);
+      auto text = StorableValue(*value, options_.max_value_bytes, "the value");
+      if (!text) co_return fail(text.status());
       const json::Value* absent = item.Find("absent");
       if (absent && !absent->is_bool() && !absent->is_null()) {
         co_return fail(Status::InvalidRequest("\"absent\" must be true or false"));
       }
-      txn.ops.push_back(SetKey{key->str(), std::move(text), *expected, absent && absent->as_bool()});
+      txn.ops.push_back(
+          SetKey{key->str(), std::move(*text), *expected, absent && absent->as_bool()});
     } else if (op->str() == "delete") {
       txn.ops.push_back(DeleteKey{key->str(), *expected});
     } else if (op->str() == "check") {

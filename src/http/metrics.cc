@@ -62,6 +62,9 @@ std::string Metrics::Render(const GaugeValues& g) const {
   metric("chronoconf_connections_refused_total", "counter",
          "Connections refused because --max-connections were open.",
          connections_refused_.load());
+  metric("chronoconf_connections_evicted_total", "counter",
+         "Idle connections closed to make room at --max-connections.",
+         connections_evicted_.load());
   metric("chronoconf_accept_errors_total", "counter",
          "Failed accepts (such as running out of file descriptors).", accept_errors_.load());
   return out;

@@ -138,14 +138,26 @@ class RateLimitedWarning {
 };
 
 // One client connection. Its coroutine and everything posted to it run on
-// its strand, so `busy` and `watching` need no lock.
+// its strand, so `watching` needs no lock;
+// `idle_since` is also read by the listener, hence atomic.
 struct Conn {
   explicit Conn(tcp::socket s) : stream(std::move(s)) {}
   beast::tcp_stream stream;
-  bool busy = false;      // a request has been read and is being answered
+  // When the connection began waiting for its next request (steady clock,
+  // ns); 0 while a request is answered or the connection is a watch stream;
+  // kEvicting once the listener chose to close it.
+  std::atomic<int64_t> idle_since{0};
   bool watching = false;  // the connection is a watch stream
   std::shared_ptr<net::steady_timer> watch_timer;
 };
+
+constexpr int64_t kEvicting = -1;
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -161,6 +173,10 @@ struct Server::Impl {
   net::awaitable<void> Watch(Conn& conn, const Request& req, const std::string& request_id);
   net::awaitable<void> WriteError(beast::tcp_stream& stream, const Status& status,
                                   const std::string& request_id);
+  // At the cap, closes the connection that has waited longest for its next
+  // request (as nginx reuses idle keep-alive connections), so idle or slow
+  // clients cannot lock others out. False when every connection is busy.
+  bool EvictIdleConnection();
   // Refuses a connection over the cap with a short 503 and closes it.
   void Refuse(tcp::socket& socket);
   // SIGTERM/SIGINT/Stop(): stop accepting, let requests in flight finish,
@@ -257,7 +273,7 @@ void Server::Impl::BeginShutdown() {
   for (auto& c : open) {
     net::post(c->stream.get_executor(), [c] {
       if (c->watch_timer) c->watch_timer->cancel();
-      if (!c->busy || c->watching) c->stream.cancel();
+      if (c->idle_since.load() != 0 || c->watching) c->stream.cancel();
     });
   }
   net::co_spawn(ioc, Drain(), net::detached);
@@ -276,6 +292,32 @@ net::awaitable<void> Server::Impl::Drain() {
                  options.drain_timeout.count());
   }
   ioc.stop();
+}
+
+bool Server::Impl::EvictIdleConnection() {
+  std::shared_ptr<Conn> oldest;
+  int64_t oldest_since = 0;
+  {
+    std::lock_guard lock(conns_mu);
+    for (auto& [raw, weak] : conns) {
+      int64_t since = raw->idle_since.load();
+      if (since > 0 && (!oldest || since < oldest_since)) {
+        if (auto c = weak.lock()) {
+          oldest = std::move(c);
+          oldest_since = since;
+        }
+      }
+    }
+  }
+  if (!oldest) return false;
+  // Cancel it on its own strand, and only if no request has begun there
+  // meanwhile (the session then overwrote kEvicting with 0).
+  if (!oldest->idle_since.compare_exchange_strong(oldest_since, kEvicting)) return false;
+  net::post(oldest->stream.get_executor(), [oldest] {
+    if (oldest->idle_since.load() == kEvicting) oldest->stream.cancel();
+  });
+  metrics->ConnectionEvicted();
+  return true;
 }
 
 void Server::Impl::Refuse(tcp::socket& socket) {
@@ -316,7 +358,8 @@ net::awaitable<void> Server::Impl::Accept() {
       continue;
     }
     backoff = std::chrono::milliseconds{0};
-    if (metrics->connections_open() >= static_cast<int64_t>(options.max_connections)) {
+    if (metrics->connections_open() >= static_cast<int64_t>(options.max_connections) &&
+        !EvictIdleConnection()) {
       metrics->ConnectionRefused();
       refuse_warning.Warn("refused a connection: {} connections are open (--max-connections)",
                           options.max_connections);
@@ -389,7 +432,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
   beast::tcp_stream& stream = conn->stream;
   beast::flat_buffer buffer;
   while (!stopping.load()) {
-    conn->busy = false;
+    conn->idle_since.store(SteadyNanos());
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options.max_body_bytes);
@@ -428,7 +471,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       co_await WriteError(stream, error, id);
       break;
     }
-    conn->busy = true;
+    conn->idle_since.store(0);
     auto started = std::chrono::steady_clock::now();
     auto& msg = parser.get();
     Request req;
@@ -447,12 +490,12 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     if (!req.Header("x-request-id")) req.headers.emplace("x-request-id", request_id);
     RouteMatch match = MatchRoute(req.method, req.path);
     if (match.route && match.route->id == RouteId::kWatch) {
+      conn->watching = true;
       if (Status s = api->Admit(req, match); !s.ok()) {
         co_await WriteError(stream, s, request_id);
         break;
       }
       metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, 200, 0);
-      conn->watching = true;
       co_await Watch(*conn, req, request_id);
       break;
     }
