@@ -148,6 +148,7 @@ struct Conn {
   // kEvicting once the listener chose to close it.
   std::atomic<int64_t> idle_since{0};
   bool watching = false;  // the connection is a watch stream
+  bool hung_up = false;   // the watch client closed its end
   std::shared_ptr<net::steady_timer> watch_timer;
 };
 
@@ -171,6 +172,10 @@ struct Server::Impl {
   // GCC 12 can destroy non-trivial coroutine parameters twice.
   net::awaitable<void> Session(tcp::socket* socket);
   net::awaitable<void> Watch(Conn& conn, const Request& req, const std::string& request_id);
+  // A watch client sends nothing after its request, so a read that
+  // completes means it has gone: the stream ends now, not at the next write.
+  // Takes ownership of `holder` (a raw pointer for GCC 12, as Session).
+  net::awaitable<void> DetectHangup(std::shared_ptr<Conn>* holder);
   net::awaitable<void> WriteError(beast::tcp_stream& stream, const Status& status,
                                   const std::string& request_id);
   // At the cap, closes the connection that has waited longest for its next
@@ -381,6 +386,17 @@ net::awaitable<void> Server::Impl::Accept() {
   }
 }
 
+net::awaitable<void> Server::Impl::DetectHangup(std::shared_ptr<Conn>* holder) {
+  std::shared_ptr<Conn> conn = std::move(*holder);
+  delete holder;
+  char byte;
+  beast::error_code ec;
+  // On the socket itself: the stream's send timeout must not end this read.
+  co_await conn->stream.socket().async_read_some(net::buffer(&byte, 1), Into(ec));
+  conn->hung_up = true;
+  if (conn->watch_timer) conn->watch_timer->cancel();
+}
+
 net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const Status& status,
                                               const std::string& request_id) {
   Response r = ErrorResponse(status);
@@ -496,6 +512,8 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
         break;
       }
       metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, 200, 0);
+      net::co_spawn(stream.get_executor(), DetectHangup(new std::shared_ptr<Conn>(conn)),
+                    net::detached);
       co_await Watch(*conn, req, request_id);
       break;
     }
@@ -576,7 +594,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   // queued per watcher, so a slow one costs no memory. One that stops
   // reading is dropped when a write does not finish in watch_send_timeout.
   bool dropped = false;
-  while (!stopping.load()) {
+  while (!stopping.load() && !conn.hung_up) {
     auto commits = projection->Commits(last, kWatchChunkCommits);
     std::string chunk;
     for (const CommitPtr& c : commits) {
@@ -597,7 +615,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
       timer->expires_after(options.watch_keepalive);
       beast::error_code tec;
       co_await timer->async_wait(Into(tec));
-      if (stopping.load()) break;
+      if (stopping.load() || conn.hung_up) break;
       if (projection->head() > last) continue;
       if (!tec) chunk = ": keepalive\n\n";  // the keepalive period passed quietly
     }
