@@ -88,9 +88,14 @@ int Serve(const ServeOptions& o) {
         "pass --insecure to do it anyway\n", host);
     return 2;
   }
+  std::shared_ptr<const http::AuthTable> auth;
   if (!o.auth_file.empty()) {
-    std::cerr << "error: --auth-file is not supported by this build yet\n";
-    return 2;
+    auto table = http::AuthTable::Load(o.auth_file);
+    if (!table) {
+      std::cerr << "error: " << table.status().message() << "\n";
+      return 2;
+    }
+    auth = std::make_shared<const http::AuthTable>(std::move(*table));
   }
 
   int64_t fd_limit = FdLimit();
@@ -126,6 +131,7 @@ int Serve(const ServeOptions& o) {
   api_options.store_kind = std::string((*store)->kind());
   api_options.node = o.node.empty() ? fmt::format("{}:{}", hostname, port) : o.node;
   http::Api api(&projection, &commands, &metrics, api_options);
+  api.SetAuth(auth);
 
   http::ServerOptions server_options;
   server_options.host = host;
@@ -137,6 +143,20 @@ int Serve(const ServeOptions& o) {
   server_options.watch_keepalive = std::chrono::milliseconds(o.watch_keepalive_ms);
   server_options.max_connections = static_cast<size_t>(max_connections);
   server_options.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
+  // SIGHUP re-reads the auth file; connections stay open, and a broken file
+  // keeps the tokens in force.
+  if (!o.auth_file.empty()) {
+    server_options.on_hangup = [&api, path = o.auth_file] {
+      auto table = http::AuthTable::Load(path);
+      if (!table) {
+        spdlog::error("SIGHUP: kept the current tokens: {}", table.status().message());
+        return;
+      }
+      size_t n = table->size();
+      api.SetAuth(std::make_shared<const http::AuthTable>(std::move(*table)));
+      spdlog::info("SIGHUP: reloaded {} ({} tokens)", path, n);
+    };
+  }
   http::Server server(&api, &projection, &metrics, server_options);
   if (Status s = server.Listen(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
@@ -153,8 +173,9 @@ int Serve(const ServeOptions& o) {
     api.SetReady(true);
     spdlog::info("read model at revision {}; ready", projection.head());
   });
-  spdlog::info("chronoconf {} serving {} on http://{}:{} (at most {} connections)",
-               api_options.version, o.store, host, server.port(), max_connections);
+  spdlog::info("chronoconf {} serving {} on http://{}:{} (at most {} connections, auth {})",
+               api_options.version, o.store, host, server.port(), max_connections,
+               auth ? fmt::format("on: {} tokens", auth->size()) : std::string("off"));
   // Shutdown, in this order (SIGTERM/SIGINT): Run returns once the requests
   // in flight are answered and every connection is closed; then the
   // committer finishes what is queued and stops, while the io_context its

@@ -3,6 +3,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -54,6 +55,7 @@ net::awaitable<Response> Api::PostRevert(const Request& req) {
   }
   auto prefix = PrefixMember(*body);
   if (!prefix) co_return ErrorResponse(prefix.status());
+  if (Status s = CheckPrefixAccess(req, *prefix); !s.ok()) co_return ErrorResponse(s);
   auto reason = OptionalStringMember(*body, "reason");
   if (!reason) co_return ErrorResponse(reason.status());
   Command command = RevertTo{*to->AsInt64(), std::move(*prefix), MetaFrom(req, std::move(*reason))};
@@ -80,6 +82,7 @@ net::awaitable<Response> Api::PostImport(const Request& req) {
   }
   auto prefix = PrefixMember(*body);
   if (!prefix) co_return ErrorResponse(prefix.status());
+  if (Status s = CheckPrefixAccess(req, *prefix); !s.ok()) co_return ErrorResponse(s);
   auto reason = OptionalStringMember(*body, "reason");
   if (!reason) co_return ErrorResponse(reason.status());
   Import cmd;
@@ -116,7 +119,7 @@ Response Api::GetExport(const Request& req) {
   const std::string* format = req.Query("format");
   std::string f = format ? *format : "json";
   std::vector<std::pair<std::string, std::string>> values;
-  for (const KeyVersion& v : projection_->Snapshot(p, *at)) {
+  for (const KeyVersion& v : projection_->Snapshot(req.principal.scope.Within(p), *at)) {
     values.emplace_back(v.commit->events[v.index].key, std::string(v.value()));
   }
   Response r;
@@ -134,8 +137,12 @@ Response Api::GetExport(const Request& req) {
   return r;
 }
 
-Response Api::GetStatus() {
+Response Api::GetStatus(const Request& req) {
   ProjectionStats s = projection_->Stats();
+  // A prefix-limited token counts only the keys and events it may read.
+  if (!req.principal.scope.all()) {
+    std::tie(s.keys, s.events) = projection_->CountUnder(req.principal.scope.prefixes());
+  }
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - started_);
   json::Writer w;

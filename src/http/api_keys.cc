@@ -59,6 +59,7 @@ std::string RenderSingleWrite(const CommandResult& r) {
 
 Response Api::GetKey(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) return ErrorResponse(s);
+  if (Status s = CheckKeyAccess(req, key); !s.ok()) return ErrorResponse(s);
   std::optional<int64_t> at;
   if (req.Query("at_revision") || req.Query("at_time")) {
     auto r = ReadRevision(req, "at_revision", "at_time");
@@ -86,7 +87,7 @@ Response Api::ListKeys(const Request& req) {
   auto limit = IntParam(req, "limit", 1, 10000);
   if (!limit) return ErrorResponse(limit.status());
   const std::string* after = req.Query("after");
-  ListPage page = projection_->List(p, *at, after ? *after : "",
+  ListPage page = projection_->List(req.principal.scope.Within(p), *at, after ? *after : "",
                                     static_cast<size_t>(limit->value_or(1000)));
   json::Writer w;
   w.BeginObject().Field("revision", page.revision).Key("entries").BeginArray();
@@ -99,6 +100,7 @@ Response Api::ListKeys(const Request& req) {
 
 net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckKeyAccess(req, key); !s.ok()) co_return ErrorResponse(s);
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req);
   if (!body) co_return ErrorResponse(body.status());
@@ -129,6 +131,7 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
 
 net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckKeyAccess(req, key); !s.ok()) co_return ErrorResponse(s);
   auto given = IntParam(req, "expected_version", 0, INT64_MAX);
   if (!given) co_return ErrorResponse(given.status());
   auto expected = ExpectedVersion(req, *given);
@@ -172,6 +175,7 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
     }
     if (!key || !key->is_string()) co_return fail(Status::InvalidRequest("each op needs a \"key\""));
     if (Status s = ValidateKey(key->str()); !s.ok()) co_return fail(s);
+    if (Status s = CheckKeyAccess(req, key->str()); !s.ok()) co_return fail(s);
     auto expected = OptionalVersionMember(item, "expected_version");
     if (!expected) co_return fail(expected.status());
     Status members = op->str() == "set"

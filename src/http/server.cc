@@ -237,10 +237,15 @@ void Server::Run(bool handle_signals) {
   if (handle_signals) {
     signals.add(SIGINT);
     signals.add(SIGTERM);
-    on_signal = [&](const beast::error_code& ec, int) {
+    if (impl_->options.on_hangup) signals.add(SIGHUP);
+    on_signal = [&](const beast::error_code& ec, int signal) {
       if (ec) return;
-      impl_->BeginShutdown();
-      signals.async_wait(on_signal);  // a second signal stops at once
+      if (signal == SIGHUP) {
+        impl_->options.on_hangup();
+      } else {
+        impl_->BeginShutdown();  // a second SIGTERM or SIGINT stops at once
+      }
+      signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
   }
@@ -552,6 +557,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   beast::tcp_stream& stream = conn.stream;
   const std::string* prefix_param = req.Query("prefix");
   std::string prefix = prefix_param ? *prefix_param : "";
+  EventFilter filter{req.principal.scope, prefix};
   if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id);
   auto from = IntParam(req, "from_revision", 0, INT64_MAX);
   if (!from) {
@@ -600,7 +606,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
     for (const CommitPtr& c : commits) {
       std::vector<size_t> matching;
       for (size_t i = 0; i < c->events.size(); ++i) {
-        if (c->events[i].key.starts_with(prefix)) matching.push_back(i);
+        if (filter.Matches(c->events[i].key)) matching.push_back(i);
       }
       for (size_t i : matching) {
         chunk += fmt::format("event: {}\n", EventTypeName(c->events[i].type));
