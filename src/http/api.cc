@@ -164,9 +164,11 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
     case RouteId::kStatus:
       co_return GetStatus(req);
     case RouteId::kWatch:
-      break;  // a stream, not a response: server.cc serves it
+      break;  // a stream, not a response: server.cc serves GET
   }
-  co_return ErrorResponse(Status::Internal("the watch stream is served by the server"));
+  Response r = ErrorResponse(Status::InvalidRequest("the watch stream is served to GET only"));
+  r.status = 405;
+  co_return r;
 }
 
 net::awaitable<CommandResult> Api::Execute(Command& command) {

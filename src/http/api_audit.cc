@@ -44,7 +44,14 @@ Response Api::GetEvents(const Request& req) {
   if (!since) return ErrorResponse(since.status());
   auto until = TimeParam(req, "until");
   if (!until) return ErrorResponse(until.status());
+  if (from->value_or(0) > projection_->head()) {
+    return ErrorResponse(Status::FutureRevision(
+        fmt::format("from_revision {} is above the head revision {}", **from, projection_->head())));
+  }
   const std::string* prefix = req.Query("prefix");
+  if (prefix) {
+    if (Status s = ValidatePrefix(*prefix); !s.ok()) return ErrorResponse(s);
+  }
   EventFilter filter{req.principal.scope, prefix ? *prefix : ""};
   const std::string* actor = req.Query("actor");
   size_t max_events = static_cast<size_t>(limit->value_or(1000));

@@ -119,7 +119,10 @@ Result<Principal> AuthTable::Authenticate(const std::string* authorization) cons
   auto unauthorized = [](const char* why) { return Status(Code::kUnauthorized, why); };
   if (!authorization) return unauthorized("this route needs a token: Authorization: Bearer <token>");
   std::string_view h(*authorization);
-  if (h.size() < 7 || !(h.substr(0, 7) == "Bearer " || h.substr(0, 7) == "bearer ")) {
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  std::string scheme(h.substr(0, 7));
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (h.size() < 7 || scheme != "bearer ") {
     return unauthorized("the Authorization header must be 'Bearer <token>'");
   }
   std::string_view token = h.substr(7);

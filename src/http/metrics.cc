@@ -4,10 +4,23 @@
 
 namespace chronoconf::http {
 
+namespace {
+
+// The method label takes a few values only: a client inventing methods must
+// not grow /metrics (and memory) without bound.
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "PUT", "POST", "DELETE"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
+}  // namespace
+
 void Metrics::ObserveRequest(const std::string& route, const std::string& method, int status,
                              double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[fmt::format("{}|{}|{}", route, method, status)];
+  ++requests_[fmt::format("{}|{}|{}", route, MethodLabel(method), status)];
   Histogram& h = latencies_[route];
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];

@@ -176,8 +176,10 @@ struct Server::Impl {
   // completes means it has gone: the stream ends now, not at the next write.
   // Takes ownership of `holder` (a raw pointer for GCC 12, as Session).
   net::awaitable<void> DetectHangup(std::shared_ptr<Conn>* holder);
+  // Answers `status` and closes the connection; counted under `route`.
   net::awaitable<void> WriteError(beast::tcp_stream& stream, const Status& status,
-                                  const std::string& request_id);
+                                  const std::string& request_id,
+                                  std::string_view route = "malformed");
   // At the cap, closes the connection that has waited longest for its next
   // request (as nginx reuses idle keep-alive connections), so idle or slow
   // clients cannot lock others out. False when every connection is busy.
@@ -237,11 +239,15 @@ void Server::Run(bool handle_signals) {
   if (handle_signals) {
     signals.add(SIGINT);
     signals.add(SIGTERM);
-    if (impl_->options.on_hangup) signals.add(SIGHUP);
+    signals.add(SIGHUP);  // never the default action (exit) for a server
     on_signal = [&](const beast::error_code& ec, int signal) {
       if (ec) return;
       if (signal == SIGHUP) {
-        impl_->options.on_hangup();
+        if (impl_->options.on_hangup) {
+          impl_->options.on_hangup();
+        } else {
+          spdlog::info("SIGHUP: nothing to reload (no --auth-file)");
+        }
       } else {
         impl_->BeginShutdown();  // a second SIGTERM or SIGINT stops at once
       }
@@ -403,14 +409,18 @@ net::awaitable<void> Server::Impl::DetectHangup(std::shared_ptr<Conn>* holder) {
 }
 
 net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const Status& status,
-                                              const std::string& request_id) {
+                                              const std::string& request_id,
+                                              std::string_view route) {
   Response r = ErrorResponse(status);
-  metrics->ObserveRequest("malformed", "unknown", r.status, 0);
+  metrics->ObserveRequest(std::string(route), route == "malformed" ? "other" : "GET", r.status, 0);
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
   res.set(bhttp::field::server, "chronoconf");
   res.set(bhttp::field::content_type, r.content_type);
   res.set("X-Chronoconf-Revision", std::to_string(projection->head()));
   res.set("X-Request-Id", request_id);
+  if (status.code() == Code::kUnauthorized) {
+    res.set(bhttp::field::www_authenticate, "Bearer realm=\"chronoconf\"");
+  }
   res.keep_alive(false);
   res.body() = std::move(r.body);
   res.prepare_payload();
@@ -508,12 +518,15 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     req.body = std::move(msg.body());
     std::string request_id = ResponseRequestId(req);
     // A write records the id it is answered with (SPEC §2.1).
-    if (!req.Header("x-request-id")) req.headers.emplace("x-request-id", request_id);
+    // (An invalid one stays, for Admit to refuse.)
+    if (const std::string* given = req.Header("x-request-id"); !given || given->empty()) {
+      req.headers["x-request-id"] = request_id;
+    }
     RouteMatch match = MatchRoute(req.method, req.path);
-    if (match.route && match.route->id == RouteId::kWatch) {
+    if (match.route && match.route->id == RouteId::kWatch && req.method == "GET") {
       conn->watching = true;
       if (Status s = api->Admit(req, match); !s.ok()) {
-        co_await WriteError(stream, s, request_id);
+        co_await WriteError(stream, s, request_id, "/v1/watch");
         break;
       }
       metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, 200, 0);
@@ -558,11 +571,11 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   const std::string* prefix_param = req.Query("prefix");
   std::string prefix = prefix_param ? *prefix_param : "";
   EventFilter filter{req.principal.scope, prefix};
-  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id);
+  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id, "/v1/watch");
   auto from = IntParam(req, "from_revision", 0, INT64_MAX);
   if (!from) {
     Status error = from.status();
-    co_return co_await WriteError(stream, error, request_id);
+    co_return co_await WriteError(stream, error, request_id, "/v1/watch");
   }
   int64_t last = projection->head();
   if (*from) last = **from;
@@ -570,14 +583,14 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
     auto parsed = ParseCount(*id, "Last-Event-ID");
     if (!parsed) {
       Status error = parsed.status();
-      co_return co_await WriteError(stream, error, request_id);
+      co_return co_await WriteError(stream, error, request_id, "/v1/watch");
     }
     last = *parsed;
   }
   if (last > projection->head()) {
     Status error = Status::FutureRevision(
         fmt::format("revision {} is above the head revision {}", last, projection->head()));
-    co_return co_await WriteError(stream, error, request_id);
+    co_return co_await WriteError(stream, error, request_id, "/v1/watch");
   }
 
   std::string header = fmt::format(
@@ -600,6 +613,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   // queued per watcher, so a slow one costs no memory. One that stops
   // reading is dropped when a write does not finish in watch_send_timeout.
   bool dropped = false;
+  std::shared_ptr<const AuthTable> auth_at_start = api->auth();
   while (!stopping.load() && !conn.hung_up) {
     auto commits = projection->Commits(last, kWatchChunkCommits);
     std::string chunk;
@@ -626,6 +640,15 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
       if (!tec) chunk = ": keepalive\n\n";  // the keepalive period passed quietly
     }
     if (chunk.empty()) continue;
+    // A token revoked by a reload (SIGHUP) gets nothing more.
+    if (auto table = api->auth(); table != auth_at_start) {
+      auth_at_start = table;
+      if (req.principal.authenticated &&
+          (!table || !table->Authenticate(req.Header("authorization")).ok())) {
+        spdlog::info("closed a watch: its token is no longer valid");
+        break;
+      }
+    }
     stream.expires_after(options.watch_send_timeout);
     beast::error_code wec;
     co_await net::async_write(stream, net::buffer(chunk), Into(wec));

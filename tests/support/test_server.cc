@@ -21,11 +21,19 @@
 
 #include "client/http_client.h"
 
-#ifndef CHRONOCONF_BIN
-#error "CHRONOCONF_BIN must be defined (full path of the chronoconf binary)"
+#ifndef CHRONOCONF_BUILT_BIN
+#error "CHRONOCONF_BUILT_BIN must be defined (full path of the chronoconf binary)"
 #endif
 
 namespace chronoconf::test {
+
+const char* ChronoconfBin() {
+  static const char* bin = [] {
+    const char* env = std::getenv("CHRONOCONF_TEST_BIN");
+    return env && *env ? env : CHRONOCONF_BUILT_BIN;
+  }();
+  return bin;
+}
 
 namespace {
 

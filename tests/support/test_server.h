@@ -27,6 +27,12 @@
 
 namespace chronoconf::test {
 
+// The chronoconf binary under test: the one this build made, unless
+// $CHRONOCONF_TEST_BIN names another (to show that a new test fails on an
+// older build).
+const char* ChronoconfBin();
+#define CHRONOCONF_BIN ::chronoconf::test::ChronoconfBin()
+
 // A fresh directory under $TMPDIR (default /tmp), removed with everything in
 // it by the destructor.
 class TempDir {
