@@ -41,6 +41,8 @@ struct ServeOptions {
   std::string node;
   int64_t max_connections = 0;  // 0: derived from the file-descriptor limit
   int64_t drain_timeout_ms = 10000;
+  int64_t idle_timeout_ms = 60000;
+  int64_t read_timeout_ms = 30000;
 };
 
 // File descriptors kept free for the store, logs and the listener when the
@@ -159,6 +161,8 @@ int Serve(const ServeOptions& o) {
   server_options.watch_keepalive = std::chrono::milliseconds(o.watch_keepalive_ms);
   server_options.max_connections = static_cast<size_t>(max_connections);
   server_options.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
+  server_options.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
+  server_options.read_timeout = std::chrono::milliseconds(o.read_timeout_ms);
   // SIGHUP re-reads the auth file; connections stay open, and a broken file
   // keeps the tokens in force.
   if (!o.auth_file.empty()) {
@@ -293,6 +297,14 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
                     "On SIGTERM, how long requests in flight get to be answered")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  serve->add_option("--idle-timeout-ms", o->idle_timeout_ms,
+                    "Close a keep-alive connection that sends no request for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
+  serve->add_option("--read-timeout-ms", o->read_timeout_ms,
+                    "A request must arrive whole within this long of its first byte")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
   serve->callback([o, exit_code] { *exit_code = Serve(*o); });
 
   auto migrate_url = std::make_shared<std::string>(kDefaultStore);

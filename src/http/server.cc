@@ -42,10 +42,9 @@ auto Into(beast::error_code& ec) { return net::redirect_error(net::use_awaitable
 
 namespace {
 
-// Limits against abuse: headers are small; an idle keep-alive connection or
-// a client that sends a request slowly is closed after this long.
+// Limits against abuse: headers are small; a response the client does not
+// read is abandoned after this long. (Idle and read timeouts are options.)
 constexpr size_t kHeaderLimit = 16 * 1024;
-constexpr std::chrono::seconds kReadTimeout{60};
 constexpr std::chrono::seconds kWriteTimeout{60};
 // At most this many commits go into one write to a watcher.
 constexpr size_t kWatchChunkCommits = 128;
@@ -100,6 +99,21 @@ Status CheckFraming(const bhttp::request_header<>& h) {
     size_t hosts = h.count(bhttp::field::host);
     if (hosts == 0) return Status::InvalidRequest("an HTTP/1.1 request needs a Host header");
     if (hosts > 1) return Status::InvalidRequest("a request may carry only one Host header");
+  }
+  return Status::OK();
+}
+
+// What a header block (the request line and fields, through the blank
+// line) may not hold although Beast would take it: obsolete line folding
+// (RFC 9112 §5.2), which proxies and servers read differently.
+Status CheckHeaderBlock(std::string_view block) {
+  size_t line_end = block.find("\r\n");
+  while (line_end != std::string_view::npos && line_end + 2 < block.size()) {
+    char next = block[line_end + 2];
+    if (next == ' ' || next == '\t') {
+      return Status::InvalidRequest("obsolete line folding is not accepted (RFC 9112 §5.2)");
+    }
+    line_end = block.find("\r\n", line_end + 2);
   }
   return Status::OK();
 }
@@ -168,6 +182,12 @@ struct Server::Impl {
         acceptor(ioc) {}
 
   net::awaitable<void> Accept();
+  // Reads into `buffer` until it holds a whole header block, waiting up to
+  // idle_timeout for the request's first byte and read_timeout for the
+  // rest. Sets `*refusal` (and returns no error) for bytes that cannot begin
+  // a request, a block over the header limit, or obsolete line folding.
+  net::awaitable<beast::error_code> ReadHeaderBlock(beast::tcp_stream& stream,
+                                                    beast::flat_buffer& buffer, Status* refusal);
   // Takes ownership of `socket`. A raw pointer, not a by-value parameter:
   // GCC 12 can destroy non-trivial coroutine parameters twice.
   net::awaitable<void> Session(tcp::socket* socket);
@@ -442,6 +462,42 @@ net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const S
   }
 }
 
+net::awaitable<beast::error_code> Server::Impl::ReadHeaderBlock(beast::tcp_stream& stream,
+                                                               beast::flat_buffer& buffer,
+                                                               Status* refusal) {
+  bool started = buffer.size() > 0;
+  stream.expires_after(started ? options.read_timeout : options.idle_timeout);
+  size_t scanned = 0;
+  for (;;) {
+    std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+    size_t begin = data.find_first_not_of("\r\n");
+    if (begin != std::string_view::npos && (data[begin] < 'A' || data[begin] > 'Z')) {
+      // A method is an upper-case token: this is not HTTP (TLS, garbage).
+      *refusal = Status::InvalidRequest("malformed HTTP: the request does not start with a method");
+      co_return beast::error_code{};
+    }
+    size_t end = data.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0);
+    if (end != std::string_view::npos) {
+      *refusal = CheckHeaderBlock(data.substr(0, end + 2));
+      co_return beast::error_code{};
+    }
+    scanned = data.size();
+    if (data.size() > kHeaderLimit) {
+      *refusal = Status::InvalidRequest(
+          fmt::format("malformed HTTP: the header is over the limit of {} bytes", kHeaderLimit));
+      co_return beast::error_code{};
+    }
+    beast::error_code ec;
+    size_t n = co_await stream.async_read_some(buffer.prepare(4096), Into(ec));
+    buffer.commit(n);
+    if (ec) co_return ec;
+    if (!started) {
+      started = true;
+      stream.expires_after(options.read_timeout);
+    }
+  }
+}
+
 net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
   auto conn = std::make_shared<Conn>(std::move(*raw_socket));
   delete raw_socket;
@@ -467,9 +523,15 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options.max_body_bytes);
-    stream.expires_after(kReadTimeout);
-    beast::error_code ec;
-    co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
+    Status refusal;
+    beast::error_code ec = co_await ReadHeaderBlock(stream, buffer, &refusal);
+    if (!ec && !refusal.ok()) {
+      std::string id = NewRequestId();
+      co_await WriteError(stream, refusal, id);
+      break;
+    }
+    // The block is in `buffer`: this parses it without reading.
+    if (!ec) co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
     if (!ec) {
       if (Status s = CheckFraming(parser.get().base()); !s.ok()) {
         std::string id = NewRequestId();

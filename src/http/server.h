@@ -28,6 +28,10 @@ struct ServerOptions {
   // Connections beyond this are refused with a 503 (SPEC §6); serve sets it
   // below the file-descriptor limit.
   size_t max_connections = 1000;
+  // A keep-alive connection that sends no request for this long is closed;
+  // a request must arrive whole within read_timeout of its first byte.
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds read_timeout{30000};
   // On shutdown, requests in flight get this long to be answered.
   std::chrono::milliseconds drain_timeout{10000};
   // Called (on an io_context thread) when the process gets SIGHUP.
