@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/command_service.h"
+#include "app/follower.h"
 #include "app/verify.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -117,7 +118,11 @@ int Serve(const ServeOptions& o) {
     return 1;
   }
   Projection projection;
-  CommandService commands(store->get(), &projection);
+  // The one path from the store into the read model: this node's commits
+  // and every other node's (PostgreSQL), woken by the committer, by
+  // LISTEN/NOTIFY and by a poll.
+  Follower follower(store->get(), &projection);
+  CommandService commands(store->get(), &projection, &follower);
   http::Metrics metrics;
   char hostname[256] = "chronoconf";
   gethostname(hostname, sizeof(hostname) - 1);
@@ -142,9 +147,10 @@ int Serve(const ServeOptions& o) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
-  // Serve /readyz 503 while the read model catches up with the store.
+  // Serve /readyz 503 while the read model catches up with the store (the
+  // follower's code path, on this thread).
   std::thread catch_up([&] {
-    Status s = commands.CatchUp();
+    Status s = follower.CatchUp();
     if (!s.ok()) {
       spdlog::critical("cannot read the store: {}", s.ToString());
       server.Stop();
@@ -158,9 +164,12 @@ int Serve(const ServeOptions& o) {
   // Shutdown, in this order (SIGTERM/SIGINT): Run returns once the requests
   // in flight are answered and every connection is closed; then the
   // committer finishes what is queued and stops, while the io_context its
-  // completions are posted to still exists; then everything is destroyed.
+  // completions are posted to still exists; then the follower stops (after
+  // the committer, which waits on it for its last batch); then everything
+  // is destroyed.
   server.Run(/*handle_signals=*/true);
   commands.Stop();
+  follower.Stop();
   catch_up.join();
   spdlog::info("stopped");
   return api.ready() ? 0 : 1;
