@@ -314,13 +314,10 @@ void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecisi
     commits_.fetch_add(1);
     events_.fetch_add(static_cast<int64_t>(c.events.size()));
   }
-  // The follower applies the batch (with any other node's commits before
+  // The follower applies the batch (after any other node's commits before
   // it): answers are read from the read model once it holds the last one.
   Status applied;
-  if (!sealed.empty()) {
-    follower_->NoteStoreHead(sealed.back().first);
-    applied = follower_->AwaitRevision(sealed.back().first);
-  }
+  if (!sealed.empty()) applied = follower_->ApplyAppended(std::move(recorded));
   // A no-op answers with the state it was decided against; in a batch that
   // also committed, with the batch's last revision (its overlay saw them).
   const int64_t noop_revision = sealed.empty() ? decided_head : sealed.back().first;
@@ -329,10 +326,12 @@ void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecisi
     CommandResult r;
     r.status = d.status;
     if (r.status.ok() && d.commit_index >= 0 && !applied.ok()) {
-      // Only when stopping, after the server stopped answering requests.
+      // Only when stopping (after the server stopped answering requests) or
+      // when the store handed out a gap: the commit is durable, but this node
+      // cannot show it.
       r.status = Status::Unavailable(
-          fmt::format("committed as revision {}, but the server stopped before it could read "
-                      "the commit back: {}",
+          fmt::format("committed as revision {}, but this node's read model could not take "
+                      "it: {}",
                       sealed[static_cast<size_t>(d.commit_index)].first, applied.message()));
     }
     if (r.status.ok()) {

@@ -74,6 +74,26 @@ Status Follower::AwaitRevision(int64_t revision) {
       "the server is stopping before its read model reached revision {}", revision));
 }
 
+Status Follower::ApplyAppended(std::vector<RecordedCommit> commits) {
+  if (commits.empty()) return Status::OK();
+  const int64_t last = commits.back().revision;
+  NoteStoreHead(last);
+  {
+    std::lock_guard apply(apply_mu_);
+    if (commits.front().revision == projection_->head() + 1) {
+      for (RecordedCommit& c : commits) {
+        if (Status s = projection_->Apply(std::move(c)); !s.ok()) return s;
+      }
+    }
+  }
+  {
+    std::lock_guard lock(mu_);  // see ApplyPending
+  }
+  applied_cv_.notify_all();
+  // Nothing applied (a gap, or the follower already had them): read forward.
+  return AwaitRevision(last);
+}
+
 Status Follower::SyncWithStore() {
   auto head = store_->ReadHead();
   if (!head) {

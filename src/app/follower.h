@@ -4,7 +4,7 @@
 // "Several nodes"). Nothing else calls Projection::Apply.
 //
 // It is woken three ways, so that nothing is missed when one fails:
-//   - by the local committer after an append (AwaitRevision),
+//   - by the local committer after an append (ApplyAppended),
 //   - by the store's notifications (PostgreSQL LISTEN/NOTIFY, on a thread of
 //     its own that only waits and wakes; it never applies),
 //   - by a periodic poll, the safety net for a lost notification or a dropped
@@ -62,6 +62,14 @@ class Follower {
   // Wakes the applier and waits until the projection's head is at least
   // `revision`. Errors: kUnavailable when the follower stops first.
   Status AwaitRevision(int64_t revision);
+
+  // The committer's own commits, just appended: applied here when they are
+  // the next ones in revision order (no read back, so an answer does not
+  // wait on the store — e.g. one that failed right after the COMMIT);
+  // otherwise another node committed in between, and this reads forward
+  // from the store like any catch-up (AwaitRevision). Same lock, same gap
+  // check, same order as every other path.
+  Status ApplyAppended(std::vector<RecordedCommit> commits);
 
   // Reads the store's head (cheap) and waits until the projection has
   // reached it: a decision made afterwards sees every commit that existed
