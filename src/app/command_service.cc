@@ -100,12 +100,24 @@ BatchDecision Decide(const Command& command, const Projection& projection,
   }
   d.changed = decided->changed;
   if (decided->events.empty()) return d;
+  // The keys the transaction only read (checks, ops that changed nothing):
+  // the store checks their versions when it appends, so that a check that
+  // held here still holds at commit time, whatever another node wrote in
+  // between. (A transaction that writes nothing appends nothing: it was
+  // decided at the store's head, see ProcessBatch.)
+  std::set<std::string> written;
+  for (const Event& e : decided->events) written.insert(e.key);
+  std::vector<ReadCheck> reads;
+  for (const Op& op : d.txn.ops) {
+    const std::string& key = OpKey(op);
+    if (!written.contains(key)) reads.push_back({key, lookup(key).version});
+  }
   for (const Event& e : decided->events) {
     if (e.type == EventType::kConfigSet && !lookup(e.key).exists) d.created = true;
     KeyAggregate::Apply((*overlay)[e.key], e);
   }
   d.commit_index = static_cast<int>(commits->size());
-  commits->push_back({d.txn.meta, std::move(decided->events)});
+  commits->push_back({d.txn.meta, std::move(decided->events), std::move(reads)});
   return d;
 }
 
@@ -115,22 +127,28 @@ BatchDecision Decide(const Command& command, const Projection& projection,
 // (nothing to tell the commands apart by).
 bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& projection,
                    std::vector<BatchDecision>* decisions, std::vector<bool>* dropped) {
-  // The version each key had when decided: its first event's version - 1.
+  // The version each key had when the batch was decided: at its first read
+  // check, or its first event's version - 1.
   std::unordered_map<std::string, int64_t> base;
   for (const CommitData& c : commits) {
+    for (const ReadCheck& r : c.reads) base.emplace(r.key, r.version);
     for (const Event& e : c.events) base.emplace(e.key, e.version - 1);
   }
   bool any = false;
   for (size_t i = 0; i < decisions->size(); ++i) {
     BatchDecision& d = (*decisions)[i];
     if (d.commit_index < 0) continue;
-    for (const Event& e : commits[static_cast<size_t>(d.commit_index)].events) {
-      const int64_t current = projection.State(e.key).version;
-      if (current == base[e.key]) continue;
-      Status conflict = Status::Conflict({e.key, base[e.key], current});
+    const CommitData& commit = commits[static_cast<size_t>(d.commit_index)];
+    std::vector<std::string> keys;
+    for (const ReadCheck& r : commit.reads) keys.push_back(r.key);
+    for (const Event& e : commit.events) keys.push_back(e.key);
+    for (const std::string& key : keys) {
+      const int64_t current = projection.State(key).version;
+      if (current == base[key]) continue;
+      Status conflict = Status::Conflict({key, base[key], current});
       conflict.WithMessage(fmt::format(
           "key '{}' kept changing on other nodes while this write was retried; retry it",
-          e.key));
+          key));
       d.status = std::move(conflict);
       d.commit_index = -1;
       (*dropped)[i] = true;

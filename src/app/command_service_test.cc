@@ -167,7 +167,8 @@ class RacingStore final : public EventStore {
     const auto version = static_cast<int64_t>(stream->size());
     std::optional<std::string> previous;
     if (!stream->empty()) previous = stream->back().event.value;
-    CommitData race{{}, {{EventType::kConfigSet, "hot", version + 1, "\"theirs\"", previous}}};
+    CommitData race{
+        {}, {{EventType::kConfigSet, "hot", version + 1, "\"theirs\"", previous}}, {}};
     auto raced = target_->Append({race});
     if (!raced) return raced.status();
     ++races;
@@ -242,6 +243,58 @@ TEST(CommandServiceMultiWriterTest, AConflictDecidesTheBatchAgainAgainstTheOther
   EXPECT_EQ(stale.status.code(), Code::kConflict);
   ASSERT_TRUE(stale.status.conflict().has_value());
   EXPECT_EQ(stale.status.conflict()->current_version, 4);
+}
+
+// The other node writes `a` between our decision and our append, every time
+// our transaction names it.
+class MovesAOnAppend final : public EventStore {
+ public:
+  explicit MovesAOnAppend(EventStore* target) : target_(target) {}
+  std::string_view kind() const override { return target_->kind(); }
+  Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override {
+    if (moves.load() > 0) {
+      --moves;
+      auto stream = target_->ReadStream("a");
+      if (!stream) return stream.status();
+      const auto v = static_cast<int64_t>(stream->size());
+      std::optional<std::string> previous;
+      if (!stream->empty()) previous = stream->back().event.value;
+      CommitData move{
+          {}, {{EventType::kConfigSet, "a", v + 1, std::to_string(v + 1), previous}}, {}};
+      if (auto moved = target_->Append({move}); !moved) return moved.status();
+    }
+    return target_->Append(commits);
+  }
+  Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override {
+    return target_->ReadForward(after, limit);
+  }
+  Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override {
+    return target_->ReadStream(key);
+  }
+  Result<StoreHead> ReadHead() override { return target_->ReadHead(); }
+  std::atomic<int> moves{0};
+
+ private:
+  EventStore* target_;
+};
+
+TEST(CommandServiceMultiWriterTest, ACheckBesideWritesStillHoldsAtCommitTime) {
+  MemoryEventStore memory;
+  MovesAOnAppend store(&memory);
+  Projection projection;
+  CommandService service(&store, &projection);
+  ASSERT_TRUE(service.Execute(Set("a", "1")).status.ok());
+  // check a@1 + set b: `a` moves to 2 just before the append. Committing b
+  // would break the check; the store refuses, the batch is decided again and
+  // the check now fails.
+  store.moves = 1;
+  Command txn = Transaction{{CheckKey{"a", 1}, SetKey{"b", "1", std::nullopt, false}}, {}};
+  CommandResult r = service.Execute(txn);
+  EXPECT_EQ(r.status.code(), Code::kConflict) << r.status.ToString();
+  ASSERT_TRUE(r.status.conflict().has_value());
+  EXPECT_EQ(r.status.conflict()->current_version, 2);
+  EXPECT_FALSE(projection.State("b").exists);
+  EXPECT_FALSE(memory.ReadStream("b")->size());
 }
 
 TEST(CommandServiceMultiWriterTest, NoOpsAndChecksAreDecidedAgainstTheStoresHead) {
