@@ -12,7 +12,7 @@ namespace {
 constexpr size_t kPage = 1000;
 // How long a decision waits for the read model to reach the store's head
 // before the batch is failed with 503 (a store that serves its head but not
-// its commits).
+// its commits). A failed read fails it sooner.
 constexpr std::chrono::seconds kSyncTimeout{10};
 
 using Steady = std::chrono::steady_clock;
@@ -102,15 +102,21 @@ Status Follower::SyncWithStore() {
   }
   NoteStoreHead(head->revision);
   if (projection_->head() >= head->revision) return Status::OK();
-  Wake();
   std::unique_lock lock(mu_);
-  bool reached = applied_cv_.wait_for(lock, kSyncTimeout, [&] {
-    return stopping_ || projection_->head() >= head->revision;
+  // Nothing is written on a decision that waits: when the store stops
+  // answering meanwhile (a read fails), the batch gets its 503 at once
+  // rather than after the timeout.
+  const uint64_t failures = read_failures_;
+  woken_ = true;
+  wake_cv_.notify_one();
+  applied_cv_.wait_for(lock, kSyncTimeout, [&] {
+    return stopping_ || read_failures_ != failures || projection_->head() >= head->revision;
   });
-  if (reached && projection_->head() >= head->revision) return Status::OK();
+  if (projection_->head() >= head->revision) return Status::OK();
   return Status::Unavailable(fmt::format(
-      "the read model did not reach the store's head revision {} (it is at {})",
-      head->revision, projection_->head()));
+      "the read model did not reach the store's head revision {} (it is at {}){}",
+      head->revision, projection_->head(),
+      read_failures_ != failures ? ": " + last_error_ : ""));
 }
 
 Status Follower::ApplyPending() {
@@ -122,6 +128,9 @@ Status Follower::ApplyPending() {
       if (!page) {
         reachable_.store(false);
         result = page.status();
+        std::lock_guard lock(mu_);
+        ++read_failures_;
+        last_error_ = result.ToString();
         break;
       }
       reachable_.store(true);

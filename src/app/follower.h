@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "common/status.h"
@@ -110,6 +111,8 @@ class Follower {
   std::condition_variable applied_cv_;  // AwaitRevision waits here
   bool woken_ = false;                  // GUARDED_BY(mu_)
   bool stopping_ = false;               // GUARDED_BY(mu_)
+  uint64_t read_failures_ = 0;          // GUARDED_BY(mu_) failed ReadForward calls
+  std::string last_error_;              // GUARDED_BY(mu_)
 
   std::atomic<int64_t> store_head_{0};
   std::atomic<bool> reachable_{true};

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "app/command_service.h"
+#include "store/faulty_event_store.h"
 #include "store/memory_event_store.h"
 
 namespace chronoconf {
@@ -72,6 +73,21 @@ TEST(FollowerTest, AWaiterIsReleasedWhenTheFollowerStops) {
   // Revision 5 never comes.
   EXPECT_EQ(follower.AwaitRevision(5).code(), Code::kUnavailable);
   stopper.join();
+}
+
+TEST(FollowerTest, ReportsAFailingStoreAndCatchesUpWhenItIsBack) {
+  MemoryEventStore memory;
+  FaultyEventStore store(&memory);
+  Projection ours;
+  Follower follower(&store, &ours, {milliseconds(20), milliseconds(10), milliseconds(50)});
+  Projection theirs;
+  CommandService other(&memory, &theirs);
+  ASSERT_TRUE(other.Execute(Set("a", "1")).status.ok());
+  store.FailNext(20, /*reads_too=*/true);  // about 200 ms of failed polls
+  EXPECT_TRUE(Eventually([&] { return !follower.store_reachable(); }));
+  // The poll goes on at the error interval and finds the commit once reads work.
+  EXPECT_TRUE(Eventually([&] { return ours.head() == 1 && follower.store_reachable(); }));
+  EXPECT_EQ(ours.State("a").value, "1");
 }
 
 TEST(FollowerTest, ReportsLagFromTheStoreHeadItSaw) {
