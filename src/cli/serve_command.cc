@@ -51,6 +51,19 @@ int64_t FdLimit() {
   return static_cast<int64_t>(r.rlim_cur);
 }
 
+// `url` with the password of its user-info (scheme://user:PASSWORD@host)
+// replaced by "***": the store URL goes into the log.
+std::string RedactedUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const size_t at = url.find('@', scheme + 3);
+  const size_t slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  const size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
 // "host:port" or "[v6]:port".
 bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
   auto colon = listen.rfind(':');
@@ -160,7 +173,7 @@ int Serve(const ServeOptions& o) {
     spdlog::info("read model at revision {}; ready", projection.head());
   });
   spdlog::info("chronoconf {} serving {} on http://{}:{} (at most {} connections)",
-               api_options.version, o.store, host, server.port(), max_connections);
+               api_options.version, RedactedUrl(o.store), host, server.port(), max_connections);
   // Shutdown, in this order (SIGTERM/SIGINT): Run returns once the requests
   // in flight are answered and every connection is closed; then the
   // committer finishes what is queued and stops, while the io_context its

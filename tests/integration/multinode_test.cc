@@ -3,6 +3,7 @@
 // in the middle. Every node ends with the same gap-free log, shows every
 // acknowledged write, watchers on two nodes see the same events in the same
 // order, and compare-and-swap on a shared counter loses no increment.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -97,6 +98,49 @@ TEST_F(MultiNodeTest, EveryNodeFollowsTheOthers) {
     }
   }
   EXPECT_TRUE(found) << metrics.body;
+}
+
+// How long until `reader` shows `key` at `value`, without min_revision (no
+// waiting in the server: only the follower makes it appear); -1 after 5 s.
+int64_t MillisUntilVisible(Api& reader, const std::string& key, const std::string& value) {
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+    auto g = reader.GetKey(key);
+    if (g.status == 200 && RawAt(g.body, "value") == value) {
+      return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+    }
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  return -1;
+}
+
+TEST_F(MultiNodeTest, NotificationsWakeOtherNodesAlsoAfterALostListenConnection) {
+  CHRONOCONF_REQUIRE_PG(db_);
+  StartNodes(db_.url());
+  Api a(nodes_[0]->url()), b(nodes_[1]->url());
+  // The poll alone takes up to a second; LISTEN/NOTIFY wakes b at once.
+  // Compare the median of several writes, so one slow wake-up on a busy
+  // machine does not decide.
+  auto median_visibility = [&](const std::string& tag) {
+    std::vector<int64_t> ms;
+    for (int i = 0; i < 7; ++i) {
+      const std::string key = tag + "/k" + std::to_string(i);
+      std::this_thread::sleep_for(milliseconds(37 * i % 150));  // not in step with the poll
+      EXPECT_EQ(a.Set(key, std::to_string(i)).status, 201);
+      ms.push_back(MillisUntilVisible(b, key, std::to_string(i)));
+      EXPECT_GE(ms.back(), 0) << key << " never reached the other node";
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+  };
+  EXPECT_LT(median_visibility("before"), 300);
+  // Kill every node's LISTEN connection, as a network blip would.
+  ASSERT_TRUE(db_.AdminSql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                           "datname = '" + db_.name() + "' AND query LIKE 'LISTEN%'"));
+  // Nothing is missed meanwhile (the poll and the catch-up after the
+  // re-LISTEN), and notifications work again.
+  EXPECT_LT(median_visibility("after"), 300);
 }
 
 TEST_F(MultiNodeTest, ThreeNodesTwelveClientsOneKilledAndRestarted) {

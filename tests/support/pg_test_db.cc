@@ -70,6 +70,13 @@ PgTestDatabase::~PgTestDatabase() {
   if (!s.ok()) ADD_FAILURE() << "dropping " << name_ << ": " << s.ToString();
 }
 
+::testing::AssertionResult PgTestDatabase::AdminSql(const std::string& sql) const {
+  if (Status s = RunSql(base_, sql); !s.ok()) {
+    return ::testing::AssertionFailure() << sql << ": " << s.ToString();
+  }
+  return ::testing::AssertionSuccess();
+}
+
 PgPrivateCluster::PgPrivateCluster() {
   // The shared cluster's variable is the sign that PostgreSQL is installed
   // and wanted; this test still runs a server of its own.

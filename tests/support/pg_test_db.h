@@ -36,6 +36,10 @@ class PgTestDatabase {
   bool available() const { return why_.empty(); }
   const std::string& why() const { return why_; }
   const std::string& url() const { return url_; }
+  // Runs `sql` on the maintenance database (as the cluster's superuser),
+  // e.g. to terminate the nodes' connections.
+  ::testing::AssertionResult AdminSql(const std::string& sql) const;
+  const std::string& name() const { return name_; }
 
  private:
   std::string base_, name_, url_, why_;
