@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "domain/key_aggregate.h"
+#include "json/json_value.h"
+#include "json/json_writer.h"
 #include "projection/projection.h"
 #include "store/commit_hash.h"
 
@@ -32,6 +34,25 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
       if (c.prev_hash != prev_hash) return corrupt(c.revision, "prev_hash does not link");
       if (ComputeCommitHash(c) != c.hash) {
         return corrupt(c.revision, "the hash does not recompute: the commit was altered");
+      }
+      // A strict JSON reader must accept every text of the log (SPEC §2.1).
+      for (const auto& [what, text] :
+           {std::pair<const char*, const std::optional<std::string>*>{"actor", nullptr},
+            {"reason", &c.meta.reason},
+            {"request_id", &c.meta.request_id}}) {
+        const std::string* t = text ? (*text ? &**text : nullptr) : &c.meta.actor;
+        if (t && !json::IsValidUtf8(*t)) {
+          return corrupt(c.revision, fmt::format("the {} is not valid UTF-8", what));
+        }
+      }
+      for (const Event& e : c.events) {
+        for (const auto* v : {&e.value, &e.previous_value}) {
+          if (*v && !json::Parse(**v)) {
+            return corrupt(c.revision,
+                           fmt::format("key '{}' version {}: a stored value is not valid JSON",
+                                       e.key, e.version));
+          }
+        }
       }
       if (c.timestamp_us < prev_time) return corrupt(c.revision, "commit time goes back");
       if (c.events.empty()) return corrupt(c.revision, "a commit without events");

@@ -4,11 +4,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <iostream>
 #include <memory>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +20,7 @@
 #include "app/verify.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "json/json_writer.h"
 #include "projection/projection.h"
 #include "store/event_store.h"
 
@@ -83,18 +87,34 @@ bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
 int Serve(const ServeOptions& o) {
   // A peer that closed its socket must cost an error code, not the process.
   signal(SIGPIPE, SIG_IGN);
-  spdlog::set_level(spdlog::level::from_str(o.log_level));
+  auto level = spdlog::level::from_str(o.log_level);
+  if (level == spdlog::level::off && o.log_level != "off") {
+    std::cerr << fmt::format(
+        "error: --log-level '{}' is not one of trace, debug, info, warn, error, critical, off\n",
+        o.log_level);
+    return 2;
+  }
+  spdlog::set_level(level);
   std::string host;
   uint16_t port = 0;
   if (!SplitListen(o.listen, &host, &port)) {
-    std::cerr << "error: --listen must be HOST:PORT, like 127.0.0.1:7700\n";
+    std::cerr << "error: --listen must be HOST:PORT, like 127.0.0.1:7700 or [::1]:7700\n";
     return 2;
   }
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(host, ec);
   if (ec) {
-    std::cerr << fmt::format("error: '{}' is not an IP address\n", host);
-    return 2;
+    // A host name ("localhost"): listen on the first address it resolves to.
+    boost::asio::io_context resolver_context;
+    boost::asio::ip::tcp::resolver resolver(resolver_context);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty()) {
+      std::cerr << fmt::format("error: cannot resolve the --listen host '{}': {}\n", host,
+                               ec ? ec.message() : "no address");
+      return 2;
+    }
+    address = results.begin()->endpoint().address();
+    host = address.to_string();
   }
   if (!address.is_loopback() && o.auth_file.empty() && !o.insecure) {
     std::cerr << fmt::format(
@@ -102,17 +122,18 @@ int Serve(const ServeOptions& o) {
         "pass --insecure to do it anyway\n", host);
     return 2;
   }
+  std::shared_ptr<const http::AuthTable> auth;
   if (!o.auth_file.empty()) {
-    std::cerr << "error: --auth-file is not supported by this build yet\n";
-    return 2;
+    auto table = http::AuthTable::Load(o.auth_file);
+    if (!table) {
+      std::cerr << "error: " << table.status().message() << "\n";
+      return 2;
+    }
+    auth = std::make_shared<const http::AuthTable>(std::move(*table));
   }
 
   int64_t fd_limit = FdLimit();
   int64_t max_connections = o.max_connections;
-  if (max_connections < 0) {
-    std::cerr << "error: --max-connections must be at least 1\n";
-    return 2;
-  }
   if (max_connections == 0) {
     max_connections = std::max<int64_t>(fd_limit - kReservedFds, fd_limit / 2);
   } else if (max_connections > fd_limit - kReservedFds) {
@@ -144,6 +165,7 @@ int Serve(const ServeOptions& o) {
   api_options.store_kind = std::string((*store)->kind());
   api_options.node = o.node.empty() ? fmt::format("{}:{}", hostname, port) : o.node;
   http::Api api(&projection, &commands, &metrics, api_options);
+  api.SetAuth(auth);
 
   http::ServerOptions server_options;
   server_options.host = host;
@@ -155,6 +177,20 @@ int Serve(const ServeOptions& o) {
   server_options.watch_keepalive = std::chrono::milliseconds(o.watch_keepalive_ms);
   server_options.max_connections = static_cast<size_t>(max_connections);
   server_options.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
+  // SIGHUP re-reads the auth file; connections stay open, and a broken file
+  // keeps the tokens in force.
+  if (!o.auth_file.empty()) {
+    server_options.on_hangup = [&api, path = o.auth_file] {
+      auto table = http::AuthTable::Load(path);
+      if (!table) {
+        spdlog::error("SIGHUP: kept the current tokens: {}", table.status().message());
+        return;
+      }
+      size_t n = table->size();
+      api.SetAuth(std::make_shared<const http::AuthTable>(std::move(*table)));
+      spdlog::info("SIGHUP: reloaded {} ({} tokens)", path, n);
+    };
+  }
   http::Server server(&api, &projection, &metrics, server_options);
   if (Status s = server.Listen(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
@@ -162,9 +198,11 @@ int Serve(const ServeOptions& o) {
   }
   // Serve /readyz 503 while the read model catches up with the store (the
   // follower's code path, on this thread).
+  std::atomic<bool> catch_up_failed{false};
   std::thread catch_up([&] {
     Status s = follower.CatchUp();
     if (!s.ok()) {
+      catch_up_failed.store(true);
       spdlog::critical("cannot read the store: {}", s.ToString());
       server.Stop();
       return;
@@ -172,8 +210,9 @@ int Serve(const ServeOptions& o) {
     api.SetReady(true);
     spdlog::info("read model at revision {}; ready", projection.head());
   });
-  spdlog::info("chronoconf {} serving {} on http://{}:{} (at most {} connections)",
-               api_options.version, RedactedUrl(o.store), host, server.port(), max_connections);
+  spdlog::info("chronoconf {} serving {} on http://{}:{} (at most {} connections, auth {})",
+               api_options.version, RedactedUrl(o.store), host, server.port(), max_connections,
+               auth ? fmt::format("on: {} tokens", auth->size()) : std::string("off"));
   // Shutdown, in this order (SIGTERM/SIGINT): Run returns once the requests
   // in flight are answered and every connection is closed; then the
   // committer finishes what is queued and stops, while the io_context its
@@ -185,7 +224,9 @@ int Serve(const ServeOptions& o) {
   follower.Stop();
   catch_up.join();
   spdlog::info("stopped");
-  return api.ready() ? 0 : 1;
+  // 0 after a signal, also one that came before the read model was ready;
+  // 1 when the store could not be read.
+  return catch_up_failed.load() ? 1 : 0;
 }
 
 int Migrate(const std::string& url) {
@@ -213,11 +254,16 @@ int Verify(const std::string& url, bool as_json) {
   });
   if (tty) std::cerr << "\n";
   if (as_json) {
-    std::cout << fmt::format(
-        R"({{"ok":{},"commits":{},"events":{},"keys":{},"head_hash":"{}"{}}})"
-        "\n",
-        s.ok(), report.commits, report.events, report.keys, report.head_hash,
-        s.ok() ? "" : fmt::format(R"(,"error":"{}")", s.message()));
+    json::Writer w;
+    w.BeginObject()
+        .Field("ok", s.ok())
+        .Field("commits", report.commits)
+        .Field("events", report.events)
+        .Field("keys", report.keys)
+        .Field("head_hash", report.head_hash);
+    if (!s.ok()) w.Field("error", s.message());
+    w.EndObject();
+    std::cout << w.Take() << "\n";
   } else if (s.ok()) {
     std::cout << fmt::format("ok: {} commits, {} events, {} keys; head hash {}\n", report.commits,
                              report.events, report.keys, report.head_hash);
@@ -240,27 +286,35 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
   serve->add_option("--auth-file", o->auth_file, "Tokens and roles (JSON)");
   serve->add_flag("--insecure", o->insecure, "Allow a non-loopback address without auth");
   serve->add_option("--max-value-bytes", o->max_value_bytes, "Largest value accepted")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   serve->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body accepted")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   serve->add_option("--snapshot-every", o->snapshot_every,
-                    "Commits between read-model snapshots (0: none)");
+                    "Commits between read-model snapshots (0: none)")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
   serve->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
-  serve->add_option("--threads", o->threads, "HTTP worker threads (default: one per core)");
+  serve->add_option("--threads", o->threads, "HTTP worker threads (default: one per core)")
+      ->check(CLI::Range(1, 1024));
   serve->add_option("--watch-send-timeout-ms", o->watch_send_timeout_ms,
                     "Drop a watcher whose socket takes no data for this long")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
   serve->add_option("--watch-keepalive-ms", o->watch_keepalive_ms,
                     "Quiet time after which a watch stream gets a ': keepalive' comment")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
   serve->add_option("--node", o->node, "This node's name in /v1/status");
   serve->add_option("--max-connections", o->max_connections,
                     "Open connections at most; more are refused with 503 (default: the "
-                    "file-descriptor limit less 64)");
+                    "file-descriptor limit less 64)")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   serve->add_option("--drain-timeout-ms", o->drain_timeout_ms,
                     "On SIGTERM, how long requests in flight get to be answered")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
   serve->callback([o, exit_code] { *exit_code = Serve(*o); });
 
   auto migrate_url = std::make_shared<std::string>(kDefaultStore);

@@ -35,9 +35,47 @@ Status CheckJsonContentType(const Request& req) {
                 fmt::format("the body must be application/json, not '{}'", *ct));
 }
 
-Status Api::Admit(const Request& req, const RouteMatch& match) const {
+void Api::SetAuth(std::shared_ptr<const AuthTable> table) {
+  std::lock_guard lock(auth_mu_);
+  auth_ = std::move(table);
+}
+
+std::shared_ptr<const AuthTable> Api::auth() const {
+  std::lock_guard lock(auth_mu_);
+  return auth_;
+}
+
+Status Api::CheckKeyAccess(const Request& req, std::string_view key) {
+  if (req.principal.scope.Contains(key)) return Status::OK();
+  return Status(Code::kForbidden,
+                fmt::format("the token '{}' may not access the key '{}'", req.principal.name, key));
+}
+
+Status Api::CheckPrefixAccess(const Request& req, std::string_view prefix) {
+  if (req.principal.scope.Covers(prefix)) return Status::OK();
+  return Status(Code::kForbidden,
+                fmt::format("the token '{}' is limited to some prefixes: name a \"prefix\" inside "
+                            "them (not '{}')",
+                            req.principal.name, prefix));
+}
+
+Status Api::Admit(Request& req, const RouteMatch& match) const {
   if (Status s = CheckRequestShape(*match.route, req); !s.ok()) return s;
-  RouteId id = match.route->id;
+  const RouteSpec& route = *match.route;
+  if (route.role != Role::kPublic) {
+    if (auto table = auth()) {
+      auto who = table->Authenticate(req.Header("authorization"));
+      if (!who) return who.status();
+      if (!RoleAllows(who->role, route.role)) {
+        return Status(Code::kForbidden,
+                      fmt::format("the token '{}' has the {} role; {} {} needs {}", who->name,
+                                  RoleName(who->role), route.method, route.pattern,
+                                  RoleName(route.role)));
+      }
+      req.principal = std::move(*who);
+    }
+  }
+  RouteId id = route.id;
   if (id == RouteId::kHealthz || id == RouteId::kReadyz) return Status::OK();
   if (!ready()) return Status::Unavailable("the read model is catching up with the store");
   // Header texts end up in the log and in response headers: same rules as
@@ -56,7 +94,7 @@ Status Api::Admit(const Request& req, const RouteMatch& match) const {
   return Status::OK();
 }
 
-net::awaitable<Response> Api::Handle(const Request& req, const RouteMatch& match) {
+net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
   if (!match.route) {
     if (!match.path_known) {
       co_return ErrorResponse(Status::NotFound(fmt::format("no route {} {}", req.method, req.path)));
@@ -66,7 +104,13 @@ net::awaitable<Response> Api::Handle(const Request& req, const RouteMatch& match
     r.status = 405;
     co_return r;
   }
-  if (Status s = Admit(req, match); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = Admit(req, match); !s.ok()) {
+    Response r = ErrorResponse(s);
+    if (s.code() == Code::kUnauthorized) {
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"chronoconf\"");
+    }
+    co_return r;
+  }
   const RouteSpec& route = *match.route;
   if (route.method == "GET" && route.id != RouteId::kHealthz && route.id != RouteId::kReadyz) {
     if (Status s = co_await AwaitMinRevision(req); !s.ok()) co_return ErrorResponse(s);
@@ -109,7 +153,7 @@ net::awaitable<Response> Api::Handle(const Request& req, const RouteMatch& match
     case RouteId::kEvents:
       co_return GetEvents(req);
     case RouteId::kRevision:
-      co_return GetRevision(tail);
+      co_return GetRevision(req, tail);
     case RouteId::kDiff:
       co_return GetDiff(req);
     case RouteId::kRevert:
@@ -119,11 +163,13 @@ net::awaitable<Response> Api::Handle(const Request& req, const RouteMatch& match
     case RouteId::kExport:
       co_return GetExport(req);
     case RouteId::kStatus:
-      co_return GetStatus();
+      co_return GetStatus(req);
     case RouteId::kWatch:
-      break;  // a stream, not a response: server.cc serves it
+      break;  // a stream, not a response: server.cc serves GET
   }
-  co_return ErrorResponse(Status::Internal("the watch stream is served by the server"));
+  Response r = ErrorResponse(Status::InvalidRequest("the watch stream is served to GET only"));
+  r.status = 405;
+  co_return r;
 }
 
 net::awaitable<CommandResult> Api::Execute(Command& command) {
@@ -190,7 +236,10 @@ Result<int64_t> Api::ReadRevision(const Request& req, const char* rev_param,
 
 CommitMeta Api::MetaFrom(const Request& req, std::optional<std::string> reason) const {
   CommitMeta meta;
-  if (const std::string* actor = req.Header("x-actor"); actor && !actor->empty()) {
+  // With auth on, the token names the actor; X-Actor cannot spoof it.
+  if (req.principal.authenticated) {
+    meta.actor = req.principal.name;
+  } else if (const std::string* actor = req.Header("x-actor"); actor && !actor->empty()) {
     meta.actor = *actor;
   }
   meta.reason = std::move(reason);

@@ -13,9 +13,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "app/command_service.h"
+#include "http/auth.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
 #include "http/routes.h"
@@ -36,11 +39,17 @@ class Api {
 
   // Answers one request on the route `match` found for it (MatchRoute).
   // Never throws for bad input.
-  boost::asio::awaitable<Response> Handle(const Request& req, const RouteMatch& match);
+  // Sets req.principal (Admit).
+  boost::asio::awaitable<Response> Handle(Request& req, const RouteMatch& match);
 
-  // The checks before any route runs: the request's shape (routes.h), the
-  // texts of X-Actor and X-Request-Id, readiness. REQUIRES: match.route.
-  Status Admit(const Request& req, const RouteMatch& match) const;
+  // The checks before any route runs, in this order: the request's shape
+  // (routes.h), the token and its role (401, 403) which set req.principal,
+  // readiness, the texts of X-Actor and X-Request-Id. REQUIRES: match.route.
+  Status Admit(Request& req, const RouteMatch& match) const;
+
+  // Turns auth on with `table` (SIGHUP swaps it); nullptr turns it off.
+  void SetAuth(std::shared_ptr<const AuthTable> table);
+  std::shared_ptr<const AuthTable> auth() const;
 
   // /readyz turns 200 once the read model has caught up with the store.
   void SetReady(bool ready) { ready_.store(ready); }
@@ -66,24 +75,32 @@ class Api {
   // History, audit and time (api_audit.cc)
   Response GetHistory(const Request& req, const std::string& key);
   Response GetEvents(const Request& req);
-  Response GetRevision(const std::string& revision);
+  Response GetRevision(const Request& req, const std::string& revision);
   Response GetDiff(const Request& req);
   // Bulk and operations (api_bulk.cc)
   boost::asio::awaitable<Response> PostRevert(const Request& req);
   boost::asio::awaitable<Response> PostImport(const Request& req);
   Response GetExport(const Request& req);
-  Response GetStatus();
+  Response GetStatus(const Request& req);
 
   // Resolves at_revision / at_time of `req` to a revision.
   Result<int64_t> ReadRevision(const Request& req, const char* rev_param,
                                const char* time_param) const;
   CommitMeta MetaFrom(const Request& req, std::optional<std::string> reason) const;
 
+  // kForbidden unless req's principal may touch `key`.
+  static Status CheckKeyAccess(const Request& req, std::string_view key);
+  // kForbidden unless req's principal may act on everything under `prefix`
+  // (revert, import: a prefix-limited token must name a prefix inside its own).
+  static Status CheckPrefixAccess(const Request& req, std::string_view prefix);
+
   Projection* projection_;
   CommandService* commands_;
   Metrics* metrics_;
   ApiOptions options_;
   std::atomic<bool> ready_{false};
+  mutable std::mutex auth_mu_;
+  std::shared_ptr<const AuthTable> auth_;  // GUARDED_BY(auth_mu_); null: auth off
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

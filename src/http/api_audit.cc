@@ -1,5 +1,6 @@
 // Routes on history, the audit log and time: GET /v1/history/{key},
 // /v1/events, /v1/revisions/{R}, /v1/diff.
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@ namespace chronoconf::http {
 
 Response Api::GetHistory(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) return ErrorResponse(s);
+  if (Status s = CheckKeyAccess(req, key); !s.ok()) return ErrorResponse(s);
   auto limit = IntParam(req, "limit", 1, 10000);
   if (!limit) return ErrorResponse(limit.status());
   auto before = IntParam(req, "before_revision", 1, INT64_MAX);
@@ -42,7 +44,15 @@ Response Api::GetEvents(const Request& req) {
   if (!since) return ErrorResponse(since.status());
   auto until = TimeParam(req, "until");
   if (!until) return ErrorResponse(until.status());
+  if (from->value_or(0) > projection_->head()) {
+    return ErrorResponse(Status::FutureRevision(
+        fmt::format("from_revision {} is above the head revision {}", **from, projection_->head())));
+  }
   const std::string* prefix = req.Query("prefix");
+  if (prefix) {
+    if (Status s = ValidatePrefix(*prefix); !s.ok()) return ErrorResponse(s);
+  }
+  EventFilter filter{req.principal.scope, prefix ? *prefix : ""};
   const std::string* actor = req.Query("actor");
   size_t max_events = static_cast<size_t>(limit->value_or(1000));
 
@@ -63,7 +73,7 @@ Response Api::GetEvents(const Request& req) {
       std::vector<size_t> matching;
       if (matches_commit) {
         for (size_t i = 0; i < c->events.size(); ++i) {
-          if (!prefix || c->events[i].key.starts_with(*prefix)) matching.push_back(i);
+          if (filter.Matches(c->events[i].key)) matching.push_back(i);
         }
       }
       if (count > 0 && count + matching.size() > max_events) {
@@ -83,7 +93,7 @@ Response Api::GetEvents(const Request& req) {
   return JsonResponse(200, w.Take());
 }
 
-Response Api::GetRevision(const std::string& text) {
+Response Api::GetRevision(const Request& req, const std::string& text) {
   auto parsed = ParseCount(text, "a revision");
   if (!parsed) return ErrorResponse(parsed.status());
   int64_t revision = *parsed;
@@ -94,7 +104,15 @@ Response Api::GetRevision(const std::string& text) {
   }
   CommitPtr c = projection_->Commit(revision);
   if (!c) return ErrorResponse(Status::NotFound(fmt::format("no revision {}", revision)));
-  return JsonResponse(200, RenderCommit(*c));
+  const KeyScope& scope = req.principal.scope;
+  if (!std::any_of(c->events.begin(), c->events.end(),
+                   [&](const Event& e) { return scope.Contains(e.key); })) {
+    return ErrorResponse(Status(
+        Code::kForbidden,
+        fmt::format("revision {} holds no event the token '{}' may read", revision,
+                    req.principal.name)));
+  }
+  return JsonResponse(200, RenderCommit(*c, scope));
 }
 
 Response Api::GetDiff(const Request& req) {
@@ -111,10 +129,11 @@ Response Api::GetDiff(const Request& req) {
   if (!to) return ErrorResponse(to.status());
 
   std::map<std::string, KeyVersion> before, after;
-  for (KeyVersion& v : projection_->Snapshot(p, from)) {
+  const std::vector<std::string> ranges = req.principal.scope.Within(p);
+  for (KeyVersion& v : projection_->Snapshot(ranges, from)) {
     before.emplace(v.commit->events[v.index].key, std::move(v));
   }
-  for (KeyVersion& v : projection_->Snapshot(p, *to)) {
+  for (KeyVersion& v : projection_->Snapshot(ranges, *to)) {
     after.emplace(v.commit->events[v.index].key, std::move(v));
   }
   json::Writer w;

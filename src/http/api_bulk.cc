@@ -2,6 +2,9 @@
 // GET /v1/export, GET /v1/status.
 #include <boost/asio/use_awaitable.hpp>
 
+#include <set>
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "domain/key.h"
@@ -52,6 +55,7 @@ net::awaitable<Response> Api::PostRevert(const Request& req) {
   }
   auto prefix = PrefixMember(*body);
   if (!prefix) co_return ErrorResponse(prefix.status());
+  if (Status s = CheckPrefixAccess(req, *prefix); !s.ok()) co_return ErrorResponse(s);
   auto reason = OptionalStringMember(*body, "reason");
   if (!reason) co_return ErrorResponse(reason.status());
   Command command = RevertTo{*to->AsInt64(), std::move(*prefix), MetaFrom(req, std::move(*reason))};
@@ -78,25 +82,28 @@ net::awaitable<Response> Api::PostImport(const Request& req) {
   }
   auto prefix = PrefixMember(*body);
   if (!prefix) co_return ErrorResponse(prefix.status());
+  if (Status s = CheckPrefixAccess(req, *prefix); !s.ok()) co_return ErrorResponse(s);
   auto reason = OptionalStringMember(*body, "reason");
   if (!reason) co_return ErrorResponse(reason.status());
   Import cmd;
   cmd.replace = *mode && **mode == "replace";
   cmd.prefix = *prefix;
   cmd.meta = MetaFrom(req, std::move(*reason));
+  std::set<std::string> named;
   for (const json::Member& m : values->members()) {
     if (Status s = ValidateKey(m.name); !s.ok()) co_return ErrorResponse(s);
     if (!m.name.starts_with(cmd.prefix)) {
       co_return ErrorResponse(Status::InvalidRequest(
           fmt::format("key '{}' is not under the prefix '{}'", m.name, cmd.prefix)));
     }
-    std::string text = m.value.Minified();
-    if (text.size() > options_.max_value_bytes) {
-      co_return ErrorResponse(Status::TooLarge(fmt::format(
-          "the value of '{}' is {} bytes; the limit is {}", m.name, text.size(),
-          options_.max_value_bytes)));
+    if (!named.insert(m.name).second) {
+      co_return ErrorResponse(
+          Status::InvalidRequest(fmt::format("key '{}' is given twice in \"values\"", m.name)));
     }
-    cmd.values.emplace_back(m.name, std::move(text));
+    auto text = StorableValue(m.value, options_.max_value_bytes,
+                              fmt::format("the value of '{}'", m.name));
+    if (!text) co_return ErrorResponse(text.status());
+    cmd.values.emplace_back(m.name, std::move(*text));
   }
   Command command = std::move(cmd);
   CommandResult r = co_await Execute(command);
@@ -112,7 +119,7 @@ Response Api::GetExport(const Request& req) {
   const std::string* format = req.Query("format");
   std::string f = format ? *format : "json";
   std::vector<std::pair<std::string, std::string>> values;
-  for (const KeyVersion& v : projection_->Snapshot(p, *at)) {
+  for (const KeyVersion& v : projection_->Snapshot(req.principal.scope.Within(p), *at)) {
     values.emplace_back(v.commit->events[v.index].key, std::string(v.value()));
   }
   Response r;
@@ -130,8 +137,12 @@ Response Api::GetExport(const Request& req) {
   return r;
 }
 
-Response Api::GetStatus() {
+Response Api::GetStatus(const Request& req) {
   ProjectionStats s = projection_->Stats();
+  // A prefix-limited token counts only the keys and events it may read.
+  if (!req.principal.scope.all()) {
+    std::tie(s.keys, s.events) = projection_->CountUnder(req.principal.scope.prefixes());
+  }
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - started_);
   json::Writer w;

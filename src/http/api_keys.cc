@@ -37,14 +37,6 @@ Result<std::optional<int64_t>> ExpectedVersion(const Request& req, std::optional
   return given ? given : *header;
 }
 
-Status CheckValueSize(std::string_view value, size_t max) {
-  if (value.size() > max) {
-    return Status::TooLarge(
-        fmt::format("the value is {} bytes; the limit is {} bytes", value.size(), max));
-  }
-  return Status::OK();
-}
-
 void WriteEntryOrNull(json::Writer& w, const std::shared_ptr<const std::string>& entry) {
   entry ? w.Raw(*entry) : w.Null();
 }
@@ -67,6 +59,7 @@ std::string RenderSingleWrite(const CommandResult& r) {
 
 Response Api::GetKey(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) return ErrorResponse(s);
+  if (Status s = CheckKeyAccess(req, key); !s.ok()) return ErrorResponse(s);
   std::optional<int64_t> at;
   if (req.Query("at_revision") || req.Query("at_time")) {
     auto r = ReadRevision(req, "at_revision", "at_time");
@@ -94,7 +87,7 @@ Response Api::ListKeys(const Request& req) {
   auto limit = IntParam(req, "limit", 1, 10000);
   if (!limit) return ErrorResponse(limit.status());
   const std::string* after = req.Query("after");
-  ListPage page = projection_->List(p, *at, after ? *after : "",
+  ListPage page = projection_->List(req.principal.scope.Within(p), *at, after ? *after : "",
                                     static_cast<size_t>(limit->value_or(1000)));
   json::Writer w;
   w.BeginObject().Field("revision", page.revision).Key("entries").BeginArray();
@@ -107,6 +100,7 @@ Response Api::ListKeys(const Request& req) {
 
 net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckKeyAccess(req, key); !s.ok()) co_return ErrorResponse(s);
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req);
   if (!body) co_return ErrorResponse(body.status());
@@ -116,8 +110,8 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   }
   const json::Value* value = body->Find("value");
   if (!value) co_return ErrorResponse(Status::InvalidRequest("the body needs a \"value\" member"));
-  std::string text = value->Minified();
-  if (Status s = CheckValueSize(text, options_.max_value_bytes); !s.ok()) co_return ErrorResponse(s);
+  auto text = StorableValue(*value, options_.max_value_bytes, "the value");
+  if (!text) co_return ErrorResponse(text.status());
   auto given = OptionalVersionMember(*body, "expected_version");
   if (!given) co_return ErrorResponse(given.status());
   auto expected = ExpectedVersion(req, *given);
@@ -127,7 +121,7 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   // (CheckRequestShape let only "*" through.)
   bool must_be_absent = req.Header("if-none-match") != nullptr;
 
-  Command command = Transaction{{SetKey{key, std::move(text), *expected, must_be_absent}},
+  Command command = Transaction{{SetKey{key, std::move(*text), *expected, must_be_absent}},
                                 MetaFrom(req, std::move(*reason))};
   CommandResult r = co_await Execute(command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
@@ -137,6 +131,7 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
 
 net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckKeyAccess(req, key); !s.ok()) co_return ErrorResponse(s);
   auto given = IntParam(req, "expected_version", 0, INT64_MAX);
   if (!given) co_return ErrorResponse(given.status());
   auto expected = ExpectedVersion(req, *given);
@@ -180,6 +175,7 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
     }
     if (!key || !key->is_string()) co_return fail(Status::InvalidRequest("each op needs a \"key\""));
     if (Status s = ValidateKey(key->str()); !s.ok()) co_return fail(s);
+    if (Status s = CheckKeyAccess(req, key->str()); !s.ok()) co_return fail(s);
     auto expected = OptionalVersionMember(item, "expected_version");
     if (!expected) co_return fail(expected.status());
     Status members = op->str() == "set"
@@ -191,13 +187,14 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
     if (op->str() == "set") {
       const json::Value* value = item.Find("value");
       if (!value) co_return fail(Status::InvalidRequest("a set op needs a \"value\""));
-      std::string text = value->Minified();
-      if (Status s = CheckValueSize(text, options_.max_value_bytes); !s.ok()) co_return fail(s);
+      auto text = StorableValue(*value, options_.max_value_bytes, "the value");
+      if (!text) co_return fail(text.status());
       const json::Value* absent = item.Find("absent");
       if (absent && !absent->is_bool() && !absent->is_null()) {
         co_return fail(Status::InvalidRequest("\"absent\" must be true or false"));
       }
-      txn.ops.push_back(SetKey{key->str(), std::move(text), *expected, absent && absent->as_bool()});
+      txn.ops.push_back(
+          SetKey{key->str(), std::move(*text), *expected, absent && absent->as_bool()});
     } else if (op->str() == "delete") {
       txn.ops.push_back(DeleteKey{key->str(), *expected});
     } else if (op->str() == "check") {

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/principal.h"
+
 namespace chronoconf::http {
 
 struct Request {
@@ -17,6 +19,8 @@ struct Request {
   std::map<std::string, std::string> query;  // percent-decoded; the first value wins
   std::map<std::string, std::string> headers;  // lowercase names
   std::string body;
+  // Who sent it: set by Api::Admit before any route runs.
+  Principal principal;
 
   const std::string* Header(const std::string& lowercase_name) const {
     auto it = headers.find(lowercase_name);

@@ -4,10 +4,23 @@
 
 namespace chronoconf::http {
 
+namespace {
+
+// The method label takes a few values only: a client inventing methods must
+// not grow /metrics (and memory) without bound.
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "PUT", "POST", "DELETE"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
+}  // namespace
+
 void Metrics::ObserveRequest(const std::string& route, const std::string& method, int status,
                              double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[fmt::format("{}|{}|{}", route, method, status)];
+  ++requests_[fmt::format("{}|{}|{}", route, MethodLabel(method), status)];
   Histogram& h = latencies_[route];
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
@@ -62,6 +75,9 @@ std::string Metrics::Render(const GaugeValues& g) const {
   metric("chronoconf_connections_refused_total", "counter",
          "Connections refused because --max-connections were open.",
          connections_refused_.load());
+  metric("chronoconf_connections_evicted_total", "counter",
+         "Idle connections closed to make room at --max-connections.",
+         connections_evicted_.load());
   metric("chronoconf_accept_errors_total", "counter",
          "Failed accepts (such as running out of file descriptors).", accept_errors_.load());
   return out;

@@ -38,6 +38,8 @@ class Metrics {
   // Refused because --max-connections were open.
   void ConnectionRefused() { connections_refused_.fetch_add(1); }
   void AcceptError() { accept_errors_.fetch_add(1); }
+  // An idle connection closed to make room at the cap.
+  void ConnectionEvicted() { connections_evicted_.fetch_add(1); }
   int64_t connections_open() const { return connections_open_.load(); }
 
   std::string Render(const GaugeValues& gauges) const;
@@ -59,6 +61,7 @@ class Metrics {
   std::atomic<int64_t> connections_accepted_{0};
   std::atomic<int64_t> connections_refused_{0};
   std::atomic<int64_t> accept_errors_{0};
+  std::atomic<int64_t> connections_evicted_{0};
 };
 
 }  // namespace chronoconf::http

@@ -27,7 +27,7 @@ std::string RenderEvent(const RecordedCommit& commit, size_t index) {
   return w.Take();
 }
 
-std::string RenderCommit(const RecordedCommit& c) {
+std::string RenderCommit(const RecordedCommit& c, const KeyScope& scope) {
   json::Writer w;
   w.BeginObject()
       .Field("revision", c.revision)
@@ -39,7 +39,9 @@ std::string RenderCommit(const RecordedCommit& c) {
   c.meta.request_id ? w.String(*c.meta.request_id) : w.Null();
   w.Field("hash", c.hash).Field("prev_hash", c.prev_hash);
   w.Key("events").BeginArray();
-  for (size_t i = 0; i < c.events.size(); ++i) WriteEvent(w, c, i);
+  for (size_t i = 0; i < c.events.size(); ++i) {
+    if (scope.Contains(c.events[i].key)) WriteEvent(w, c, i);
+  }
   w.EndArray().EndObject();
   return w.Take();
 }

@@ -6,6 +6,7 @@
 
 #include "common/status.h"
 #include "domain/events.h"
+#include "domain/key_scope.h"
 #include "http/http_types.h"
 #include "json/json_writer.h"
 
@@ -17,8 +18,9 @@ namespace chronoconf::http {
 void WriteEvent(json::Writer& w, const RecordedCommit& commit, size_t index);
 std::string RenderEvent(const RecordedCommit& commit, size_t index);
 
-// The whole commit with its hash chain links (GET /v1/revisions/{R}).
-std::string RenderCommit(const RecordedCommit& commit);
+// The whole commit with its hash chain links (GET /v1/revisions/{R}); with
+// `scope`, only the events inside it (a prefix-limited token).
+std::string RenderCommit(const RecordedCommit& commit, const KeyScope& scope = KeyScope());
 
 // {"error":{"code","message",...details}} with the status the code maps to.
 Response ErrorResponse(const Status& status);

@@ -118,6 +118,20 @@ Status CheckMembers(const json::Value& obj, std::initializer_list<std::string_vi
   return Status::OK();
 }
 
+Result<std::string> StorableValue(const json::Value& value, size_t max_bytes,
+                                  std::string_view what) {
+  if (value.depth() > json::kMaxValueDepth) {
+    return Status::InvalidRequest(fmt::format("{} is nested {} levels deep; the limit is {}",
+                                              what, value.depth(), json::kMaxValueDepth));
+  }
+  std::string text = value.Minified();
+  if (text.size() > max_bytes) {
+    return Status::TooLarge(
+        fmt::format("{} is {} bytes; the limit is {} bytes", what, text.size(), max_bytes));
+  }
+  return text;
+}
+
 Result<json::Value> JsonObjectBody(const Request& req) {
   auto v = json::Parse(req.body);
   if (!v) return v.status();

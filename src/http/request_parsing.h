@@ -42,6 +42,11 @@ Result<json::Value> JsonObjectBody(const Request& req);
 Status CheckMembers(const json::Value& obj, std::initializer_list<std::string_view> allowed,
                     std::string_view where);
 
+// A value to be stored: its minified text, or kTooLarge over `max_bytes`,
+// kInvalidRequest nested deeper than json::kMaxValueDepth. `what` names it.
+Result<std::string> StorableValue(const json::Value& value, size_t max_bytes,
+                                  std::string_view what);
+
 // An optional string member; errors when present with another type.
 Result<std::optional<std::string>> OptionalStringMember(const json::Value& obj,
                                                         std::string_view name);

@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "http/http_types.h"
+#include "http/principal.h"
 
 namespace chronoconf::http {
 
@@ -21,8 +22,6 @@ enum class RouteId {
   kRevert, kImport, kExport, kStatus, kWatch,
 };
 
-// Who may call a route once auth is on (SPEC §4). kPublic needs no token.
-enum class Role { kPublic, kRead, kWrite, kAdmin };
 
 struct RouteSpec {
   RouteId id;

@@ -138,14 +138,27 @@ class RateLimitedWarning {
 };
 
 // One client connection. Its coroutine and everything posted to it run on
-// its strand, so `busy` and `watching` need no lock.
+// its strand, so `watching` needs no lock;
+// `idle_since` is also read by the listener, hence atomic.
 struct Conn {
   explicit Conn(tcp::socket s) : stream(std::move(s)) {}
   beast::tcp_stream stream;
-  bool busy = false;      // a request has been read and is being answered
+  // When the connection began waiting for its next request (steady clock,
+  // ns); 0 while a request is answered or the connection is a watch stream;
+  // kEvicting once the listener chose to close it.
+  std::atomic<int64_t> idle_since{0};
   bool watching = false;  // the connection is a watch stream
+  bool hung_up = false;   // the watch client closed its end
   std::shared_ptr<net::steady_timer> watch_timer;
 };
+
+constexpr int64_t kEvicting = -1;
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -159,8 +172,18 @@ struct Server::Impl {
   // GCC 12 can destroy non-trivial coroutine parameters twice.
   net::awaitable<void> Session(tcp::socket* socket);
   net::awaitable<void> Watch(Conn& conn, const Request& req, const std::string& request_id);
+  // A watch client sends nothing after its request, so a read that
+  // completes means it has gone: the stream ends now, not at the next write.
+  // Takes ownership of `holder` (a raw pointer for GCC 12, as Session).
+  net::awaitable<void> DetectHangup(std::shared_ptr<Conn>* holder);
+  // Answers `status` and closes the connection; counted under `route`.
   net::awaitable<void> WriteError(beast::tcp_stream& stream, const Status& status,
-                                  const std::string& request_id);
+                                  const std::string& request_id,
+                                  std::string_view route = "malformed");
+  // At the cap, closes the connection that has waited longest for its next
+  // request (as nginx reuses idle keep-alive connections), so idle or slow
+  // clients cannot lock others out. False when every connection is busy.
+  bool EvictIdleConnection();
   // Refuses a connection over the cap with a short 503 and closes it.
   void Refuse(tcp::socket& socket);
   // SIGTERM/SIGINT/Stop(): stop accepting, let requests in flight finish,
@@ -216,10 +239,19 @@ void Server::Run(bool handle_signals) {
   if (handle_signals) {
     signals.add(SIGINT);
     signals.add(SIGTERM);
-    on_signal = [&](const beast::error_code& ec, int) {
+    signals.add(SIGHUP);  // never the default action (exit) for a server
+    on_signal = [&](const beast::error_code& ec, int signal) {
       if (ec) return;
-      impl_->BeginShutdown();
-      signals.async_wait(on_signal);  // a second signal stops at once
+      if (signal == SIGHUP) {
+        if (impl_->options.on_hangup) {
+          impl_->options.on_hangup();
+        } else {
+          spdlog::info("SIGHUP: nothing to reload (no --auth-file)");
+        }
+      } else {
+        impl_->BeginShutdown();  // a second SIGTERM or SIGINT stops at once
+      }
+      signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
   }
@@ -257,7 +289,7 @@ void Server::Impl::BeginShutdown() {
   for (auto& c : open) {
     net::post(c->stream.get_executor(), [c] {
       if (c->watch_timer) c->watch_timer->cancel();
-      if (!c->busy || c->watching) c->stream.cancel();
+      if (c->idle_since.load() != 0 || c->watching) c->stream.cancel();
     });
   }
   net::co_spawn(ioc, Drain(), net::detached);
@@ -276,6 +308,32 @@ net::awaitable<void> Server::Impl::Drain() {
                  options.drain_timeout.count());
   }
   ioc.stop();
+}
+
+bool Server::Impl::EvictIdleConnection() {
+  std::shared_ptr<Conn> oldest;
+  int64_t oldest_since = 0;
+  {
+    std::lock_guard lock(conns_mu);
+    for (auto& [raw, weak] : conns) {
+      int64_t since = raw->idle_since.load();
+      if (since > 0 && (!oldest || since < oldest_since)) {
+        if (auto c = weak.lock()) {
+          oldest = std::move(c);
+          oldest_since = since;
+        }
+      }
+    }
+  }
+  if (!oldest) return false;
+  // Cancel it on its own strand, and only if no request has begun there
+  // meanwhile (the session then overwrote kEvicting with 0).
+  if (!oldest->idle_since.compare_exchange_strong(oldest_since, kEvicting)) return false;
+  net::post(oldest->stream.get_executor(), [oldest] {
+    if (oldest->idle_since.load() == kEvicting) oldest->stream.cancel();
+  });
+  metrics->ConnectionEvicted();
+  return true;
 }
 
 void Server::Impl::Refuse(tcp::socket& socket) {
@@ -316,7 +374,8 @@ net::awaitable<void> Server::Impl::Accept() {
       continue;
     }
     backoff = std::chrono::milliseconds{0};
-    if (metrics->connections_open() >= static_cast<int64_t>(options.max_connections)) {
+    if (metrics->connections_open() >= static_cast<int64_t>(options.max_connections) &&
+        !EvictIdleConnection()) {
       metrics->ConnectionRefused();
       refuse_warning.Warn("refused a connection: {} connections are open (--max-connections)",
                           options.max_connections);
@@ -338,15 +397,30 @@ net::awaitable<void> Server::Impl::Accept() {
   }
 }
 
+net::awaitable<void> Server::Impl::DetectHangup(std::shared_ptr<Conn>* holder) {
+  std::shared_ptr<Conn> conn = std::move(*holder);
+  delete holder;
+  char byte;
+  beast::error_code ec;
+  // On the socket itself: the stream's send timeout must not end this read.
+  co_await conn->stream.socket().async_read_some(net::buffer(&byte, 1), Into(ec));
+  conn->hung_up = true;
+  if (conn->watch_timer) conn->watch_timer->cancel();
+}
+
 net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const Status& status,
-                                              const std::string& request_id) {
+                                              const std::string& request_id,
+                                              std::string_view route) {
   Response r = ErrorResponse(status);
-  metrics->ObserveRequest("malformed", "unknown", r.status, 0);
+  metrics->ObserveRequest(std::string(route), route == "malformed" ? "other" : "GET", r.status, 0);
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
   res.set(bhttp::field::server, "chronoconf");
   res.set(bhttp::field::content_type, r.content_type);
   res.set("X-Chronoconf-Revision", std::to_string(projection->head()));
   res.set("X-Request-Id", request_id);
+  if (status.code() == Code::kUnauthorized) {
+    res.set(bhttp::field::www_authenticate, "Bearer realm=\"chronoconf\"");
+  }
   res.keep_alive(false);
   res.body() = std::move(r.body);
   res.prepare_payload();
@@ -389,7 +463,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
   beast::tcp_stream& stream = conn->stream;
   beast::flat_buffer buffer;
   while (!stopping.load()) {
-    conn->busy = false;
+    conn->idle_since.store(SteadyNanos());
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options.max_body_bytes);
@@ -428,7 +502,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       co_await WriteError(stream, error, id);
       break;
     }
-    conn->busy = true;
+    conn->idle_since.store(0);
     auto started = std::chrono::steady_clock::now();
     auto& msg = parser.get();
     Request req;
@@ -444,15 +518,20 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     req.body = std::move(msg.body());
     std::string request_id = ResponseRequestId(req);
     // A write records the id it is answered with (SPEC §2.1).
-    if (!req.Header("x-request-id")) req.headers.emplace("x-request-id", request_id);
+    // (An invalid one stays, for Admit to refuse.)
+    if (const std::string* given = req.Header("x-request-id"); !given || given->empty()) {
+      req.headers["x-request-id"] = request_id;
+    }
     RouteMatch match = MatchRoute(req.method, req.path);
-    if (match.route && match.route->id == RouteId::kWatch) {
+    if (match.route && match.route->id == RouteId::kWatch && req.method == "GET") {
+      conn->watching = true;
       if (Status s = api->Admit(req, match); !s.ok()) {
-        co_await WriteError(stream, s, request_id);
+        co_await WriteError(stream, s, request_id, "/v1/watch");
         break;
       }
       metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, 200, 0);
-      conn->watching = true;
+      net::co_spawn(stream.get_executor(), DetectHangup(new std::shared_ptr<Conn>(conn)),
+                    net::detached);
       co_await Watch(*conn, req, request_id);
       break;
     }
@@ -491,11 +570,12 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   beast::tcp_stream& stream = conn.stream;
   const std::string* prefix_param = req.Query("prefix");
   std::string prefix = prefix_param ? *prefix_param : "";
-  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id);
+  EventFilter filter{req.principal.scope, prefix};
+  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id, "/v1/watch");
   auto from = IntParam(req, "from_revision", 0, INT64_MAX);
   if (!from) {
     Status error = from.status();
-    co_return co_await WriteError(stream, error, request_id);
+    co_return co_await WriteError(stream, error, request_id, "/v1/watch");
   }
   int64_t last = projection->head();
   if (*from) last = **from;
@@ -503,14 +583,14 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
     auto parsed = ParseCount(*id, "Last-Event-ID");
     if (!parsed) {
       Status error = parsed.status();
-      co_return co_await WriteError(stream, error, request_id);
+      co_return co_await WriteError(stream, error, request_id, "/v1/watch");
     }
     last = *parsed;
   }
   if (last > projection->head()) {
     Status error = Status::FutureRevision(
         fmt::format("revision {} is above the head revision {}", last, projection->head()));
-    co_return co_await WriteError(stream, error, request_id);
+    co_return co_await WriteError(stream, error, request_id, "/v1/watch");
   }
 
   std::string header = fmt::format(
@@ -533,13 +613,14 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   // queued per watcher, so a slow one costs no memory. One that stops
   // reading is dropped when a write does not finish in watch_send_timeout.
   bool dropped = false;
-  while (!stopping.load()) {
+  std::shared_ptr<const AuthTable> auth_at_start = api->auth();
+  while (!stopping.load() && !conn.hung_up) {
     auto commits = projection->Commits(last, kWatchChunkCommits);
     std::string chunk;
     for (const CommitPtr& c : commits) {
       std::vector<size_t> matching;
       for (size_t i = 0; i < c->events.size(); ++i) {
-        if (c->events[i].key.starts_with(prefix)) matching.push_back(i);
+        if (filter.Matches(c->events[i].key)) matching.push_back(i);
       }
       for (size_t i : matching) {
         chunk += fmt::format("event: {}\n", EventTypeName(c->events[i].type));
@@ -554,11 +635,20 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
       timer->expires_after(options.watch_keepalive);
       beast::error_code tec;
       co_await timer->async_wait(Into(tec));
-      if (stopping.load()) break;
+      if (stopping.load() || conn.hung_up) break;
       if (projection->head() > last) continue;
       if (!tec) chunk = ": keepalive\n\n";  // the keepalive period passed quietly
     }
     if (chunk.empty()) continue;
+    // A token revoked by a reload (SIGHUP) gets nothing more.
+    if (auto table = api->auth(); table != auth_at_start) {
+      auth_at_start = table;
+      if (req.principal.authenticated &&
+          (!table || !table->Authenticate(req.Header("authorization")).ok())) {
+        spdlog::info("closed a watch: its token is no longer valid");
+        break;
+      }
+    }
     stream.expires_after(options.watch_send_timeout);
     beast::error_code wec;
     co_await net::async_write(stream, net::buffer(chunk), Into(wec));

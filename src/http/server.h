@@ -8,6 +8,7 @@
 #define CHRONOCONF_HTTP_SERVER_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,8 @@ struct ServerOptions {
   size_t max_connections = 1000;
   // On shutdown, requests in flight get this long to be answered.
   std::chrono::milliseconds drain_timeout{10000};
+  // Called (on an io_context thread) when the process gets SIGHUP.
+  std::function<void()> on_hangup;
 };
 
 class Server {

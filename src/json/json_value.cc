@@ -3,6 +3,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -139,8 +140,11 @@ class Builder {
     const std::string& d = *doc_;
     size_t p = last_end_;
     while (p < d.size() && d[p] != '}' && d[p] != ']') ++p;  // only whitespace between
-    stack_.back()->end_ = last_end_ = p + 1;
+    Value* closed = stack_.back();
+    closed->end_ = last_end_ = p + 1;
+    closed->depth_ += 1;  // held the deepest child's depth while open
     stack_.pop_back();
+    if (!stack_.empty()) stack_.back()->depth_ = std::max(stack_.back()->depth_, closed->depth_);
     return true;
   }
 

@@ -56,6 +56,9 @@ class Value {
   const std::vector<Value>& items() const { return items_; }
   // The first member called `name`, or nullptr (also when not an object).
   const Value* Find(std::string_view name) const;
+  // How many containers deep this node goes: 0 for a scalar, 1 for [] or
+  // {"a":1}, 2 for [[1]].
+  size_t depth() const { return depth_; }
 
  private:
   friend class Builder;
@@ -63,6 +66,7 @@ class Value {
   std::shared_ptr<const std::string> doc_;
   size_t begin_ = 0;
   size_t end_ = 0;
+  size_t depth_ = 0;
   std::string str_;
   std::vector<Member> members_;
   std::vector<Value> items_;
@@ -73,9 +77,15 @@ struct Member {
   Value value;
 };
 
+// The deepest value the server stores (SPEC §6): every envelope that carries
+// a value (an event page holds it 3 deep, a txn body 3, an import 2) stays
+// far below the depth every reader accepts (kMaxReadDepth).
+inline constexpr size_t kMaxValueDepth = 100;
+inline constexpr size_t kMaxReadDepth = 512;
+
 // Parses one JSON text. Errors: kInvalidJson (with the offset) for anything
 // that is not exactly one valid JSON value, or nesting deeper than max_depth.
-Result<Value> Parse(std::string_view text, size_t max_depth = 512);
+Result<Value> Parse(std::string_view text, size_t max_depth = kMaxReadDepth);
 
 // Removes the whitespace outside strings. REQUIRES: `text` is valid JSON.
 std::string Minify(std::string_view text);

@@ -154,33 +154,60 @@ KeyState Projection::State(std::string_view key) const {
 
 ListPage Projection::List(std::string_view prefix, int64_t at, std::string_view after,
                           size_t limit) const {
+  return List(std::vector<std::string>{std::string(prefix)}, at, after, limit);
+}
+
+ListPage Projection::List(const std::vector<std::string>& prefixes, int64_t at,
+                          std::string_view after, size_t limit) const {
   std::shared_lock lock(mu_);
   ListPage page;
   page.revision = at;
-  auto it = after < prefix ? keys_.lower_bound(prefix) : keys_.upper_bound(after);
   std::string_view last;
-  for (; it != keys_.end() && it->first.starts_with(prefix); ++it) {
-    const KeyVersion* v = FindVersion(it->second, at);
-    if (!v || v->deleted) continue;
-    if (page.entries.size() == limit) {
-      page.next = std::string(last);
-      break;
+  for (const std::string& prefix : prefixes) {
+    auto it = after < prefix ? keys_.lower_bound(prefix) : keys_.upper_bound(after);
+    for (; it != keys_.end() && it->first.starts_with(prefix); ++it) {
+      const KeyVersion* v = FindVersion(it->second, at);
+      if (!v || v->deleted) continue;
+      if (page.entries.size() == limit) {
+        page.next = std::string(last);
+        return page;
+      }
+      page.entries.push_back(v->entry);
+      last = it->first;
     }
-    page.entries.push_back(v->entry);
-    last = it->first;
   }
   return page;
 }
 
 std::vector<KeyVersion> Projection::Snapshot(std::string_view prefix, int64_t at) const {
+  return Snapshot(std::vector<std::string>{std::string(prefix)}, at);
+}
+
+std::vector<KeyVersion> Projection::Snapshot(const std::vector<std::string>& prefixes,
+                                             int64_t at) const {
   std::shared_lock lock(mu_);
   std::vector<KeyVersion> out;
-  for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
-       ++it) {
-    const KeyVersion* v = FindVersion(it->second, at);
-    if (v && !v->deleted) out.push_back(*v);
+  for (const std::string& prefix : prefixes) {
+    for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
+         ++it) {
+      const KeyVersion* v = FindVersion(it->second, at);
+      if (v && !v->deleted) out.push_back(*v);
+    }
   }
   return out;
+}
+
+std::pair<int64_t, int64_t> Projection::CountUnder(const std::vector<std::string>& prefixes) const {
+  std::shared_lock lock(mu_);
+  int64_t keys = 0, events = 0;
+  for (const std::string& prefix : prefixes) {
+    for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
+         ++it) {
+      if (!it->second.back().deleted) ++keys;
+      events += static_cast<int64_t>(it->second.size());
+    }
+  }
+  return {keys, events};
 }
 
 Result<std::vector<EventRef>> Projection::History(std::string_view key, int64_t before,

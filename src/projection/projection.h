@@ -96,9 +96,17 @@ class Projection {
 
   // Existing keys under `prefix` at revision `at`, after the key `after`.
   ListPage List(std::string_view prefix, int64_t at, std::string_view after, size_t limit) const;
+  // The same under several prefixes, as KeyScope::Within gives them (sorted,
+  // none inside another), so the page is in key order.
+  ListPage List(const std::vector<std::string>& prefixes, int64_t at, std::string_view after,
+                size_t limit) const;
 
   // Every key under `prefix` that exists at revision `at`, with its version.
   std::vector<KeyVersion> Snapshot(std::string_view prefix, int64_t at) const;
+  std::vector<KeyVersion> Snapshot(const std::vector<std::string>& prefixes, int64_t at) const;
+
+  // Keys that exist now and events ever, under `prefixes` (as for List).
+  std::pair<int64_t, int64_t> CountUnder(const std::vector<std::string>& prefixes) const;
 
   // Events of `key` with revision < `before`, newest first, at most `limit`.
   // Errors: kNotFound when the key was never written.

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -170,7 +171,11 @@ SqliteEventStore::~SqliteEventStore() {
 
 Status SqliteEventStore::ClaimSoleWriter() {
   if (lock_fd_ >= 0) return Status::OK();
-  std::string lock_path = path_ + ".lock";
+  // Beside the file the path resolves to, so a symlink finds the same lock.
+  // (A hard link to the database would not: don't make one.)
+  std::error_code ec;
+  auto resolved = std::filesystem::weakly_canonical(path_, ec);
+  std::string lock_path = (ec ? path_ : resolved.string()) + ".lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     return Status::Unavailable(

@@ -31,7 +31,7 @@ class CliAuthTest : public ServerTest {
 
  protected:
   void SetUp() override {
-    if (server() == nullptr) GTEST_SKIP() << "the server does not start with --auth-file";
+    ASSERT_NE(server(), nullptr) << "the server does not start with --auth-file";
     ServerTest::SetUp();
   }
 

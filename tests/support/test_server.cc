@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,11 +21,19 @@
 
 #include "client/http_client.h"
 
-#ifndef CHRONOCONF_BIN
-#error "CHRONOCONF_BIN must be defined (full path of the chronoconf binary)"
+#ifndef CHRONOCONF_BUILT_BIN
+#error "CHRONOCONF_BUILT_BIN must be defined (full path of the chronoconf binary)"
 #endif
 
 namespace chronoconf::test {
+
+const char* ChronoconfBin() {
+  static const char* bin = [] {
+    const char* env = std::getenv("CHRONOCONF_TEST_BIN");
+    return env && *env ? env : CHRONOCONF_BUILT_BIN;
+  }();
+  return bin;
+}
 
 namespace {
 
@@ -135,6 +144,10 @@ bool ServerProcess::Spawn() {
     ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
+    if (fd_limit_ > 0) {
+      rlimit r{static_cast<rlim_t>(fd_limit_), static_cast<rlim_t>(fd_limit_)};
+      ::setrlimit(RLIMIT_NOFILE, &r);
+    }
     ::execv(argv[0], argv.data());
     static const char kMsg[] = "exec of chronoconf failed\n";
     ssize_t ignored = ::write(2, kMsg, sizeof(kMsg) - 1);

@@ -27,6 +27,12 @@
 
 namespace chronoconf::test {
 
+// The chronoconf binary under test: the one this build made, unless
+// $CHRONOCONF_TEST_BIN names another (to show that a new test fails on an
+// older build).
+const char* ChronoconfBin();
+#define CHRONOCONF_BIN ::chronoconf::test::ChronoconfBin()
+
 // A fresh directory under $TMPDIR (default /tmp), removed with everything in
 // it by the destructor.
 class TempDir {
@@ -75,6 +81,10 @@ class ServerProcess {
   // True while the process has not exited.
   bool running();
 
+  // Runs later starts with RLIMIT_NOFILE set to `n` (soft and hard), as
+  // `ulimit -n n` would.
+  void set_fd_limit(int n) { fd_limit_ = n; }
+
   // The wait status of the last exit (as from waitpid), -1 before any.
   int last_wait_status() const { return last_wait_status_; }
 
@@ -99,6 +109,7 @@ class ServerProcess {
   int port_ = 0;
   pid_t pid_ = -1;
   int last_wait_status_ = -1;
+  int fd_limit_ = 0;  // 0: inherit
 };
 
 // A plain blocking TCP client socket for tests that speak raw bytes:
