@@ -5,6 +5,11 @@
 #   scripts/pg-test-cluster.sh start   # prints the URL, writes $BUILD_DIR/pg-test-url
 #   scripts/pg-test-cluster.sh url     # prints the URL of the running cluster
 #   scripts/pg-test-cluster.sh stop    # stops it and removes its folder
+#   scripts/pg-test-cluster.sh stop-server   # stops the server only (data kept): an outage
+#   scripts/pg-test-cluster.sh start-server  # starts it again, same port and data
+#
+# BUILD_DIR (default build) holds the state: a test that needs a cluster of its
+# own (to stop it under running nodes) passes a private BUILD_DIR.
 #
 # As root (CI) the server runs as the `postgres` user, which refuses to run as root.
 set -euo pipefail
@@ -62,12 +67,34 @@ start() {
   as_owner "$BIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 --locale=C \
     --no-sync >"$PGDIR/initdb.log" 2>&1 || { cat "$PGDIR/initdb.log" >&2; exit 1; }
   printf 'PGDIR=%q\nPORT=%q\n' "$PGDIR" "$PORT" >"$STATE"
+  pg_start
+  url_of "$PORT" >"$URL_FILE"
+  url_of "$PORT"
+}
+
+# Starts the server of the cluster in $PGDIR on $PORT.
+pg_start() {
   as_owner "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 start \
     -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories=$PGDIR \
         -c fsync=on -c synchronous_commit=on -c max_connections=300" >/dev/null ||
     { cat "$PGDIR/server.log" >&2; exit 1; }
-  url_of "$PORT" >"$URL_FILE"
-  url_of "$PORT"
+}
+
+load_state() {
+  [ -f "$STATE" ] || { echo "pg-test-cluster: not started" >&2; exit 1; }
+  # shellcheck disable=SC1090
+  . "$STATE"
+  ensure_server
+}
+
+stop_server() {
+  load_state
+  as_owner "$BIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+}
+
+start_server() {
+  load_state
+  as_owner "$BIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1 || pg_start
 }
 
 stop() {
@@ -84,6 +111,8 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  stop-server) stop_server ;;
+  start-server) start_server ;;
   url) running && url_of "$PORT" || { echo "pg-test-cluster: not running" >&2; exit 1; } ;;
-  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|stop-server|start-server|url" >&2; exit 2 ;;
 esac

@@ -10,6 +10,16 @@
 #include <spdlog/spdlog.h>
 
 namespace chronoconf {
+
+// What one command of a batch came to before the store is asked.
+struct BatchDecision {
+  Status status;
+  Transaction txn;
+  std::vector<bool> changed;
+  int commit_index = -1;  // into the batch's commits; -1 for a no-op
+  bool created = false;
+};
+
 namespace {
 
 // Commands taken in one batch: enough to share an fsync among many writers,
@@ -58,19 +68,108 @@ Transaction ImportOps(const Import& cmd, const Projection& projection) {
   return txn;
 }
 
-// What one command of a batch came to before the store is asked.
-struct Decision {
-  Status status;
-  Transaction txn;
-  std::vector<bool> changed;
-  int commit_index = -1;  // into the batch's commits; -1 for a no-op
-  bool created = false;
-};
+
+// Decides one command against the read model plus `overlay` (the effects
+// of the batch's earlier commands), appending its commit to `commits`.
+// REQUIRES: the read model does not move meanwhile (PauseApplying).
+BatchDecision Decide(const Command& command, const Projection& projection,
+                std::unordered_map<std::string, KeyState>* overlay,
+                std::vector<CommitData>* commits) {
+  BatchDecision d;
+  Lookup lookup = [&](const std::string& key) {
+    auto it = overlay->find(key);
+    return it != overlay->end() ? it->second : projection.State(key);
+  };
+  if (auto* txn = std::get_if<Transaction>(&command)) {
+    d.txn = *txn;
+  } else if (auto* revert = std::get_if<RevertTo>(&command)) {
+    auto ops = RevertOps(*revert, projection);
+    if (!ops) {
+      d.status = ops.status();
+      return d;
+    }
+    d.txn = std::move(*ops);
+  } else {
+    d.txn = ImportOps(std::get<Import>(command), projection);
+  }
+  if (d.txn.ops.empty()) return d;  // a revert or import with nothing to do
+  auto decided = DecideTransaction(d.txn, lookup);
+  if (!decided) {
+    d.status = decided.status();
+    return d;
+  }
+  d.changed = decided->changed;
+  if (decided->events.empty()) return d;
+  // The keys the transaction only read (checks, ops that changed nothing):
+  // the store checks their versions when it appends, so that a check that
+  // held here still holds at commit time, whatever another node wrote in
+  // between. (A transaction that writes nothing appends nothing: it was
+  // decided at the store's head, see ProcessBatch.)
+  std::set<std::string> written;
+  for (const Event& e : decided->events) written.insert(e.key);
+  std::vector<ReadCheck> reads;
+  for (const Op& op : d.txn.ops) {
+    const std::string& key = OpKey(op);
+    if (!written.contains(key)) reads.push_back({key, lookup(key).version});
+  }
+  for (const Event& e : decided->events) {
+    if (e.type == EventType::kConfigSet && !lookup(e.key).exists) d.created = true;
+    KeyAggregate::Apply((*overlay)[e.key], e);
+  }
+  d.commit_index = static_cast<int>(commits->size());
+  commits->push_back({d.txn.meta, std::move(decided->events), std::move(reads)});
+  return d;
+}
+
+// After a store conflict, with the read model caught up: marks `dropped`
+// (and fails with kConflict) every command writing a key whose version is
+// no longer the one the batch was decided against. False when no key moved
+// (nothing to tell the commands apart by).
+bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& projection,
+                   std::vector<BatchDecision>* decisions, std::vector<bool>* dropped) {
+  // The version each key had when the batch was decided: at its first read
+  // check, or its first event's version - 1.
+  std::unordered_map<std::string, int64_t> base;
+  for (const CommitData& c : commits) {
+    for (const ReadCheck& r : c.reads) base.emplace(r.key, r.version);
+    for (const Event& e : c.events) base.emplace(e.key, e.version - 1);
+  }
+  bool any = false;
+  for (size_t i = 0; i < decisions->size(); ++i) {
+    BatchDecision& d = (*decisions)[i];
+    if (d.commit_index < 0) continue;
+    const CommitData& commit = commits[static_cast<size_t>(d.commit_index)];
+    std::vector<std::string> keys;
+    for (const ReadCheck& r : commit.reads) keys.push_back(r.key);
+    for (const Event& e : commit.events) keys.push_back(e.key);
+    for (const std::string& key : keys) {
+      const int64_t current = projection.State(key).version;
+      if (current == base[key]) continue;
+      Status conflict = Status::Conflict({key, base[key], current});
+      conflict.WithMessage(fmt::format(
+          "key '{}' kept changing on other nodes while this write was retried; retry it",
+          key));
+      d.status = std::move(conflict);
+      d.commit_index = -1;
+      (*dropped)[i] = true;
+      any = true;
+      break;
+    }
+  }
+  return any;
+}
 
 }  // namespace
 
+CommandService::CommandService(EventStore* store, Projection* projection, Follower* follower)
+    : store_(store), projection_(projection), follower_(follower), committer_([this] { Run(); }) {}
+
 CommandService::CommandService(EventStore* store, Projection* projection)
-    : store_(store), projection_(projection), committer_([this] { Run(); }) {}
+    : store_(store),
+      projection_(projection),
+      owned_follower_(std::make_unique<Follower>(store, projection)),
+      follower_(owned_follower_.get()),
+      committer_([this] { Run(); }) {}
 
 CommandService::~CommandService() { Stop(); }
 
@@ -81,15 +180,9 @@ void CommandService::Stop() {
   }
   cv_.notify_all();
   if (committer_.joinable()) committer_.join();
-}
-
-Status CommandService::CatchUp() {
-  while (true) {
-    auto commits = store_->ReadForward(projection_->head(), 1000);
-    if (!commits) return commits.status();
-    if (commits->empty()) return Status::OK();
-    for (RecordedCommit& c : *commits) projection_->Apply(std::move(c));
-  }
+  // After the committer: it waits on the follower until its last batch is
+  // in the read model.
+  if (owned_follower_) owned_follower_->Stop();
 }
 
 void CommandService::Submit(Command command, Callback done) {
@@ -156,46 +249,44 @@ void CommandService::Run() {
 }
 
 void CommandService::ProcessBatch(std::vector<Pending>& batch) {
-  std::vector<Decision> decisions;
+  std::vector<BatchDecision> decisions(batch.size());
+  // Commands taken out of the batch after the retries because a key they
+  // write kept moving (other nodes wrote it first); they keep their kConflict.
+  std::vector<bool> dropped(batch.size(), false);
   std::vector<RecordedCommit> recorded;
-  for (int attempt = 1;; ++attempt) {
-    decisions.assign(batch.size(), Decision{});
-    // The batch's earlier commands have not reached the projection yet: they
-    // live in this overlay while later commands are decided.
-    std::unordered_map<std::string, KeyState> overlay;
-    Lookup lookup = [&](const std::string& key) {
-      auto it = overlay.find(key);
-      return it != overlay.end() ? it->second : projection_->State(key);
-    };
-    std::vector<CommitData> commits;
+  int64_t decided_head = 0;  // the read model's head the batch was decided at
+  auto fail_pending = [&](const Status& failure, bool only_writes) {
     for (size_t i = 0; i < batch.size(); ++i) {
-      Decision& d = decisions[i];
-      if (auto* txn = std::get_if<Transaction>(&batch[i].command)) {
-        d.txn = *txn;
-      } else if (auto* revert = std::get_if<RevertTo>(&batch[i].command)) {
-        auto ops = RevertOps(*revert, *projection_);
-        if (!ops) {
-          d.status = ops.status();
-          continue;
-        }
-        d.txn = std::move(*ops);
-      } else {
-        d.txn = ImportOps(std::get<Import>(batch[i].command), *projection_);
+      if (!dropped[i] && (!only_writes || decisions[i].commit_index >= 0)) {
+        decisions[i].status = failure;
       }
-      if (d.txn.ops.empty()) continue;  // a revert or import with nothing to do
-      auto decided = DecideTransaction(d.txn, lookup);
-      if (!decided) {
-        d.status = decided.status();
-        continue;
+    }
+  };
+  for (int attempt = 1;; ++attempt) {
+    // Decide against every commit the store holds now, not only the ones
+    // this node has applied: a no-op or a pure `check` appends nothing, so
+    // the store's per-event version check never sees it, and this catch-up
+    // to the head read at decision time is what makes its answer current
+    // (another node's commit made before this batch was taken is seen).
+    // Writes are checked again by the store inside the append transaction.
+    if (Status s = follower_->SyncWithStore(); !s.ok()) {
+      store_errors_.fetch_add(1);
+      store_reachable_.store(false);
+      spdlog::error("cannot catch up with the store before deciding: {}", s.ToString());
+      fail_pending(Status::Unavailable(fmt::format(
+                       "the store cannot be reached; nothing was written: {}", s.message())),
+                   /*only_writes=*/false);
+      break;
+    }
+    std::vector<CommitData> commits;
+    {
+      // One consistent read-model state for the whole batch.
+      auto paused = follower_->PauseApplying();
+      decided_head = projection_->head();
+      std::unordered_map<std::string, KeyState> overlay;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (!dropped[i]) decisions[i] = Decide(batch[i].command, *projection_, &overlay, &commits);
       }
-      d.changed = decided->changed;
-      if (decided->events.empty()) continue;
-      for (const Event& e : decided->events) {
-        if (e.type == EventType::kConfigSet && !lookup(e.key).exists) d.created = true;
-        KeyAggregate::Apply(overlay[e.key], e);
-      }
-      d.commit_index = static_cast<int>(commits.size());
-      commits.push_back({d.txn.meta, std::move(decided->events)});
     }
     if (commits.empty()) break;
 
@@ -206,46 +297,64 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
       store_reachable_.store(true);
       break;
     }
-    if (appended.status().code() != Code::kConflict) {
+    const Status& failure = appended.status();
+    if (failure.code() != Code::kConflict) {
       store_errors_.fetch_add(1);
       store_reachable_.store(false);
+      spdlog::error("append of {} commits failed: {}", commits.size(), failure.ToString());
+      fail_pending(Status::Unavailable(fmt::format("the store failed; nothing was written: {}",
+                                                   failure.message())),
+                   /*only_writes=*/true);
+      break;
     }
-    if (appended.status().code() == Code::kConflict && attempt < kMaxAttempts) {
-      // Another writer moved a key: learn what it wrote, then decide again.
-      if (Status s = CatchUp(); !s.ok()) spdlog::warn("catch-up failed: {}", s.ToString());
-      continue;
+    // Another node moved a key: the next attempt catches up and decides again.
+    if (attempt < kMaxAttempts) continue;
+    // Past the retries: fail only the commands whose keys moved, and commit
+    // the others.
+    Status synced = follower_->SyncWithStore();
+    if (!synced.ok() || !DropMovedKeys(commits, *projection_, &decisions, &dropped)) {
+      spdlog::error("append of {} commits kept conflicting: {}", commits.size(),
+                    failure.ToString());
+      fail_pending(failure, /*only_writes=*/true);
+      break;
     }
-    spdlog::error("append of {} commits failed: {}", commits.size(),
-                  appended.status().ToString());
-    Status failure = appended.status().code() == Code::kConflict
-                         ? appended.status()
-                         : Status::Unavailable(fmt::format("the store failed; nothing was "
-                                                           "written: {}",
-                                                           appended.status().message()));
-    for (Decision& d : decisions) {
-      if (d.commit_index >= 0) d.status = failure;
-    }
-    break;
+    attempt = 0;
   }
+  Answer(batch, decisions, std::move(recorded), decided_head);
+}
 
-  // Each command is answered with its commit's revision and event count;
-  // note them before the commits move into the read model.
+void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecision>& decisions,
+                            std::vector<RecordedCommit> recorded, int64_t decided_head) {
+  // Each command is answered with its commit's revision and event count.
   std::vector<std::pair<int64_t, size_t>> sealed;
-  for (RecordedCommit& c : recorded) {
+  for (const RecordedCommit& c : recorded) {
     sealed.emplace_back(c.revision, c.events.size());
     commits_.fetch_add(1);
     events_.fetch_add(static_cast<int64_t>(c.events.size()));
-    projection_->Apply(std::move(c));
   }
-
-  int64_t head = projection_->head();
+  // The follower applies the batch (after any other node's commits before
+  // it): answers are read from the read model once it holds the last one.
+  Status applied;
+  if (!sealed.empty()) applied = follower_->ApplyAppended(std::move(recorded));
+  // A no-op answers with the state it was decided against; in a batch that
+  // also committed, with the batch's last revision (its overlay saw them).
+  const int64_t noop_revision = sealed.empty() ? decided_head : sealed.back().first;
   for (size_t i = 0; i < batch.size(); ++i) {
-    Decision& d = decisions[i];
+    BatchDecision& d = decisions[i];
     CommandResult r;
     r.status = d.status;
+    if (r.status.ok() && d.commit_index >= 0 && !applied.ok()) {
+      // Only when stopping (after the server stopped answering requests) or
+      // when the store handed out a gap: the commit is durable, but this node
+      // cannot show it.
+      r.status = Status::Unavailable(
+          fmt::format("committed as revision {}, but this node's read model could not take "
+                      "it: {}",
+                      sealed[static_cast<size_t>(d.commit_index)].first, applied.message()));
+    }
     if (r.status.ok()) {
       r.changed = d.commit_index >= 0;
-      r.revision = r.changed ? sealed[static_cast<size_t>(d.commit_index)].first : head;
+      r.revision = r.changed ? sealed[static_cast<size_t>(d.commit_index)].first : noop_revision;
       r.events = r.changed ? sealed[static_cast<size_t>(d.commit_index)].second : 0;
       r.created = r.changed && d.created;
       for (size_t op = 0; op < d.txn.ops.size(); ++op) {

@@ -2,15 +2,23 @@
 // request is answered only once its commit is durable and in the read model.
 //
 //   Submit(command) -> queue -> committer thread:
-//     take every command waiting (a batch), decide each with KeyAggregate
-//     against the read model plus the batch's earlier effects, append all the
-//     resulting commits in ONE store transaction (one fsync), apply them to
-//     the Projection, then answer each command with its own revision.
+//     take every command waiting (a batch), catch the read model up to the
+//     store's head, decide each with KeyAggregate against the read model
+//     plus the batch's earlier effects, append all the resulting commits in
+//     ONE store transaction (one fsync), wait until the Follower has applied
+//     them (the committer never applies its own commits: one path, in
+//     revision order, also for other nodes' commits), then answer each
+//     command with its own revision.
 //
 // A failed decision (conflict, not found) fails only its own command. A
 // store conflict (another node wrote first) catches the read model up and
-// decides the batch again. A store failure fails the batch with kUnavailable.
+// decides the batch again; when a key keeps moving past the retries, only
+// the commands writing the keys that moved get kConflict and the rest are
+// committed. A store failure fails the batch with kUnavailable.
 // This is leveldb's DBImpl::Write group commit with a dedicated leader.
+//
+// Shutdown order: Stop() this service (its committer waits on the
+// follower), then the Follower.
 //
 // Thread safety: Submit/Execute may be called from any thread.
 #ifndef CHRONOCONF_APP_COMMAND_SERVICE_H_
@@ -26,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/follower.h"
 #include "domain/commands.h"
 #include "projection/projection.h"
 #include "store/event_store.h"
@@ -57,22 +66,31 @@ struct CommandStats {
   int64_t store_errors = 0;
 };
 
+// What one command of a batch came to before the store is asked (the .cc).
+struct BatchDecision;
+
 class CommandService {
  public:
   using Callback = std::function<void(CommandResult)>;
 
+  // Uses `follower` (not owned; it must outlive this service) to bring
+  // commits into `projection`.
+  CommandService(EventStore* store, Projection* projection, Follower* follower);
+  // Owns a Follower of its own, stopped after the committer (tests, admin
+  // commands).
   CommandService(EventStore* store, Projection* projection);
   ~CommandService();  // drains the queue, then stops the committer
   CommandService(const CommandService&) = delete;
   CommandService& operator=(const CommandService&) = delete;
 
   // Decides and answers every command already queued, then stops the
-  // committer thread. Later Submits are answered kUnavailable. Idempotent;
-  // the destructor calls it.
+  // committer thread (and the owned follower, if any). Later Submits are
+  // answered kUnavailable. Idempotent; the destructor calls it.
   void Stop();
 
-  // Replays the store's commits after the projection's head into it.
-  Status CatchUp();
+  // Replays the store's commits after the projection's head into it (the
+  // follower's code path, on the caller's thread).
+  Status CatchUp() { return follower_->CatchUp(); }
 
   // Queues `command`; `done` runs on the committer thread once it is decided
   // and (when it changed anything) durable. `done` must not block.
@@ -85,7 +103,14 @@ class CommandService {
 
   // False after an append failed for a reason other than a conflict, until
   // an append or a probe of the store (every second while idle) succeeds.
-  bool store_reachable() const { return store_reachable_.load(); }
+  // Also false while the follower's reads of the store fail (so /readyz
+  // turns 503 in an outage even when nobody writes).
+  bool store_reachable() const {
+    return store_reachable_.load() && follower_->store_reachable();
+  }
+
+  // Revisions the store holds that the read model has not applied yet.
+  int64_t projection_lag() const { return follower_->lag(); }
 
  private:
   struct Pending {
@@ -94,9 +119,15 @@ class CommandService {
   };
   void Run();
   void ProcessBatch(std::vector<Pending>& batch);
+  // Waits until the follower has applied `recorded`, then answers each
+  // command of `batch` from the read model.
+  void Answer(std::vector<Pending>& batch, std::vector<BatchDecision>& decisions,
+              std::vector<RecordedCommit> recorded, int64_t decided_head);
 
   EventStore* store_;
   Projection* projection_;
+  std::unique_ptr<Follower> owned_follower_;  // when none was given
+  Follower* follower_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;  // GUARDED_BY(mu_)

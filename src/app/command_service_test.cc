@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "app/follower.h"
 #include "store/faulty_event_store.h"
 #include "store/memory_event_store.h"
 
@@ -152,6 +153,175 @@ TEST_F(CommandServiceTest, CatchUpReplaysTheStoreIntoAFreshReadModel) {
   EXPECT_EQ(fresh.head(), 2);
   EXPECT_EQ(fresh.Stats().head_hash, projection_.Stats().head_hash);
   EXPECT_EQ(fresh.State("a").value, "2");
+}
+
+// Another node that always wins the race for `hot`: before every append it
+// commits a new version of `hot` straight to the store.
+class RacingStore final : public EventStore {
+ public:
+  explicit RacingStore(EventStore* target) : target_(target) {}
+  std::string_view kind() const override { return target_->kind(); }
+  Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override {
+    auto stream = target_->ReadStream("hot");
+    if (!stream) return stream.status();
+    const auto version = static_cast<int64_t>(stream->size());
+    std::optional<std::string> previous;
+    if (!stream->empty()) previous = stream->back().event.value;
+    CommitData race{
+        {}, {{EventType::kConfigSet, "hot", version + 1, "\"theirs\"", previous}}, {}};
+    auto raced = target_->Append({race});
+    if (!raced) return raced.status();
+    ++races;
+    return target_->Append(commits);
+  }
+  Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override {
+    return target_->ReadForward(after, limit);
+  }
+  Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override {
+    return target_->ReadStream(key);
+  }
+  Result<StoreHead> ReadHead() override { return target_->ReadHead(); }
+  std::atomic<int> races{0};
+
+ private:
+  EventStore* target_;
+};
+
+TEST(CommandServiceMultiWriterTest, AKeyThatKeepsMovingFailsOnlyTheCommandsWritingIt) {
+  MemoryEventStore memory;
+  RacingStore racing(&memory);
+  FaultyEventStore store(&racing);
+  Projection projection;
+  CommandService service(&store, &projection);
+  store.Hold();
+  std::promise<void> blocker;
+  service.Submit(Set("x", "1"), [&](CommandResult) { blocker.set_value(); });
+  while (store.Held() == 0) std::this_thread::yield();
+  auto hot = std::make_shared<std::promise<CommandResult>>();
+  auto cold = std::make_shared<std::promise<CommandResult>>();
+  service.Submit(Set("hot", "\"ours\""), [hot](CommandResult r) { hot->set_value(r); });
+  service.Submit(Set("cold", "1"), [cold](CommandResult r) { cold->set_value(r); });
+  store.Release();
+  blocker.get_future().wait();
+  CommandResult h = hot->get_future().get();
+  CommandResult c = cold->get_future().get();
+  EXPECT_EQ(h.status.code(), Code::kConflict) << h.status.ToString();
+  ASSERT_TRUE(h.status.conflict().has_value());
+  EXPECT_EQ(h.status.conflict()->key, "hot");
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  EXPECT_TRUE(c.changed);
+  // The read model followed every commit, the other node's included, in order.
+  auto head = memory.ReadHead();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(projection.head(), head->revision);
+  EXPECT_EQ(projection.State("cold").value, "1");
+  EXPECT_EQ(projection.State("hot").value, "\"theirs\"");
+  EXPECT_GE(racing.races.load(), 5);
+}
+
+TEST(CommandServiceMultiWriterTest, AConflictDecidesTheBatchAgainAgainstTheOtherNodesWrite) {
+  MemoryEventStore memory;
+  Projection ours, theirs;
+  FaultyEventStore store(&memory);
+  CommandService service(&store, &ours);
+  CommandService other(&memory, &theirs);
+  ASSERT_TRUE(service.Execute(Set("a", "1")).status.ok());
+  // The other node writes `a` (its own read model catches up first).
+  CommandResult moved = other.Execute(Set("a", "2"));
+  ASSERT_TRUE(moved.status.ok()) << moved.status.ToString();
+  EXPECT_EQ(moved.revision, 2);
+  // An unconditional set on our node is decided against version 2, not 1.
+  CommandResult r = service.Execute(Set("a", "3"));
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.revision, 3);
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(r.results[0].version, 3);
+  // An expectation that was current on our node before the other node's
+  // write is a 409, naming the version the store holds.
+  ASSERT_TRUE(other.Execute(Set("a", "4")).status.ok());
+  CommandResult stale = service.Execute(Set("a", "5", /*expected=*/3));
+  EXPECT_EQ(stale.status.code(), Code::kConflict);
+  ASSERT_TRUE(stale.status.conflict().has_value());
+  EXPECT_EQ(stale.status.conflict()->current_version, 4);
+}
+
+// The other node writes `a` between our decision and our append, every time
+// our transaction names it.
+class MovesAOnAppend final : public EventStore {
+ public:
+  explicit MovesAOnAppend(EventStore* target) : target_(target) {}
+  std::string_view kind() const override { return target_->kind(); }
+  Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override {
+    if (moves.load() > 0) {
+      --moves;
+      auto stream = target_->ReadStream("a");
+      if (!stream) return stream.status();
+      const auto v = static_cast<int64_t>(stream->size());
+      std::optional<std::string> previous;
+      if (!stream->empty()) previous = stream->back().event.value;
+      CommitData move{
+          {}, {{EventType::kConfigSet, "a", v + 1, std::to_string(v + 1), previous}}, {}};
+      if (auto moved = target_->Append({move}); !moved) return moved.status();
+    }
+    return target_->Append(commits);
+  }
+  Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override {
+    return target_->ReadForward(after, limit);
+  }
+  Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override {
+    return target_->ReadStream(key);
+  }
+  Result<StoreHead> ReadHead() override { return target_->ReadHead(); }
+  std::atomic<int> moves{0};
+
+ private:
+  EventStore* target_;
+};
+
+TEST(CommandServiceMultiWriterTest, ACheckBesideWritesStillHoldsAtCommitTime) {
+  MemoryEventStore memory;
+  MovesAOnAppend store(&memory);
+  Projection projection;
+  CommandService service(&store, &projection);
+  ASSERT_TRUE(service.Execute(Set("a", "1")).status.ok());
+  // check a@1 + set b: `a` moves to 2 just before the append. Committing b
+  // would break the check; the store refuses, the batch is decided again and
+  // the check now fails.
+  store.moves = 1;
+  Command txn = Transaction{{CheckKey{"a", 1}, SetKey{"b", "1", std::nullopt, false}}, {}};
+  CommandResult r = service.Execute(txn);
+  EXPECT_EQ(r.status.code(), Code::kConflict) << r.status.ToString();
+  ASSERT_TRUE(r.status.conflict().has_value());
+  EXPECT_EQ(r.status.conflict()->current_version, 2);
+  EXPECT_FALSE(projection.State("b").exists);
+  EXPECT_FALSE(memory.ReadStream("b")->size());
+}
+
+TEST(CommandServiceMultiWriterTest, NoOpsAndChecksAreDecidedAgainstTheStoresHead) {
+  MemoryEventStore memory;
+  Projection ours, theirs;
+  // Our follower never polls: only the committer's catch-up to the store's
+  // head can make our node see the other node's write.
+  Follower follower(&memory, &ours, {std::chrono::hours(1), std::chrono::hours(1),
+                                     std::chrono::milliseconds(50)});
+  CommandService service(&memory, &ours, &follower);
+  CommandService other(&memory, &theirs);
+  ASSERT_TRUE(other.Execute(Set("a", "1")).status.ok());
+  // A pure check commits nothing, so the store cannot check it: against a
+  // stale read model (a at version 0) it would pass.
+  Command check = Transaction{{CheckKey{"a", 0}}, {}};
+  CommandResult checked = service.Execute(check);
+  EXPECT_EQ(checked.status.code(), Code::kConflict) << checked.status.ToString();
+  // Setting the value the other node set is a no-op at the store's head.
+  ASSERT_TRUE(other.Execute(Set("b", "7")).status.ok());
+  CommandResult same = service.Execute(Set("b", "7"));
+  ASSERT_TRUE(same.status.ok()) << same.status.ToString();
+  EXPECT_FALSE(same.changed);
+  EXPECT_EQ(same.revision, 2);
+  ASSERT_EQ(same.results.size(), 1u);
+  EXPECT_EQ(same.results[0].version, 1);
+  service.Stop();
+  follower.Stop();
 }
 
 }  // namespace

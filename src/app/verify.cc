@@ -77,7 +77,7 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
         }
         KeyAggregate::Apply(k, e);
       }
-      rebuilt.Apply(c);
+      if (Status s = rebuilt.Apply(c); !s.ok()) return corrupt(c.revision, s.message());
       prev_hash = c.hash;
       prev_time = c.timestamp_us;
       ++expected_revision;

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/command_service.h"
+#include "app/follower.h"
 #include "app/verify.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -54,6 +55,19 @@ int64_t FdLimit() {
   rlimit r{};
   if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 1024;
   return static_cast<int64_t>(r.rlim_cur);
+}
+
+// `url` with the password of its user-info (scheme://user:PASSWORD@host)
+// replaced by "***": the store URL goes into the log.
+std::string RedactedUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const size_t at = url.find('@', scheme + 3);
+  const size_t slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  const size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
 // "host:port" or "[v6]:port".
@@ -140,7 +154,11 @@ int Serve(const ServeOptions& o) {
     return 1;
   }
   Projection projection;
-  CommandService commands(store->get(), &projection);
+  // The one path from the store into the read model: this node's commits
+  // and every other node's (PostgreSQL), woken by the committer, by
+  // LISTEN/NOTIFY and by a poll.
+  Follower follower(store->get(), &projection);
+  CommandService commands(store->get(), &projection, &follower);
   http::Metrics metrics;
   char hostname[256] = "chronoconf";
   gethostname(hostname, sizeof(hostname) - 1);
@@ -182,10 +200,11 @@ int Serve(const ServeOptions& o) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
-  // Serve /readyz 503 while the read model catches up with the store.
+  // Serve /readyz 503 while the read model catches up with the store (the
+  // follower's code path, on this thread).
   std::atomic<bool> catch_up_failed{false};
   std::thread catch_up([&] {
-    Status s = commands.CatchUp();
+    Status s = follower.CatchUp();
     if (!s.ok()) {
       catch_up_failed.store(true);
       spdlog::critical("cannot read the store: {}", s.ToString());
@@ -196,14 +215,17 @@ int Serve(const ServeOptions& o) {
     spdlog::info("read model at revision {}; ready", projection.head());
   });
   spdlog::info("chronoconf {} serving {} on http://{}:{} (at most {} connections, auth {})",
-               api_options.version, o.store, host, server.port(), max_connections,
+               api_options.version, RedactedUrl(o.store), host, server.port(), max_connections,
                auth ? fmt::format("on: {} tokens", auth->size()) : std::string("off"));
   // Shutdown, in this order (SIGTERM/SIGINT): Run returns once the requests
   // in flight are answered and every connection is closed; then the
   // committer finishes what is queued and stops, while the io_context its
-  // completions are posted to still exists; then everything is destroyed.
+  // completions are posted to still exists; then the follower stops (after
+  // the committer, which waits on it for its last batch); then everything
+  // is destroyed.
   server.Run(/*handle_signals=*/true);
   commands.Stop();
+  follower.Stop();
   catch_up.join();
   spdlog::info("stopped");
   // 0 after a signal, also one that came before the read model was ready;

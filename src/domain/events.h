@@ -39,10 +39,21 @@ struct CommitMeta {
   std::optional<std::string> request_id;
 };
 
+// A key a commit was decided on but does not write (a transaction's `check`,
+// or an op that changed nothing beside ops that did), with the version it had
+// then. The store checks it inside the append transaction exactly like an
+// event's version (kConflict when the key moved), so no commit is made on a
+// read another node changed meanwhile. Not recorded: it leaves no trace.
+struct ReadCheck {
+  std::string key;
+  int64_t version = 0;  // 0: the key has no events
+};
+
 // A commit to be appended: the store assigns revision, time and hash.
 struct CommitData {
   CommitMeta meta;
-  std::vector<Event> events;  // index = position
+  std::vector<Event> events;     // index = position
+  std::vector<ReadCheck> reads;  // checked before this commit's events
 };
 
 // A commit as recorded. Immutable once written.

@@ -134,7 +134,8 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
       Response r;
       r.content_type = "text/plain; version=0.0.4";
       r.body = metrics_->Render(
-          {projection_->head(), 0, c.commits, c.events, c.batches, c.store_errors});
+          {projection_->head(), commands_->projection_lag(), c.commits, c.events, c.batches,
+           c.store_errors});
       co_return r;
     }
     case RouteId::kGetKey:

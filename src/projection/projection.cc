@@ -36,11 +36,17 @@ std::string RenderEntry(const std::string& key, std::string_view value, int64_t 
   return w.Take();
 }
 
-void Projection::Apply(RecordedCommit commit) {
+Status Projection::Apply(RecordedCommit commit) {
   const int64_t revision = commit.revision;
   {
     std::unique_lock lock(mu_);
-    if (revision <= head()) return;
+    const int64_t h = head();
+    if (revision <= h) return Status::OK();  // a duplicate delivery
+    if (revision != h + 1) {
+      return Status::Corruption(fmt::format(
+          "commit {} cannot follow the read model's head {}: revisions {}..{} are missing",
+          revision, h, h + 1, revision - 1));
+    }
     auto ptr = std::make_shared<const RecordedCommit>(std::move(commit));
     for (size_t i = 0; i < ptr->events.size(); ++i) {
       const Event& e = ptr->events[i];
@@ -77,6 +83,7 @@ void Projection::Apply(RecordedCommit commit) {
     head_.store(revision, std::memory_order_release);
   }
   feed_.Publish(revision);
+  return Status::OK();
 }
 
 ProjectionStats Projection::Stats() const {

@@ -70,9 +70,12 @@ struct ProjectionStats {
 class Projection {
  public:
   // Folds one commit in (taken by value: the read model keeps it). Commits at
-  // or below the head are ignored (delivery may repeat).
-  // REQUIRES: commit.revision <= head() + 1.
-  void Apply(RecordedCommit commit);
+  // or below the head are ignored and OK (delivery may repeat: a follower and
+  // a catch-up may read the same page). A commit above head() + 1 is refused
+  // with kCorruption and changes nothing: `commits_` is indexed by revision,
+  // so a gap would misplace every later commit (SPEC §1: a reader that has
+  // seen R has seen every commit <= R).
+  Status Apply(RecordedCommit commit);
 
   int64_t head() const { return head_.load(std::memory_order_acquire); }
   ProjectionStats Stats() const;

@@ -64,6 +64,10 @@ class FaultyEventStore final : public EventStore {
     if (fail_reads_.fetch_sub(1) > 0) return Status::Unavailable("injected read failure");
     return target_->ReadHead();
   }
+  // Passed through, so that a wrapped PostgreSQL store still wakes followers.
+  Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override {
+    return target_->WaitForNotification(timeout);
+  }
 
  private:
   EventStore* target_;

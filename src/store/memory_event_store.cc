@@ -7,7 +7,18 @@ namespace chronoconf {
 template <typename Commits>
 Status MemoryEventStore::CheckVersionsLocked(const Commits& commits,
                                              std::map<std::string, int64_t, std::less<>>* next) {
+  auto version_of = [&](const std::string& key) {
+    if (auto it = next->find(key); it != next->end()) return it->second;
+    auto v = versions_.find(key);
+    return v != versions_.end() ? v->second : int64_t{0};
+  };
   for (const auto& c : commits) {
+    if constexpr (requires { c.reads; }) {  // CommitData; copies have none
+      for (const ReadCheck& r : c.reads) {
+        const int64_t current = version_of(r.key);
+        if (current != r.version) return Status::Conflict({r.key, r.version, current});
+      }
+    }
     for (const Event& e : c.events) {
       auto it = next->find(e.key);
       int64_t current = 0;

@@ -143,18 +143,28 @@ Status CheckNoNul(const std::vector<Commit>& commits) {
 }
 
 // Each event's version must be its key's current version + 1 (the batch's
-// earlier events included), read in the append transaction under the lock.
+// earlier events included), and each read check's version the key's current
+// one, read in the append transaction under the lock.
 template <typename Commit>
 Status CheckVersions(pg::Connection& conn, const std::vector<Commit>& commits) {
   std::vector<std::optional<std::string>> keys;
   for (const Commit& c : commits) {
     for (const Event& e : c.events) keys.emplace_back(e.key);
+    if constexpr (requires { c.reads; }) {  // CommitData; copies have none
+      for (const ReadCheck& r : c.reads) keys.emplace_back(r.key);
+    }
   }
   auto versions = conn.Run("read versions", kVersions, {pg::TextArray(keys)});
   if (!versions) return versions.status();
   std::map<std::string, int64_t, std::less<>> current;
   for (int i = 0; i < versions->rows(); ++i) current[versions->Text(i, 0)] = versions->Int(i, 1);
   for (const Commit& c : commits) {
+    if constexpr (requires { c.reads; }) {
+      for (const ReadCheck& r : c.reads) {
+        const int64_t v = current[r.key];
+        if (v != r.version) return Status::Conflict({r.key, r.version, v});
+      }
+    }
     for (const Event& e : c.events) {
       int64_t& v = current[e.key];
       if (e.version != v + 1) return Status::Conflict({e.key, e.version - 1, v});

@@ -299,6 +299,14 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
     insert_commit.Bind(7, c.hash);
     if (insert_commit.Step() != SQLITE_DONE) return Error(db_, "insert commit");
     insert_commit.Reset();
+    // Keys the commit was decided on without writing them: still there?
+    for (const ReadCheck& r : data.reads) {
+      version_of.Bind(1, r.key);
+      if (version_of.Step() != SQLITE_ROW) return Error(db_, "read key version");
+      int64_t current = version_of.Int(0);
+      version_of.Reset();
+      if (current != r.version) return Status::Conflict({r.key, r.version, current});
+    }
     for (size_t i = 0; i < c.events.size(); ++i) {
       const Event& e = c.events[i];
       // The expected version, checked inside the transaction.

@@ -142,6 +142,28 @@ TYPED_TEST_P(EventStoreContract, WrongVersionIsAConflictAndWritesNothing) {
   EXPECT_FALSE(this->store_->Append({this->Commit({this->Set("a", 3, "3")})}));
 }
 
+TYPED_TEST_P(EventStoreContract, AReadCheckOnAKeyThatMovedIsAConflict) {
+  ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", 1, "1")})}));
+  // Decided on `a` at version 0 (a transaction's check), but `a` moved.
+  CommitData stale = this->Commit({this->Set("b", 1, "1")});
+  stale.reads = {{"a", 0}};
+  auto r = this->store_->Append({stale});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), Code::kConflict);
+  EXPECT_TRUE(this->store_->ReadStream("b")->empty());
+  // At the versions the keys have (0 for a key never written) it goes in.
+  CommitData current = this->Commit({this->Set("b", 1, "1")});
+  current.reads = {{"a", 1}, {"never", 0}};
+  ASSERT_TRUE(this->store_->Append({current}));
+  // A read check sees the batch's earlier commits.
+  CommitData first = this->Commit({this->Set("c", 1, "1")});
+  CommitData second = this->Commit({this->Set("d", 1, "1")});
+  second.reads = {{"c", 1}};
+  auto both = this->store_->Append({first, second});
+  ASSERT_TRUE(both) << both.status().ToString();
+  EXPECT_EQ(this->store_->ReadHead()->revision, 4);
+}
+
 TYPED_TEST_P(EventStoreContract, CommitTimeNeverGoesBack) {
   ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", 1, "1")})}));
   this->clock_.Advance(-5'000'000);  // the wall clock steps back
@@ -315,7 +337,8 @@ TYPED_TEST_P(EventStoreContract, AppendRecordedKeepsCopiesVerbatim) {
 REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, EmptyStoreIsAtRevisionZero,
                             AppendAssignsGapFreeRevisionsAndChainsHashes,
                             KeepsValueTextAndMetadataExactly,
-                            WrongVersionIsAConflictAndWritesNothing, CommitTimeNeverGoesBack,
+                            WrongVersionIsAConflictAndWritesNothing,
+                            AReadCheckOnAKeyThatMovedIsAConflict, CommitTimeNeverGoesBack,
                             ReadForwardPagesFromARevision, ReadStreamReturnsOneKeyInVersionOrder,
                             DurableStoresKeepEverythingAcrossReopen,
                             TwoInstancesAppendingConcurrentlyStayConsistent,

@@ -1,0 +1,210 @@
+#include "app/follower.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace chronoconf {
+namespace {
+
+// Commits read per store round trip.
+constexpr size_t kPage = 1000;
+// How long a decision waits for the read model to reach the store's head
+// before the batch is failed with 503 (a store that serves its head but not
+// its commits). A failed read fails it sooner.
+constexpr std::chrono::seconds kSyncTimeout{10};
+
+using Steady = std::chrono::steady_clock;
+
+}  // namespace
+
+Follower::Follower(EventStore* store, Projection* projection, FollowerOptions options)
+    : store_(store), projection_(projection), options_(options) {
+  applier_ = std::thread([this] { RunApplier(); });
+  listener_ = std::thread([this] { RunListener(); });
+}
+
+Follower::~Follower() { Stop(); }
+
+void Follower::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_cv_.notify_all();
+  applied_cv_.notify_all();
+  if (applier_.joinable()) applier_.join();
+  // At most one listen_timeout: WaitForNotification is not interruptible.
+  if (listener_.joinable()) listener_.join();
+}
+
+bool Follower::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
+Status Follower::CatchUp() { return ApplyPending(); }
+
+void Follower::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_one();
+}
+
+void Follower::NoteStoreHead(int64_t revision) {
+  int64_t seen = store_head_.load();
+  while (seen < revision && !store_head_.compare_exchange_weak(seen, revision)) {
+  }
+}
+
+int64_t Follower::lag() const {
+  return std::max<int64_t>(0, store_head_.load() - projection_->head());
+}
+
+Status Follower::AwaitRevision(int64_t revision) {
+  if (projection_->head() >= revision) return Status::OK();
+  Wake();
+  std::unique_lock lock(mu_);
+  applied_cv_.wait(lock, [&] { return stopping_ || projection_->head() >= revision; });
+  if (projection_->head() >= revision) return Status::OK();
+  return Status::Unavailable(fmt::format(
+      "the server is stopping before its read model reached revision {}", revision));
+}
+
+Status Follower::ApplyAppended(std::vector<RecordedCommit> commits) {
+  if (commits.empty()) return Status::OK();
+  const int64_t last = commits.back().revision;
+  NoteStoreHead(last);
+  {
+    std::lock_guard apply(apply_mu_);
+    if (commits.front().revision == projection_->head() + 1) {
+      for (RecordedCommit& c : commits) {
+        if (Status s = projection_->Apply(std::move(c)); !s.ok()) return s;
+      }
+    }
+  }
+  {
+    std::lock_guard lock(mu_);  // see ApplyPending
+  }
+  applied_cv_.notify_all();
+  // Nothing applied (a gap, or the follower already had them): read forward.
+  return AwaitRevision(last);
+}
+
+Status Follower::SyncWithStore() {
+  auto head = store_->ReadHead();
+  if (!head) {
+    reachable_.store(false);
+    return head.status();
+  }
+  NoteStoreHead(head->revision);
+  if (projection_->head() >= head->revision) return Status::OK();
+  std::unique_lock lock(mu_);
+  // Nothing is written on a decision that waits: when the store stops
+  // answering meanwhile (a read fails), the batch gets its 503 at once
+  // rather than after the timeout.
+  const uint64_t failures = read_failures_;
+  woken_ = true;
+  wake_cv_.notify_one();
+  applied_cv_.wait_for(lock, kSyncTimeout, [&] {
+    return stopping_ || read_failures_ != failures || projection_->head() >= head->revision;
+  });
+  if (projection_->head() >= head->revision) return Status::OK();
+  return Status::Unavailable(fmt::format(
+      "the read model did not reach the store's head revision {} (it is at {}){}",
+      head->revision, projection_->head(),
+      read_failures_ != failures ? ": " + last_error_ : ""));
+}
+
+Status Follower::ApplyPending() {
+  Status result;
+  {
+    std::lock_guard apply(apply_mu_);
+    while (true) {
+      auto page = store_->ReadForward(projection_->head(), kPage);
+      if (!page) {
+        reachable_.store(false);
+        result = page.status();
+        std::lock_guard lock(mu_);
+        ++read_failures_;
+        last_error_ = result.ToString();
+        break;
+      }
+      reachable_.store(true);
+      const size_t n = page->size();
+      for (RecordedCommit& c : *page) {
+        const int64_t revision = c.revision;
+        result = projection_->Apply(std::move(c));
+        if (!result.ok()) break;
+        NoteStoreHead(revision);
+      }
+      // A short page is the end of the log as of this read: no extra round
+      // trip to learn that the next one is empty.
+      if (!result.ok() || n < kPage) break;
+    }
+  }
+  {
+    // Under mu_, so that a waiter that just saw the old head is already
+    // waiting when it is told.
+    std::lock_guard lock(mu_);
+  }
+  applied_cv_.notify_all();
+  return result;
+}
+
+void Follower::RunApplier() {
+  bool failing = false;  // log a failure once, not at every retry
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    const auto interval = reachable_.load() && !failing ? options_.poll_interval
+                                                        : options_.error_interval;
+    const bool woken = wake_cv_.wait_for(lock, interval, [&] { return stopping_ || woken_; });
+    if (stopping_) break;
+    woken_ = false;
+    lock.unlock();
+    Status s;
+    if (!woken) {
+      // The safety net: learn the store's head (the lag gauge, and another
+      // node's commits whose notification was lost), then read forward.
+      auto head = store_->ReadHead();
+      if (head) {
+        NoteStoreHead(head->revision);
+      } else {
+        reachable_.store(false);
+        s = head.status();
+      }
+    }
+    if (s.ok()) s = ApplyPending();
+    if (!s.ok() && !failing) {
+      spdlog::error("the read model cannot follow the store (retrying every {} ms): {}",
+                    options_.error_interval.count(), s.ToString());
+    } else if (s.ok() && failing) {
+      spdlog::info("the read model follows the store again, at revision {}", projection_->head());
+    }
+    failing = !s.ok();
+    lock.lock();
+  }
+}
+
+void Follower::RunListener() {
+  while (!stopping()) {
+    const Steady::time_point start = Steady::now();
+    Result<bool> notified = store_->WaitForNotification(options_.listen_timeout);
+    const bool quick = Steady::now() - start < options_.listen_timeout / 2;
+    if (notified.ok() && *notified) {
+      Wake();
+    } else if (notified.ok() && quick) {
+      // A store that has no other writers answers false at once (the
+      // EventStore contract): nothing to listen for, the poll covers the rest.
+      return;
+    } else if (!notified.ok() && quick) {
+      // Errors normally wait out the timeout; never spin on one that does not.
+      std::this_thread::sleep_for(options_.error_interval);
+    }
+  }
+}
+
+}  // namespace chronoconf

@@ -1,0 +1,125 @@
+// Follower: the one path by which commits reach the read model. It reads the
+// store forward from the projection's head and applies what it finds in
+// revision order — this node's commits and every other node's alike (SPEC §3
+// "Several nodes"). Nothing else calls Projection::Apply.
+//
+// It is woken three ways, so that nothing is missed when one fails:
+//   - by the local committer after an append (ApplyAppended),
+//   - by the store's notifications (PostgreSQL LISTEN/NOTIFY, on a thread of
+//     its own that only waits and wakes; it never applies),
+//   - by a periodic poll, the safety net for a lost notification or a dropped
+//     LISTEN connection: every `poll_interval`, every `error_interval` while
+//     the store fails.
+// The applier thread, startup catch-up (CatchUp) and the committer's waits
+// all go through ApplyPending(), serialized by one lock, so two paths never
+// race on the read model.
+//
+// Shutdown: the committer (CommandService) waits on the follower, so stop
+// the committer first, then the follower. Waiters still blocked when the
+// follower stops get kUnavailable.
+//
+// Thread safety: all methods may be called from any thread.
+#ifndef CHRONOCONF_APP_FOLLOWER_H_
+#define CHRONOCONF_APP_FOLLOWER_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "projection/projection.h"
+#include "store/event_store.h"
+
+namespace chronoconf {
+
+struct FollowerOptions {
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds error_interval{100};
+  // How long one WaitForNotification call blocks; bounds how long Stop waits
+  // for the listening thread.
+  std::chrono::milliseconds listen_timeout{250};
+};
+
+class Follower {
+ public:
+  // Starts the applier thread and, for stores that notify, the listener.
+  Follower(EventStore* store, Projection* projection, FollowerOptions options = {});
+  ~Follower();  // Stop()
+  Follower(const Follower&) = delete;
+  Follower& operator=(const Follower&) = delete;
+
+  // Stops and joins both threads; wakes every AwaitRevision. Idempotent.
+  void Stop();
+
+  // Applies, on the caller's thread, every commit the store holds after the
+  // projection's head (startup catch-up, tests). Errors: the store's, or
+  // kCorruption when the store hands out a gap.
+  Status CatchUp();
+
+  // Wakes the applier and waits until the projection's head is at least
+  // `revision`. Errors: kUnavailable when the follower stops first.
+  Status AwaitRevision(int64_t revision);
+
+  // The committer's own commits, just appended: applied here when they are
+  // the next ones in revision order (no read back, so an answer does not
+  // wait on the store — e.g. one that failed right after the COMMIT);
+  // otherwise another node committed in between, and this reads forward
+  // from the store like any catch-up (AwaitRevision). Same lock, same gap
+  // check, same order as every other path.
+  Status ApplyAppended(std::vector<RecordedCommit> commits);
+
+  // Reads the store's head (cheap) and waits until the projection has
+  // reached it: a decision made afterwards sees every commit that existed
+  // when this was called. Errors: the store's (kUnavailable when it cannot
+  // be reached), or kUnavailable when the follower stops first.
+  Status SyncWithStore();
+
+  // Holds off the applier while the caller reads the projection as one
+  // consistent state (a batch being decided). Keep it short; never wait on
+  // the follower while holding it.
+  std::unique_lock<std::mutex> PauseApplying() { return std::unique_lock(apply_mu_); }
+
+  // Tells the follower that the store holds `revision` (the committer's own
+  // append): feeds the lag gauge.
+  void NoteStoreHead(int64_t revision);
+
+  // Store head last seen minus the projection's head (>= 0).
+  int64_t lag() const;
+  // False while the follower's last read of the store failed.
+  bool store_reachable() const { return reachable_.load(); }
+
+ private:
+  void Wake();
+  void RunApplier();
+  void RunListener();
+  // Reads forward from the projection's head and applies every page (the
+  // one path to Projection::Apply).
+  Status ApplyPending();
+  bool stopping() const;
+
+  EventStore* store_;
+  Projection* projection_;
+  FollowerOptions options_;
+  std::mutex apply_mu_;  // held while applying (or while a batch is decided)
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_cv_;     // the applier waits here
+  std::condition_variable applied_cv_;  // AwaitRevision waits here
+  bool woken_ = false;                  // GUARDED_BY(mu_)
+  bool stopping_ = false;               // GUARDED_BY(mu_)
+  uint64_t read_failures_ = 0;          // GUARDED_BY(mu_) failed ReadForward calls
+  std::string last_error_;              // GUARDED_BY(mu_)
+
+  std::atomic<int64_t> store_head_{0};
+  std::atomic<bool> reachable_{true};
+  std::thread applier_;
+  std::thread listener_;
+};
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_APP_FOLLOWER_H_

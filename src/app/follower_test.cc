@@ -1,0 +1,105 @@
+// The follower: the one path from the store into the read model.
+#include "app/follower.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "app/command_service.h"
+#include "store/faulty_event_store.h"
+#include "store/memory_event_store.h"
+
+namespace chronoconf {
+namespace {
+
+using std::chrono::milliseconds;
+
+Command Set(const std::string& key, const std::string& value) {
+  return Transaction{{SetKey{key, value, std::nullopt, false}}, {}};
+}
+
+// Waits up to `timeout` for `done`.
+template <typename F>
+bool Eventually(F done, milliseconds timeout = milliseconds(5000)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
+TEST(FollowerTest, PollsInCommitsAnotherWriterMade) {
+  MemoryEventStore store;
+  Projection ours;
+  Follower follower(&store, &ours, {milliseconds(20), milliseconds(10), milliseconds(50)});
+  // Another node: its own read model and committer on the same store.
+  Projection theirs;
+  CommandService other(&store, &theirs);
+  ASSERT_TRUE(other.Execute(Set("a", "1")).status.ok());
+  ASSERT_TRUE(other.Execute(Set("b", "2")).status.ok());
+  // Nobody tells our follower (a memory store sends no notifications): the
+  // poll finds both, in order.
+  EXPECT_TRUE(Eventually([&] { return ours.head() == 2; }));
+  EXPECT_EQ(ours.State("b").value, "2");
+  EXPECT_EQ(ours.Stats().head_hash, theirs.Stats().head_hash);
+  EXPECT_EQ(follower.lag(), 0);
+}
+
+TEST(FollowerTest, AwaitRevisionWakesTheApplier) {
+  MemoryEventStore store;
+  Projection ours;
+  // A poll so slow that only the wake-up can make the test pass in time.
+  Follower follower(&store, &ours, {std::chrono::hours(1), std::chrono::hours(1),
+                                    milliseconds(50)});
+  Projection theirs;
+  CommandService other(&store, &theirs);
+  ASSERT_TRUE(other.Execute(Set("a", "1")).status.ok());
+  ASSERT_TRUE(follower.AwaitRevision(1).ok());
+  EXPECT_EQ(ours.head(), 1);
+  ASSERT_TRUE(other.Execute(Set("a", "2")).status.ok());
+  ASSERT_TRUE(follower.SyncWithStore().ok());
+  EXPECT_EQ(ours.State("a").value, "2");
+}
+
+TEST(FollowerTest, AWaiterIsReleasedWhenTheFollowerStops) {
+  MemoryEventStore store;
+  Projection ours;
+  Follower follower(&store, &ours);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    follower.Stop();
+  });
+  // Revision 5 never comes.
+  EXPECT_EQ(follower.AwaitRevision(5).code(), Code::kUnavailable);
+  stopper.join();
+}
+
+TEST(FollowerTest, ReportsAFailingStoreAndCatchesUpWhenItIsBack) {
+  MemoryEventStore memory;
+  FaultyEventStore store(&memory);
+  Projection ours;
+  Follower follower(&store, &ours, {milliseconds(20), milliseconds(10), milliseconds(50)});
+  Projection theirs;
+  CommandService other(&memory, &theirs);
+  ASSERT_TRUE(other.Execute(Set("a", "1")).status.ok());
+  store.FailNext(20, /*reads_too=*/true);  // about 200 ms of failed polls
+  EXPECT_TRUE(Eventually([&] { return !follower.store_reachable(); }));
+  // The poll goes on at the error interval and finds the commit once reads work.
+  EXPECT_TRUE(Eventually([&] { return ours.head() == 1 && follower.store_reachable(); }));
+  EXPECT_EQ(ours.State("a").value, "1");
+}
+
+TEST(FollowerTest, ReportsLagFromTheStoreHeadItSaw) {
+  MemoryEventStore store;
+  Projection ours;
+  Follower follower(&store, &ours, {std::chrono::hours(1), std::chrono::hours(1),
+                                    milliseconds(50)});
+  follower.NoteStoreHead(7);
+  EXPECT_EQ(follower.lag(), 7);
+  follower.NoteStoreHead(3);  // never goes back
+  EXPECT_EQ(follower.lag(), 7);
+}
+
+}  // namespace
+}  // namespace chronoconf

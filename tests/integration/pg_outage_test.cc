@@ -1,0 +1,137 @@
+// SPEC §2.1 503, §2.4 /readyz, §3: the PostgreSQL server stops under write
+// load and comes back. During the outage writes get 503 quickly (not 409,
+// not a hang), reads go on from memory and /readyz is 503; afterwards the
+// nodes recover without a restart and nothing acknowledged is lost.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/http_test_util.h"
+#include "support/pg_test_db.h"
+#include "support/run_command.h"
+
+namespace chronoconf::test {
+namespace {
+
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+
+// Polls GET /readyz on `url` until it answers `status` or `timeout` passes.
+bool ReadyzBecomes(const std::string& url, int status, milliseconds timeout) {
+  Api api(url, milliseconds(2000));
+  const auto deadline = Steady::now() + timeout;
+  while (Steady::now() < deadline) {
+    if (api.Get("/readyz").status == status) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return false;
+}
+
+TEST(PgOutageTest, TheServerStopsUnderLoadAndComesBack) {
+  PgPrivateCluster cluster;
+  CHRONOCONF_REQUIRE_PG(cluster);
+  PgTestDatabase db(cluster.url());
+  ASSERT_TRUE(db.available()) << db.why();
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    nodes.push_back(std::make_unique<ServerProcess>(
+        db.url(), std::vector<std::string>{"--node", "n" + std::to_string(i)}));
+    ASSERT_TRUE(nodes.back()->Start());
+  }
+  Api first(nodes[0]->url());
+  ASSERT_EQ(first.Set("before/outage", "1").status, 201);
+
+  struct Ack {
+    std::string key;
+    std::string value;
+  };
+  std::mutex mu;
+  std::vector<Ack> acked;
+  std::vector<std::string> unexpected;
+  std::atomic<bool> outage{false}, stop{false};
+  std::atomic<int> unavailable_in_outage{0}, acks_after{0};
+  std::atomic<int64_t> slowest_ms{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 6; ++t) {
+    writers.emplace_back([&, t] {
+      Api api(nodes[static_cast<size_t>(t % 2)]->url(), std::chrono::seconds(20));
+      for (int j = 0; !stop; ++j) {
+        const std::string key = "w" + std::to_string(t) + "/k" + std::to_string(j);
+        const std::string value = std::to_string(j);
+        const bool during = outage.load();
+        const auto start = Steady::now();
+        auto r = api.Set(key, value);
+        const int64_t ms =
+            std::chrono::duration_cast<milliseconds>(Steady::now() - start).count();
+        if (r.status == 503) std::this_thread::sleep_for(milliseconds(20));  // back off
+        std::lock_guard lock(mu);
+        if (during) slowest_ms = std::max<int64_t>(slowest_ms.load(), ms);
+        if (r.status == 201) {
+          acked.push_back({key, value});
+          if (!outage) ++acks_after;
+        } else if (r.status == 503) {
+          if (during) ++unavailable_in_outage;
+          if (r.ErrorCode() != "unavailable") unexpected.push_back("503 body: " + r.body);
+        } else {  // 409 would mean a failed append was taken for a conflict
+          unexpected.push_back(key + ": " + std::to_string(r.status) + " " + r.body);
+          return;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(milliseconds(300));
+
+  ASSERT_TRUE(cluster.StopServer());
+  outage = true;
+  // The nodes notice even without writes of their own (the follower's poll).
+  for (auto& n : nodes) {
+    EXPECT_TRUE(ReadyzBecomes(n->url(), 503, milliseconds(5000))) << n->url();
+  }
+  // Reads go on from memory.
+  for (auto& n : nodes) {
+    Api api(n->url());
+    auto g = api.GetKey("before/outage");
+    EXPECT_EQ(g.status, 200) << g;
+    EXPECT_EQ(api.Get("/healthz").status, 200);
+  }
+  std::this_thread::sleep_for(milliseconds(1000));
+  outage = false;
+  acks_after = 0;
+  ASSERT_TRUE(cluster.StartServer());
+
+  // Recovery without a restart: ready again, and writes go through.
+  for (auto& n : nodes) {
+    EXPECT_TRUE(ReadyzBecomes(n->url(), 200, milliseconds(15000))) << n->url();
+  }
+  for (int i = 0; i < 400 && acks_after < 30; ++i) std::this_thread::sleep_for(milliseconds(25));
+  stop = true;
+  for (auto& w : writers) w.join();
+  ASSERT_TRUE(unexpected.empty()) << unexpected.front();
+  EXPECT_GT(unavailable_in_outage.load(), 0) << "no write was refused during the outage";
+  EXPECT_LT(slowest_ms.load(), 8000) << "a write during the outage hung";
+  EXPECT_GE(acks_after.load(), 30) << "writes did not resume after the outage";
+
+  // Nothing acknowledged is lost, on either node.
+  // The store's head: the highest any node has applied (each applied its own).
+  int64_t head = 0;
+  for (auto& n : nodes) head = std::max(head, Api(n->url()).Head());
+  const std::string at_head = "min_revision=" + std::to_string(head) + "&timeout_ms=10000";
+  for (auto& n : nodes) {
+    Api api(n->url());
+    for (const Ack& a : acked) {
+      auto g = api.GetKey(a.key, at_head);
+      ASSERT_EQ(g.status, 200) << n->url() << " lost acknowledged " << a.key << ": " << g;
+      ASSERT_EQ(RawAt(g.body, "value"), a.value) << a.key;
+    }
+  }
+  for (auto& n : nodes) n->Stop();
+  auto verify = RunCommand({CHRONOCONF_BIN, "verify", "--store", db.url()});
+  EXPECT_EQ(verify.exit_code, 0) << "chronoconf verify failed:\n" << verify.out << verify.err;
+}
+
+}  // namespace
+}  // namespace chronoconf::test
