@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "support/http_test_util.h"
+#include "support/pg_test_db.h"
 #include "support/run_command.h"
 
 namespace chronoconf::test {
@@ -135,6 +136,12 @@ void Torture(const std::string& store_url) {
 TEST(CrashTortureTest, Sqlite) {
   TempDir dir;
   Torture(dir.SqliteUrl());
+}
+
+TEST(CrashTortureTest, Postgres) {
+  PgTestDatabase db;
+  CHRONOCONF_REQUIRE_PG(db);
+  Torture(db.url());
 }
 
 }  // namespace
