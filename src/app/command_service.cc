@@ -175,10 +175,10 @@ CommandService::~CommandService() { Stop(); }
 
 void CommandService::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (committer_.joinable()) committer_.join();
   // After the committer: it waits on the follower until its last batch is
   // in the read model.
@@ -193,18 +193,19 @@ void CommandService::Submit(Command command, Callback done) {
     done(std::move(r));
     return;
   }
+  bool refused;
   {
-    std::unique_lock lock(mu_);
-    if (stopping_) {  // Stop() was called: nothing new is taken
-      lock.unlock();
-      CommandResult r;
-      r.status = Status::Unavailable("the server is shutting down");
-      done(std::move(r));
-      return;
-    }
-    queue_.push_back({std::move(command), std::move(done)});
+    MutexLock lock(&mu_);
+    refused = stopping_;  // Stop() was called: nothing new is taken
+    if (!refused) queue_.push_back({std::move(command), std::move(done)});
   }
-  cv_.notify_one();
+  if (refused) {
+    CommandResult r;
+    r.status = Status::Unavailable("the server is shutting down");
+    done(std::move(r));
+    return;
+  }
+  cv_.Signal();
 }
 
 CommandResult CommandService::Execute(Command command) {
@@ -221,29 +222,31 @@ CommandStats CommandService::stats() const {
 void CommandService::Run() {
   while (true) {
     std::vector<Pending> batch;
-    {
-      std::unique_lock lock(mu_);
-      auto has_work = [&] { return stopping_ || !queue_.empty(); };
-      while (!has_work()) {
-        if (store_reachable_.load()) {
-          cv_.wait(lock, has_work);
-        } else if (!cv_.wait_for(lock, kProbeInterval, has_work)) {
-          lock.unlock();  // idle while the store is down: probe it
-          store_reachable_.store(store_->ReadHead().ok());
-          lock.lock();
-        }
-      }
-      if (queue_.empty()) return;  // stopping, and nothing left to do
-      // Revert and import read the whole config under a prefix, so each runs
-      // in a batch of its own, decided against committed state only.
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        bool alone = !std::holds_alternative<Transaction>(queue_.front().command);
-        if (alone && !batch.empty()) break;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-        if (alone) break;
+    mu_.Lock();
+    while (!stopping_ && queue_.empty()) {
+      if (store_reachable_.load()) {
+        cv_.Wait(&mu_);
+      } else if (!cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + kProbeInterval) &&
+                 !stopping_ && queue_.empty()) {
+        mu_.Unlock();  // idle while the store is down: probe it
+        store_reachable_.store(store_->ReadHead().ok());
+        mu_.Lock();
       }
     }
+    if (queue_.empty()) {  // stopping, and nothing left to do
+      mu_.Unlock();
+      return;
+    }
+    // Revert and import read the whole config under a prefix, so each runs
+    // in a batch of its own, decided against committed state only.
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      bool alone = !std::holds_alternative<Transaction>(queue_.front().command);
+      if (alone && !batch.empty()) break;
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+      if (alone) break;
+    }
+    mu_.Unlock();
     ProcessBatch(batch);
   }
 }

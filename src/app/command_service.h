@@ -25,7 +25,6 @@
 #define CHRONOCONF_APP_COMMAND_SERVICE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -34,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "app/follower.h"
 #include "domain/commands.h"
 #include "projection/projection.h"
@@ -128,10 +128,10 @@ class CommandService {
   Projection* projection_;
   std::unique_ptr<Follower> owned_follower_;  // when none was given
   Follower* follower_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;      // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<Pending> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<int64_t> commits_{0}, events_{0}, batches_{0}, store_errors_{0};
   std::atomic<bool> store_reachable_{true};
   std::thread committer_;

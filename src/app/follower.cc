@@ -29,18 +29,18 @@ Follower::~Follower() { Stop(); }
 
 void Follower::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_cv_.notify_all();
-  applied_cv_.notify_all();
+  wake_cv_.SignalAll();
+  applied_cv_.SignalAll();
   if (applier_.joinable()) applier_.join();
   // At most one listen_timeout: WaitForNotification is not interruptible.
   if (listener_.joinable()) listener_.join();
 }
 
 bool Follower::stopping() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return stopping_;
 }
 
@@ -48,10 +48,10 @@ Status Follower::CatchUp() { return ApplyPending(); }
 
 void Follower::Wake() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     woken_ = true;
   }
-  wake_cv_.notify_one();
+  wake_cv_.Signal();
 }
 
 void Follower::NoteStoreHead(int64_t revision) {
@@ -67,8 +67,8 @@ int64_t Follower::lag() const {
 Status Follower::AwaitRevision(int64_t revision) {
   if (projection_->head() >= revision) return Status::OK();
   Wake();
-  std::unique_lock lock(mu_);
-  applied_cv_.wait(lock, [&] { return stopping_ || projection_->head() >= revision; });
+  MutexLock lock(&mu_);
+  while (!stopping_ && projection_->head() < revision) applied_cv_.Wait(&mu_);
   if (projection_->head() >= revision) return Status::OK();
   return Status::Unavailable(fmt::format(
       "the server is stopping before its read model reached revision {}", revision));
@@ -79,7 +79,7 @@ Status Follower::ApplyAppended(std::vector<RecordedCommit> commits) {
   const int64_t last = commits.back().revision;
   NoteStoreHead(last);
   {
-    std::lock_guard apply(apply_mu_);
+    MutexLock apply(&apply_mu_);
     if (commits.front().revision == projection_->head() + 1) {
       for (RecordedCommit& c : commits) {
         if (Status s = projection_->Apply(std::move(c)); !s.ok()) return s;
@@ -87,9 +87,9 @@ Status Follower::ApplyAppended(std::vector<RecordedCommit> commits) {
     }
   }
   {
-    std::lock_guard lock(mu_);  // see ApplyPending
+    MutexLock lock(&mu_);  // see ApplyPending
   }
-  applied_cv_.notify_all();
+  applied_cv_.SignalAll();
   // Nothing applied (a gap, or the follower already had them): read forward.
   return AwaitRevision(last);
 }
@@ -102,16 +102,17 @@ Status Follower::SyncWithStore() {
   }
   NoteStoreHead(head->revision);
   if (projection_->head() >= head->revision) return Status::OK();
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   // Nothing is written on a decision that waits: when the store stops
   // answering meanwhile (a read fails), the batch gets its 503 at once
   // rather than after the timeout.
   const uint64_t failures = read_failures_;
   woken_ = true;
-  wake_cv_.notify_one();
-  applied_cv_.wait_for(lock, kSyncTimeout, [&] {
-    return stopping_ || read_failures_ != failures || projection_->head() >= head->revision;
-  });
+  wake_cv_.Signal();
+  const auto deadline = Steady::now() + kSyncTimeout;
+  while (!stopping_ && read_failures_ == failures && projection_->head() < head->revision) {
+    if (!applied_cv_.WaitUntil(&mu_, deadline)) break;
+  }
   if (projection_->head() >= head->revision) return Status::OK();
   return Status::Unavailable(fmt::format(
       "the read model did not reach the store's head revision {} (it is at {}){}",
@@ -122,13 +123,13 @@ Status Follower::SyncWithStore() {
 Status Follower::ApplyPending() {
   Status result;
   {
-    std::lock_guard apply(apply_mu_);
+    MutexLock apply(&apply_mu_);
     while (true) {
       auto page = store_->ReadForward(projection_->head(), kPage);
       if (!page) {
         reachable_.store(false);
         result = page.status();
-        std::lock_guard lock(mu_);
+        MutexLock lock(&mu_);
         ++read_failures_;
         last_error_ = result.ToString();
         break;
@@ -149,22 +150,26 @@ Status Follower::ApplyPending() {
   {
     // Under mu_, so that a waiter that just saw the old head is already
     // waiting when it is told.
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
   }
-  applied_cv_.notify_all();
+  applied_cv_.SignalAll();
   return result;
 }
 
 void Follower::RunApplier() {
   bool failing = false;  // log a failure once, not at every retry
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
     const auto interval = reachable_.load() && !failing ? options_.poll_interval
                                                         : options_.error_interval;
-    const bool woken = wake_cv_.wait_for(lock, interval, [&] { return stopping_ || woken_; });
+    const auto deadline = Steady::now() + interval;
+    while (!stopping_ && !woken_) {
+      if (!wake_cv_.WaitUntil(&mu_, deadline)) break;
+    }
+    const bool woken = woken_;
     if (stopping_) break;
     woken_ = false;
-    lock.unlock();
+    mu_.Unlock();
     Status s;
     if (!woken) {
       // The safety net: learn the store's head (the lag gauge, and another
@@ -185,8 +190,9 @@ void Follower::RunApplier() {
       spdlog::info("the read model follows the store again, at revision {}", projection_->head());
     }
     failing = !s.ok();
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void Follower::RunListener() {

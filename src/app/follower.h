@@ -24,12 +24,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "projection/projection.h"
 #include "store/event_store.h"
@@ -81,7 +80,7 @@ class Follower {
   // Holds off the applier while the caller reads the projection as one
   // consistent state (a batch being decided). Keep it short; never wait on
   // the follower while holding it.
-  std::unique_lock<std::mutex> PauseApplying() { return std::unique_lock(apply_mu_); }
+  std::unique_lock<Mutex> PauseApplying() { return std::unique_lock<Mutex>(apply_mu_); }
 
   // Tells the follower that the store holds `revision` (the committer's own
   // append): feeds the lag gauge.
@@ -104,15 +103,15 @@ class Follower {
   EventStore* store_;
   Projection* projection_;
   FollowerOptions options_;
-  std::mutex apply_mu_;  // held while applying (or while a batch is decided)
+  Mutex apply_mu_;  // held while applying (or while a batch is decided)
 
-  mutable std::mutex mu_;
-  std::condition_variable wake_cv_;     // the applier waits here
-  std::condition_variable applied_cv_;  // AwaitRevision waits here
-  bool woken_ = false;                  // GUARDED_BY(mu_)
-  bool stopping_ = false;               // GUARDED_BY(mu_)
-  uint64_t read_failures_ = 0;          // GUARDED_BY(mu_) failed ReadForward calls
-  std::string last_error_;              // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar wake_cv_;     // the applier waits here
+  CondVar applied_cv_;  // AwaitRevision waits here
+  bool woken_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t read_failures_ GUARDED_BY(mu_) = 0;  // failed ReadForward calls
+  std::string last_error_ GUARDED_BY(mu_);
 
   std::atomic<int64_t> store_head_{0};
   std::atomic<bool> reachable_{true};

@@ -36,12 +36,12 @@ Status CheckJsonContentType(const Request& req) {
 }
 
 void Api::SetAuth(std::shared_ptr<const AuthTable> table) {
-  std::lock_guard lock(auth_mu_);
+  MutexLock lock(&auth_mu_);
   auth_ = std::move(table);
 }
 
 std::shared_ptr<const AuthTable> Api::auth() const {
-  std::lock_guard lock(auth_mu_);
+  MutexLock lock(&auth_mu_);
   return auth_;
 }
 

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/mutex.h"
 #include "app/command_service.h"
 #include "http/auth.h"
 #include "http/http_types.h"
@@ -99,8 +100,8 @@ class Api {
   Metrics* metrics_;
   ApiOptions options_;
   std::atomic<bool> ready_{false};
-  mutable std::mutex auth_mu_;
-  std::shared_ptr<const AuthTable> auth_;  // GUARDED_BY(auth_mu_); null: auth off
+  mutable Mutex auth_mu_;
+  std::shared_ptr<const AuthTable> auth_ GUARDED_BY(auth_mu_);  // null: auth off
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

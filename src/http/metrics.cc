@@ -19,7 +19,7 @@ std::string_view MethodLabel(std::string_view method) {
 
 void Metrics::ObserveRequest(const std::string& route, const std::string& method, int status,
                              double seconds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++requests_[fmt::format("{}|{}|{}", route, MethodLabel(method), status)];
   Histogram& h = latencies_[route];
   for (size_t i = 0; i < kBuckets.size(); ++i) {
@@ -32,7 +32,7 @@ void Metrics::ObserveRequest(const std::string& route, const std::string& method
 std::string Metrics::Render(const GaugeValues& g) const {
   std::string out;
   auto it = std::back_inserter(out);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   fmt::format_to(it, "# HELP chronoconf_http_requests_total HTTP requests by route and status.\n"
                      "# TYPE chronoconf_http_requests_total counter\n");
   for (const auto& [labels, n] : requests_) {

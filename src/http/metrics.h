@@ -8,8 +8,9 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
+
+#include "common/mutex.h"
 
 namespace chronoconf::http {
 
@@ -52,9 +53,9 @@ class Metrics {
     uint64_t count = 0;
     double sum = 0;
   };
-  mutable std::mutex mu_;
-  std::map<std::string, uint64_t> requests_;     // GUARDED_BY(mu_) "route|method|status"
-  std::map<std::string, Histogram> latencies_;  // GUARDED_BY(mu_) by route
+  mutable Mutex mu_;
+  std::map<std::string, uint64_t> requests_ GUARDED_BY(mu_);  // "route|method|status"
+  std::map<std::string, Histogram> latencies_ GUARDED_BY(mu_);  // by route
   std::atomic<int64_t> watchers_{0};
   std::atomic<int64_t> watchers_dropped_{0};
   std::atomic<int64_t> connections_open_{0};

@@ -23,8 +23,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/mutex.h"
 #include "domain/commands.h"
 #include "domain/key.h"
+#include "http/framing.h"
 #include "http/render.h"
 #include "http/request_id.h"
 #include "http/request_parsing.h"
@@ -57,66 +59,6 @@ constexpr std::chrono::seconds kWarnEvery{10};
 // How often a shutting-down server checks whether its connections are done.
 constexpr std::chrono::milliseconds kDrainPoll{20};
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// RFC 9112: framing that is not exactly understood is refused, never
-// guessed at; a body the parser did not frame would be read as the next
-// request (request smuggling). §6.1/§6.3: the only transfer coding taken is
-// `chunked`, alone; not with Content-Length; not in HTTP/1.0. §3.2: an
-// HTTP/1.1 request has exactly one Host.
-Status CheckFraming(const bhttp::request_header<>& h) {
-  std::vector<std::string> codings;
-  auto [first, last] = h.equal_range(bhttp::field::transfer_encoding);
-  for (auto f = first; f != last; ++f) {
-    std::string_view v = f->value();
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view token = v.substr(0, comma);
-      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-      if (!token.empty()) codings.push_back(Lower(token));
-    }
-  }
-  bool has_te = h.count(bhttp::field::transfer_encoding) > 0;
-  if (has_te) {
-    if (h.version() < 11) {
-      return Status::InvalidRequest("Transfer-Encoding is not allowed in an HTTP/1.0 request");
-    }
-    if (codings.size() != 1 || codings[0] != "chunked") {
-      return Status::InvalidRequest(
-          "unsupported Transfer-Encoding: only 'chunked', alone, is accepted");
-    }
-    if (h.count(bhttp::field::content_length) > 0) {
-      return Status::InvalidRequest("a request may not carry both Transfer-Encoding and Content-Length");
-    }
-  }
-  if (h.version() >= 11) {
-    size_t hosts = h.count(bhttp::field::host);
-    if (hosts == 0) return Status::InvalidRequest("an HTTP/1.1 request needs a Host header");
-    if (hosts > 1) return Status::InvalidRequest("a request may carry only one Host header");
-  }
-  return Status::OK();
-}
-
-// What a header block (the request line and fields, through the blank
-// line) may not hold although Beast would take it: obsolete line folding
-// (RFC 9112 §5.2), which proxies and servers read differently.
-Status CheckHeaderBlock(std::string_view block) {
-  size_t line_end = block.find("\r\n");
-  while (line_end != std::string_view::npos && line_end + 2 < block.size()) {
-    char next = block[line_end + 2];
-    if (next == ' ' || next == '\t') {
-      return Status::InvalidRequest("obsolete line folding is not accepted (RFC 9112 §5.2)");
-    }
-    line_end = block.find("\r\n", line_end + 2);
-  }
-  return Status::OK();
-}
 
 // The client's X-Request-Id when it is valid log text, else a new one.
 std::string ResponseRequestId(const Request& req) {
@@ -219,8 +161,8 @@ struct Server::Impl {
   ServerOptions options;
   // The connections, for shutdown. Declared before `ioc`: coroutine frames
   // the io_context destroys unregister themselves here.
-  std::mutex conns_mu;
-  std::map<Conn*, std::weak_ptr<Conn>> conns;  // GUARDED_BY(conns_mu)
+  Mutex conns_mu;
+  std::map<Conn*, std::weak_ptr<Conn>> conns GUARDED_BY(conns_mu);
   std::atomic<bool> stopping{false};
   net::io_context ioc;
   tcp::acceptor acceptor;
@@ -299,7 +241,7 @@ void Server::Impl::BeginShutdown() {
   acceptor.close(ec);
   std::vector<std::shared_ptr<Conn>> open;
   {
-    std::lock_guard lock(conns_mu);
+    MutexLock lock(&conns_mu);
     for (auto& [raw, weak] : conns) {
       if (auto c = weak.lock()) open.push_back(std::move(c));
     }
@@ -334,7 +276,7 @@ bool Server::Impl::EvictIdleConnection() {
   std::shared_ptr<Conn> oldest;
   int64_t oldest_since = 0;
   {
-    std::lock_guard lock(conns_mu);
+    MutexLock lock(&conns_mu);
     for (auto& [raw, weak] : conns) {
       int64_t since = raw->idle_since.load();
       if (since > 0 && (!oldest || since < oldest_since)) {
@@ -502,7 +444,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
   auto conn = std::make_shared<Conn>(std::move(*raw_socket));
   delete raw_socket;
   {
-    std::lock_guard lock(conns_mu);
+    MutexLock lock(&conns_mu);
     conns.emplace(conn.get(), conn);
   }
   // Runs when the coroutine ends, also when the io_context destroys it.
@@ -510,7 +452,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     Impl* impl;
     Conn* c;
     ~Unregister() {
-      std::lock_guard lock(impl->conns_mu);
+      MutexLock lock(&impl->conns_mu);
       impl->conns.erase(c);
       impl->metrics->ConnectionClosed();
     }

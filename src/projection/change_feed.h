@@ -10,7 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
+
+#include "common/mutex.h"
 
 namespace chronoconf {
 
@@ -24,9 +25,9 @@ class ChangeFeed {
   void Publish(int64_t head);
 
  private:
-  std::mutex mu_;
-  uint64_t next_id_ = 1;                   // GUARDED_BY(mu_)
-  std::map<uint64_t, Listener> listeners_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  uint64_t next_id_ GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, Listener> listeners_ GUARDED_BY(mu_);
 };
 
 }  // namespace chronoconf

@@ -39,7 +39,7 @@ std::string RenderEntry(const std::string& key, std::string_view value, int64_t 
 Status Projection::Apply(RecordedCommit commit) {
   const int64_t revision = commit.revision;
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(&mu_);
     const int64_t h = head();
     if (revision <= h) return Status::OK();  // a duplicate delivery
     if (revision != h + 1) {
@@ -87,7 +87,7 @@ Status Projection::Apply(RecordedCommit commit) {
 }
 
 ProjectionStats Projection::Stats() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   ProjectionStats s;
   s.revision = head();
   s.keys = live_keys_;
@@ -111,7 +111,7 @@ Result<int64_t> Projection::Resolve(std::optional<int64_t> at_revision,
     return *at_revision;
   }
   if (at_time_us) {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(&mu_);
     auto it = std::upper_bound(commits_.begin(), commits_.end(), *at_time_us,
                                [](int64_t t, const CommitPtr& c) { return t < c->timestamp_us; });
     return static_cast<int64_t>(it - commits_.begin());
@@ -120,7 +120,7 @@ Result<int64_t> Projection::Resolve(std::optional<int64_t> at_revision,
 }
 
 Result<KeyVersion> Projection::Get(std::string_view key, std::optional<int64_t> at) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = keys_.find(key);
   const KeyVersion* v = nullptr;
   if (it != keys_.end()) v = at ? FindVersion(it->second, *at) : &it->second.back();
@@ -132,7 +132,7 @@ Result<KeyVersion> Projection::Get(std::string_view key, std::optional<int64_t> 
 }
 
 std::optional<KeyVersion> Projection::VersionAt(std::string_view key, int64_t at) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = keys_.find(key);
   if (it == keys_.end()) return std::nullopt;
   const KeyVersion* v = FindVersion(it->second, at);
@@ -141,7 +141,7 @@ std::optional<KeyVersion> Projection::VersionAt(std::string_view key, int64_t at
 }
 
 KeyState Projection::State(std::string_view key) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   KeyState s;
   auto it = keys_.find(key);
   if (it == keys_.end()) return s;
@@ -159,7 +159,7 @@ ListPage Projection::List(std::string_view prefix, int64_t at, std::string_view 
 
 ListPage Projection::List(const std::vector<std::string>& prefixes, int64_t at,
                           std::string_view after, size_t limit) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   ListPage page;
   page.revision = at;
   std::string_view last;
@@ -185,7 +185,7 @@ std::vector<KeyVersion> Projection::Snapshot(std::string_view prefix, int64_t at
 
 std::vector<KeyVersion> Projection::Snapshot(const std::vector<std::string>& prefixes,
                                              int64_t at) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<KeyVersion> out;
   for (const std::string& prefix : prefixes) {
     for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
@@ -198,7 +198,7 @@ std::vector<KeyVersion> Projection::Snapshot(const std::vector<std::string>& pre
 }
 
 std::pair<int64_t, int64_t> Projection::CountUnder(const std::vector<std::string>& prefixes) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   int64_t keys = 0, events = 0;
   for (const std::string& prefix : prefixes) {
     for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
@@ -212,7 +212,7 @@ std::pair<int64_t, int64_t> Projection::CountUnder(const std::vector<std::string
 
 Result<std::vector<EventRef>> Projection::History(std::string_view key, int64_t before,
                                                   size_t limit) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = keys_.find(key);
   if (it == keys_.end()) {
     return Status::NotFound(fmt::format("key '{}' was never written", key));
@@ -228,7 +228,7 @@ Result<std::vector<EventRef>> Projection::History(std::string_view key, int64_t 
 }
 
 std::vector<CommitPtr> Projection::Commits(int64_t after, size_t limit) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<CommitPtr> out;
   for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0));
        i < commits_.size() && out.size() < limit; ++i) {
@@ -238,7 +238,7 @@ std::vector<CommitPtr> Projection::Commits(int64_t after, size_t limit) const {
 }
 
 CommitPtr Projection::Commit(int64_t revision) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   if (revision < 1 || revision > static_cast<int64_t>(commits_.size())) return nullptr;
   return commits_[static_cast<size_t>(revision - 1)];
 }

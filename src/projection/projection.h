@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/result.h"
 #include "domain/events.h"
 #include "domain/key_aggregate.h"
@@ -117,11 +118,11 @@ class Projection {
   CommitPtr Commit(int64_t revision) const;
 
  private:
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::vector<KeyVersion>, std::less<>> keys_;  // GUARDED_BY(mu_)
-  std::vector<CommitPtr> commits_;  // GUARDED_BY(mu_); [i] = revision i+1
-  int64_t live_keys_ = 0;           // GUARDED_BY(mu_)
-  int64_t events_ = 0;              // GUARDED_BY(mu_)
+  mutable SharedMutex mu_;
+  std::map<std::string, std::vector<KeyVersion>, std::less<>> keys_ GUARDED_BY(mu_);
+  std::vector<CommitPtr> commits_ GUARDED_BY(mu_);  // [i] = revision i+1
+  int64_t live_keys_ GUARDED_BY(mu_) = 0;
+  int64_t events_ GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> head_{0};
   ChangeFeed feed_;
 };

@@ -7,9 +7,9 @@
 #define CHRONOCONF_STORE_FAULTY_EVENT_STORE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 
+#include "common/mutex.h"
 #include "store/event_store.h"
 
 namespace chronoconf {
@@ -25,18 +25,18 @@ class FaultyEventStore final : public EventStore {
   }
   // Appends wait until Release(); Held() tells how many are waiting.
   void Hold() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     held_ = true;
   }
   void Release() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       held_ = false;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   int Held() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return waiting_;
   }
   int appends() const { return appends_.load(); }
@@ -44,9 +44,9 @@ class FaultyEventStore final : public EventStore {
   std::string_view kind() const override { return target_->kind(); }
   Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override {
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(&mu_);
       ++waiting_;
-      cv_.wait(lock, [&] { return !held_; });
+      while (held_) cv_.Wait(&mu_);
       --waiting_;
     }
     appends_.fetch_add(1);
@@ -74,10 +74,10 @@ class FaultyEventStore final : public EventStore {
   std::atomic<int> fail_appends_{0};
   std::atomic<int> fail_reads_{0};
   std::atomic<int> appends_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool held_ = false;  // GUARDED_BY(mu_)
-  int waiting_ = 0;    // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  bool held_ GUARDED_BY(mu_) = false;
+  int waiting_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace chronoconf

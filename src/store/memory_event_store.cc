@@ -7,7 +7,7 @@ namespace chronoconf {
 template <typename Commits>
 Status MemoryEventStore::CheckVersionsLocked(const Commits& commits,
                                              std::map<std::string, int64_t, std::less<>>* next) {
-  auto version_of = [&](const std::string& key) {
+  auto version_of = [&](const std::string& key) REQUIRES(mu_) {
     if (auto it = next->find(key); it != next->end()) return it->second;
     auto v = versions_.find(key);
     return v != versions_.end() ? v->second : int64_t{0};
@@ -38,7 +38,7 @@ Status MemoryEventStore::CheckVersionsLocked(const Commits& commits,
 
 Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
     const std::vector<CommitData>& commits) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   // Check every expectation first so that a failure writes nothing.
   std::map<std::string, int64_t, std::less<>> next;
   if (Status s = CheckVersionsLocked(commits, &next); !s.ok()) return s;
@@ -55,7 +55,7 @@ Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
 }
 
 Status MemoryEventStore::AppendRecorded(const std::vector<RecordedCommit>& commits) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::map<std::string, int64_t, std::less<>> next;
   if (Status s = CheckVersionsLocked(commits, &next); !s.ok()) return s;
   int64_t revision = static_cast<int64_t>(commits_.size());
@@ -73,7 +73,7 @@ Status MemoryEventStore::AppendRecorded(const std::vector<RecordedCommit>& commi
 }
 
 Result<std::vector<RecordedCommit>> MemoryEventStore::ReadForward(int64_t after, size_t limit) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<RecordedCommit> out;
   for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0));
        i < commits_.size() && out.size() < limit; ++i) {
@@ -83,7 +83,7 @@ Result<std::vector<RecordedCommit>> MemoryEventStore::ReadForward(int64_t after,
 }
 
 Result<std::vector<StreamEvent>> MemoryEventStore::ReadStream(std::string_view key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<StreamEvent> out;
   for (const RecordedCommit& c : commits_) {
     for (const Event& e : c.events) {
@@ -94,7 +94,7 @@ Result<std::vector<StreamEvent>> MemoryEventStore::ReadStream(std::string_view k
 }
 
 Result<StoreHead> MemoryEventStore::ReadHead() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (commits_.empty()) return StoreHead{};
   return StoreHead{commits_.back().revision, commits_.back().hash, commits_.back().timestamp_us};
 }

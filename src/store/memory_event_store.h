@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "store/event_store.h"
 
 namespace chronoconf {
@@ -29,12 +30,12 @@ class MemoryEventStore final : public EventStore {
   // events) into `next`; kConflict on a mismatch.
   template <typename Commits>
   Status CheckVersionsLocked(const Commits& commits,
-                             std::map<std::string, int64_t, std::less<>>* next);
+                             std::map<std::string, int64_t, std::less<>>* next) REQUIRES(mu_);
 
   Clock* clock_;
-  std::mutex mu_;
-  std::vector<RecordedCommit> commits_;                   // GUARDED_BY(mu_); [i] = revision i+1
-  std::map<std::string, int64_t, std::less<>> versions_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<RecordedCommit> commits_ GUARDED_BY(mu_);  // [i] = revision i+1
+  std::map<std::string, int64_t, std::less<>> versions_ GUARDED_BY(mu_);
 };
 
 }  // namespace chronoconf

@@ -216,8 +216,10 @@ Status InsertCommits(pg::Connection& conn, const std::vector<RecordedCommit>& co
 
 // Reads are idempotent: when the connection turns out to be dead (a server
 // restart, a failover, an idle timeout), reconnect and try once more.
+// `read` runs here, on the caller's thread, under the connection's mutex
+// that the caller holds (the lambdas say so with REQUIRES).
 template <typename F>
-auto ReadWithRetry(pg::Connection& conn, F&& read) -> decltype(read()) {
+NO_THREAD_SAFETY_ANALYSIS auto ReadWithRetry(pg::Connection& conn, F&& read) -> decltype(read()) {
   for (int attempt = 0;; ++attempt) {
     if (Status s = conn.Ensure(); !s.ok()) return s;
     auto r = read();
@@ -235,9 +237,9 @@ Result<std::unique_ptr<PostgresEventStore>> PostgresEventStore::Open(const std::
 }
 
 Status PostgresEventStore::Migrate() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   if (Status s = write_.Ensure(); !s.ok()) return s;
-  auto fail = [&](Status s) {
+  auto fail = [&](Status s) REQUIRES(write_mu_) {
     write_.RollbackQuietly();
     return s;
   };
@@ -275,8 +277,8 @@ Status PostgresEventStore::Migrate() {
 }
 
 Result<StoreHead> PostgresEventStore::ReadHead() {
-  std::lock_guard lock(read_mu_);
-  return ReadWithRetry(read_, [&] { return ReadHeadOn(read_); });
+  MutexLock lock(&read_mu_);
+  return ReadWithRetry(read_, [&]() REQUIRES(read_mu_) { return ReadHeadOn(read_); });
 }
 
 // Why revisions are gap-free and in commit order across processes: every
@@ -292,9 +294,9 @@ Result<StoreHead> PostgresEventStore::ReadHead() {
 Result<std::vector<RecordedCommit>> PostgresEventStore::Append(
     const std::vector<CommitData>& commits) {
   if (Status s = CheckNoNul(commits); !s.ok()) return s;
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   std::vector<RecordedCommit> out;
-  Status s = AppendTransaction([&]() -> Status {
+  Status s = AppendTransaction([&]() REQUIRES(write_mu_) -> Status {
     auto head = ReadHeadOn(write_);
     if (!head) return head.status();
     if (Status v = CheckVersions(write_, commits); !v.ok()) return v;
@@ -312,8 +314,8 @@ Result<std::vector<RecordedCommit>> PostgresEventStore::Append(
 
 Status PostgresEventStore::AppendRecorded(const std::vector<RecordedCommit>& commits) {
   if (Status s = CheckNoNul(commits); !s.ok()) return s;
-  std::lock_guard lock(write_mu_);
-  return AppendTransaction([&]() -> Status {
+  MutexLock lock(&write_mu_);
+  return AppendTransaction([&]() REQUIRES(write_mu_) -> Status {
     auto head = ReadHeadOn(write_);
     if (!head) return head.status();
     StoreHead h = *head;
@@ -356,8 +358,8 @@ Status PostgresEventStore::AppendTransaction(const std::function<Status()>& body
 }
 
 Result<std::vector<RecordedCommit>> PostgresEventStore::ReadForward(int64_t after, size_t limit) {
-  std::lock_guard lock(read_mu_);
-  return ReadWithRetry(read_, [&]() -> Result<std::vector<RecordedCommit>> {
+  MutexLock lock(&read_mu_);
+  return ReadWithRetry(read_, [&]() REQUIRES(read_mu_) -> Result<std::vector<RecordedCommit>> {
     // One snapshot for commits and events, so a page is never half a commit.
     if (auto r = read_.Exec("begin read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r) {
       return r.status();
@@ -420,8 +422,8 @@ Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
 }
 
 Result<std::vector<StreamEvent>> PostgresEventStore::ReadStream(std::string_view key) {
-  std::lock_guard lock(read_mu_);
-  return ReadWithRetry(read_, [&] { return ReadStreamLocked(key); });
+  MutexLock lock(&read_mu_);
+  return ReadWithRetry(read_, [&]() REQUIRES(read_mu_) { return ReadStreamLocked(key); });
 }
 
 Result<std::vector<StreamEvent>> PostgresEventStore::ReadStreamLocked(std::string_view key) {
@@ -446,7 +448,7 @@ Result<std::vector<StreamEvent>> PostgresEventStore::ReadStreamLocked(std::strin
 Result<bool> PostgresEventStore::WaitForNotification(std::chrono::milliseconds timeout) {
   using Steady = std::chrono::steady_clock;
   const Steady::time_point deadline = Steady::now() + timeout;
-  std::lock_guard lock(listen_mu_);
+  MutexLock lock(&listen_mu_);
   if (listen_.broken()) listening_ = false;
   if (!listening_) {
     Status s = listen_.Ensure();

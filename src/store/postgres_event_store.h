@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/mutex.h"
 #include "store/event_store.h"
 #include "store/pg_connection.h"
 
@@ -56,17 +57,18 @@ class PostgresEventStore final : public EventStore {
   Status Migrate();
   // One append transaction on write_ (caller holds write_mu_): BEGIN, the
   // revision lock, `body`, COMMIT; rolled back whole when anything fails.
-  Status AppendTransaction(const std::function<Status()>& body);
-  Status ReadForwardLocked(int64_t after, size_t limit, std::vector<RecordedCommit>* out);
-  Result<std::vector<StreamEvent>> ReadStreamLocked(std::string_view key);
+  Status AppendTransaction(const std::function<Status()>& body) REQUIRES(write_mu_);
+  Status ReadForwardLocked(int64_t after, size_t limit, std::vector<RecordedCommit>* out)
+      REQUIRES(read_mu_);
+  Result<std::vector<StreamEvent>> ReadStreamLocked(std::string_view key) REQUIRES(read_mu_);
 
-  std::mutex write_mu_;
-  pg::Connection write_;  // GUARDED_BY(write_mu_): appends, migrations
-  std::mutex read_mu_;
-  pg::Connection read_;  // GUARDED_BY(read_mu_)
-  std::mutex listen_mu_;
-  pg::Connection listen_;   // GUARDED_BY(listen_mu_)
-  bool listening_ = false;  // GUARDED_BY(listen_mu_)
+  Mutex write_mu_;
+  pg::Connection write_ GUARDED_BY(write_mu_);  // appends, migrations
+  Mutex read_mu_;
+  pg::Connection read_ GUARDED_BY(read_mu_);
+  Mutex listen_mu_;
+  pg::Connection listen_ GUARDED_BY(listen_mu_);
+  bool listening_ GUARDED_BY(listen_mu_) = false;
   Clock* clock_;
 };
 

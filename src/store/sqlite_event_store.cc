@@ -208,9 +208,9 @@ Status SqliteEventStore::ClaimSoleWriter() {
 }
 
 Status SqliteEventStore::Migrate() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
-  auto fail = [&](Status s) {
+  auto fail = [&](Status s) REQUIRES(mu_) {
     Exec(db_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
     return s;
   };
@@ -243,7 +243,7 @@ Status SqliteEventStore::Migrate() {
 }
 
 Result<StoreHead> SqliteEventStore::ReadHead() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return ReadHeadLocked();
 }
 
@@ -260,7 +260,7 @@ Result<StoreHead> SqliteEventStore::ReadHeadLocked() {
 
 Result<std::vector<RecordedCommit>> SqliteEventStore::Append(
     const std::vector<CommitData>& commits) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   // IMMEDIATE takes the write lock now, so the head we read stays the head.
   if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
   std::vector<RecordedCommit> out;
@@ -332,7 +332,7 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
 }
 
 Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after, size_t limit) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   // One read transaction, so commits and events come from the same snapshot.
   if (Status s = Exec(db_, "BEGIN"); !s.ok()) return s;
   std::vector<RecordedCommit> out;
@@ -397,7 +397,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
 }
 
 Result<std::vector<StreamEvent>> SqliteEventStore::ReadStream(std::string_view key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Stmt q(db_,
          "SELECT revision, type, version, value, previous_value FROM events WHERE key = ?"
          " ORDER BY version");
@@ -423,7 +423,7 @@ Result<std::vector<StreamEvent>> SqliteEventStore::ReadStream(std::string_view k
 // Copies (SPEC §3): commits recorded by another store, written as they are.
 // Kept apart from AppendLocked so that the two can be folded together later.
 Status SqliteEventStore::AppendRecorded(const std::vector<RecordedCommit>& commits) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
   Status s = AppendRecordedLocked(commits);
   if (s.ok()) s = Exec(db_, "COMMIT");

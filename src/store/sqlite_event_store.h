@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/mutex.h"
 #include "store/event_store.h"
 
 struct sqlite3;
@@ -44,12 +45,13 @@ class SqliteEventStore final : public EventStore {
   SqliteEventStore(sqlite3* db, std::string path, Clock* clock)
       : db_(db), path_(std::move(path)), clock_(clock) {}
   Status Migrate();
-  Result<StoreHead> ReadHeadLocked();
-  Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out);
-  Status AppendRecordedLocked(const std::vector<RecordedCommit>& commits);
+  Result<StoreHead> ReadHeadLocked() REQUIRES(mu_);
+  Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out)
+      REQUIRES(mu_);
+  Status AppendRecordedLocked(const std::vector<RecordedCommit>& commits) REQUIRES(mu_);
 
-  std::mutex mu_;
-  sqlite3* db_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  sqlite3* db_ GUARDED_BY(mu_);
   std::string path_;
   Clock* clock_;
   int lock_fd_ = -1;  // the claim's lock file, -1 when not claimed
