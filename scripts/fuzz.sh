@@ -21,13 +21,20 @@ cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
 mkdir -p build-fuzz/crashes
 for t in "${targets[@]}"; do
   name=${t%_fuzz}
+  bin=build-fuzz/fuzz/$t
+  [ -x "$bin" ] || { echo "fuzz: $bin was not built" >&2; exit 1; }
   mkdir -p "build-fuzz/corpus/$name"
   echo "fuzz: $t for ${seconds}s"
-  "build-fuzz/$t" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=4096 \
+  rc=0
+  "$bin" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=4096 \
     -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$t-" \
-    "build-fuzz/corpus/$name" "fuzz/corpus/$name" 2>&1 | tail -n 12 | grep -E "stat::|Done|ERROR|SUMMARY" || true
-  if ls build-fuzz/crashes/"$t"-* >/dev/null 2>&1; then
-    echo "fuzz: $t found a crash: $(ls build-fuzz/crashes/"$t"-*)"
+    "build-fuzz/corpus/$name" "fuzz/corpus/$name" > "build-fuzz/$t.log" 2>&1 || rc=$?
+  grep -E "stat::number_of_executed_units|stat::peak_rss|Done [0-9]+ runs" "build-fuzz/$t.log" |
+    tr '\n' ' ' || true
+  echo "corpus $(ls "build-fuzz/corpus/$name" | wc -l) inputs"
+  if [ "$rc" -ne 0 ] || ls build-fuzz/crashes/"$t"-* >/dev/null 2>&1; then
+    tail -n 40 "build-fuzz/$t.log"
+    echo "fuzz: $t failed (exit $rc); the input is in build-fuzz/crashes/" >&2
     exit 1
   fi
 done

@@ -16,6 +16,10 @@ PACKAGES=(
   libssl-dev                  # SHA-256 for the hash chain
   libgtest-dev libgmock-dev libbenchmark-dev
   gcovr python3 curl procps
+  ccache                      # CI rebuilds five configurations: cache them
+  clang libclang-rt-14-dev    # fuzzers (libFuzzer) and -Wthread-safety
+  libasan8 libubsan1 libtsan2 # sanitizer runtimes for GCC
+  postgresql                  # a throwaway server for the tests (scripts/pg-test-cluster.sh)
 )
 
 missing=()
@@ -31,5 +35,8 @@ fi
 
 [ "${1:-}" = "--no-build" ] && exit 0
 BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} ${CMAKE_ARGS:-} >/dev/null
+# Paths relative to the checkout, so that another clone hits the same cache.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"

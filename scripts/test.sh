@@ -1,18 +1,108 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: unit, store contract (memory, SQLite,
-# PostgreSQL) and black-box integration tests against a real server on loopback.
+# Sets up and runs every test, as CI does (.ci/run calls this):
+#   1. suite      unit, store contract (memory, SQLite, PostgreSQL), black-box
+#                 HTTP and CLI tests against real servers, crash torture
+#   2. release    the Release build of every target, and a benchmark smoke run
+#   3. asan       the whole suite again, built with AddressSanitizer + UBSan
+#   4. tsan       the concurrency tests, built with ThreadSanitizer
+#   5. locks      clang -Wthread-safety over src/ (lock annotations)
+#   6. fuzz       every libFuzzer target for $FUZZ_SECONDS (default 20) each
 # A throwaway PostgreSQL (scripts/pg-test-cluster.sh) runs for the duration and
 # is stopped afterwards, also when a test fails.
+#
+# Usage: scripts/test.sh [STAGE...]   (default: all stages, in this order)
+#        scripts/test.sh suite        (the quick loop while developing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-BUILD_DIR=${BUILD_DIR:-build}
-export BUILD_DIR
 ROOT=$(pwd)
-# Stop the cluster however the run ends, and keep ctest's exit code.
-trap 'rc=$?; "$ROOT/scripts/pg-test-cluster.sh" stop || true; exit $rc' EXIT
-CHRONOCONF_TEST_PG_URL=$("$ROOT/scripts/pg-test-cluster.sh" start)
+STAGES=("$@")
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(suite release asan tsan locks fuzz)
+
+scripts/setup.sh --no-build
+export CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1
+export CTEST_OUTPUT_ON_FAILURE=1
+
+# Stop the cluster however the run ends, and keep the exit code.
+trap 'rc=$?; BUILD_DIR=build "$ROOT/scripts/pg-test-cluster.sh" stop || true; exit $rc' EXIT
+CHRONOCONF_TEST_PG_URL=$(BUILD_DIR=build "$ROOT/scripts/pg-test-cluster.sh" start)
 export CHRONOCONF_TEST_PG_URL
 echo "test: PostgreSQL at $CHRONOCONF_TEST_PG_URL"
-cd "$BUILD_DIR"
-ctest --output-on-failure -j2 --timeout 300 "$@"
+
+# configure DIR [cmake args...]
+configure() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@" >/dev/null
+}
+stage() { echo; echo "=== test: $1 ($(date +%T))"; }
+# run_ctest DIR LOG [ctest args...]: runs ctest in DIR, keeping its output
+# for the closing count.
+LOGS=()
+run_ctest() {
+  local dir=$1 log=$2; shift 2
+  (cd "$dir" && ctest "$@") 2>&1 | tee "$log"
+  LOGS+=("$log")
+}
+
+for s in "${STAGES[@]}"; do
+  case "$s" in
+    suite)
+      stage "suite (RelWithDebInfo)"
+      configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+      cmake --build build -j"$(nproc)"
+      run_ctest build build/ctest.log -j2 --timeout 300
+      ;;
+    release)
+      stage "release build and benchmark smoke run"
+      configure build-release -DCMAKE_BUILD_TYPE=Release
+      cmake --build build-release -j"$(nproc)"
+      build-release/bench/projection_bench --benchmark_min_time=0.01 >/dev/null
+      echo "test: release build and benchmarks ok"
+      ;;
+    asan)
+      stage "suite under AddressSanitizer + UBSan"
+      configure build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+        -DCHRONOCONF_SANITIZE=address,undefined -DCHRONOCONF_BUILD_BENCHMARKS=OFF
+      cmake --build build-asan -j"$(nproc)"
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        CHRONOCONF_TORTURE_ROUNDS=3 run_ctest build-asan build-asan/ctest.log -j2 --timeout 600
+      ;;
+    tsan)
+      stage "concurrency tests under ThreadSanitizer"
+      configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+        -DCHRONOCONF_SANITIZE=thread -DCHRONOCONF_BUILD_BENCHMARKS=OFF
+      cmake --build build-tsan -j"$(nproc)"
+      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 CHRONOCONF_TORTURE_ROUNDS=2 \
+        run_ctest build-tsan build-tsan/ctest.log -j2 --timeout 600 \
+        -R 'CommandService|Follower|Projection|ChangeFeed|TwoInstances|Concurrency|Watch|Multinode|MultiNode|Sigterm|CrashTorture'
+
+      ;;
+    locks)
+      stage "lock annotations (clang -Wthread-safety)"
+      CXX=clang++ configure build-locks -DCMAKE_BUILD_TYPE=Debug -DCHRONOCONF_THREAD_SAFETY=ON \
+        -DCHRONOCONF_BUILD_TESTS=OFF -DCHRONOCONF_BUILD_BENCHMARKS=OFF
+      cmake --build build-locks -j"$(nproc)"
+      echo "test: lock annotations hold"
+      ;;
+    fuzz)
+      stage "fuzzers"
+      scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+      ;;
+    *)
+      echo "test: unknown stage '$s' (suite release asan tsan locks fuzz)" >&2
+      exit 2
+      ;;
+  esac
+done
+echo
+echo "=== test: all stages passed: ${STAGES[*]} ($(date +%T))"
+# The tests of every stage, counted once at the end (each ctest run above
+# printed its own count).
+passed=0; failed=0
+for log in "${LOGS[@]}"; do
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+  [ -z "$line" ] && continue
+  total=${line##* }
+  f=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed.*/\1/')
+  passed=$((passed + total - f)); failed=$((failed + f))
+done
+echo "tests: $passed passed, $failed failed"

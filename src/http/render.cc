@@ -70,7 +70,9 @@ int HttpStatusFor(Code code) {
 Response ErrorResponse(const Status& status) {
   json::Writer w;
   w.BeginObject().Key("error").BeginObject();
-  w.Field("code", CodeName(status.code())).Field("message", status.message());
+  // A message may quote what the client sent (a parameter's name, a key):
+  // the error document stays valid JSON whatever those bytes were.
+  w.Field("code", CodeName(status.code())).Field("message", json::ToValidUtf8(status.message()));
   if (const auto& c = status.conflict()) {
     w.Field("key", c->key)
         .Field("expected_version", c->expected_version)

@@ -80,6 +80,12 @@ TEST(JsonWriterTest, Utf8Validation) {
   EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9"));
   EXPECT_FALSE(IsValidUtf8("\xff"));
   EXPECT_FALSE(IsValidUtf8("\xc3"));
+  // Found by fuzzing: an error message quoting invalid bytes broke the JSON.
+  EXPECT_EQ(ToValidUtf8("ok caf\xc3\xa9"), "ok caf\xc3\xa9");
+  EXPECT_EQ(ToValidUtf8("a\xaf\xaf" "b"), "a\xef\xbf\xbd\xef\xbf\xbd" "b");
+  EXPECT_EQ(ToValidUtf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate
+  EXPECT_EQ(ToValidUtf8("\xc3"), "\xef\xbf\xbd");
+  EXPECT_TRUE(IsValidUtf8(ToValidUtf8("\xf4\x90\x80\x80\xc0\xaf")));
 }
 
 }  // namespace

@@ -108,4 +108,39 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+std::string ToValidUtf8(std::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 8);
+  size_t i = 0;
+  while (i < s.size()) {
+    // The length of a well-formed sequence at i (RFC 3629 table 3-7), or 0.
+    auto c = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
+      return i + k < s.size() && c(k) >= lo && c(k) <= hi;
+    };
+    unsigned b = c(0);
+    size_t n = 0;
+    if (b < 0x80) {
+      n = 1;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      n = cont(1) ? 2 : 0;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      unsigned lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+      n = cont(1, lo, hi) && cont(2) ? 3 : 0;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      unsigned lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+      n = cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
+    }
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 }  // namespace chronoconf::json

@@ -57,6 +57,10 @@ void AppendQuoted(std::string* out, std::string_view s);
 // True when `s` is well-formed UTF-8 (what a JSON string may hold).
 bool IsValidUtf8(std::string_view s);
 
+// `s` with every byte that does not begin a well-formed UTF-8 sequence
+// replaced by U+FFFD: for texts that echo client bytes (error messages).
+std::string ToValidUtf8(std::string_view s);
+
 }  // namespace chronoconf::json
 
 #endif  // CHRONOCONF_JSON_JSON_WRITER_H_

@@ -176,6 +176,20 @@ TEST_F(HttpGuardsTest, UnknownRepeatedAndPairedQueryParametersAreRefused) {
   EXPECT_EQ(api().GetKey(K("q")).status, 200);
 }
 
+// Found by fuzzing: an error quoting a parameter name of invalid UTF-8
+// was itself invalid JSON.
+TEST_F(HttpGuardsTest, ErrorsQuotingClientBytesStayValidJson) {
+  RawConnection c;
+  ASSERT_TRUE(c.Connect(server()->port()));
+  ASSERT_TRUE(c.SendAll("GET /v1/events?pre\xaf\xaf=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::string got;
+  c.ReadUntilClosed(std::chrono::seconds(5), &got);
+  ASSERT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
+  auto body = json::parse(got.substr(got.find("\r\n\r\n") + 4), nullptr, false);
+  EXPECT_FALSE(body.is_discarded()) << got;
+  EXPECT_EQ(body["error"]["code"], "invalid_request");
+}
+
 TEST_F(HttpGuardsTest, EveryResponseCarriesARequestId) {
   auto given = api().Get("/healthz", {{"X-Request-Id", "abc-1"}});
   EXPECT_EQ(given.Header("x-request-id"), "abc-1");
