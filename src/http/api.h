@@ -18,6 +18,7 @@
 #include <string>
 
 #include "app/command_service.h"
+#include "common/version.h"
 #include "http/auth.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
@@ -30,7 +31,7 @@ struct ApiOptions {
   size_t max_value_bytes = 256 * 1024;
   std::string store_kind = "memory";
   std::string node = "chronoconf";
-  std::string version = "0.1.0";
+  std::string version = kVersion;
 };
 
 class Api {

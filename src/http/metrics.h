@@ -11,6 +11,8 @@
 #include <mutex>
 #include <string>
 
+#include "common/histogram.h"
+
 namespace chronoconf::http {
 
 struct GaugeValues {
@@ -20,6 +22,9 @@ struct GaugeValues {
   int64_t events = 0;
   int64_t batches = 0;
   int64_t store_errors = 0;
+  HistogramSnapshot batch_commits;   // commits per store transaction
+  HistogramSnapshot append_seconds;  // EventStore::Append latency
+  std::string version;               // chronoconf_build_info
 };
 
 class Metrics {
