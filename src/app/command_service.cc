@@ -293,8 +293,13 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
     }
     if (commits.empty()) break;
 
+    auto append_started = std::chrono::steady_clock::now();
     auto appended = store_->Append(commits);
+    append_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                          append_started)
+                                .count());
     if (appended) {
+      batch_commits_.Observe(static_cast<double>(commits.size()));
       recorded = std::move(*appended);
       batches_.fetch_add(1);
       store_reachable_.store(true);

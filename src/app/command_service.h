@@ -25,6 +25,7 @@
 #define CHRONOCONF_APP_COMMAND_SERVICE_H_
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -33,8 +34,9 @@
 #include <thread>
 #include <vector>
 
-#include "common/mutex.h"
 #include "app/follower.h"
+#include "common/histogram.h"
+#include "common/mutex.h"
 #include "domain/commands.h"
 #include "projection/projection.h"
 #include "store/event_store.h"
@@ -100,6 +102,10 @@ class CommandService {
   CommandResult Execute(Command command);
 
   CommandStats stats() const;
+  // Commits per store transaction (group-commit batch size), and how long
+  // each EventStore::Append took (seconds, failed attempts included).
+  HistogramSnapshot batch_commits() const { return batch_commits_.Snapshot(); }
+  HistogramSnapshot append_seconds() const { return append_seconds_.Snapshot(); }
 
   // False after an append failed for a reason other than a conflict, until
   // an append or a probe of the store (every second while idle) succeeds.
@@ -134,6 +140,9 @@ class CommandService {
   bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<int64_t> commits_{0}, events_{0}, batches_{0}, store_errors_{0};
   std::atomic<bool> store_reachable_{true};
+  Histogram batch_commits_{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+  Histogram append_seconds_{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                            0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
   std::thread committer_;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/client_internal.h"
+#include "cli/friendly_time.h"
 
 namespace chronoconf::cli {
 namespace {
@@ -34,6 +35,7 @@ void OnRun(CLI::App* sub, const std::shared_ptr<State>& st,
            std::function<int(ClientSession&)> run) {
   sub->callback([st, run = std::move(run)] {
     int rc = kExitError;
+    SetJsonErrors(st->global.json);
     try {
       ClientSession session(st->global);
       rc = session.Validate();
@@ -60,11 +62,29 @@ CLI::App* AddClient(CLI::App& app, const std::shared_ptr<State>& st, const std::
   return sub;
 }
 
+// Turns a friendly time ("2h ago", "2026-11-30") into RFC 3339 while the
+// command line is parsed, so that a bad one is a usage error (exit 2) that
+// names the option, before anything is sent.
+CLI::Validator FriendlyTime(bool revisions_too) {
+  return CLI::Validator(
+      [revisions_too](std::string& text) -> std::string {
+        if (revisions_too && IsDigits(text)) return "";
+        auto t = ToRfc3339Now(text);
+        if (!t) return t.status().message();
+        text = *t;
+        return "";
+      },
+      "TIME");
+}
+
 void AddAtOptions(CLI::App* sub, int64_t* at, std::string* at_time) {
   CLI::Option* rev =
       sub->add_option("--at", *at, "as at this revision")->check(CLI::NonNegativeNumber);
-  CLI::Option* time = sub->add_option("--at-time", *at_time,
-                                      "as at this time (RFC 3339, e.g. 2026-11-26T14:00:00Z)");
+  CLI::Option* time =
+      sub->add_option("--at-time", *at_time,
+                      "as at this time: RFC 3339 (2026-11-26T14:00:00Z), a date (2026-11-26, "
+                      "midnight UTC) or a time ago (90s ago, 2h ago, 3d ago)")
+          ->transform(FriendlyTime(false));
   rev->excludes(time);
 }
 
@@ -130,13 +150,20 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber);
   log->add_option("--actor", s.log.actor, "only commits by this actor");
   log->add_option("--prefix", s.log.prefix, "only keys starting with this");
-  log->add_option("--since", s.log.since, "only commits at or after this time (RFC 3339)");
-  log->add_option("--until", s.log.until, "only commits before this time (RFC 3339)");
+  log->add_option("--since", s.log.since,
+                  "only commits at or after this time (RFC 3339, a date, or '2h ago')")
+      ->transform(FriendlyTime(false));
+  log->add_option("--until", s.log.until,
+                  "only commits before this time (RFC 3339, a date, or '2h ago')")
+      ->transform(FriendlyTime(false));
   OnRun(log, st, [st](ClientSession& c) { return RunLog(c, st->log); });
 
   CLI::App* diff = AddClient(app, st, "diff", "what changed between two revisions", false);
-  diff->add_option("REV1", s.diff.from, "from this revision (or RFC 3339 time)")->required();
-  diff->add_option("REV2", s.diff.to, "to this revision (or time; default: the head)");
+  diff->add_option("REV1", s.diff.from, "from this revision (or a time: RFC 3339, a date, '2h ago')")
+      ->required()
+      ->transform(FriendlyTime(true));
+  diff->add_option("REV2", s.diff.to, "to this revision (or time; default: the head)")
+      ->transform(FriendlyTime(true));
   diff->add_option("--prefix", s.diff.prefix, "only keys starting with this");
   OnRun(diff, st, [st](ClientSession& c) { return RunDiff(c, st->diff); });
 

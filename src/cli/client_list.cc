@@ -211,6 +211,12 @@ int RunDiff(ClientSession& s, const DiffArgs& a) {
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   std::string out;
   for (const auto& line : lines) out += line.second + "\n";
+  if (lines.empty()) {
+    // Say so rather than print nothing, which reads like a failure.
+    out = fmt::format("no changes between revision {} and revision {}{}\n",
+                      FieldInt(diff, "from", 0), FieldInt(diff, "to", 0),
+                      a.prefix.empty() ? std::string() : fmt::format(" under '{}'", a.prefix));
+  }
   s.Print(out);
   return kExitOk;
 }

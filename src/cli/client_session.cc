@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/output_format.h"
+#include "json/json_writer.h"
 
 namespace chronoconf::cli {
 
@@ -36,7 +37,26 @@ ErrorInfo ErrorFromResponse(int status, std::string_view body) {
           first_line.empty() ? fmt::format("HTTP status {}", status) : SanitizeCell(first_line)};
 }
 
+namespace {
+// Written before any command runs, read by that one thread (CLI).
+bool g_json_errors = false;
+}  // namespace
+
+void SetJsonErrors(bool on) { g_json_errors = on; }
+bool JsonErrors() { return g_json_errors; }
+
 void ReportError(std::string_view code, std::string_view message) {
+  if (g_json_errors) {
+    json::Writer w;
+    w.BeginObject().Key("error").BeginObject();
+    w.Field("code", code).Field("message", message).EndObject().EndObject();
+    std::string line = w.Take();
+    line += '\n';
+    std::fflush(stdout);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+    return;
+  }
   bool colour = ColourEnabled(STDERR_FILENO);
   std::string line = fmt::format("{} {}: {}\n", Paint("error:", Colour::kRed, colour),
                                  SanitizeCell(code), SanitizeCell(message));
@@ -62,10 +82,44 @@ std::string CheckServerUrl(std::string_view url) {
   } else if (rest.find("://") != std::string_view::npos) {
     return "the URL must start with http://";
   }
+  const bool has_scheme = rest.size() != url.size();
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty()) return "the URL names no host";
   if (rest.find('/') != std::string_view::npos) {
     return "the URL must be http://host:port, without a path";
+  }
+  std::string_view host = rest, port;
+  const bool bracketed = rest.front() == '[';
+  if (bracketed) {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return "an IPv6 address must end with ']'";
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return "expected ':port' after the IPv6 address";
+    if (!after.empty()) port = after.substr(1);
+    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != host.npos) {
+      return "the IPv6 address is not valid";
+    }
+  } else if (size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+    if (port.empty()) return "the port is missing after ':'";
+  }
+  if (host.empty()) return "the URL names no host";
+  for (char c : bracketed ? std::string_view() : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_';
+    if (!ok) return "the host may hold only letters, digits, '-', '.' and '_'";
+  }
+  if (!port.empty() || rest.find(':') != std::string_view::npos) {
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != port.npos ||
+        std::stoi(std::string(port)) > 65535 || std::stoi(std::string(port)) == 0) {
+      return "the port must be a number from 1 to 65535";
+    }
+  } else if (!has_scheme) {
+    // "nonsense" or "localhost": a bare word is more likely a mistake than
+    // a host on port 80.
+    return "give http://host:port (like http://127.0.0.1:7700)";
   }
   return "";
 }
@@ -122,6 +176,18 @@ int ClientSession::Call(std::string_view method, const std::string& target, std:
   }
   if (res->status < 200 || res->status > 299) {
     ErrorInfo info = ErrorFromResponse(res->status, res->body);
+    if (g_json_errors) {
+      // The server's own error document, details included, when it is one.
+      auto parsed = json::Parse(res->body);
+      if (parsed && parsed->is_object() && parsed->Find("error") != nullptr) {
+        std::fflush(stdout);
+        std::string line = res->body;
+        if (line.empty() || line.back() != '\n') line += '\n';
+        std::fwrite(line.data(), 1, line.size(), stderr);
+        std::fflush(stderr);
+        return ExitCodeForHttpStatus(res->status);
+      }
+    }
     ReportError(info.code, info.message);
     return ExitCodeForHttpStatus(res->status);
   }

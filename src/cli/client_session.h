@@ -46,15 +46,22 @@ struct ErrorInfo {
 };
 ErrorInfo ErrorFromResponse(int status, std::string_view body);
 
-// Writes "error: <code>: <message>" to stderr ("error:" red on a terminal).
+// Writes "error: <code>: <message>" to stderr ("error:" red on a terminal),
+// or with JSON errors on, {"error":{"code":…,"message":…}} (one line).
 void ReportError(std::string_view code, std::string_view message);
+
+// Makes ReportError write JSON (--json). Set once, before a command runs.
+void SetJsonErrors(bool on);
+bool JsonErrors();
 
 // The base URL to use: `flag` when not empty, else $CHRONOCONF_SERVER when
 // set and not empty, else kDefaultServer.
 std::string ResolveServer(std::string_view flag);
 
-// "" when `url` is something HttpClient can talk to ("http://host:port" or
-// "host:port", an optional trailing '/'), else why not.
+// "" when `url` is something HttpClient can talk to ("http://host[:port]"
+// or "host:port", an optional trailing '/'), else why not. The host must
+// look like a host name or an IP address, so that a typo is named at once
+// instead of being looked up in DNS.
 std::string CheckServerUrl(std::string_view url);
 
 // Builds a query string: "" or "?a=1&b=x%2Fy". Values are URL-encoded.

@@ -19,6 +19,7 @@
 #include "app/follower.h"
 #include "app/verify.h"
 #include "http/api.h"
+#include "http/log_format.h"
 #include "http/server.h"
 #include "json/json_writer.h"
 #include "projection/projection.h"
@@ -36,6 +37,7 @@ struct ServeOptions {
   size_t max_body_bytes = 1024 * 1024;
   int64_t snapshot_every = 0;
   std::string log_level = "info";
+  std::string log_format = "text";
   int threads = 0;
   int64_t watch_send_timeout_ms = 10000;
   int64_t watch_keepalive_ms = 15000;
@@ -97,6 +99,10 @@ int Serve(const ServeOptions& o) {
     return 2;
   }
   spdlog::set_level(level);
+  if (Status s = http::SetLogFormat(o.log_format); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
   std::string host;
   uint16_t port = 0;
   if (!SplitListen(o.listen, &host, &port)) {
@@ -298,8 +304,15 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
   serve->add_option("--snapshot-every", o->snapshot_every,
                     "Commits between read-model snapshots (0: none)")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
+  // The last --log-level wins, so that a wrapper's default can be overridden.
   serve->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  serve->add_option("--log-format", o->log_format,
+                    "text, or json: one JSON object per line (ts, level, msg, and for each "
+                    "request method, route, status, latency_ms, bytes, request_id, actor)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   serve->add_option("--threads", o->threads, "HTTP worker threads (default: one per core)")
       ->check(CLI::Range(1, 1024));
   serve->add_option("--watch-send-timeout-ms", o->watch_send_timeout_ms,

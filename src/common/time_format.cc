@@ -43,6 +43,13 @@ bool Digits(std::string_view s, size_t* pos, int n, int64_t* out) {
   return true;
 }
 
+int64_t DaysInMonth(int64_t y, int64_t m) {
+  static constexpr int64_t kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+// Takes `c`, or its upper-case form when `c` is a lower-case letter.
 bool Expect(std::string_view s, size_t* pos, char c) {
   if (*pos < s.size() && (s[*pos] == c || std::tolower(static_cast<unsigned char>(s[*pos])) == c)) {
     ++*pos;
@@ -65,51 +72,57 @@ std::string FormatRfc3339Micros(int64_t unix_micros) {
 }
 
 Result<int64_t> ParseRfc3339Micros(std::string_view s) {
-  auto bad = [&] {
-    return Status::InvalidRequest(
-        fmt::format("'{}' is not an RFC 3339 time (like 2026-11-26T14:00:00Z)", s));
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidRequest(fmt::format(
+        "'{}' is not an RFC 3339 time (like 2026-11-26T14:00:00Z): {}", s, why));
   };
+  // RFC 3339 §5.6: full-date "T" full-time, where full-time carries
+  // seconds and an offset ("Z" or +hh:mm); §5.6 also allows "t" and "z".
   size_t pos = 0;
-  int64_t y, mo, d, h = 0, mi = 0, sec = 0, frac_micros = 0, offset_s = 0;
+  int64_t y, mo, d, h, mi, sec, frac_micros = 0, offset_s = 0;
   if (!Digits(s, &pos, 4, &y) || !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &mo) ||
       !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &d)) {
-    return bad();
+    return bad("the date must be YYYY-MM-DD");
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return bad();
-  if (pos < s.size()) {
-    if (!(Expect(s, &pos, 't') || Expect(s, &pos, ' '))) return bad();
-    if (!Digits(s, &pos, 2, &h) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &mi) ||
-        !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &sec)) {
-      return bad();
-    }
-    if (h > 23 || mi > 59 || sec > 60) return bad();
-    if (pos < s.size() && s[pos] == '.') {
-      ++pos;
-      int n = 0;
-      int64_t scale = 100000;
-      while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-        if (n < 6) frac_micros += (s[pos] - '0') * scale;
-        scale /= 10;
-        ++n;
-        ++pos;
-      }
-      if (n == 0 || n > 9) return bad();
-    }
-    if (Expect(s, &pos, 'z')) {
-      // UTC
-    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-      int sign = s[pos] == '-' ? -1 : 1;
-      ++pos;
-      int64_t oh, om;
-      if (!Digits(s, &pos, 2, &oh) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &om)) {
-        return bad();
-      }
-      offset_s = sign * (oh * 3600 + om * 60);
-    } else {
-      return bad();
-    }
-    if (pos != s.size()) return bad();
+  if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo)) return bad("no such day");
+  if (pos == s.size()) return bad("a time of day and an offset are required");
+  if (!Expect(s, &pos, 't')) return bad("the date and time are separated by 'T'");
+  if (!Digits(s, &pos, 2, &h) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &mi) ||
+      !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &sec)) {
+    return bad("the time must be hh:mm:ss");
   }
+  // 60 is a leap second (RFC 3339 §5.7); it counts as the next second.
+  if (h > 23 || mi > 59 || sec > 60) return bad("no such time of day");
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    // Any number of digits (RFC 3339 time-secfrac); digits past the sixth
+    // are truncated, never rounded: commit times are whole microseconds, so
+    // "at or before T" holds for exactly the same commits.
+    int n = 0;
+    int64_t scale = 100000;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (n < 6) frac_micros += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++n;
+      ++pos;
+    }
+    if (n == 0) return bad("a '.' must be followed by digits");
+  }
+  if (Expect(s, &pos, 'z')) {
+    // UTC
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int sign = s[pos] == '-' ? -1 : 1;
+    ++pos;
+    int64_t oh, om;
+    if (!Digits(s, &pos, 2, &oh) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &om)) {
+      return bad("the offset must be Z or +hh:mm");
+    }
+    if (oh > 23 || om > 59) return bad("the offset is beyond +-23:59");
+    offset_s = sign * (oh * 3600 + om * 60);
+  } else {
+    return bad("an offset (Z or +hh:mm) is required");
+  }
+  if (pos != s.size()) return bad("unexpected text after the offset");
   int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
   return secs * 1000000 + frac_micros;
 }

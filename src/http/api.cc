@@ -133,9 +133,17 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
       CommandStats c = commands_->stats();
       Response r;
       r.content_type = "text/plain; version=0.0.4";
-      r.body = metrics_->Render(
-          {projection_->head(), commands_->projection_lag(), c.commits, c.events, c.batches,
-           c.store_errors});
+      GaugeValues gauges;
+      gauges.head_revision = projection_->head();
+      gauges.projection_lag = commands_->projection_lag();
+      gauges.commits = c.commits;
+      gauges.events = c.events;
+      gauges.batches = c.batches;
+      gauges.store_errors = c.store_errors;
+      gauges.batch_commits = commands_->batch_commits();
+      gauges.append_seconds = commands_->append_seconds();
+      gauges.version = options_.version;
+      r.body = metrics_->Render(gauges);
       co_return r;
     }
     case RouteId::kGetKey:

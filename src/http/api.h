@@ -19,6 +19,7 @@
 
 #include "common/mutex.h"
 #include "app/command_service.h"
+#include "common/version.h"
 #include "http/auth.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
@@ -31,7 +32,7 @@ struct ApiOptions {
   size_t max_value_bytes = 256 * 1024;
   std::string store_kind = "memory";
   std::string node = "chronoconf";
-  std::string version = "0.1.0";
+  std::string version = kVersion;
 };
 
 class Api {

@@ -15,6 +15,31 @@ std::string_view MethodLabel(std::string_view method) {
   return "other";
 }
 
+void AppendHistogram(std::string* out, std::string_view name, std::string_view help,
+                     const HistogramSnapshot& h) {
+  auto it = std::back_inserter(*out);
+  fmt::format_to(it, "# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
+  for (size_t i = 0; i < h.bounds.size(); ++i) {
+    fmt::format_to(it, "{}_bucket{{le=\"{}\"}} {}\n", name, h.bounds[i], h.buckets[i]);
+  }
+  fmt::format_to(it, "{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, h.count, name,
+                 h.sum, name, h.count);
+}
+
+// A label value in the text format: backslash, quote and newline escaped.
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 void Metrics::ObserveRequest(const std::string& route, const std::string& method, int status,
@@ -80,6 +105,15 @@ std::string Metrics::Render(const GaugeValues& g) const {
          connections_evicted_.load());
   metric("chronoconf_accept_errors_total", "counter",
          "Failed accepts (such as running out of file descriptors).", accept_errors_.load());
+  AppendHistogram(&out, "chronoconf_group_commit_batch_commits",
+                  "Commits per store transaction (group-commit batch size).", g.batch_commits);
+  AppendHistogram(&out, "chronoconf_store_append_duration_seconds",
+                  "Latency of one store append (one transaction), failed ones included.",
+                  g.append_seconds);
+  fmt::format_to(it, "# HELP chronoconf_build_info The running build.\n"
+                     "# TYPE chronoconf_build_info gauge\n"
+                     "chronoconf_build_info{{version=\"{}\"}} 1\n",
+                 LabelValue(g.version));
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "common/histogram.h"
 #include "common/mutex.h"
 
 namespace chronoconf::http {
@@ -21,6 +22,9 @@ struct GaugeValues {
   int64_t events = 0;
   int64_t batches = 0;
   int64_t store_errors = 0;
+  HistogramSnapshot batch_commits;   // commits per store transaction
+  HistogramSnapshot append_seconds;  // EventStore::Append latency
+  std::string version;               // chronoconf_build_info
 };
 
 class Metrics {

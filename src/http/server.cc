@@ -26,6 +26,7 @@
 #include "common/mutex.h"
 #include "domain/commands.h"
 #include "domain/key.h"
+#include "http/access_log.h"
 #include "http/framing.h"
 #include "http/render.h"
 #include "http/request_id.h"
@@ -65,6 +66,19 @@ std::string ResponseRequestId(const Request& req) {
   const std::string* id = req.Header("x-request-id");
   if (id && !id->empty() && ValidateLogText(*id, kMaxRequestIdBytes, "").ok()) return *id;
   return NewRequestId();
+}
+
+// Who the access log names: the token's name, else a valid X-Actor, else
+// "anonymous" (as the commit would).
+std::string_view ActorForLog(const Request& req) {
+  if (req.principal.authenticated) return req.principal.name;
+  const std::string* actor = req.Header("x-actor");
+  if (actor && !actor->empty() && ValidateLogText(*actor, kMaxActorBytes, "").ok()) return *actor;
+  return "anonymous";
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Writes a warning at most once per kWarnEvery, saying how many were
@@ -138,10 +152,12 @@ struct Server::Impl {
   // completes means it has gone: the stream ends now, not at the next write.
   // Takes ownership of `holder` (a raw pointer for GCC 12, as Session).
   net::awaitable<void> DetectHangup(std::shared_ptr<Conn>* holder);
-  // Answers `status` and closes the connection; counted under `route`.
+  // Answers `status` and closes the connection; counted and logged under
+  // `route`. `req` is null when the request could not be parsed.
   net::awaitable<void> WriteError(beast::tcp_stream& stream, const Status& status,
                                   const std::string& request_id,
-                                  std::string_view route = "malformed");
+                                  std::string_view route = "malformed",
+                                  const Request* req = nullptr);
   // At the cap, closes the connection that has waited longest for its next
   // request (as nginx reuses idle keep-alive connections), so idle or slow
   // clients cannot lock others out. False when every connection is busy.
@@ -372,9 +388,11 @@ net::awaitable<void> Server::Impl::DetectHangup(std::shared_ptr<Conn>* holder) {
 
 net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const Status& status,
                                               const std::string& request_id,
-                                              std::string_view route) {
+                                              std::string_view route, const Request* req) {
+  auto started = std::chrono::steady_clock::now();
   Response r = ErrorResponse(status);
   metrics->ObserveRequest(std::string(route), route == "malformed" ? "other" : "GET", r.status, 0);
+  const size_t body_bytes = r.body.size();
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
   res.set(bhttp::field::server, "chronoconf");
   res.set(bhttp::field::content_type, r.content_type);
@@ -389,6 +407,17 @@ net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const S
   stream.expires_after(std::chrono::seconds(5));
   beast::error_code wec;
   co_await bhttp::async_write(stream, res, Into(wec));
+  if (AccessLogOn(r.status)) {
+    // A malformed request's reason is about framing, never a value.
+    LogAccess({.method = req ? std::string_view(req->method) : std::string_view("-"),
+               .route = route,
+               .status = r.status,
+               .seconds = SecondsSince(started),
+               .bytes = body_bytes,
+               .request_id = request_id,
+               .actor = req ? ActorForLog(*req) : std::string_view("-"),
+               .error = req ? std::string_view() : std::string_view(status.message())});
+  }
   // Drain what the client is still sending (briefly) so that it reads our
   // answer instead of a connection reset.
   beast::error_code ec;
@@ -530,10 +559,9 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     if (match.route && match.route->id == RouteId::kWatch && req.method == "GET") {
       conn->watching = true;
       if (Status s = api->Admit(req, match); !s.ok()) {
-        co_await WriteError(stream, s, request_id, "/v1/watch");
+        co_await WriteError(stream, s, request_id, "/v1/watch", &req);
         break;
       }
-      metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, 200, 0);
       net::co_spawn(stream.get_executor(), DetectHangup(new std::shared_ptr<Conn>(conn)),
                     net::detached);
       co_await Watch(*conn, req, request_id);
@@ -557,12 +585,22 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       res.body() = std::move(r.body);
       res.prepare_payload();
     }
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double seconds = SecondsSince(started);
     metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, r.status, seconds);
     stream.expires_after(kWriteTimeout);
     beast::error_code wec;
     co_await bhttp::async_write(stream, res, Into(wec));
+    if (AccessLogOn(r.status)) {
+      // Latency here includes writing the response.
+      LogAccess({.method = req.method,
+                 .route = MetricsLabel(match),
+                 .status = r.status,
+                 .seconds = SecondsSince(started),
+                 .bytes = req.method == "HEAD" ? 0 : res.body().size(),
+                 .request_id = request_id,
+                 .actor = ActorForLog(req),
+                 .error = {}});
+    }
     if (wec || !res.keep_alive()) break;
   }
   beast::error_code ignored;
@@ -575,11 +613,11 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   const std::string* prefix_param = req.Query("prefix");
   std::string prefix = prefix_param ? *prefix_param : "";
   EventFilter filter{req.principal.scope, prefix};
-  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id, "/v1/watch");
+  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id, "/v1/watch", &req);
   auto from = IntParam(req, "from_revision", 0, INT64_MAX);
   if (!from) {
     Status error = from.status();
-    co_return co_await WriteError(stream, error, request_id, "/v1/watch");
+    co_return co_await WriteError(stream, error, request_id, "/v1/watch", &req);
   }
   int64_t last = projection->head();
   if (*from) last = **from;
@@ -587,14 +625,14 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
     auto parsed = ParseCount(*id, "Last-Event-ID");
     if (!parsed) {
       Status error = parsed.status();
-      co_return co_await WriteError(stream, error, request_id, "/v1/watch");
+      co_return co_await WriteError(stream, error, request_id, "/v1/watch", &req);
     }
     last = *parsed;
   }
   if (last > projection->head()) {
     Status error = Status::FutureRevision(
         fmt::format("revision {} is above the head revision {}", last, projection->head()));
-    co_return co_await WriteError(stream, error, request_id, "/v1/watch");
+    co_return co_await WriteError(stream, error, request_id, "/v1/watch", &req);
   }
 
   std::string header = fmt::format(
@@ -606,6 +644,19 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   beast::error_code hec;
   co_await net::async_write(stream, net::buffer(header), Into(hec));
   if (hec) co_return;
+  // Counted and logged once the stream has begun (an error before it is
+  // counted by WriteError instead).
+  metrics->ObserveRequest("/v1/watch", req.method, 200, 0);
+  if (AccessLogOn(200)) {
+    LogAccess({.method = req.method,
+               .route = "/v1/watch",
+               .status = 200,
+               .seconds = 0,
+               .bytes = 0,
+               .request_id = request_id,
+               .actor = ActorForLog(req),
+               .error = {}});
+  }
 
   metrics->WatcherOpened();
   auto timer = std::make_shared<net::steady_timer>(co_await net::this_coro::executor);

@@ -189,10 +189,11 @@ TEST_F(CliOpsTest, DiffPrintsAddedRemovedAndChangedLines) {
   // REV2 defaults to the head; a time works as a point too.
   EXPECT_EQ(Cli({"diff", Rev(r1), "--prefix", K("")}).out, expected);
   EXPECT_EQ(Cli({"diff", t1, "--prefix", K("")}).out, expected);
-  // Nothing between a revision and itself.
+  // Nothing between a revision and itself, and the CLI says so.
   auto same = Cli({"diff", Rev(r2), Rev(r2), "--prefix", K("")});
   ASSERT_EQ(same.exit_code, 0) << same.err;
-  EXPECT_EQ(same.out, "");
+  EXPECT_EQ(same.out, "no changes between revision " + Rev(r2) + " and revision " + Rev(r2) +
+                          " under '" + K("") + "'\n");
   // From the empty config: everything is added.
   EXPECT_EQ(Cli({"diff", "0", Rev(r1), "--prefix", K("")}).out,
             "+ " + K("a") + " 1\n+ " + K("b") + " 2\n");
