@@ -20,6 +20,7 @@ PACKAGES=(
   clang libclang-rt-14-dev    # fuzzers (libFuzzer) and -Wthread-safety
   libasan8 libubsan1 libtsan2 # sanitizer runtimes for GCC
   postgresql                  # a throwaway server for the tests (scripts/pg-test-cluster.sh)
+  prometheus                  # promtool checks the /metrics exposition in a test
 )
 
 missing=()

@@ -216,7 +216,8 @@ CommandResult CommandService::Execute(Command command) {
 }
 
 CommandStats CommandService::stats() const {
-  return {commits_.load(), events_.load(), batches_.load(), store_errors_.load()};
+  return {commits_.load(), events_.load(), batches_.load(), store_errors_.load(),
+          store_conflicts_.load()};
 }
 
 void CommandService::Run() {
@@ -316,6 +317,7 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
       break;
     }
     // Another node moved a key: the next attempt catches up and decides again.
+    store_conflicts_.fetch_add(1);
     if (attempt < kMaxAttempts) continue;
     // Past the retries: fail only the commands whose keys moved, and commit
     // the others.

@@ -66,6 +66,7 @@ struct CommandStats {
   int64_t events = 0;
   int64_t batches = 0;  // store transactions
   int64_t store_errors = 0;
+  int64_t store_conflicts = 0;  // appends refused because another node wrote first
 };
 
 // What one command of a batch came to before the store is asked (the .cc).
@@ -138,7 +139,8 @@ class CommandService {
   CondVar cv_;
   std::deque<Pending> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
-  std::atomic<int64_t> commits_{0}, events_{0}, batches_{0}, store_errors_{0};
+  std::atomic<int64_t> commits_{0}, events_{0}, batches_{0}, store_errors_{0},
+      store_conflicts_{0};
   std::atomic<bool> store_reachable_{true};
   Histogram batch_commits_{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
   Histogram append_seconds_{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,

@@ -140,6 +140,7 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
       gauges.events = c.events;
       gauges.batches = c.batches;
       gauges.store_errors = c.store_errors;
+      gauges.store_conflicts = c.store_conflicts;
       gauges.batch_commits = commands_->batch_commits();
       gauges.append_seconds = commands_->append_seconds();
       gauges.version = options_.version;

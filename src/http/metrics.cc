@@ -90,6 +90,9 @@ std::string Metrics::Render(const GaugeValues& g) const {
   metric("chronoconf_store_transactions_total", "counter",
          "Store transactions (group commits) by this node.", g.batches);
   metric("chronoconf_store_errors_total", "counter", "Failed store appends.", g.store_errors);
+  metric("chronoconf_store_conflicts_total", "counter",
+         "Appends refused because another node committed first (then decided again).",
+         g.store_conflicts);
   metric("chronoconf_watchers", "gauge", "Open watch streams.", watchers_.load());
   metric("chronoconf_watchers_dropped_total", "counter",
          "Watchers dropped because they could not keep up.", watchers_dropped_.load());

@@ -22,6 +22,7 @@ struct GaugeValues {
   int64_t events = 0;
   int64_t batches = 0;
   int64_t store_errors = 0;
+  int64_t store_conflicts = 0;
   HistogramSnapshot batch_commits;   // commits per store transaction
   HistogramSnapshot append_seconds;  // EventStore::Append latency
   std::string version;               // chronoconf_build_info

@@ -1,8 +1,11 @@
 // Issue 7 item 2: /metrics after known traffic — request counts by route,
 // method and status (watch and malformed included), the group-commit and
 // append histograms, build info, watchers dropping when they hang up — and
-// the exposition format checked line by line (promtool is not installed:
-// Debian's prometheus package is ~100 MB).
+// the exposition format checked line by line, and by `promtool check
+// metrics` (Debian's prometheus package; scripts/setup.sh installs it).
+#include <unistd.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <regex>
@@ -11,6 +14,7 @@
 #include <thread>
 
 #include "support/http_test_util.h"
+#include "support/run_command.h"
 
 namespace chronoconf::test {
 namespace {
@@ -136,6 +140,23 @@ TEST(HttpMetricsCountsTest, CountsAfterKnownTraffic) {
   // 5 PUT + 3 GET + 1 404 + the watch + the /metrics reads, each a connection
   // or more; the malformed one too.
   EXPECT_GE(Value(s, "chronoconf_connections_accepted_total"), 3);
+}
+
+// The format as Prometheus's own linter reads it.
+TEST(HttpMetricsCountsTest, PromtoolAcceptsTheExposition) {
+  if (access("/usr/bin/promtool", X_OK) != 0) {
+    if (std::getenv("CI") != nullptr) GTEST_FAIL() << "promtool is missing (apt-get install prometheus)";
+    GTEST_SKIP() << "promtool is not installed";
+  }
+  ServerProcess server("memory:");
+  ASSERT_TRUE(server.Start());
+  Api api(server.url());
+  ASSERT_EQ(api.Set("p/a", "1").status, 201);
+  ASSERT_EQ(api.GetKey("p/a").status, 200);
+  auto m = api.Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  auto r = RunCommand({"/usr/bin/promtool", "check", "metrics"}, m.body);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 }  // namespace
