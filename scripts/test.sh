@@ -60,7 +60,10 @@ for s in "${STAGES[@]}"; do
       ;;
     asan)
       stage "suite under AddressSanitizer + UBSan"
-      configure build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+      # (GCC's flow warnings are unreliable under -fsanitize, e.g. a false
+      # -Wmaybe-uninitialized inside std::regex: the sanitizer builds warn
+      # without failing; the suite and release stages keep -Werror.)
+      configure build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCHRONOCONF_WERROR=OFF \
         -DCHRONOCONF_SANITIZE=address,undefined -DCHRONOCONF_BUILD_BENCHMARKS=OFF
       cmake --build build-asan -j"$(nproc)"
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -68,7 +71,7 @@ for s in "${STAGES[@]}"; do
       ;;
     tsan)
       stage "concurrency tests under ThreadSanitizer"
-      configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+      configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCHRONOCONF_WERROR=OFF \
         -DCHRONOCONF_SANITIZE=thread -DCHRONOCONF_BUILD_BENCHMARKS=OFF
       cmake --build build-tsan -j"$(nproc)"
       TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 CHRONOCONF_TORTURE_ROUNDS=2 \
