@@ -74,7 +74,7 @@ export async function renderTime(main) {
 
   let timer = null;
   slider.addEventListener('input', () => {
-    revLabel.textContent = `revision ${slider.value}`;
+    revLabel.textContent = `revision ${slider.value}…`;  // loading
     clearTimeout(timer);
     timer = setTimeout(() => show({ at_revision: slider.value }).catch(showError), 120);
   });
