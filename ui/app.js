@@ -113,7 +113,7 @@ async function route() {
   state.view = view || 'keys';
   clear(main);
   try {
-    if (view === 'time') await renderTime(main);
+    if (view === 'time') await renderTime(main, tail);
     else if (view === 'diff') await renderDiff(main);
     else if (view === 'audit') await renderAudit(main);
     else await renderKeys(main, tail);

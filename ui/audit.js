@@ -5,13 +5,15 @@ import { api, query } from './api.js';
 import { h, clear, timeEl, toRfc3339 } from './dom.js';
 import { clearError, showError } from './app.js';
 
-const kPageEvents = 50;
 
 export async function renderAudit(main) {
   const actor = h('input', { id: 'audit-actor', type: 'text', placeholder: 'anyone' });
   const prefix = h('input', { id: 'audit-prefix', type: 'text', placeholder: 'every key' });
   const since = h('input', { id: 'audit-since', type: 'datetime-local', step: 1 });
   const until = h('input', { id: 'audit-until', type: 'datetime-local', step: 1 });
+  const size = h('select', { id: 'audit-size', 'aria-label': 'Events per page' },
+                 [10, 50, 200, 1000].map((n) => h('option', { value: n, selected: n === 50 || undefined },
+                                                 String(n))));
   const out = h('div', { id: 'audit-out' });
   const pager = h('div', { class: 'row pager' });
   const starts = [0];  // from_revision of each page seen (for "previous")
@@ -19,8 +21,9 @@ export async function renderAudit(main) {
   async function load(page) {
     clearError();
     const from = starts[page];
+    const limit = Number(size.value);
     const r = await api('GET', `/v1/events${query({
-      from_revision: from, limit: kPageEvents, actor: actor.value.trim(),
+      from_revision: from, limit, actor: actor.value.trim(),
       prefix: prefix.value.trim(), since: toRfc3339(since.value), until: toRfc3339(until.value),
     })}`);
     // One row per commit, with its hash.
@@ -42,7 +45,7 @@ export async function renderAudit(main) {
         const first = evs[0];
         const hash = hashes.get(rev) || '';
         tbody.append(h('tr', { 'data-revision': rev },
-            h('td', {}, h('a', { href: `#/time`, title: 'time travel' }, rev)),
+            h('td', {}, h('a', { href: `#/time/${rev}`, title: 'the config at this revision' }, rev)),
             h('td', {}, timeEl(first.timestamp)),
             h('td', { class: 'actor' }, first.actor),
             h('td', { class: 'reason' }, first.reason || ''),
@@ -58,7 +61,7 @@ export async function renderAudit(main) {
               (t) => h('th', { scope: 'col' }, t)))), tbody));
     }
     clear(pager);
-    const more = r.events.length >= kPageEvents && r.next_from_revision > from;
+    const more = r.events.length >= limit && r.next_from_revision > from;
     pager.append(
         h('button', { type: 'button', id: 'audit-prev', disabled: page === 0 || undefined,
                       onclick: () => load(page - 1).catch(showError) }, '← Previous page'),
@@ -75,6 +78,7 @@ export async function renderAudit(main) {
   } },
   h('label', {}, 'Actor ', actor), h('label', {}, 'Prefix ', prefix),
   h('label', {}, 'Since ', since), h('label', {}, 'Until ', until),
+  h('label', {}, 'Per page ', size),
   h('button', { type: 'submit', id: 'audit-go' }, 'Filter'));
   main.append(h('section', {}, h('h2', {}, 'Audit log'),
                 h('p', { class: 'hint' }, 'Every commit, oldest first, with its hash-chain hash.'),

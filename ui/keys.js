@@ -165,7 +165,7 @@ async function showKey(key) {
         h('button', { type: 'button', id: 'delete', class: 'danger', 'data-write': '',
                       onclick: () => showDelete(entry) }, 'Delete…')) : null;
     view.work = h('div', { class: 'work' });
-    view.detail.append(meta(entry), view.value, actions, view.work);
+    view.detail.append(meta(entry), view.value, ...(actions ? [actions] : []), view.work);
   } else {
     view.detail.append(h('p', { class: 'muted' }, 'This key does not exist now.'));
   }
@@ -254,6 +254,11 @@ async function showConflict(box, mine, setExpected, ed) {
     if (!(e instanceof ApiError && e.status === 404)) throw e;
   }
   box.append(h('h3', {}, 'Conflict: someone else changed this key'));
+  let why = '';
+  try {
+    const last = await api('GET', `/v1/history/${keyPath(view.key)}${query({ limit: 1 })}`);
+    if (last.events.length && last.events[0].reason) why = last.events[0].reason;
+  } catch { /* the reason is a nicety */ }
   if (!theirs) {
     box.append(h('p', {}, 'The key was deleted meanwhile. Nothing was saved.'));
     return;
@@ -261,7 +266,9 @@ async function showConflict(box, mine, setExpected, ed) {
   box.append(
       h('p', {}, 'Nothing was saved. The key is now at version ', h('strong', {}, theirs.version),
         ', set by ', h('strong', { id: 'conflict-by' }, theirs.modified_by), ' at ',
-        timeEl(theirs.modified_at), ` (revision ${theirs.modified_revision}). Their value:`),
+        timeEl(theirs.modified_at), ` (revision ${theirs.modified_revision})`,
+        why ? h('span', {}, ', because ', h('em', { id: 'conflict-why' }, why)) : '',
+        '. Their value:'),
       h('div', { id: 'conflict-value' }, prettyElement(theirs.value)),
       h('p', {}, 'From their value to yours:'), diffElement(theirs.value, mine),
       h('div', { class: 'row' },
@@ -354,6 +361,10 @@ async function showHistory(key) {
   let b = 0;
   const drawDiff = () => {
     clear(diffBox);
+    if (events.length === 1) {
+      diffBox.append(h('p', { class: 'muted' }, 'Only one version so far.'));
+      return;
+    }
     const ea = events[a], eb = events[b];
     diffBox.append(
         h('p', {}, `From version ${ea.version} (revision ${ea.revision}) to version ` +

@@ -28,7 +28,8 @@ export function diffResultElement(d) {
   return box;
 }
 
-export async function renderTime(main) {
+// #/time/R opens at revision R (the audit log links there).
+export async function renderTime(main, at) {
   const st = await api('GET', '/v1/status');
   state.head = Math.max(state.head, st.revision);
   const slider = h('input', { id: 'tt-slider', type: 'range', min: 0, max: state.head,
@@ -96,8 +97,9 @@ export async function renderTime(main) {
       h('p', { class: 'hint' }, 'Drag the slider (or use the arrow keys) over revisions, or pick ' +
                                  'a moment: the whole config as it was then.'),
       h('div', { class: 'slider-row' }, h('span', {}, '0'), slider, h('span', {}, String(state.head))),
-      revLabel, timeForm, commit, revertButton, revertBox, table));
-  await show({});
+      revLabel, timeForm, commit, ...(revertButton ? [revertButton] : []), revertBox, table));
+  const rev = Number.parseInt(at, 10);
+  await show(Number.isInteger(rev) && rev >= 0 && rev <= state.head ? { at_revision: rev } : {});
 }
 
 // Shows what a revert to `rev` (optionally under a prefix) would change,

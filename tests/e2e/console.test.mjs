@@ -92,9 +92,11 @@ test('a conflict from a second writer is shown, not overwritten', async () => {
   await page.locator('#conflict:not([hidden])').waitFor();
   assert.equal(await page.textContent('#conflict-by'), 'bob');
   assert.match(await page.textContent('#conflict-value'), /"ms": 2000/);
+  assert.equal(await page.textContent('#conflict-why'), 'bob wins');
   const cur = await (await fetch(`${server.url}/v1/kv/${KEY}`)).json();
   assert.equal(cur.value.ms, 2000, 'bob\'s value was not overwritten');
   assert.equal(cur.version, 3);
+  await page.locator('#conflict').scrollIntoViewIfNeeded();
   await shot(page, 'edit-conflict');
   // Taking theirs and saving again makes no change and no error.
   await page.click('#take-theirs');
@@ -234,6 +236,30 @@ test('a change made elsewhere appears live; a lost connection is shown and resum
   await done({ allow: [/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|503/] });
 });
 
+test('audit log: pages follow next_from_revision; a revision links to time travel', async () => {
+  for (let i = 0; i < 12; i++) await put(server.url, `bulk/k${i}`, i, { actor: 'loader' });
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/audit`);
+  await page.locator('tr[data-revision="1"]').waitFor();
+  await page.selectOption('#audit-size', '10');
+  await page.click('#audit-go');
+  await page.locator('tr[data-revision="11"]').waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#audit-out tbody tr').count(), 10);
+  await page.click('#audit-next');
+  await page.locator('tr[data-revision="11"]').waitFor();
+  assert.equal(await page.locator('tr[data-revision="1"]').count(), 0);
+  await page.click('#audit-next');
+  await page.locator('tr[data-revision="21"]').waitFor();
+  assert.equal(await page.isDisabled('#audit-next'), true, 'the last page has no next');
+  await page.click('#audit-prev');
+  await page.locator('tr[data-revision="11"]').waitFor();
+  await page.click('#audit-prev');
+  await page.locator('tr[data-revision="1"]').waitFor();
+  await page.click('tr[data-revision="3"] td:first-child a');
+  await page.locator('#tt-rev', { hasText: /^revision 3$/ }).waitFor();
+  await done();
+});
+
 test('narrow window: the keys view stays readable', async () => {
   const { page, done } = await openPage(browser, server, { width: 420, height: 860 });
   await openKey(page, KEY);
@@ -247,6 +273,7 @@ test('auth on: token asked once, 401 shown, a read-only token sees no edit contr
   const tokens = [
     { name: 'alice', token: 'alice-secret-token', role: 'admin' },
     { name: 'dash', token: 'dash-read-only-token', role: 'read' },
+    { name: 'pay', token: 'pay-read-token', role: 'read', prefixes: ['payments/'] },
   ];
   const secure = await startServer({ tokens });
   try {
@@ -272,6 +299,7 @@ test('auth on: token asked once, 401 shown, a read-only token sees no edit contr
     await page.locator('ol.timeline li').first().waitFor();
     await shot(page, 'read-only');
     assert.equal(await page.locator('[data-write]').count(), 0);
+    assert.doesNotMatch(await page.textContent('.detail'), /null/);
     assert.equal(await page.locator('#edit, #delete, #new-key, textarea').count(), 0);
     await page.goto(`${secure.url}/ui/#/time`);
     await page.locator('#tt-rev').waitFor();
@@ -279,7 +307,15 @@ test('auth on: token asked once, 401 shown, a read-only token sees no edit contr
     // A reload in the same tab needs no new token.
     await page.reload();
     await page.locator('#whoami', { hasText: 'dash' }).waitFor();
-    await done({ allow: [/status of 401/] });
+    // A token limited to payments/ is refused app/name: 403, shown as such.
+    await page.click('#signin');
+    await page.fill('#login-token', 'pay-read-token');
+    await page.click('#login-ok');
+    await page.locator('#whoami', { hasText: 'pay (read, read-only · payments/)' }).waitFor();
+    await page.goto(`${secure.url}/ui/#/keys/app%2Fname`);
+    await page.locator('#banner.forbidden', { hasText: 'Forbidden (403)' }).waitFor();
+    await shot(page, 'forbidden');
+    await done({ allow: [/status of 40[13]/] });
   } finally {
     await secure.stop();
   }
