@@ -102,7 +102,15 @@ document.addEventListener('cc-live', (e) => {
   if (slider) slider.max = String(state.head);
 });
 
-async function route() {
+// Views render one at a time (a hash change while one loads waits for it),
+// so two never write into the page at once.
+let routing = Promise.resolve();
+function route() {
+  routing = routing.then(renderRoute, renderRoute);
+  return routing;
+}
+
+async function renderRoute() {
   clearError();
   const hash = location.hash.replace(/^#\/?/, '');
   const [view, ...rest] = hash.split('/');
@@ -143,7 +151,7 @@ async function start() {
   await route();
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => { if (state.me) route(); });
 // "/" jumps to the search box (when not typing somewhere).
 document.addEventListener('keydown', (e) => {
   if (e.key === '/' && !/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) {

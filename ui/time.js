@@ -1,7 +1,7 @@
 // Time travel (the whole config at a revision or a moment, and revert to
 // it after a confirmation that shows what will change) and the diff between
 // two revisions.
-import { api, query } from './api.js';
+import { api, ApiError, query } from './api.js';
 import { diffElement, prettyElement } from './json.js';
 import { h, clear, timeEl, toRfc3339, fromRfc3339Local } from './dom.js';
 import { state, showError, clearError, toast } from './app.js';
@@ -65,8 +65,17 @@ export async function renderTime(main, at) {
           tbody));
     }
     clear(commit);
+    let c = null;
     if (current > 0) {
-      const c = await api('GET', `/v1/revisions/${current}`);
+      try {
+        c = await api('GET', `/v1/revisions/${current}`);
+      } catch (e) {
+        // A prefix-limited token may not read a commit outside its prefixes.
+        if (!(e instanceof ApiError && e.status === 403)) throw e;
+        commit.append(`Revision ${current}: a commit outside the keys this token may read.`);
+      }
+    }
+    if (c) {
       picker.value = fromRfc3339Local(c.timestamp);
       commit.append(`Revision ${current}: `, h('strong', {}, c.actor), ' at ', timeEl(c.timestamp),
                     c.reason ? ` — “${c.reason}”` : '', ` (${c.events.length} change(s))`);

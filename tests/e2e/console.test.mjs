@@ -313,7 +313,8 @@ test('auth on: token asked once, 401 shown, a read-only token sees no edit contr
     await page.click('#login-ok');
     await page.locator('#whoami', { hasText: 'pay (read, read-only · payments/)' }).waitFor();
     await page.goto(`${secure.url}/ui/#/keys/app%2Fname`);
-    await page.locator('#banner.forbidden', { hasText: 'Forbidden (403)' }).waitFor();
+    await page.locator('#banner.forbidden', { hasText: /Forbidden \(403\).*app\/name/ }).waitFor();
+    assert.equal(await page.locator('#tt-slider').count(), 0, 'one view at a time');
     await shot(page, 'forbidden');
     await done({ allow: [/status of 40[13]/] });
   } finally {

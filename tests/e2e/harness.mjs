@@ -14,7 +14,9 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
 export const bin = process.env.CHRONOCONF_BIN || path.join(root, 'build/chronoconf');
-export const shots = path.join(root, 'docs/screenshots');
+// scripts/e2e.sh --screenshots writes them into docs/screenshots (the
+// README shows them); ordinary runs keep them out of the work tree.
+export const shots = process.env.CHRONOCONF_SCREENSHOT_DIR || path.join(here, 'artifacts');
 
 export function freePort() {
   return new Promise((resolve, reject) => {
