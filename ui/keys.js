@@ -85,8 +85,13 @@ function drawTree() {
 export async function renderKeys(main, key) {
   view = { key, editing: false, keys: [] };
   view.search = h('input', {
-    id: 'search', type: 'search', placeholder: 'Search keys (press /)',
-    'aria-label': 'Search keys', oninput: () => drawTree(),
+    id: 'search', type: 'search', placeholder: 'Search keys (press /, Enter opens)',
+    'aria-label': 'Search keys (Enter opens the first match)', oninput: () => drawTree(),
+    onkeydown: (e) => {
+      if (e.key !== 'Enter') return;
+      const first = view.tree.querySelector('a[data-key]');
+      if (first) { e.preventDefault(); location.hash = first.getAttribute('href'); }
+    },
   });
   view.tree = h('nav', { class: 'tree-box', 'aria-label': 'Keys' });
   view.detail = h('section', { class: 'detail', 'aria-live': 'polite' });

@@ -260,6 +260,30 @@ test('audit log: pages follow next_from_revision; a revision links to time trave
   await done();
 });
 
+test('search the tree from the keyboard; delete a key with a reason', async () => {
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/keys`);
+  await page.locator('a[data-key="search/boost"]').waitFor();
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
+  await page.keyboard.type('flag');
+  await page.locator('a[data-key="search/boost"]').waitFor({ state: 'detached' });
+  assert.deepEqual(await page.locator('a[data-key]').evaluateAll((as) => as.map((a) => a.dataset.key)),
+                   ['payments/new_flag']);
+  await page.keyboard.press('Enter');  // opens the first match
+  await page.locator('.key-name', { hasText: 'payments/new_flag' }).waitFor();
+  await page.click('#delete');
+  await page.fill('#del-reason', 'flag retired');
+  await page.click('#confirm-delete');
+  await page.locator('text=This key does not exist now.').waitFor();
+  const h = await (await fetch(`${server.url}/v1/history/payments/new_flag`)).json();
+  assert.equal(h.events[0].type, 'ConfigDeleted');
+  assert.equal(h.events[0].reason, 'flag retired');
+  assert.equal(h.events[0].version, 2, 'deleted at the version shown');
+  await page.locator('ol.timeline li.deleted').waitFor();
+  await done({ allow: [/status of 404/] });  // the deleted key's GET, expected
+});
+
 test('narrow window: the keys view stays readable', async () => {
   const { page, done } = await openPage(browser, server, { width: 420, height: 860 });
   await openKey(page, KEY);
