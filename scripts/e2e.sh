@@ -33,16 +33,21 @@ unavailable() {
 BIN=$(realpath "$BIN")
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+install_missing() {
+  [ $# -eq 0 ] && return 0
+  echo "e2e: installing $* (apt-get)"
+  { as_root apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >&2 ||
+    unavailable "cannot install $* with apt-get"
+}
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "e2e: installing ${missing[*]} (apt-get)"
-  { as_root apt-get update -qq &&
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >&2 ||
-    unavailable "cannot install ${missing[*]} with apt-get"
-fi
+install_missing "${missing[@]}"
+# Some node packages bring npm along; Debian's nodejs does not.
+command -v npm >/dev/null || install_missing npm
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || unavailable "playwright-core needs node 20 or later (found $(node --version))"
 CHROMIUM=${CHROMIUM:-$(command -v chromium)}
 export CHROMIUM
 

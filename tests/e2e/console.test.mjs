@@ -41,6 +41,11 @@ test('GET / redirects to the console, served with a strict CSP and no token', as
   assert.match(ui.headers.get('content-security-policy'), /default-src 'none'; script-src 'self'/);
   assert.equal(ui.headers.get('x-content-type-options'), 'nosniff');
   assert.equal((await fetch(`${server.url}/ui/nope.js`)).status, 404);
+  const index = await fetch(`${server.url}/ui`);
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get('content-type'), /^text\/html/);
+  const who = await (await fetch(`${server.url}/v1/whoami`, { headers: { 'X-Actor': 'zoe' } })).json();
+  assert.deepEqual(who, { auth: false, name: 'zoe', role: 'admin', prefixes: null });
 });
 
 test('create a key', async () => {
@@ -302,6 +307,11 @@ test('auth on: token asked once, 401 shown, a read-only token sees no edit contr
   const secure = await startServer({ tokens });
   try {
     await put(secure.url, 'app/name', 'demo', { token: 'alice-secret-token' });
+    const whoami = (t) => fetch(`${secure.url}/v1/whoami`, { headers: { Authorization: `Bearer ${t}` } });
+    assert.deepEqual(await (await whoami('pay-read-token')).json(),
+                     { auth: true, name: 'pay', role: 'read', prefixes: ['payments/'] });
+    assert.equal((await whoami('nope')).status, 401);
+    assert.equal((await fetch(`${secure.url}/ui/`)).status, 200, 'the console needs no token');
     const { page, done } = await openPage(browser, secure);
     await page.goto(`${secure.url}/ui/`);
     await page.locator('#login[open]').waitFor();
