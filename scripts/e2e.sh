@@ -55,4 +55,4 @@ cd "$ROOT/tests/e2e"
 npm ci --no-audit --no-fund --loglevel=error >&2 || unavailable "npm ci failed in tests/e2e"
 
 echo "e2e: $BIN with $("$CHROMIUM" --version 2>/dev/null | tail -n 1), node $(node --version)"
-CHRONOCONF_BIN=$BIN node --test console.test.mjs
+CHRONOCONF_BIN=$BIN node --test json.test.mjs console.test.mjs

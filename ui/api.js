@@ -2,7 +2,7 @@
 // sessionStorage as `Authorization: Bearer` (never in a URL), errors as
 // ApiError, and the watch stream read with fetch() (EventSource cannot send
 // an Authorization header).
-import { parseJson, JNum } from './json.js';
+import { parseJson, JNum, JStr } from './json.js';
 
 const TOKEN = 'chronoconf.token';
 const ACTOR = 'chronoconf.actor';
@@ -27,10 +27,14 @@ export class ApiError extends Error {
 // as parsed (Map, JNum…) so the value's text survives exactly.
 function toPlain(v) {
   if (v instanceof JNum) return Number(v.text);
+  if (v instanceof JStr) return v.value;
   if (Array.isArray(v)) return v.map(toPlain);
   if (v instanceof Map) {
     const o = {};
-    for (const [k, x] of v) o[k] = k === 'value' || k === 'previous_value' ? x : toPlain(x);
+    for (const [raw, x] of v) {
+      const k = JSON.parse(raw);
+      o[k] = k === 'value' || k === 'previous_value' ? x : toPlain(x);
+    }
     return o;
   }
   return v;

@@ -1,11 +1,19 @@
-// JSON for the console: a strict parser that keeps number text as sent
-// (chronoconf stores "1.50" and 12345678901234567890 exactly; JSON.parse
-// would not), a pretty printer with syntax colouring, and a line diff.
+// JSON for the console: a strict parser that keeps the text of numbers and
+// strings as sent (chronoconf stores "1.50", 12345678901234567890 and
+// "\u00e9" exactly; JSON.parse would not), a pretty printer with syntax
+// colouring, and a line diff. Objects are Maps keyed by the member name's
+// JSON text (quotes and escapes as sent).
 
 // A number kept as its text.
 export class JNum {
   constructor(text) { this.text = text; }
   toString() { return this.text; }
+}
+
+// A string kept as its JSON text (`text`, quotes included) and its value.
+export class JStr {
+  constructor(text) { this.text = text; this.value = JSON.parse(text); }
+  toString() { return this.value; }
 }
 
 export class JsonError extends Error {
@@ -25,7 +33,7 @@ export function parseJson(text) {
       if (text[i] === '}') { i++; return obj; }
       for (;;) {
         ws(); if (text[i] !== '"') fail('expected a member name');
-        const k = string(); ws();
+        const k = string().text; ws();
         if (text[i] !== ':') fail("expected ':'");
         i++; obj.set(k, value()); ws();
         if (text[i] === ',') { i++; continue; }
@@ -67,7 +75,7 @@ export function parseJson(text) {
       i++;
     }
     i++;
-    return JSON.parse(text.slice(start, i));
+    return new JStr(text.slice(start, i));
   }
   const v = value(); ws();
   if (i !== text.length) fail('trailing characters');
@@ -76,10 +84,8 @@ export function parseJson(text) {
 
 // The minified text of a parsed value (numbers as they were sent).
 export function minify(v) {
-  if (v instanceof JNum) return v.text;
-  if (v instanceof Map) {
-    return `{${[...v].map(([k, x]) => `${JSON.stringify(k)}:${minify(x)}`).join(',')}}`;
-  }
+  if (v instanceof JNum || v instanceof JStr) return v.text;
+  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${k}:${minify(x)}`).join(',')}}`;
   if (Array.isArray(v)) return `[${v.map(minify).join(',')}]`;
   return JSON.stringify(v);
 }
@@ -98,7 +104,7 @@ export function prettyTokens(v) {
       if (items.length === 0) { push('j-punc', isMap ? '}' : ']'); return; }
       items.forEach(([k, e], n) => {
         newline(depth + 1);
-        if (isMap) { push('j-key', JSON.stringify(k)); push('j-punc', ': '); }
+        if (isMap) { push('j-key', k); push('j-punc', ': '); }
         emit(e, depth + 1);
         if (n < items.length - 1) push('j-punc', ',');
       });
@@ -107,6 +113,7 @@ export function prettyTokens(v) {
       return;
     }
     if (x instanceof JNum) push('j-num', x.text);
+    else if (x instanceof JStr) push('j-str', x.text);
     else if (typeof x === 'string') push('j-str', JSON.stringify(x));
     else if (x === null) push('j-null', 'null');
     else push('j-bool', String(x));

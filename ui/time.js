@@ -2,7 +2,7 @@
 // it after a confirmation that shows what will change) and the diff between
 // two revisions.
 import { api, ApiError, query } from './api.js';
-import { diffElement, prettyElement } from './json.js';
+import { diffElement, minify, prettyElement } from './json.js';
 import { h, clear, timeEl, toRfc3339, fromRfc3339Local } from './dom.js';
 import { state, showError, clearError, toast } from './app.js';
 
@@ -29,6 +29,14 @@ export function diffResultElement(d) {
 }
 
 // #/time/R opens at revision R (the audit log links there).
+function sinceTag(now, e, past) {
+  if (!past) return null;
+  const text = now.get(e.key);
+  if (text === undefined) return h('span', { class: 'tag del since' }, 'deleted since');
+  if (text !== minify(e.value)) return h('span', { class: 'tag chg since' }, 'changed since');
+  return null;
+}
+
 export async function renderTime(main, at) {
   const st = await api('GET', '/v1/status');
   state.head = Math.max(state.head, st.revision);
@@ -48,15 +56,29 @@ export async function renderTime(main, at) {
     current = r.revision;
     slider.value = String(current);
     revLabel.textContent = `revision ${current}${current === state.head ? ' (now)' : ''}`;
+    // What differs from now, marked on each row.
+    const now = new Map();
+    if (current < state.head) {
+      const n = await api('GET', `/v1/kv${query({ limit: 10000 })}`);
+      for (const e of n.entries) now.set(e.key, minify(e.value));
+    }
     clear(table);
     clear(revertBox);
+    if (now.size || current < state.head) {
+      const then = new Set(r.entries.map((e) => e.key));
+      const added = [...now.keys()].filter((k) => !then.has(k)).length;
+      table.append(h('p', { class: 'hint', id: 'tt-since' },
+          `Compared with now: ${r.entries.filter((e) => now.get(e.key) !== minify(e.value)).length} ` +
+          `of these keys differ, ${added} key(s) were created since.`));
+    }
     if (!r.entries.length) {
       table.append(h('p', { class: 'muted' }, 'The config was empty then.'));
     } else {
       const tbody = h('tbody');
       for (const e of r.entries) {
         tbody.append(h('tr', { 'data-key': e.key },
-            h('th', { scope: 'row' }, h('a', { href: `#/keys/${encodeURIComponent(e.key)}` }, e.key)),
+            h('th', { scope: 'row' }, h('a', { href: `#/keys/${encodeURIComponent(e.key)}` }, e.key),
+              sinceTag(now, e, current < state.head)),
             h('td', {}, prettyElement(e.value)),
             h('td', {}, `v${e.version}`, h('br'), e.modified_by, h('br'), timeEl(e.modified_at))));
       }

@@ -142,6 +142,8 @@ test('time travel: the slider and the date picker show the config before the edi
   await row.waitFor();
   assert.match(await row.textContent(), /"ms": 1000/);
   assert.match(await page.textContent('#tt-commit'), /first setting/);
+  assert.match(await row.textContent(), /changed since/);
+  assert.match(await page.textContent('#tt-since'), /1 of these keys differ, 0 key\(s\) were created since/);
   await shot(page, 'time-travel');
   // The date picker: a moment after the create and before the edit.
   const c = await (await fetch(`${server.url}/v1/revisions/3`)).json();
@@ -211,6 +213,20 @@ test('revert to a revision after a confirmation that shows the change, then find
   assert.equal(await page.locator('#audit-out tbody tr').count(), 1);
   await page.fill('#audit-actor', '');
   await page.fill('#audit-prefix', 'payments/');
+  await page.click('#audit-go');
+  await page.locator('tr[data-revision="6"]').waitFor();
+  assert.equal(await page.locator('tr[data-revision="2"]').count(), 0, 'search/boost is not under payments/');
+  // A time range (sent as RFC 3339): nothing happened in 2000.
+  await page.fill('#audit-since', '2000-01-01T00:00:00');
+  await page.fill('#audit-until', '2000-01-02T00:00:00');
+  const asked = page.waitForRequest((r) => r.url().includes('/v1/events'));
+  await page.click('#audit-go');
+  const q = new URL((await asked).url()).searchParams;
+  assert.equal(q.get('since'), '2000-01-01T00:00:00.000000Z');
+  assert.equal(q.get('until'), '2000-01-02T00:00:00.000000Z');
+  await page.locator('#audit-out', { hasText: 'No commit matches.' }).waitFor();
+  await page.fill('#audit-since', '');
+  await page.fill('#audit-until', '');
   await page.click('#audit-go');
   await page.locator('tr[data-revision="6"]').waitFor();
   await shot(page, 'audit');
