@@ -12,6 +12,7 @@ WORKDIR /src
 COPY CMakeLists.txt ./
 COPY cmake cmake
 COPY src src
+COPY ui ui
 COPY tests tests
 COPY bench bench
 # No tests or benchmarks in the image: only the binary is built.

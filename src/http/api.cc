@@ -173,6 +173,12 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
       co_return GetExport(req);
     case RouteId::kStatus:
       co_return GetStatus(req);
+    case RouteId::kWhoami:
+      co_return GetWhoami(req);
+    case RouteId::kRoot:
+    case RouteId::kUiIndex:
+    case RouteId::kUiAsset:
+      co_return GetUi(route.id, tail);
     case RouteId::kWatch:
       break;  // a stream, not a response: server.cc serves GET
   }

@@ -84,6 +84,9 @@ class Api {
   boost::asio::awaitable<Response> PostImport(const Request& req);
   Response GetExport(const Request& req);
   Response GetStatus(const Request& req);
+  // The web console and who the caller is (api_ui.cc)
+  static Response GetUi(RouteId id, const std::string& tail);
+  static Response GetWhoami(const Request& req);
 
   // Resolves at_revision / at_time of `req` to a revision.
   Result<int64_t> ReadRevision(const Request& req, const char* rev_param,

@@ -10,7 +10,7 @@ namespace {
 // Every read may wait for read-your-writes (min_revision, SPEC §2.2).
 #define CC_WAIT "min_revision", "timeout_ms"
 
-constexpr std::array<RouteSpec, 17> kRoutes = {{
+constexpr std::array<RouteSpec, 21> kRoutes = {{
     {RouteId::kHealthz, "GET", "/healthz", Role::kPublic, {}, false},
     {RouteId::kReadyz, "GET", "/readyz", Role::kPublic, {}, false},
     {RouteId::kMetrics, "GET", "/metrics", Role::kRead, {}, false},
@@ -35,6 +35,11 @@ constexpr std::array<RouteSpec, 17> kRoutes = {{
      {"prefix", "at_revision", "at_time", "format", CC_WAIT}, false},
     {RouteId::kStatus, "GET", "/v1/status", Role::kRead, {CC_WAIT}, false},
     {RouteId::kWatch, "GET", "/v1/watch", Role::kRead, {"prefix", "from_revision"}, false},
+    {RouteId::kWhoami, "GET", "/v1/whoami", Role::kRead, {}, false},
+    // The console's static files need no token (SPEC §4).
+    {RouteId::kRoot, "GET", "/", Role::kPublic, {}, false},
+    {RouteId::kUiIndex, "GET", "/ui", Role::kPublic, {}, false},
+    {RouteId::kUiAsset, "GET", "/ui/{path}", Role::kPublic, {}, false},
 }};
 
 #undef CC_WAIT

@@ -19,7 +19,8 @@ enum class RouteId {
   kHealthz, kReadyz, kMetrics,
   kGetKey, kPutKey, kDeleteKey, kListKeys, kTxn,
   kHistory, kEvents, kRevision, kDiff,
-  kRevert, kImport, kExport, kStatus, kWatch,
+  kRevert, kImport, kExport, kStatus, kWatch, kWhoami,
+  kRoot, kUiIndex, kUiAsset,  // the web console (SPEC §5, api_ui.cc)
 };
 
 

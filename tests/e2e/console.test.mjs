@@ -1,0 +1,373 @@
+// The web console in a real browser (Debian's chromium, headless) against a
+// real `chronoconf serve`. The tests of the first server build on each
+// other, in order: create, edit, conflict, history, time travel, diff,
+// revert, audit, live. Every test ends with no console error (other than the
+// non-2xx responses it provoked) and no request to another origin, and
+// takes the screenshots of docs/screenshots/.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launch, openPage, put, shot, startServer } from './harness.mjs';
+
+const KEY = 'payments/timeout_ms';
+const status409 = /status of 409/;
+let browser;
+let server;
+
+before(async () => {
+  browser = await launch();
+  server = await startServer();
+  // Some context in the tree, written by someone else.
+  await put(server.url, 'payments/currency', 'EUR', { actor: 'carol', reason: 'launch' });
+  await put(server.url, 'search/boost', { title: 2, body: 1 }, { actor: 'carol' });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+async function openKey(page, key) {
+  await page.goto(`${server.url}/ui/#/keys/${encodeURIComponent(key)}`);
+  await page.locator('.key-name', { hasText: key }).waitFor();
+}
+
+test('GET / redirects to the console, served with a strict CSP and no token', async () => {
+  const r = await fetch(`${server.url}/`, { redirect: 'manual' });
+  assert.equal(r.status, 302);
+  assert.equal(r.headers.get('location'), '/ui/');
+  const ui = await fetch(`${server.url}/ui/app.js`);
+  assert.equal(ui.status, 200);
+  assert.match(ui.headers.get('content-type'), /^text\/javascript/);
+  assert.match(ui.headers.get('content-security-policy'), /default-src 'none'; script-src 'self'/);
+  assert.equal(ui.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal((await fetch(`${server.url}/ui/nope.js`)).status, 404);
+  const index = await fetch(`${server.url}/ui`);
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get('content-type'), /^text\/html/);
+  const who = await (await fetch(`${server.url}/v1/whoami`, { headers: { 'X-Actor': 'zoe' } })).json();
+  assert.deepEqual(who, { auth: false, name: 'zoe', role: 'admin', prefixes: null });
+});
+
+test('create a key', async () => {
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  await page.click('#new-key');
+  await page.fill('#new-key-name', KEY);
+  await page.fill('#editor', '{"ms": 1000, "retries": 3');
+  await page.locator('#json-msg', { hasText: 'not valid JSON' }).waitFor();
+  assert.equal(await page.isDisabled('#create'), true, 'invalid JSON cannot be sent');
+  await page.fill('#editor', '{"ms": 1000, "retries": 3, "ratio": 1.50}');
+  await page.fill('#reason', 'first setting');
+  await page.click('#create');
+  await page.locator('.key-name', { hasText: KEY }).waitFor();
+  await page.locator('#k-version', { hasText: '1' }).waitFor();
+  // Number text as sent (1.50), pretty-printed with colours.
+  assert.match(await page.textContent('#k-value'), /"ratio": 1\.50/);
+  assert.ok(await page.locator('#k-value .j-num').count() >= 3);
+  await shot(page, 'keys');
+  await done();
+});
+
+test('edit a key: the expected version is sent', async () => {
+  await new Promise((r) => setTimeout(r, 1100));  // the edit lands a second after the create
+  const { page, done } = await openPage(browser, server);
+  await openKey(page, KEY);
+  await page.click('#edit');
+  const sent = page.waitForRequest((r) => r.method() === 'PUT');
+  await page.fill('#editor', '{"ms": 1500, "retries": 3, "ratio": 1.50}');
+  await page.fill('#reason', 'holiday peak');
+  await page.click('#save');
+  const body = JSON.parse((await sent).postData());
+  assert.equal(body.expected_version, 1);
+  await page.locator('#k-version', { hasText: '2' }).waitFor();
+  assert.match(await page.textContent('#k-value'), /"ms": 1500/);
+  await done();
+});
+
+test('a conflict from a second writer is shown, not overwritten', async () => {
+  const { page, done } = await openPage(browser, server);
+  await openKey(page, KEY);
+  await page.click('#edit');
+  await page.fill('#editor', '{"ms": 9999}');
+  // Meanwhile bob changes the key with curl-like fetch.
+  await put(server.url, KEY, { ms: 2000, retries: 5, ratio: 1.5 }, { actor: 'bob', reason: 'bob wins' });
+  await page.locator('#edit-note:not([hidden])').waitFor();  // the live stream told us
+  await page.click('#save');
+  await page.locator('#conflict:not([hidden])').waitFor();
+  assert.equal(await page.textContent('#conflict-by'), 'bob');
+  assert.match(await page.textContent('#conflict-value'), /"ms": 2000/);
+  assert.equal(await page.textContent('#conflict-why'), 'bob wins');
+  const cur = await (await fetch(`${server.url}/v1/kv/${KEY}`)).json();
+  assert.equal(cur.value.ms, 2000, 'bob\'s value was not overwritten');
+  assert.equal(cur.version, 3);
+  await page.locator('#conflict').scrollIntoViewIfNeeded();
+  await shot(page, 'edit-conflict');
+  // Taking theirs and saving again makes no change and no error.
+  await page.click('#take-theirs');
+  await page.click('#cancel');
+  await done({ allow: [status409] });
+});
+
+test('history: a timeline and a diff of any two versions', async () => {
+  const { page, done } = await openPage(browser, server);
+  await openKey(page, KEY);
+  const items = page.locator('ol.timeline li');
+  assert.equal(await items.count(), 3);
+  assert.match(await items.nth(0).textContent(), /bob.*bob wins/);
+  assert.match(await items.nth(2).textContent(), /first setting/);
+  // Version 1 against version 3: a line diff, not two blobs.
+  await page.check('input[name="A"][data-version="1"]');
+  await page.check('input[name="B"][data-version="3"]');
+  const diff = page.locator('#history-diff');
+  await diff.locator('text=From version 1').waitFor();
+  assert.match(await diff.locator('.d-del').allTextContents().then((t) => t.join('\n')), /"ms": 1000/);
+  assert.match(await diff.locator('.d-add').allTextContents().then((t) => t.join('\n')), /"ms": 2000/);
+  assert.match(await diff.locator('.d-ctx').allTextContents().then((t) => t.join('\n')), /\{/);
+  await page.locator('#history-diff').scrollIntoViewIfNeeded();
+  await shot(page, 'history');
+  await done();
+});
+
+test('time travel: the slider and the date picker show the config before the edit', async () => {
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/time`);
+  await page.locator('#tt-rev', { hasText: '(now)' }).waitFor();
+  // Revision 3 is the create (1 and 2 are the other keys).
+  const slider = page.locator('#tt-slider');
+  await slider.focus();
+  for (let i = 0; i < 2; i++) await page.keyboard.press('ArrowLeft');  // 5 -> 3
+  await page.locator('#tt-rev', { hasText: /^revision 3$/ }).waitFor();
+  const row = page.locator(`#tt-config tr[data-key="${KEY}"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /"ms": 1000/);
+  assert.match(await page.textContent('#tt-commit'), /first setting/);
+  assert.match(await row.textContent(), /changed since/);
+  assert.match(await page.textContent('#tt-since'), /1 of these keys differ, 0 key\(s\) were created since/);
+  await shot(page, 'time-travel');
+  // The date picker: a moment after the create and before the edit.
+  const c = await (await fetch(`${server.url}/v1/revisions/3`)).json();
+  const t = new Date(Math.ceil(new Date(c.timestamp).getTime() / 1000) * 1000);
+  await slider.focus();
+  await page.keyboard.press('End');
+  await page.locator('#tt-rev', { hasText: '(now)' }).waitFor();
+  await page.fill('#tt-time', t.toISOString().slice(0, 19));
+  await page.click('#tt-go');
+  await page.locator('#tt-rev', { hasText: /^revision 3$/ }).waitFor();
+  assert.match(await row.textContent(), /"ms": 1000/);
+  // Revision 0: the empty config.
+  await slider.focus();
+  await page.keyboard.press('Home');
+  await page.locator('#tt-config', { hasText: 'empty' }).waitFor();
+  await done();
+});
+
+test('diff between two revisions', async () => {
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/diff`);
+  await page.locator('.diff-summary').waitFor();
+  await page.fill('#diff-from', '2');
+  await page.fill('#diff-to', '5');
+  await page.click('#diff-go');
+  await page.locator('.diff-summary', { hasText: '1 added, 0 removed, 0 changed' }).waitFor();
+  await page.fill('#diff-from', '3');
+  await page.click('#diff-go');
+  await page.locator('.diff-summary', { hasText: '0 added, 0 removed, 1 changed' }).waitFor();
+  const item = page.locator('.diff-item.changed');
+  assert.match(await item.locator('h4').textContent(), /payments\/timeout_ms/);
+  assert.match(await item.locator('.d-del').first().textContent(), /"ms": 1000/);
+  await shot(page, 'diff');
+  await done();
+});
+
+test('revert to a revision after a confirmation that shows the change, then find it in the audit log', async () => {
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/time`);
+  await page.locator('#tt-rev', { hasText: '(now)' }).waitFor();
+  await page.locator('#tt-slider').focus();
+  for (let i = 0; i < 2; i++) await page.keyboard.press('ArrowLeft');  // 5 -> 3
+  await page.locator('#tt-rev', { hasText: /^revision 3$/ }).waitFor();
+  await page.click('#revert-start');
+  await page.fill('#revert-prefix', 'payments/');
+  await page.fill('#revert-reason', 'back to calm');
+  await page.click('#revert-preview-btn');
+  await page.locator('#revert-preview .diff-summary', { hasText: '1 changed' }).waitFor();
+  assert.match(await page.textContent('#revert-preview'), /"ms": 2000[\s\S]*"ms": 1000/);
+  await shot(page, 'revert');
+  await page.click('#revert-confirm');
+  await page.locator('#tt-rev', { hasText: 'revision 6 (now)' }).waitFor();
+  const cur = await (await fetch(`${server.url}/v1/kv/${KEY}`)).json();
+  assert.equal(cur.value.ms, 1000);
+
+  await page.goto(`${server.url}/ui/#/audit`);
+  const rev6 = page.locator('tr[data-revision="6"]');
+  await rev6.waitFor();
+  assert.match(await rev6.textContent(), /back to calm/);
+  const hash = await rev6.locator('code.hash').getAttribute('title');
+  const commit = await (await fetch(`${server.url}/v1/revisions/6`)).json();
+  assert.equal(hash, commit.hash);
+  // Filters: bob's commits only.
+  await page.fill('#audit-actor', 'bob');
+  await page.click('#audit-go');
+  await page.locator('tr[data-revision="2"]').waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#audit-out tbody tr').count(), 1);
+  await page.fill('#audit-actor', '');
+  await page.fill('#audit-prefix', 'payments/');
+  await page.click('#audit-go');
+  await page.locator('tr[data-revision="6"]').waitFor();
+  assert.equal(await page.locator('tr[data-revision="2"]').count(), 0, 'search/boost is not under payments/');
+  // A time range (sent as RFC 3339): nothing happened in 2000.
+  await page.fill('#audit-since', '2000-01-01T00:00:00');
+  await page.fill('#audit-until', '2000-01-02T00:00:00');
+  const asked = page.waitForRequest((r) => r.url().includes('/v1/events'));
+  await page.click('#audit-go');
+  const q = new URL((await asked).url()).searchParams;
+  assert.equal(q.get('since'), '2000-01-01T00:00:00.000000Z');
+  assert.equal(q.get('until'), '2000-01-02T00:00:00.000000Z');
+  await page.locator('#audit-out', { hasText: 'No commit matches.' }).waitFor();
+  await page.fill('#audit-since', '');
+  await page.fill('#audit-until', '');
+  await page.click('#audit-go');
+  await page.locator('tr[data-revision="6"]').waitFor();
+  await shot(page, 'audit');
+  await done();
+});
+
+test('a change made elsewhere appears live; a lost connection is shown and resumed', async () => {
+  const { page, done } = await openPage(browser, server);
+  await openKey(page, KEY);
+  await page.locator('#live[data-state="live"]').waitFor();
+  await put(server.url, KEY, { ms: 1234 }, { actor: 'dave', reason: 'live check' });
+  await page.locator('#k-value', { hasText: '1234' }).waitFor();
+  assert.equal(await page.textContent('#k-by'), 'dave');
+  // A new key shows up in the tree too.
+  await put(server.url, 'payments/new_flag', true, { actor: 'dave' });
+  await page.locator('a[data-key="payments/new_flag"]').waitFor();
+
+  // Restart the server on the same port and store: lost, then resumed with
+  // Last-Event-ID, and what was written meanwhile arrives.
+  const { port, dir } = server;
+  await server.stop();
+  await page.locator('#live[data-state="lost"]').waitFor();
+  await shot(page, 'live-lost');
+  server = await startServer({ port, dir });
+  await put(server.url, KEY, { ms: 4321 }, { actor: 'erin' });
+  await page.locator('#live[data-state="resumed"]').waitFor({ timeout: 15000 });
+  await page.locator('#k-value', { hasText: '4321' }).waitFor();
+  await done({ allow: [/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|503/] });
+});
+
+test('audit log: pages follow next_from_revision; a revision links to time travel', async () => {
+  for (let i = 0; i < 12; i++) await put(server.url, `bulk/k${i}`, i, { actor: 'loader' });
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/audit`);
+  await page.locator('tr[data-revision="1"]').waitFor();
+  await page.selectOption('#audit-size', '10');
+  await page.click('#audit-go');
+  await page.locator('tr[data-revision="11"]').waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#audit-out tbody tr').count(), 10);
+  await page.click('#audit-next');
+  await page.locator('tr[data-revision="11"]').waitFor();
+  assert.equal(await page.locator('tr[data-revision="1"]').count(), 0);
+  await page.click('#audit-next');
+  await page.locator('tr[data-revision="21"]').waitFor();
+  assert.equal(await page.isDisabled('#audit-next'), true, 'the last page has no next');
+  await page.click('#audit-prev');
+  await page.locator('tr[data-revision="11"]').waitFor();
+  await page.click('#audit-prev');
+  await page.locator('tr[data-revision="1"]').waitFor();
+  await page.click('tr[data-revision="3"] td:first-child a');
+  await page.locator('#tt-rev', { hasText: /^revision 3$/ }).waitFor();
+  await done();
+});
+
+test('search the tree from the keyboard; delete a key with a reason', async () => {
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/keys`);
+  await page.locator('a[data-key="search/boost"]').waitFor();
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
+  await page.keyboard.type('flag');
+  await page.locator('a[data-key="search/boost"]').waitFor({ state: 'detached' });
+  assert.deepEqual(await page.locator('a[data-key]').evaluateAll((as) => as.map((a) => a.dataset.key)),
+                   ['payments/new_flag']);
+  await page.keyboard.press('Enter');  // opens the first match
+  await page.locator('.key-name', { hasText: 'payments/new_flag' }).waitFor();
+  await page.click('#delete');
+  await page.fill('#del-reason', 'flag retired');
+  await page.click('#confirm-delete');
+  await page.locator('text=This key does not exist now.').waitFor();
+  const h = await (await fetch(`${server.url}/v1/history/payments/new_flag`)).json();
+  assert.equal(h.events[0].type, 'ConfigDeleted');
+  assert.equal(h.events[0].reason, 'flag retired');
+  assert.equal(h.events[0].version, 2, 'deleted at the version shown');
+  await page.locator('ol.timeline li.deleted').waitFor();
+  await done({ allow: [/status of 404/] });  // the deleted key's GET, expected
+});
+
+test('narrow window: the keys view stays readable', async () => {
+  const { page, done } = await openPage(browser, server, { width: 420, height: 860 });
+  await openKey(page, KEY);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > innerWidth + 1);
+  assert.equal(overflow, false, 'no horizontal scrolling');
+  await shot(page, 'keys-narrow');
+  await done();
+});
+
+test('auth on: token asked once, 401 shown, a read-only token sees no edit control', async () => {
+  const tokens = [
+    { name: 'alice', token: 'alice-secret-token', role: 'admin' },
+    { name: 'dash', token: 'dash-read-only-token', role: 'read' },
+    { name: 'pay', token: 'pay-read-token', role: 'read', prefixes: ['payments/'] },
+  ];
+  const secure = await startServer({ tokens });
+  try {
+    await put(secure.url, 'app/name', 'demo', { token: 'alice-secret-token' });
+    const whoami = (t) => fetch(`${secure.url}/v1/whoami`, { headers: { Authorization: `Bearer ${t}` } });
+    assert.deepEqual(await (await whoami('pay-read-token')).json(),
+                     { auth: true, name: 'pay', role: 'read', prefixes: ['payments/'] });
+    assert.equal((await whoami('nope')).status, 401);
+    assert.equal((await fetch(`${secure.url}/ui/`)).status, 200, 'the console needs no token');
+    const { page, done } = await openPage(browser, secure);
+    await page.goto(`${secure.url}/ui/`);
+    await page.locator('#login[open]').waitFor();
+    assert.match(await page.textContent('#login-reason'), /401/);
+    await page.fill('#login-token', 'wrong-token');
+    await page.click('#login-ok');
+    await page.locator('#login[open]').waitFor();
+    assert.match(await page.textContent('#login-reason'), /401/);
+    await page.fill('#login-token', 'dash-read-only-token');
+    await page.click('#login-ok');
+    await page.locator('#whoami', { hasText: 'dash (read, read-only)' }).waitFor();
+    await page.locator('#live[data-state="live"]').waitFor();
+    // The token never goes into a URL; it stays in this tab's sessionStorage.
+    assert.ok(!page.url().includes('dash-read-only-token'));
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('chronoconf.token')),
+                 'dash-read-only-token');
+    await page.goto(`${secure.url}/ui/#/keys/app%2Fname`);
+    await page.locator('.key-name', { hasText: 'app/name' }).waitFor();
+    await page.locator('ol.timeline li').first().waitFor();
+    await shot(page, 'read-only');
+    assert.equal(await page.locator('[data-write]').count(), 0);
+    assert.doesNotMatch(await page.textContent('.detail'), /null/);
+    assert.equal(await page.locator('#edit, #delete, #new-key, textarea').count(), 0);
+    await page.goto(`${secure.url}/ui/#/time`);
+    await page.locator('#tt-rev').waitFor();
+    assert.equal(await page.locator('#revert-start').count(), 0);
+    // A reload in the same tab needs no new token.
+    await page.reload();
+    await page.locator('#whoami', { hasText: 'dash' }).waitFor();
+    // A token limited to payments/ is refused app/name: 403, shown as such.
+    await page.click('#signin');
+    await page.fill('#login-token', 'pay-read-token');
+    await page.click('#login-ok');
+    await page.locator('#whoami', { hasText: 'pay (read, read-only · payments/)' }).waitFor();
+    await page.goto(`${secure.url}/ui/#/keys/app%2Fname`);
+    await page.locator('#banner.forbidden', { hasText: /Forbidden \(403\).*app\/name/ }).waitFor();
+    assert.equal(await page.locator('#tt-slider').count(), 0, 'one view at a time');
+    await shot(page, 'forbidden');
+    await done({ allow: [/status of 40[13]/] });
+  } finally {
+    await secure.stop();
+  }
+});
