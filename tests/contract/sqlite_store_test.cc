@@ -74,5 +74,28 @@ TEST(SqliteEventStoreTest, RefusesAStoreFromANewerBuild) {
   EXPECT_EQ(s.status().code(), Code::kUnavailable);
 }
 
+// Issue 5 defect 8: a stored time that did not parse became 0, and an
+// unknown event type became ConfigSet. Both are corruption now.
+TEST(SqliteEventStoreTest, DamagedRowsAreCorruptionNotGuesses) {
+  for (const char* sql :
+       {"INSERT INTO commits VALUES (1, 'yesterday', 'x', NULL, NULL, '0', 'h')",
+        "INSERT INTO commits VALUES (1, '2026-01-01T00:00:00.000000Z', 'x', NULL, NULL, '0', 'h');"
+        "PRAGMA ignore_check_constraints = ON;"
+        "INSERT INTO events VALUES (1, 0, 'a', 1, 'ConfigMoved', '1', NULL)"}) {
+    SqliteFactory factory;
+    ManualClock clock(1);
+    factory.Make(&clock).reset();  // the schema
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(factory.path().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+    auto store = factory.Make(&clock);
+    auto read = store->ReadForward(0, 10);
+    ASSERT_FALSE(read) << sql;
+    EXPECT_EQ(read.status().code(), Code::kCorruption) << read.status().ToString();
+  }
+}
+
 }  // namespace
 }  // namespace chronoconf

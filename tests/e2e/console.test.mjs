@@ -113,6 +113,7 @@ test('history: a timeline and a diff of any two versions', async () => {
   const { page, done } = await openPage(browser, server);
   await openKey(page, KEY);
   const items = page.locator('ol.timeline li');
+  await items.nth(2).waitFor();  // the timeline loads after the key's page
   assert.equal(await items.count(), 3);
   assert.match(await items.nth(0).textContent(), /bob.*bob wins/);
   assert.match(await items.nth(2).textContent(), /first setting/);

@@ -60,7 +60,7 @@ class ServerProcess {
   // `store_url` is passed as --store ("memory:", "sqlite:/tmp/x/events.db");
   // `extra_args` are appended to the command line of every Start().
   explicit ServerProcess(std::string store_url, std::vector<std::string> extra_args = {});
-  // Kills the server if it still runs.
+  // Stops the server if it still runs (SIGTERM, SIGKILL after 5 s).
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
