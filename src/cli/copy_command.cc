@@ -10,19 +10,11 @@
 #include <fmt/format.h>
 
 #include "app/copy.h"
+#include "cli/progress_bar.h"
 #include "store/event_store.h"
 
 namespace chronoconf::cli {
 namespace {
-
-// "[=========>          ]  4000/9000 commits", redrawn in place.
-std::string ProgressBar(int64_t done, int64_t total) {
-  constexpr int kWidth = 30;
-  int filled = total > 0 ? static_cast<int>(done * kWidth / total) : kWidth;
-  filled = std::min(filled, kWidth);
-  return fmt::format("\r[{}{}] {}/{} commits", std::string(static_cast<size_t>(filled), '='),
-                     std::string(static_cast<size_t>(kWidth - filled), ' '), done, total);
-}
 
 int Copy(const std::string& from_url, const std::string& to_url) {
   auto from = OpenEventStore(from_url);

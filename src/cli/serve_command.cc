@@ -18,6 +18,7 @@
 #include "app/command_service.h"
 #include "app/follower.h"
 #include "app/verify.h"
+#include "cli/progress_bar.h"
 #include "http/api.h"
 #include "http/log_format.h"
 #include "http/server.h"
@@ -257,12 +258,15 @@ int Verify(const std::string& url, bool as_json) {
     std::cerr << "error: " << store.status().message() << "\n";
     return 1;
   }
+  // A progress bar only on a terminal: logs and pipes get the summary alone.
   bool tty = isatty(STDERR_FILENO) != 0;
+  auto head = (*store)->ReadHead();
+  const int64_t total = head ? head->revision : 0;
   VerifyReport report;
   Status s = VerifyStore(**store, &report, [&](int64_t n) {
-    if (tty) std::cerr << fmt::format("\rverified {} commits", n) << std::flush;
+    if (tty) std::cerr << ProgressBar(n, total) << std::flush;
   });
-  if (tty) std::cerr << "\n";
+  if (tty && report.commits > 0) std::cerr << "\n";
   if (as_json) {
     json::Writer w;
     w.BeginObject()
