@@ -13,6 +13,7 @@
 
 #include "common/time_format.h"
 #include "store/commit_hash.h"
+#include "store/stored_fields.h"
 
 namespace chronoconf {
 namespace {
@@ -96,31 +97,12 @@ const pg::Statement kStream = {
     "SELECT revision, type, version, value, previous_value FROM events WHERE key = $1"
     " ORDER BY version"};
 
-// A stored time or type that does not parse is damage, never a default.
-Result<int64_t> ParseStoredTime(const std::string& text, int64_t revision) {
-  auto t = ParseRfc3339Micros(text);
-  if (!t) {
-    return Status::Corruption(
-        fmt::format("postgres: commit {} has an unreadable time '{}'", revision, text));
-  }
-  return *t;
-}
-
-Result<EventType> ParseStoredType(const std::string& text, int64_t revision) {
-  auto t = ParseEventType(text);
-  if (!t) {
-    return Status::Corruption(
-        fmt::format("postgres: commit {} has an unknown event type '{}'", revision, text));
-  }
-  return *t;
-}
-
 Result<StoreHead> ReadHeadOn(pg::Connection& conn) {
   auto r = conn.Run("read head", kHead, {});
   if (!r) return r.status();
   if (r->rows() == 0) return StoreHead{};
   int64_t revision = r->Int(0, 0);
-  auto time = ParseStoredTime(r->Text(0, 1), revision);
+  auto time = ParseStoredTime("postgres", r->Text(0, 1), revision);
   if (!time) return time.status();
   return StoreHead{revision, r->Text(0, 2), *time};
 }
@@ -387,7 +369,7 @@ Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
   for (int i = 0; i < commits->rows(); ++i) {
     RecordedCommit c;
     c.revision = commits->Int(i, 0);
-    auto time = ParseStoredTime(commits->Text(i, 1), c.revision);
+    auto time = ParseStoredTime("postgres", commits->Text(i, 1), c.revision);
     if (!time) return time.status();
     c.timestamp_us = *time;
     c.meta.actor = commits->Text(i, 2);
@@ -408,7 +390,7 @@ Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
     if (ci == out->size() || (*out)[ci].revision != rev) {
       return Status::Corruption(fmt::format("postgres: event of missing commit {}", rev));
     }
-    auto type = ParseStoredType(events->Text(i, 4), rev);
+    auto type = ParseStoredType("postgres", events->Text(i, 4), rev);
     if (!type) return type.status();
     Event e;
     e.type = *type;
@@ -433,7 +415,7 @@ Result<std::vector<StreamEvent>> PostgresEventStore::ReadStreamLocked(std::strin
   for (int i = 0; i < r->rows(); ++i) {
     StreamEvent se;
     se.revision = r->Int(i, 0);
-    auto type = ParseStoredType(r->Text(i, 1), se.revision);
+    auto type = ParseStoredType("postgres", r->Text(i, 1), se.revision);
     if (!type) return type.status();
     se.event.type = *type;
     se.event.key = std::string(key);

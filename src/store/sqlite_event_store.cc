@@ -8,11 +8,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 #include <fmt/format.h>
 
 #include "common/time_format.h"
 #include "store/commit_hash.h"
+#include "store/stored_fields.h"
 
 namespace chronoconf {
 namespace {
@@ -108,6 +110,68 @@ Status Error(sqlite3* db, std::string_view what, const Event* event = nullptr) {
                       fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)), event);
 }
 
+// The statements of one append transaction, prepared once per transaction.
+struct AppendStatements {
+  explicit AppendStatements(sqlite3* db)
+      : version_of(db, "SELECT max(version) FROM events WHERE key = ?"),
+        insert_commit(db,
+                      "INSERT INTO commits (revision, committed_at, actor, reason, request_id,"
+                      " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        insert_event(db,
+                     "INSERT INTO events (revision, idx, key, version, type, value,"
+                     " previous_value) VALUES (?, ?, ?, ?, ?, ?, ?)") {}
+  bool ok() const { return version_of.ok() && insert_commit.ok() && insert_event.ok(); }
+
+  Stmt version_of, insert_commit, insert_event;
+};
+
+// The current version of `key` inside the transaction (0: never written).
+Result<int64_t> CurrentVersion(sqlite3* db, Stmt& version_of, std::string_view key) {
+  version_of.Bind(1, key);
+  if (version_of.Step() != SQLITE_ROW) return Error(db, "read key version");
+  int64_t current = version_of.Int(0);
+  version_of.Reset();
+  return current;
+}
+
+// Writes one sealed commit (new, or copied from another store) after
+// checking, inside the transaction, that every key in `reads` is still at
+// its version and that each event's version is its key's next one.
+Status InsertCommit(sqlite3* db, AppendStatements& st, const RecordedCommit& c,
+                    const std::vector<ReadCheck>& reads) {
+  st.insert_commit.Bind(1, c.revision);
+  st.insert_commit.Bind(2, FormatRfc3339Micros(c.timestamp_us));
+  st.insert_commit.Bind(3, c.meta.actor);
+  st.insert_commit.BindOpt(4, c.meta.reason);
+  st.insert_commit.BindOpt(5, c.meta.request_id);
+  st.insert_commit.Bind(6, c.prev_hash);
+  st.insert_commit.Bind(7, c.hash);
+  if (st.insert_commit.Step() != SQLITE_DONE) return Error(db, "insert commit");
+  st.insert_commit.Reset();
+  // Keys the commit was decided on without writing them: still there?
+  for (const ReadCheck& r : reads) {
+    auto current = CurrentVersion(db, st.version_of, r.key);
+    if (!current) return current.status();
+    if (*current != r.version) return Status::Conflict({r.key, r.version, *current});
+  }
+  for (size_t i = 0; i < c.events.size(); ++i) {
+    const Event& e = c.events[i];
+    auto current = CurrentVersion(db, st.version_of, e.key);
+    if (!current) return current.status();
+    if (e.version != *current + 1) return Status::Conflict({e.key, e.version - 1, *current});
+    st.insert_event.Bind(1, c.revision);
+    st.insert_event.Bind(2, static_cast<int64_t>(i));
+    st.insert_event.Bind(3, e.key);
+    st.insert_event.Bind(4, e.version);
+    st.insert_event.Bind(5, EventTypeName(e.type));
+    st.insert_event.BindOpt(6, e.value);
+    st.insert_event.BindOpt(7, e.previous_value);
+    if (st.insert_event.Step() != SQLITE_DONE) return Error(db, "insert event", &e);
+    st.insert_event.Reset();
+  }
+  return Status::OK();
+}
+
 Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -117,27 +181,6 @@ Status Exec(sqlite3* db, const char* sql) {
     return s;
   }
   return Status::OK();
-}
-
-// A stored commit time. One that does not parse is corruption: the log
-// must never show a made-up time.
-Result<int64_t> ParseStoredTime(const std::string& text, int64_t revision) {
-  auto t = ParseRfc3339Micros(text);
-  if (!t) {
-    return Status::Corruption(
-        fmt::format("sqlite: commit {} has a malformed committed_at '{}'", revision, text));
-  }
-  return *t;
-}
-
-// A stored event type. An unknown one is corruption, never a guess.
-Result<EventType> ParseStoredType(const std::string& text, int64_t revision) {
-  auto t = ParseEventType(text);
-  if (!t) {
-    return Status::Corruption(
-        fmt::format("sqlite: an event of commit {} has the unknown type '{}'", revision, text));
-  }
-  return *t;
 }
 
 }  // namespace
@@ -253,23 +296,26 @@ Result<StoreHead> SqliteEventStore::ReadHeadLocked() {
   int rc = q.Step();
   if (rc == SQLITE_DONE) return StoreHead{};
   if (rc != SQLITE_ROW) return Error(db_, "read head");
-  auto time = ParseStoredTime(q.Text(1), q.Int(0));
+  auto time = ParseStoredTime("sqlite", q.Text(1), q.Int(0));
   if (!time) return time.status();
   return StoreHead{q.Int(0), q.Text(2), *time};
+}
+
+Status SqliteEventStore::InTransaction(const std::function<Status()>& body) {
+  // IMMEDIATE takes the write lock now, so the head read inside stays the head.
+  if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+  Status s = body();
+  if (s.ok()) s = Exec(db_, "COMMIT");
+  if (!s.ok()) Exec(db_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
+  return s;
 }
 
 Result<std::vector<RecordedCommit>> SqliteEventStore::Append(
     const std::vector<CommitData>& commits) {
   MutexLock lock(&mu_);
-  // IMMEDIATE takes the write lock now, so the head we read stays the head.
-  if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
   std::vector<RecordedCommit> out;
-  Status s = AppendLocked(commits, &out);
-  if (s.ok()) s = Exec(db_, "COMMIT");
-  if (!s.ok()) {
-    Exec(db_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
-    return s;
-  }
+  Status s = InTransaction([&]() REQUIRES(mu_) { return AppendLocked(commits, &out); });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -277,54 +323,12 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
                                       std::vector<RecordedCommit>* out) {
   auto head = ReadHeadLocked();
   if (!head) return head.status();
-  Stmt version_of(db_, "SELECT max(version) FROM events WHERE key = ?");
-  Stmt insert_commit(db_,
-                     "INSERT INTO commits (revision, committed_at, actor, reason, request_id,"
-                     " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  Stmt insert_event(db_,
-                    "INSERT INTO events (revision, idx, key, version, type, value,"
-                    " previous_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  if (!version_of.ok() || !insert_commit.ok() || !insert_event.ok()) {
-    return Error(db_, "prepare append");
-  }
+  AppendStatements st(db_);
+  if (!st.ok()) return Error(db_, "prepare append");
   StoreHead h = *head;
   for (const CommitData& data : commits) {
     RecordedCommit c = SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash);
-    insert_commit.Bind(1, c.revision);
-    insert_commit.Bind(2, FormatRfc3339Micros(c.timestamp_us));
-    insert_commit.Bind(3, c.meta.actor);
-    insert_commit.BindOpt(4, c.meta.reason);
-    insert_commit.BindOpt(5, c.meta.request_id);
-    insert_commit.Bind(6, c.prev_hash);
-    insert_commit.Bind(7, c.hash);
-    if (insert_commit.Step() != SQLITE_DONE) return Error(db_, "insert commit");
-    insert_commit.Reset();
-    // Keys the commit was decided on without writing them: still there?
-    for (const ReadCheck& r : data.reads) {
-      version_of.Bind(1, r.key);
-      if (version_of.Step() != SQLITE_ROW) return Error(db_, "read key version");
-      int64_t current = version_of.Int(0);
-      version_of.Reset();
-      if (current != r.version) return Status::Conflict({r.key, r.version, current});
-    }
-    for (size_t i = 0; i < c.events.size(); ++i) {
-      const Event& e = c.events[i];
-      // The expected version, checked inside the transaction.
-      version_of.Bind(1, e.key);
-      if (version_of.Step() != SQLITE_ROW) return Error(db_, "read key version");
-      int64_t current = version_of.Int(0);
-      version_of.Reset();
-      if (e.version != current + 1) return Status::Conflict({e.key, e.version - 1, current});
-      insert_event.Bind(1, c.revision);
-      insert_event.Bind(2, static_cast<int64_t>(i));
-      insert_event.Bind(3, e.key);
-      insert_event.Bind(4, e.version);
-      insert_event.Bind(5, EventTypeName(e.type));
-      insert_event.BindOpt(6, e.value);
-      insert_event.BindOpt(7, e.previous_value);
-      if (insert_event.Step() != SQLITE_DONE) return Error(db_, "insert event", &e);
-      insert_event.Reset();
-    }
+    if (Status s = InsertCommit(db_, st, c, data.reads); !s.ok()) return s;
     h = {c.revision, c.hash, c.timestamp_us};
     out->push_back(std::move(c));
   }
@@ -347,7 +351,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
     while ((rc = commits.Step()) == SQLITE_ROW) {
       RecordedCommit c;
       c.revision = commits.Int(0);
-      auto time = ParseStoredTime(commits.Text(1), c.revision);
+      auto time = ParseStoredTime("sqlite", commits.Text(1), c.revision);
       if (!time) {
         status = time.status();
         break;
@@ -375,7 +379,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
         Event e;
         e.key = events.Text(2);
         e.version = events.Int(3);
-        auto type = ParseStoredType(events.Text(4), rev);
+        auto type = ParseStoredType("sqlite", events.Text(4), rev);
         if (!type) {
           status = type.status();
           break;
@@ -407,7 +411,7 @@ Result<std::vector<StreamEvent>> SqliteEventStore::ReadStream(std::string_view k
   while ((rc = q.Step()) == SQLITE_ROW) {
     StreamEvent se;
     se.revision = q.Int(0);
-    auto type = ParseStoredType(q.Text(1), se.revision);
+    auto type = ParseStoredType("sqlite", q.Text(1), se.revision);
     if (!type) return type.status();
     se.event.type = *type;
     se.event.key = std::string(key);
@@ -421,61 +425,20 @@ Result<std::vector<StreamEvent>> SqliteEventStore::ReadStream(std::string_view k
 }
 
 // Copies (SPEC §3): commits recorded by another store, written as they are.
-// Kept apart from AppendLocked so that the two can be folded together later.
 Status SqliteEventStore::AppendRecorded(const std::vector<RecordedCommit>& commits) {
   MutexLock lock(&mu_);
-  if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
-  Status s = AppendRecordedLocked(commits);
-  if (s.ok()) s = Exec(db_, "COMMIT");
-  if (!s.ok()) {
-    // A failed ROLLBACK leaves SQLite to roll back on its own; `s` is the news.
-    static_cast<void>(Exec(db_, "ROLLBACK"));
-  }
-  return s;
+  return InTransaction([&]() REQUIRES(mu_) { return AppendRecordedLocked(commits); });
 }
 
 Status SqliteEventStore::AppendRecordedLocked(const std::vector<RecordedCommit>& commits) {
   auto head = ReadHeadLocked();
   if (!head) return head.status();
-  Stmt version_of(db_, "SELECT max(version) FROM events WHERE key = ?");
-  Stmt insert_commit(db_,
-                     "INSERT INTO commits (revision, committed_at, actor, reason, request_id,"
-                     " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  Stmt insert_event(db_,
-                    "INSERT INTO events (revision, idx, key, version, type, value,"
-                    " previous_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  if (!version_of.ok() || !insert_commit.ok() || !insert_event.ok()) {
-    return Error(db_, "prepare copy");
-  }
+  AppendStatements st(db_);
+  if (!st.ok()) return Error(db_, "prepare copy");
   StoreHead h = *head;
   for (const RecordedCommit& c : commits) {
     if (Status s = CheckRecordedCommit(c, h.revision, h.hash, h.timestamp_us); !s.ok()) return s;
-    insert_commit.Bind(1, c.revision);
-    insert_commit.Bind(2, FormatRfc3339Micros(c.timestamp_us));
-    insert_commit.Bind(3, c.meta.actor);
-    insert_commit.BindOpt(4, c.meta.reason);
-    insert_commit.BindOpt(5, c.meta.request_id);
-    insert_commit.Bind(6, c.prev_hash);
-    insert_commit.Bind(7, c.hash);
-    if (insert_commit.Step() != SQLITE_DONE) return Error(db_, "copy commit");
-    insert_commit.Reset();
-    for (size_t i = 0; i < c.events.size(); ++i) {
-      const Event& e = c.events[i];
-      version_of.Bind(1, e.key);
-      if (version_of.Step() != SQLITE_ROW) return Error(db_, "read version");
-      int64_t current = version_of.Int(0);
-      version_of.Reset();
-      if (e.version != current + 1) return Status::Conflict({e.key, e.version - 1, current});
-      insert_event.Bind(1, c.revision);
-      insert_event.Bind(2, static_cast<int64_t>(i));
-      insert_event.Bind(3, e.key);
-      insert_event.Bind(4, e.version);
-      insert_event.Bind(5, EventTypeName(e.type));
-      insert_event.BindOpt(6, e.value);
-      insert_event.BindOpt(7, e.previous_value);
-      if (insert_event.Step() != SQLITE_DONE) return Error(db_, "copy event", &e);
-      insert_event.Reset();
-    }
+    if (Status s = InsertCommit(db_, st, c, {}); !s.ok()) return s;
     h = {c.revision, c.hash, c.timestamp_us};
   }
   return Status::OK();

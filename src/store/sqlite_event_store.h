@@ -8,6 +8,7 @@
 #ifndef CHRONOCONF_STORE_SQLITE_EVENT_STORE_H_
 #define CHRONOCONF_STORE_SQLITE_EVENT_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,6 +47,8 @@ class SqliteEventStore final : public EventStore {
       : db_(db), path_(std::move(path)), clock_(clock) {}
   Status Migrate();
   Result<StoreHead> ReadHeadLocked() REQUIRES(mu_);
+  // BEGIN IMMEDIATE, `body`, then COMMIT, or ROLLBACK when anything failed.
+  Status InTransaction(const std::function<Status()>& body) REQUIRES(mu_);
   Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out)
       REQUIRES(mu_);
   Status AppendRecordedLocked(const std::vector<RecordedCommit>& commits) REQUIRES(mu_);

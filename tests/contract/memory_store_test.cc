@@ -10,10 +10,7 @@ class MemoryFactory : public StoreFactory {
   std::unique_ptr<EventStore> Make(Clock* clock) override {
     return std::make_unique<MemoryEventStore>(clock);
   }
-  std::unique_ptr<EventStore> Reopen(std::unique_ptr<EventStore>, Clock*) override {
-    return nullptr;
-  }
-  // SharesData() stays false: a memory store is one instance by nature.
+  // Not durable and one instance by nature: no DurableStoreContract.
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, EventStoreContract, MemoryFactory);

@@ -29,7 +29,6 @@ class SqliteFactory : public StoreFactory {
     return Make(clock);
   }
   // Two SqliteEventStore on one file: what two processes would do.
-  bool SharesData() const override { return true; }
   std::unique_ptr<EventStore> OpenAnother(Clock* clock) override { return Make(clock); }
 
  private:
@@ -38,6 +37,7 @@ class SqliteFactory : public StoreFactory {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, EventStoreContract, SqliteFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DurableStoreContract, SqliteFactory);
 
 // SQLite-specific: the database itself refuses to rewrite history.
 TEST(SqliteEventStoreTest, TriggersRejectUpdateAndDelete) {

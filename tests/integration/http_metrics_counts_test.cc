@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "support/http_test_util.h"
+#include "support/require.h"
 #include "support/run_command.h"
 
 namespace chronoconf::test {
@@ -144,10 +145,9 @@ TEST(HttpMetricsCountsTest, CountsAfterKnownTraffic) {
 
 // The format as Prometheus's own linter reads it.
 TEST(HttpMetricsCountsTest, PromtoolAcceptsTheExposition) {
-  if (access("/usr/bin/promtool", X_OK) != 0) {
-    if (std::getenv("CI") != nullptr) GTEST_FAIL() << "promtool is missing (apt-get install prometheus)";
-    GTEST_SKIP() << "promtool is not installed";
-  }
+  CHRONOCONF_REQUIRE(access("/usr/bin/promtool", X_OK) == 0
+                         ? ""
+                         : "promtool is missing (apt-get install prometheus)");
   ServerProcess server("memory:");
   ASSERT_TRUE(server.Start());
   Api api(server.url());

@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "support/require.h"
 #include "support/test_server.h"
 
 namespace chronoconf::test {
@@ -72,12 +73,6 @@ class PgPrivateCluster {
 
 // Skips the test when PostgreSQL is not available, and fails it instead when
 // the environment variable CI is set (CI must run every test).
-#define CHRONOCONF_REQUIRE_PG(db)                                   \
-  do {                                                              \
-    if (!(db).available()) {                                        \
-      if (std::getenv("CI") != nullptr) GTEST_FAIL() << (db).why(); \
-      GTEST_SKIP() << (db).why();                                   \
-    }                                                               \
-  } while (false)
+#define CHRONOCONF_REQUIRE_PG(db) CHRONOCONF_REQUIRE((db).why())
 
 #endif  // CHRONOCONF_TESTS_SUPPORT_PG_TEST_DB_H_

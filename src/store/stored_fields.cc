@@ -1,0 +1,28 @@
+#include "store/stored_fields.h"
+
+#include <fmt/format.h>
+
+#include "common/time_format.h"
+
+namespace chronoconf {
+
+Result<int64_t> ParseStoredTime(std::string_view store, std::string_view text, int64_t revision) {
+  auto t = ParseRfc3339Micros(text);
+  if (!t) {
+    return Status::Corruption(fmt::format("{}: commit {} has an unreadable committed_at '{}'",
+                                          store, revision, text));
+  }
+  return *t;
+}
+
+Result<EventType> ParseStoredType(std::string_view store, std::string_view text,
+                                  int64_t revision) {
+  auto t = ParseEventType(text);
+  if (!t) {
+    return Status::Corruption(fmt::format("{}: an event of commit {} has the unknown type '{}'",
+                                          store, revision, text));
+  }
+  return *t;
+}
+
+}  // namespace chronoconf

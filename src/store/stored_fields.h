@@ -1,0 +1,24 @@
+// Decoding the fields a store reads back as text. A stored time or event
+// type that does not parse is damage, reported as kCorruption naming the
+// store and the commit — never a default (a time of 0, a ConfigSet).
+#ifndef CHRONOCONF_STORE_STORED_FIELDS_H_
+#define CHRONOCONF_STORE_STORED_FIELDS_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/result.h"
+#include "domain/events.h"
+
+namespace chronoconf {
+
+// `committed_at` of commit `revision` as Unix microseconds.
+Result<int64_t> ParseStoredTime(std::string_view store, std::string_view text, int64_t revision);
+
+// The `type` of an event of commit `revision`.
+Result<EventType> ParseStoredType(std::string_view store, std::string_view text,
+                                  int64_t revision);
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_STORE_STORED_FIELDS_H_
