@@ -38,12 +38,12 @@ Result<Transaction> RevertOps(const RevertTo& cmd, const Projection& projection)
   if (!at) return at.status();
   std::map<std::string, std::string> target;
   for (const KeyVersion& v : projection.Snapshot(cmd.prefix, *at)) {
-    target.emplace(v.commit->events[v.index].key, std::string(v.value()));
+    target.emplace(v.key, std::string(v.value()));
   }
   Transaction txn{{}, cmd.meta};
   std::map<std::string, Op> ops;
   for (const KeyVersion& v : projection.Snapshot(cmd.prefix, projection.head())) {
-    const std::string& key = v.commit->events[v.index].key;
+    const std::string key(v.key);
     if (!target.contains(key)) ops.emplace(key, DeleteKey{key, std::nullopt});
   }
   for (auto& [key, value] : target) ops.emplace(key, SetKey{key, value, std::nullopt, false});
@@ -61,7 +61,7 @@ Transaction ImportOps(const Import& cmd, const Projection& projection) {
   }
   if (cmd.replace) {
     for (const KeyVersion& v : projection.Snapshot(cmd.prefix, projection.head())) {
-      const std::string& key = v.commit->events[v.index].key;
+      const std::string key(v.key);
       if (!named.contains(key)) txn.ops.push_back(DeleteKey{key, std::nullopt});
     }
   }

@@ -81,9 +81,7 @@ Status Follower::ApplyAppended(std::vector<RecordedCommit> commits) {
   {
     MutexLock apply(&apply_mu_);
     if (commits.front().revision == projection_->head() + 1) {
-      for (RecordedCommit& c : commits) {
-        if (Status s = projection_->Apply(std::move(c)); !s.ok()) return s;
-      }
+      if (Status s = projection_->Apply(std::move(commits)); !s.ok()) return s;
     }
   }
   {
@@ -136,12 +134,8 @@ Status Follower::ApplyPending() {
       }
       reachable_.store(true);
       const size_t n = page->size();
-      for (RecordedCommit& c : *page) {
-        const int64_t revision = c.revision;
-        result = projection_->Apply(std::move(c));
-        if (!result.ok()) break;
-        NoteStoreHead(revision);
-      }
+      result = projection_->Apply(std::move(*page));
+      NoteStoreHead(projection_->head());
       // A short page is the end of the log as of this read: no extra round
       // trip to learn that the next one is empty.
       if (!result.ok() || n < kPage) break;

@@ -120,7 +120,7 @@ Response Api::GetExport(const Request& req) {
   std::string f = format ? *format : "json";
   std::vector<std::pair<std::string, std::string>> values;
   for (const KeyVersion& v : projection_->Snapshot(req.principal.scope.Within(p), *at)) {
-    values.emplace_back(v.commit->events[v.index].key, std::string(v.value()));
+    values.emplace_back(v.key, std::string(v.value()));
   }
   Response r;
   if (f == "json") {
