@@ -145,12 +145,14 @@ class Projection {
   Result<int64_t> WriteSnapshot(const std::string& path) const;
   // The bytes WriteSnapshot writes for the read model as of now.
   std::string SerializeSnapshot() const;
-  // Loads a snapshot into this empty projection. Errors: kCorruption for a
-  // damaged, truncated or inconsistent file (the projection stays empty),
-  // kNotFound when there is no file, kInvalidRequest when not empty.
-  // On success, *last_hash is the hash of the snapshot's last commit, for the
-  // caller to check against the store.
-  Status LoadSnapshot(const std::string& path, std::string* last_hash);
+  // Loads a snapshot into this empty projection. `check` gets the revision
+  // and hash of the snapshot's last commit once the file is read and found
+  // whole, before anything is loaded: an error from it is returned as is
+  // (the caller compares with the store). Errors: kCorruption for a damaged,
+  // truncated or inconsistent file, kNotFound when there is no file,
+  // kInvalidRequest when not empty. On any error the projection stays empty.
+  using SnapshotCheck = std::function<Status(int64_t revision, const std::string& hash)>;
+  Status LoadSnapshot(const std::string& path, const SnapshotCheck& check);
 
  private:
   // An optional text in text_: data == nullptr is absent.

@@ -232,7 +232,7 @@ Result<int64_t> Projection::WriteSnapshot(const std::string& path) const {
   return revision;
 }
 
-Status Projection::LoadSnapshot(const std::string& path, std::string* last_hash) {
+Status Projection::LoadSnapshot(const std::string& path, const SnapshotCheck& check) {
   if (head() != 0) return Status::InvalidRequest("a snapshot loads into an empty read model");
   auto file = ReadFile(path);
   if (!file) return file.status();
@@ -310,6 +310,11 @@ Status Projection::LoadSnapshot(const std::string& path, std::string* last_hash)
     if (seen.size() != names->size()) return bad("a key or an actor appears twice");
   }
 
+  if (nc > 0) {
+    std::string_view h = commits.back().hash;
+    if (Status s = check(static_cast<int64_t>(nc), ToHex(h)); !s.ok()) return s;
+  }
+
   // Checked: from here nothing fails.
   WriterLock lock(&mu_);
   for (std::string_view a : actors) InternActor(a);
@@ -349,7 +354,6 @@ Status Projection::LoadSnapshot(const std::string& path, std::string* last_hash)
     events_.push_back(row);
   }
   RenderAllHeads();
-  *last_hash = HashHex(static_cast<int64_t>(nc));
   head_.store(static_cast<int64_t>(nc), std::memory_order_release);
   return Status::OK();
 }

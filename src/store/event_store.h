@@ -86,6 +86,11 @@ class EventStore {
 Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url,
                                                    Clock* clock = SystemClock::Default());
 
+// Where a read-model snapshot of the store at `url` lives by default:
+// "<file>.snapshot" beside a SQLite file; "" for other stores (a node of a
+// PostgreSQL cluster keeps its own, named with --snapshot-path).
+std::string DefaultSnapshotPath(const std::string& url);
+
 }  // namespace chronoconf
 
 #endif  // CHRONOCONF_STORE_EVENT_STORE_H_
