@@ -222,8 +222,12 @@ int Serve(const ServeOptions& o) {
   std::thread catch_up([&] {
     // A snapshot (when there is one, and it matches the store) then the
     // events after it: the same read model as a replay from revision 1.
-    const int64_t loaded =
-        snapshot_path.empty() ? 0 : LoadSnapshotIfValid(snapshot_path, **store, &projection);
+    // (The follower's threads run already: they wait while it loads.)
+    int64_t loaded = 0;
+    if (!snapshot_path.empty()) {
+      auto paused = follower.PauseApplying();
+      loaded = LoadSnapshotIfValid(snapshot_path, **store, &projection);
+    }
     Status s = follower.CatchUp();
     if (!s.ok()) {
       catch_up_failed.store(true);

@@ -11,6 +11,27 @@
 
 namespace chronoconf {
 
+namespace {
+
+int Nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// 64 lowercase hex digits into 32 bytes; false for anything else.
+bool DecodeHash(std::string_view hex, std::array<uint8_t, 32>* out) {
+  if (hex.size() != 64) return false;
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = Nibble(hex[2 * i]), lo = Nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string RenderEntry(std::string_view key, std::string_view value, int64_t version,
                         int64_t created_revision, int64_t modified_revision,
                         int64_t modified_at_us, std::string_view modified_by, size_t* value_pos) {
@@ -74,7 +95,7 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
     if (Status s = CheckRoom(commits, first); !s.ok()) return s;
     for (size_t ci = first; ci < end; ++ci) {
       const RecordedCommit& c = commits[ci];
-      if (c.hash.size() != 64 || FromHex(c.hash).size() != 32) {
+      if (std::array<uint8_t, 32> bytes; !DecodeHash(c.hash, &bytes)) {
         return Status::Corruption(fmt::format("commit {} has no valid hash", c.revision));
       }
       for (size_t ei = 0; ei < c.events.size(); ++ei) {
@@ -123,6 +144,7 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
   //    publish the head. Nothing here renders or parses.
   {
     WriterLock lock(&mu_);
+    if (head() != h) return Status::Internal("the read model has two appliers");
     for (size_t ci = first; ci < end; ++ci) AppendRows(commits[ci]);
     for (Planned& p : rendered) {
       KeyIndex& k = keys_.find(p.key)->second;
@@ -154,8 +176,7 @@ void Projection::AppendRows(const RecordedCommit& c) {
   CommitRow row;
   row.timestamp_us = c.timestamp_us;
   row.first_event = events_.size();
-  std::string raw = FromHex(c.hash);
-  std::memcpy(row.hash.data(), raw.data(), row.hash.size());
+  DecodeHash(c.hash, &row.hash);  // checked by Apply
   if (c.meta.reason) {
     std::string_view t = text_.Add(*c.meta.reason);
     row.reason = {t.data() ? t.data() : "", static_cast<uint32_t>(t.size())};

@@ -16,7 +16,8 @@
 // search: a key at revision R is its last event with revision <= R; a time T
 // resolves to the last commit at or before T.
 //
-// Thread safety: safe for concurrent use, with one applier (Apply). Queries
+// Thread safety: safe for concurrent use, with one applier (Apply, and
+// LoadSnapshot before it; the follower is that applier). Queries
 // take a shared lock and return copies, or string_views into the append-only
 // text, which live as long as the Projection. A snapshot is written from the
 // rows without holding the lock (projection_snapshot.cc).

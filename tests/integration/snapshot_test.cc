@@ -109,7 +109,8 @@ std::map<std::string, std::string> Answers(Api& api, const std::set<std::string>
 
 void ExpectSameAnswers(const std::map<std::string, std::string>& a,
                        const std::map<std::string, std::string>& b) {
-  ASSERT_EQ(a.size(), b.size());
+  ASSERT_EQ(a.size(), b.size()) << "head " << a.at("status.revision") << " against "
+                                << b.at("status.revision");
   for (const auto& [what, text] : a) {
     auto it = b.find(what);
     ASSERT_NE(it, b.end()) << what;
@@ -317,6 +318,7 @@ TEST(SnapshotServeTest, APostgresNodeKeepsItsSnapshotWhereToldTo) {
   EXPECT_NE(server.Log().find("loaded the snapshot " + snapshot), std::string::npos)
       << server.Log();
   ExpectSameAnswers(expected, Answers(api, keys));
+  if (::testing::Test::HasFailure()) std::cout << server.Log();
   ASSERT_TRUE(server.Stop());
   auto verify =
       RunCommand({CHRONOCONF_BIN, "verify", "--store", db.url(), "--snapshot", snapshot});
