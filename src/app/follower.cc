@@ -45,7 +45,10 @@ bool Follower::stopping() const {
 }
 
 Status Follower::CatchUp() {
+  // The whole log at once: heads are rendered at the end, not per page.
+  projection_->SetBulkLoading(true);
   Status s = ApplyPending();
+  projection_->SetBulkLoading(false);
   // From here on, nobody else appends: the head is this read model's.
   if (s.ok() && !store_->MayHaveOtherWriters()) sole_writer_caught_up_.store(true);
   return s;

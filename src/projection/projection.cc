@@ -13,21 +13,26 @@ namespace chronoconf {
 
 namespace {
 
-int Nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+// Hex digit values; -1 for anything but 0-9 a-f.
+constexpr std::array<int8_t, 256> kNibble = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(i);
+  for (int i = 0; i < 6; ++i) t['a' + i] = static_cast<int8_t>(10 + i);
+  return t;
+}();
 
 // 64 lowercase hex digits into 32 bytes; false for anything else.
 bool DecodeHash(std::string_view hex, std::array<uint8_t, 32>* out) {
   if (hex.size() != 64) return false;
+  int bad = 0;
   for (size_t i = 0; i < 32; ++i) {
-    int hi = Nibble(hex[2 * i]), lo = Nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[i] = static_cast<uint8_t>(hi * 16 + lo);
+    const int hi = kNibble[static_cast<uint8_t>(hex[2 * i])];
+    const int lo = kNibble[static_cast<uint8_t>(hex[2 * i + 1])];
+    bad |= hi | lo;  // negative when either is not a digit
+    (*out)[i] = static_cast<uint8_t>((hi << 4) | (lo & 0xf));
   }
-  return true;
+  return bad >= 0;
 }
 
 }  // namespace
@@ -81,8 +86,17 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
   }
   if (first == end) return gap;
 
+  std::vector<std::array<uint8_t, 32>> hashes(end - first);
+  for (size_t ci = first; ci < end; ++ci) {
+    if (!DecodeHash(commits[ci].hash, &hashes[ci - first])) {
+      return Status::Corruption(fmt::format("commit {} has no valid hash", commits[ci].revision));
+    }
+  }
+  const bool bulk = bulk_loading_.load();
+
   // 1. Under the shared lock (GETs go on): the created revision of every
-  //    event, and the entry of each key's last set, rendered.
+  //    event, and the entry of each key's last set, rendered. (Not while
+  //    bulk loading: the heads are rendered once, at the end.)
   struct KeyPlan {
     int64_t created_revision = 0;  // 0: the key does not exist
     size_t commit = 0, event = 0;  // its last set in the batch
@@ -93,11 +107,8 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
   {
     ReaderLock lock(&mu_);
     if (Status s = CheckRoom(commits, first); !s.ok()) return s;
-    for (size_t ci = first; ci < end; ++ci) {
+    for (size_t ci = first; ci < end && !bulk; ++ci) {
       const RecordedCommit& c = commits[ci];
-      if (std::array<uint8_t, 32> bytes; !DecodeHash(c.hash, &bytes)) {
-        return Status::Corruption(fmt::format("commit {} has no valid hash", c.revision));
-      }
       for (size_t ei = 0; ei < c.events.size(); ++ei) {
         const Event& e = c.events[ei];
         auto [it, fresh] = plan.try_emplace(e.key);
@@ -123,7 +134,7 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
   }
   std::vector<Planned> rendered;
   rendered.reserve(plan.size());
-  {
+  if (!bulk) {
     size_t n = 0;
     for (size_t ci = first; ci < end; ++ci) {
       for (size_t ei = 0; ei < commits[ci].events.size(); ++ei, ++n) {
@@ -145,13 +156,13 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
   {
     WriterLock lock(&mu_);
     if (head() != h) return Status::Internal("the read model has two appliers");
-    for (size_t ci = first; ci < end; ++ci) AppendRows(commits[ci]);
+    for (size_t ci = first; ci < end; ++ci) AppendRows(commits[ci], hashes[ci - first]);
     for (Planned& p : rendered) {
       KeyIndex& k = keys_.find(p.key)->second;
       k.head_entry = std::move(p.entry);
       k.head_value_pos = p.value_pos;
     }
-    for (size_t ci = first; ci < end; ++ci) {
+    for (size_t ci = first; ci < end && !bulk; ++ci) {
       if (commits[ci].events.size() <= 16) {
         Remember(std::make_shared<const RecordedCommit>(std::move(commits[ci])));
       }
@@ -172,11 +183,11 @@ Status Projection::CheckRoom(const std::vector<RecordedCommit>& commits, size_t 
   return Status::OK();
 }
 
-void Projection::AppendRows(const RecordedCommit& c) {
+void Projection::AppendRows(const RecordedCommit& c, const std::array<uint8_t, 32>& hash) {
   CommitRow row;
   row.timestamp_us = c.timestamp_us;
   row.first_event = events_.size();
-  DecodeHash(c.hash, &row.hash);  // checked by Apply
+  row.hash = hash;
   if (c.meta.reason) {
     std::string_view t = text_.Add(*c.meta.reason);
     row.reason = {t.data() ? t.data() : "", static_cast<uint32_t>(t.size())};
@@ -209,7 +220,18 @@ void Projection::AppendRows(const RecordedCommit& c) {
     }
     k.events.push_back(static_cast<uint32_t>(events_.size()));
     events_.push_back(ev);
+    k.head_entry.reset();  // Apply installs the new one (bulk: SetBulkLoading)
   }
+}
+
+void Projection::SetBulkLoading(bool on) {
+  if (on) {
+    bulk_loading_.store(true);
+    return;
+  }
+  WriterLock lock(&mu_);
+  bulk_loading_.store(false);
+  RenderAllHeads();
 }
 
 uint32_t Projection::InternActor(std::string_view actor) {
@@ -499,6 +521,7 @@ CommitPtr Projection::Commit(int64_t revision) const {
 
 void Projection::RenderAllHeads() {
   for (auto& [key, k] : keys_) {
+    if (k.head_entry) continue;
     uint32_t shown = k.events.back();
     while (shown != kNoEvent && events_[shown].deleted()) shown = events_[shown].prev_same_key;
     if (shown == kNoEvent) {

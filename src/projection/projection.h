@@ -99,6 +99,11 @@ class Projection {
   Status Apply(std::vector<RecordedCommit> commits);
   Status Apply(RecordedCommit commit);
 
+  // While on, Apply renders no entries (a catch-up of the whole log, where
+  // most versions are superseded before anyone asks); queries render what
+  // they need meanwhile. Turning it off renders every head once.
+  void SetBulkLoading(bool on);
+
   int64_t head() const { return head_.load(std::memory_order_acquire); }
   ProjectionStats Stats() const;
   ChangeFeed& feed() { return feed_; }
@@ -198,7 +203,7 @@ class Projection {
   Status ApplyBatch(std::vector<RecordedCommit>& commits);
   Status CheckRoom(const std::vector<RecordedCommit>& commits, size_t first) const REQUIRES_SHARED(mu_);
   // Appends one commit's rows; the head entries of its keys are set later.
-  void AppendRows(const RecordedCommit& c) REQUIRES(mu_);
+  void AppendRows(const RecordedCommit& c, const std::array<uint8_t, 32>& hash) REQUIRES(mu_);
   uint32_t InternActor(std::string_view actor) REQUIRES(mu_);
   KeyIndex& InternKey(std::string_view key) REQUIRES(mu_);
   // Recent commits, kept whole for watchers and the audit log's tail.
@@ -212,7 +217,7 @@ class Projection {
       REQUIRES_SHARED(mu_);
   CommitPtr Materialize(int64_t revision) const REQUIRES_SHARED(mu_);
   std::string HashHex(int64_t revision) const REQUIRES_SHARED(mu_);
-  // Renders the head entry of every key (after a snapshot is loaded).
+  // Renders the head entry of every key that has none.
   void RenderAllHeads() REQUIRES(mu_);
   // Hands the snapshot's bytes to `sink`, a megabyte at a time.
   Status EncodeSnapshot(const std::function<Status(std::string_view)>& sink,
@@ -234,6 +239,7 @@ class Projection {
   std::vector<CommitPtr> recent_ GUARDED_BY(mu_);  // [revision % kRecent]
   int64_t live_keys_ GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> head_{0};
+  std::atomic<bool> bulk_loading_{false};
   ChangeFeed feed_;
 };
 

@@ -115,6 +115,33 @@ TEST(CompactProjectionTest, OneBatchAndOneCommitAtATimeGiveTheSameReadModel) {
   EXPECT_EQ(a->value(), b->value());
 }
 
+TEST(CompactProjectionTest, BulkLoadingGivesTheSameAnswersAndEntries) {
+  auto history = History();
+  Projection normal, bulk;
+  Build(&normal, history);
+  bulk.SetBulkLoading(true);
+  for (size_t i = 0; i < history.size(); i += 7) {
+    std::vector<RecordedCommit> page(history.begin() + static_cast<long>(i),
+                                     history.begin() + static_cast<long>(std::min(i + 7, history.size())));
+    ASSERT_TRUE(bulk.Apply(std::move(page)).ok());
+    // Asked meanwhile, an entry is rendered on demand, and right.
+    auto a = normal.Get("app/a", bulk.head()), b = bulk.Get("app/a");
+    ASSERT_EQ(a.ok(), b.ok());
+    if (a.ok()) {
+      EXPECT_EQ(*a->entry, *b->entry);
+    }
+  }
+  bulk.SetBulkLoading(false);
+  EXPECT_EQ(normal.SerializeSnapshot(), bulk.SerializeSnapshot());
+  ExpectSameAnswers(normal, bulk, history);
+  for (const char* key : {"app/b", "app/c", "app/n0", "app/n6", "other/z"}) {
+    auto a = normal.Get(key), b = bulk.Get(key);
+    ASSERT_TRUE(a.ok() && b.ok()) << key;
+    EXPECT_EQ(*a->entry, *b->entry) << key;
+    EXPECT_EQ(a->value(), b->value()) << key;
+  }
+}
+
 TEST(CompactProjectionTest, ADeleteShowsTheEntryItRemovedAtEveryRevision) {
   auto history = History();
   Projection p;
