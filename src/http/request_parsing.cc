@@ -133,7 +133,11 @@ Result<std::string> StorableValue(const json::Value& value, size_t max_bytes,
 }
 
 Result<json::Value> JsonObjectBody(const Request& req) {
-  auto v = json::Parse(req.body);
+  // Nodes for the envelope only: the deepest member any route reads is a
+  // txn op's value, {"ops":[{"value":...}]}, at level 3; values are stored as
+  // their text, so nothing below them is ever looked at.
+  constexpr size_t kEnvelopeLevels = 3;
+  auto v = json::Parse(req.body, json::kMaxReadDepth, kEnvelopeLevels);
   if (!v) return v.status();
   if (!v->is_object()) return Status::InvalidRequest("the request body must be a JSON object");
   return v;
