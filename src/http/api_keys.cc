@@ -102,7 +102,7 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
   if (Status s = CheckKeyAccess(req, key); !s.ok()) co_return ErrorResponse(s);
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
-  auto body = JsonObjectBody(req);
+  auto body = JsonObjectBody(req, 1);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"value", "expected_version", "reason"}, "the body");
       !s.ok()) {
@@ -147,7 +147,7 @@ net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::stri
 
 net::awaitable<Response> Api::PostTxn(const Request& req) {
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
-  auto body = JsonObjectBody(req);
+  auto body = JsonObjectBody(req, 3);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"ops", "reason"}, "the body"); !s.ok()) {
     co_return ErrorResponse(s);

@@ -132,12 +132,10 @@ Result<std::string> StorableValue(const json::Value& value, size_t max_bytes,
   return text;
 }
 
-Result<json::Value> JsonObjectBody(const Request& req) {
-  // Nodes for the envelope only: the deepest member any route reads is a
-  // txn op's value, {"ops":[{"value":...}]}, at level 3; values are stored as
-  // their text, so nothing below them is ever looked at.
-  constexpr size_t kEnvelopeLevels = 3;
-  auto v = json::Parse(req.body, json::kMaxReadDepth, kEnvelopeLevels);
+Result<json::Value> JsonObjectBody(const Request& req, size_t value_level) {
+  // Nodes for the envelope only: values are stored as their text, so
+  // nothing inside one is ever looked at.
+  auto v = json::Parse(req.body, json::kMaxReadDepth, value_level);
   if (!v) return v.status();
   if (!v->is_object()) return Status::InvalidRequest("the request body must be a JSON object");
   return v;
