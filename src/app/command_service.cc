@@ -360,10 +360,26 @@ void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecisi
   // A no-op answers with the state it was decided against; in a batch that
   // also committed, with the batch's last revision (its overlay saw them).
   const int64_t noop_revision = sealed.empty() ? decided_head : sealed.back().first;
+  Applied a{std::move(batch), std::move(decisions), std::move(sealed), std::move(applied),
+            noop_revision};
+  // With nothing queued there is no next batch to overlap with: answering
+  // here saves the hand-off (one connection's latency).
+  bool idle;
+  {
+    MutexLock lock(&mu_);
+    idle = queue_.empty();
+  }
+  if (idle) {
+    MutexLock lock(&answer_mu_);
+    idle = applied_.empty();  // and the answerer has no backlog
+  }
+  if (idle) {
+    AnswerApplied(a);
+    return;
+  }
   {
     MutexLock lock(&answer_mu_);
-    applied_.push_back({std::move(batch), std::move(decisions), std::move(sealed),
-                        std::move(applied), noop_revision});
+    applied_.push_back(std::move(a));
   }
   answer_cv_.Signal();
 }

@@ -127,8 +127,9 @@ class CommandService {
   void Run();
   void ProcessBatch(std::vector<Pending>& batch);
   // Waits until the follower has applied `recorded`, then hands the batch
-  // to the answerer: the committer goes on with the next batch while the
-  // answers are built from the read model and sent.
+  // to the answerer, so that the committer goes on with the next batch while
+  // the answers are built from the read model and sent; with no next batch
+  // waiting, it answers them itself (no hand-off on an idle server).
   void Answer(std::vector<Pending>& batch, std::vector<BatchDecision>& decisions,
               std::vector<RecordedCommit> recorded, int64_t decided_head);
   // A batch applied to the read model, waiting for its answers.
