@@ -251,108 +251,113 @@ Status Projection::LoadSnapshot(const std::string& path, const SnapshotCheck& ch
       return bad("its checksum does not match (truncated or altered)");
     }
   }
-  Decoder d(body.substr(kMagic.size()));
-  const uint64_t nc = d.U64(), ne = d.U64(), nk = d.U64(), na = d.U64();
+  Decoder header(body.substr(kMagic.size()));
+  const uint64_t nc = header.U64(), ne = header.U64(), nk = header.U64(), na = header.U64();
   // Bound the counts by the bytes before allocating for them.
-  if (nc > d.left() / 60 || ne > d.left() / 32 || nk > ne || na > nc || (nc == 0) != (ne == 0) ||
-      ne >= kNoEvent) {
+  if (nc > header.left() / 60 || ne > header.left() / 32 || nk > ne || na > nc ||
+      (nc == 0) != (ne == 0) || ne >= kNoEvent) {
     return bad("its counts do not fit its size");
   }
   std::vector<std::string_view> actors(na), keys(nk);
-  for (auto& a : actors) a = d.Text();
-  for (auto& k : keys) k = d.Text();
-  struct LoadedCommit {
-    int64_t timestamp_us;
-    uint64_t first_event;
-    std::string_view hash;
-    uint32_t actor;
-    std::optional<std::string_view> reason, request_id;
-  };
-  std::vector<LoadedCommit> commits(nc);
-  for (uint64_t i = 0; i < nc && d.ok(); ++i) {
-    LoadedCommit& c = commits[i];
-    c.timestamp_us = d.I64();
-    c.first_event = d.U64();
-    c.hash = d.Raw(kHashBytes);
-    c.actor = d.U32();
-    c.reason = d.Optional();
-    c.request_id = d.Optional();
-    const bool ordered = i == 0 ? c.first_event == 0
-                                : c.first_event > commits[i - 1].first_event &&
-                                      c.timestamp_us >= commits[i - 1].timestamp_us;
-    if (d.ok() && (!ordered || c.first_event >= ne || c.actor >= na)) {
-      return bad(fmt::format("commit {} is inconsistent", i + 1));
-    }
-  }
-  struct LoadedEvent {
-    int64_t revision, version, created_revision;
-    uint32_t key;
-    std::optional<std::string_view> value;
-  };
-  std::vector<LoadedEvent> events(ne);
-  for (uint64_t i = 0, c = 0; i < ne && d.ok(); ++i) {
-    while (c + 1 < nc && commits[c + 1].first_event <= i) ++c;
-    LoadedEvent& e = events[i];
-    e.revision = d.I64();
-    e.version = d.I64();
-    e.created_revision = d.I64();
-    e.key = d.U32();
-    e.value = d.Optional();
-    if (d.ok() && (e.revision != static_cast<int64_t>(c) + 1 || e.key >= nk || e.version < 1 ||
-                   e.created_revision < 0 || e.created_revision > e.revision)) {
-      return bad(fmt::format("event {} is inconsistent", i + 1));
-    }
-  }
-  if (!d.ok() || d.left() != 0) return bad("its rows do not fill it exactly");
-
+  for (auto& a : actors) a = header.Text();
+  for (auto& k : keys) k = header.Text();
   for (const auto* names : {&actors, &keys}) {
     std::unordered_set<std::string_view> seen(names->begin(), names->end());
     if (seen.size() != names->size()) return bad("a key or an actor appears twice");
   }
+  if (!header.ok()) return bad("it ends inside its names");
+  const std::string_view rows = body.substr(body.size() - header.left());
 
-  if (nc > 0) {
-    std::string_view h = commits.back().hash;
-    if (Status s = check(static_cast<int64_t>(nc), ToHex(h)); !s.ok()) return s;
-  }
+  // Two passes over the rows: the first checks everything, the second loads,
+  // so nothing is held twice and a bad file changes nothing.
+  std::string last_hash;
+  auto pass = [&](bool load) REQUIRES(mu_) -> Status {
+    Decoder d(rows);
+    uint64_t prev_first = 0;
+    int64_t prev_time = 0;
+    for (uint64_t i = 0; i < nc; ++i) {
+      CommitRow row;
+      row.timestamp_us = d.I64();
+      row.first_event = d.U64();
+      std::string_view hash = d.Raw(kHashBytes);
+      row.actor = d.U32();
+      auto reason = d.Optional();
+      auto request_id = d.Optional();
+      if (!d.ok()) return bad("it ends inside its commits");
+      const bool ordered = i == 0 ? row.first_event == 0
+                                  : row.first_event > prev_first && row.timestamp_us >= prev_time;
+      if (!ordered || row.first_event >= ne || row.actor >= na) {
+        return bad(fmt::format("commit {} is inconsistent", i + 1));
+      }
+      prev_first = row.first_event;
+      prev_time = row.timestamp_us;
+      if (i + 1 == nc) last_hash = ToHex(hash);
+      if (!load) continue;
+      std::memcpy(row.hash.data(), hash.data(), kHashBytes);
+      for (auto [from, to] : {std::pair{&reason, &row.reason}, {&request_id, &row.request_id}}) {
+        if (*from) {
+          std::string_view t = text_.Add(**from);
+          *to = {t.data() ? t.data() : "", static_cast<uint32_t>(t.size())};
+        }
+      }
+      commits_.push_back(row);
+    }
+    // Each event's commit: the last one whose first event is at or before it.
+    Decoder firsts(rows);
+    auto next_first = [&]() {
+      firsts.I64();
+      uint64_t f = firsts.U64();
+      firsts.Raw(kHashBytes);
+      firsts.U32();
+      firsts.Optional();
+      firsts.Optional();
+      return f;
+    };
+    uint64_t commit = 0, following = nc > 1 ? (next_first(), next_first()) : ne;
+    for (uint64_t i = 0; i < ne; ++i) {
+      while (i >= following) {
+        ++commit;
+        following = commit + 1 < nc ? next_first() : ne;
+      }
+      EventRow row;
+      row.revision = d.I64();
+      row.version = d.I64();
+      row.created_revision = d.I64();
+      row.key = d.U32();
+      auto value = d.Optional();
+      if (!d.ok()) return bad("it ends inside its events");
+      if (row.revision != static_cast<int64_t>(commit) + 1 || row.key >= nk || row.version < 1 ||
+          row.created_revision < 0 || row.created_revision > row.revision) {
+        return bad(fmt::format("event {} is inconsistent", i + 1));
+      }
+      if (!load) continue;
+      KeyIndex& k = *key_by_id_[row.key];
+      row.prev_same_key = k.events.empty() ? kNoEvent : k.events.back();
+      const bool existed = !k.events.empty() && !events_[k.events.back()].deleted();
+      if (value) {
+        std::string_view t = text_.Add(*value);
+        row.value = t.data() ? t.data() : "";
+        row.value_len = static_cast<uint32_t>(t.size());
+        if (!existed) ++live_keys_;
+      } else if (existed) {
+        --live_keys_;
+      }
+      k.events.push_back(static_cast<uint32_t>(events_.size()));
+      events_.push_back(row);
+    }
+    if (d.left() != 0) return bad("its rows do not fill it exactly");
+    return Status::OK();
+  };
 
-  // Checked: from here nothing fails.
   WriterLock lock(&mu_);
+  if (Status s = pass(/*load=*/false); !s.ok()) return s;
+  if (nc > 0) {
+    if (Status s = check(static_cast<int64_t>(nc), last_hash); !s.ok()) return s;
+  }
+  // Checked: from here nothing fails.
   for (std::string_view a : actors) InternActor(a);
   for (std::string_view k : keys) InternKey(k);
-  for (const LoadedCommit& c : commits) {
-    CommitRow row;
-    row.timestamp_us = c.timestamp_us;
-    row.first_event = c.first_event;
-    std::memcpy(row.hash.data(), c.hash.data(), kHashBytes);
-    row.actor = c.actor;
-    for (auto [from, to] : {std::pair{&c.reason, &row.reason}, {&c.request_id, &row.request_id}}) {
-      if (*from) {
-        std::string_view t = text_.Add(**from);
-        *to = {t.data() ? t.data() : "", static_cast<uint32_t>(t.size())};
-      }
-    }
-    commits_.push_back(row);
-  }
-  for (const LoadedEvent& e : events) {
-    KeyIndex& k = *key_by_id_[e.key];
-    EventRow row;
-    row.revision = e.revision;
-    row.version = e.version;
-    row.created_revision = e.created_revision;
-    row.key = e.key;
-    row.prev_same_key = k.events.empty() ? kNoEvent : k.events.back();
-    const bool existed = !k.events.empty() && !events_[k.events.back()].deleted();
-    if (e.value) {
-      std::string_view t = text_.Add(*e.value);
-      row.value = t.data() ? t.data() : "";
-      row.value_len = static_cast<uint32_t>(t.size());
-      if (!existed) ++live_keys_;
-    } else if (existed) {
-      --live_keys_;
-    }
-    k.events.push_back(static_cast<uint32_t>(events_.size()));
-    events_.push_back(row);
-  }
+  pass(/*load=*/true).IgnoreError();  // the same bytes passed above
   RenderAllHeads();
   head_.store(static_cast<int64_t>(nc), std::memory_order_release);
   return Status::OK();
