@@ -72,10 +72,12 @@ Response Api::GetKey(const Request& req, const std::string& key) {
   if (const std::string* none_match = req.Header("if-none-match")) {
     std::string etag = fmt::format("\"{}\"", v->version);
     if (*none_match == "*" || none_match->find(etag) != std::string::npos) {
-      return WithETag(Response{304, "", "application/json", {}}, v->version);
+      return WithETag(Response{304, "", "application/json", {}, nullptr}, v->version);
     }
   }
-  return WithETag(JsonResponse(200, *v->entry), v->version);
+  Response r;
+  r.shared_body = std::move(v->entry);  // the read model's bytes, not a copy
+  return WithETag(std::move(r), v->version);
 }
 
 Response Api::ListKeys(const Request& req) {

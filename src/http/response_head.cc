@@ -21,7 +21,7 @@ std::string ResponseHead(const Response& r, const ResponseFraming& f) {
   if (f.version == 10 && f.keep_alive) out += "Connection: keep-alive\r\n";
   if (f.version != 10 && !f.keep_alive) out += "Connection: close\r\n";
   // Not Modified has no body and no Content-Length (RFC 9110 §15.4.5).
-  if (r.status != 304) fmt::format_to(it, "Content-Length: {}\r\n", r.body.size());
+  if (r.status != 304) fmt::format_to(it, "Content-Length: {}\r\n", r.Body().size());
   out += "\r\n";
   return out;
 }

@@ -593,7 +593,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     beast::error_code wec;
     const bool with_body = !head && r.status != 304;
     const std::array<net::const_buffer, 2> out = {
-        net::buffer(response_head), net::buffer(r.body.data(), with_body ? r.body.size() : 0)};
+        net::buffer(response_head), net::buffer(r.Body().data(), with_body ? r.Body().size() : 0)};
     co_await net::async_write(stream, out, Into(wec));
     if (AccessLogOn(r.status)) {
       // Latency here includes writing the response.
@@ -601,7 +601,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
                  .route = MetricsLabel(match),
                  .status = r.status,
                  .seconds = SecondsSince(started),
-                 .bytes = with_body ? r.body.size() : 0,
+                 .bytes = with_body ? r.Body().size() : 0,
                  .request_id = request_id,
                  .actor = ActorForLog(req),
                  .error = {}});
