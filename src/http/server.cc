@@ -7,7 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -110,7 +110,7 @@ class RateLimitedWarning {
 };
 
 // One client connection. Its coroutine and everything posted to it run on
-// its strand, so `watching` needs no lock;
+// its own io_context (one thread), so `watching` needs no lock;
 // `idle_since` is also read by the listener, hence atomic.
 struct Conn {
   explicit Conn(tcp::socket s) : stream(std::move(s)) {}
@@ -136,8 +136,24 @@ int64_t SteadyNanos() {
 
 struct Server::Impl {
   Impl(Api* a, Projection* p, Metrics* m, ServerOptions o)
-      : api(a), projection(p), metrics(m), options(std::move(o)), ioc(options.threads),
+      : api(a),
+        projection(p),
+        metrics(m),
+        options(std::move(o)),
+        contexts(MakeContexts(options.threads)),
+        ioc(*contexts[0]),
         acceptor(ioc) {}
+
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int threads) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (int i = 0; i < std::max(threads, 1); ++i) {
+      out.push_back(std::make_unique<net::io_context>(1));  // one thread runs each
+    }
+    return out;
+  }
+  void StopAll() {
+    for (auto& c : contexts) c->stop();
+  }
 
   net::awaitable<void> Accept();
   // Reads into `buffer` until it holds a whole header block, waiting up to
@@ -177,12 +193,17 @@ struct Server::Impl {
   Projection* projection;
   Metrics* metrics;
   ServerOptions options;
-  // The connections, for shutdown. Declared before `ioc`: coroutine frames
-  // the io_context destroys unregister themselves here.
+  // The connections, for shutdown. Declared before the contexts: coroutine
+  // frames an io_context destroys unregister themselves here.
   Mutex conns_mu;
   std::map<Conn*, std::weak_ptr<Conn>> conns GUARDED_BY(conns_mu);
   std::atomic<bool> stopping{false};
-  net::io_context ioc;
+  // One io_context per thread, as nginx has one event loop per worker: a
+  // connection lives on one of them, so its handlers never run at the same
+  // time and need no strand, and no lock is shared between the loops.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  net::io_context& ioc;  // contexts[0]: also the listener, signals, shutdown
+  size_t next_context = 0;  // the listener's round robin
   tcp::acceptor acceptor;
   RateLimitedWarning accept_warning, refuse_warning;
 };
@@ -236,10 +257,15 @@ void Server::Run(bool handle_signals) {
     signals.async_wait(on_signal);
   }
   net::co_spawn(ioc, impl_->Accept(), net::detached);
+  // Each loop runs until StopAll, also while it has no connection.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  for (auto& c : impl_->contexts) guards.push_back(net::make_work_guard(*c));
   std::vector<std::thread> workers;
-  for (int i = 1; i < impl_->options.threads; ++i) workers.emplace_back([&] { ioc.run(); });
+  for (size_t i = 1; i < impl_->contexts.size(); ++i) {
+    workers.emplace_back([this, i] { impl_->contexts[i]->run(); });
+  }
   ioc.run();
-  ioc.stop();
+  impl_->StopAll();
   for (auto& t : workers) t.join();
 }
 
@@ -250,7 +276,7 @@ void Server::Stop() {
 void Server::Impl::BeginShutdown() {
   if (stopping.exchange(true)) {
     spdlog::warn("stopping now, without waiting for open requests");
-    ioc.stop();
+    StopAll();
     return;
   }
   spdlog::info("shutting down: finishing the requests in flight ({} connections open)",
@@ -287,7 +313,7 @@ net::awaitable<void> Server::Impl::Drain() {
     spdlog::warn("{} connections still open after {} ms; closing them", left,
                  options.drain_timeout.count());
   }
-  ioc.stop();
+  StopAll();
 }
 
 bool Server::Impl::EvictIdleConnection() {
@@ -306,7 +332,7 @@ bool Server::Impl::EvictIdleConnection() {
     }
   }
   if (!oldest) return false;
-  // Cancel it on its own strand, and only if no request has begun there
+  // Cancel it on its own loop, and only if no request has begun there
   // meanwhile (the session then overwrote kEvicting with 0).
   if (!oldest->idle_since.compare_exchange_strong(oldest_since, kEvicting)) return false;
   net::post(oldest->stream.get_executor(), [oldest] {
@@ -336,10 +362,11 @@ net::awaitable<void> Server::Impl::Accept() {
   net::steady_timer backoff_timer(ioc);
   while (!stopping.load()) {
     beast::error_code ec;
-    // Named: a strand temporary inside the co_await expression would be
-    // destroyed twice by GCC 12, releasing the strand early.
-    auto strand = net::make_strand(ioc);
-    tcp::socket socket = co_await acceptor.async_accept(strand, Into(ec));
+    // The next loop takes the connection. (Named: GCC 12 destroys some
+    // temporaries of a co_await expression twice.)
+    net::io_context::executor_type loop =
+        contexts[next_context++ % contexts.size()]->get_executor();
+    tcp::socket socket = co_await acceptor.async_accept(loop, Into(ec));
     if (ec) {
       if (ec == net::error::operation_aborted || stopping.load()) co_return;
       // Out of file descriptors (or memory): the error repeats until a
