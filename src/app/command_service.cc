@@ -69,16 +69,18 @@ Transaction ImportOps(const Import& cmd, const Projection& projection) {
 }
 
 
-// Decides one command against the read model plus `overlay` (the effects
-// of the batch's earlier commands), appending its commit to `commits`.
-// REQUIRES: the read model does not move meanwhile (PauseApplying).
+// Decides one command against `committed` (the read model, plus batches
+// appended but not applied yet) and `overlay` (the effects of the batch's
+// earlier commands), appending its commit to `commits`.
+// REQUIRES: the committed state does not move meanwhile (PauseApplying, or
+// a pipelined committer's inflight_).
 BatchDecision Decide(const Command& command, const Projection& projection,
-                std::unordered_map<std::string, KeyState>* overlay,
-                std::vector<CommitData>* commits) {
+                     const Lookup& committed, std::unordered_map<std::string, KeyState>* overlay,
+                     std::vector<CommitData>* commits) {
   BatchDecision d;
   Lookup lookup = [&](const std::string& key) {
     auto it = overlay->find(key);
-    return it != overlay->end() ? it->second : projection.State(key);
+    return it != overlay->end() ? it->second : committed(key);
   };
   if (auto* txn = std::get_if<Transaction>(&command)) {
     d.txn = *txn;
@@ -270,6 +272,7 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
   std::vector<bool> dropped(batch.size(), false);
   std::vector<RecordedCommit> recorded;
   int64_t decided_head = 0;  // the read model's head the batch was decided at
+  uint64_t seq = 0;          // its number in inflight_, when pipelined
   auto fail_pending = [&](const Status& failure, bool only_writes) {
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!dropped[i] && (!only_writes || decisions[i].commit_index >= 0)) {
@@ -284,7 +287,11 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
     // to the head read at decision time is what makes its answer current
     // (another node's commit made before this batch was taken is seen).
     // Writes are checked again by the store inside the append transaction.
-    if (Status s = follower_->SyncWithStore(); !s.ok()) {
+    const bool pipelined = Pipelined();
+    if (pipelined && (attempt > 1 || !std::holds_alternative<Transaction>(batch[0].command))) {
+      WaitForInflight();  // a revert/import reads a whole prefix; a retry starts afresh
+    }
+    if (Status s = pipelined ? Status::OK() : follower_->SyncWithStore(); !s.ok()) {
       store_errors_.fetch_add(1);
       store_reachable_.store(false);
       spdlog::error("cannot catch up with the store before deciding: {}", s.ToString());
@@ -294,13 +301,26 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
       break;
     }
     std::vector<CommitData> commits;
-    {
+    std::unordered_map<std::string, KeyState> overlay;
+    if (pipelined) {
+      // Batches appended before are in inflight_ until applied; nobody else
+      // writes the store, so that and the read model are the whole state.
+      decided_head = std::max(projection_->head(), last_appended_revision_);
+      Lookup committed = [this](const std::string& key) { return Committed(key); };
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (!dropped[i]) {
+          decisions[i] = Decide(batch[i].command, *projection_, committed, &overlay, &commits);
+        }
+      }
+    } else {
       // One consistent read-model state for the whole batch.
       auto paused = follower_->PauseApplying();
       decided_head = projection_->head();
-      std::unordered_map<std::string, KeyState> overlay;
+      Lookup committed = [this](const std::string& key) { return projection_->State(key); };
       for (size_t i = 0; i < batch.size(); ++i) {
-        if (!dropped[i]) decisions[i] = Decide(batch[i].command, *projection_, &overlay, &commits);
+        if (!dropped[i]) {
+          decisions[i] = Decide(batch[i].command, *projection_, committed, &overlay, &commits);
+        }
       }
     }
     if (commits.empty()) break;
@@ -315,6 +335,12 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
       recorded = std::move(*appended);
       batches_.fetch_add(1);
       store_reachable_.store(true);
+      if (pipelined && !recorded.empty()) {
+        last_appended_revision_ = recorded.back().revision;
+        seq = ++appended_seq_;
+        MutexLock lock(&inflight_mu_);
+        for (auto& [key, state] : overlay) inflight_[key] = {std::move(state), seq};
+      }
       break;
     }
     const Status& failure = appended.status();
@@ -341,11 +367,27 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
     }
     attempt = 0;
   }
-  Answer(batch, decisions, std::move(recorded), decided_head);
+  Answer(batch, decisions, std::move(recorded), decided_head, seq);
+}
+
+KeyState CommandService::Committed(const std::string& key) {
+  {
+    MutexLock lock(&inflight_mu_);
+    if (auto it = inflight_.find(key); it != inflight_.end()) return it->second.first;
+  }
+  // Not in flight: the read model has its last change (a batch leaves
+  // inflight_ only once applied).
+  return projection_->State(key);
+}
+
+void CommandService::WaitForInflight() {
+  MutexLock lock(&inflight_mu_);
+  while (applied_seq_ < appended_seq_) inflight_cv_.Wait(&inflight_mu_);
 }
 
 void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecision>& decisions,
-                            std::vector<RecordedCommit> recorded, int64_t decided_head) {
+                            std::vector<RecordedCommit> recorded, int64_t decided_head,
+                            uint64_t seq) {
   // Each command is answered with its commit's revision and event count.
   std::vector<std::pair<int64_t, size_t>> sealed;
   for (const RecordedCommit& c : recorded) {
@@ -356,12 +398,13 @@ void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecisi
   // The follower applies the batch (after any other node's commits before
   // it): answers are read from the read model once it holds the last one.
   Status applied;
-  if (!sealed.empty()) applied = follower_->ApplyAppended(std::move(recorded));
+  // Pipelined, the answerer applies the batch; else it is applied here.
+  if (!sealed.empty() && seq == 0) applied = follower_->ApplyAppended(std::move(recorded));
   // A no-op answers with the state it was decided against; in a batch that
   // also committed, with the batch's last revision (its overlay saw them).
   const int64_t noop_revision = sealed.empty() ? decided_head : sealed.back().first;
   Applied a{std::move(batch), std::move(decisions), std::move(sealed), std::move(applied),
-            noop_revision};
+            noop_revision, seq != 0 ? std::move(recorded) : std::vector<RecordedCommit>{}, seq};
   // With nothing queued there is no next batch to overlap with: answering
   // here saves the hand-off (one connection's latency).
   bool idle;
@@ -374,7 +417,7 @@ void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecisi
     idle = applied_.empty();  // and the answerer has no backlog
   }
   if (idle) {
-    AnswerApplied(a);
+    FinishApplied(a);
     return;
   }
   {
@@ -392,10 +435,33 @@ void CommandService::RunAnswerer() {
     Applied a = std::move(applied_.front());
     applied_.pop_front();
     answer_mu_.Unlock();
-    AnswerApplied(a);
+    FinishApplied(a);
     answer_mu_.Lock();
   }
   answer_mu_.Unlock();
+}
+
+void CommandService::FinishApplied(Applied& a) {
+  if (a.seq != 0) {
+    a.applied = follower_->ApplyAppended(std::move(a.recorded));
+    // In the read model now (or the follower will read it from the store,
+    // when the apply failed): its keys leave inflight_ unless a later batch
+    // wrote them.
+    {
+      MutexLock lock(&inflight_mu_);
+      for (auto it = inflight_.begin(); it != inflight_.end();) {
+        it = it->second.second <= a.seq ? inflight_.erase(it) : std::next(it);
+      }
+      // (max: a batch finished by the committer itself may pass one the
+      // answerer is still applying; its ApplyAppended waited for both.)
+      applied_seq_ = std::max(applied_seq_, a.seq);
+    }
+    inflight_cv_.SignalAll();
+  } else if (a.sealed.empty() && a.noop_revision > projection_->head()) {
+    // A no-op decided on batches still being applied answers once they are.
+    follower_->AwaitRevision(a.noop_revision).IgnoreError();  // stopping: answered as is
+  }
+  AnswerApplied(a);
 }
 
 void CommandService::AnswerApplied(Applied& a) {

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "app/follower.h"
@@ -131,17 +132,32 @@ class CommandService {
   // the answers are built from the read model and sent; with no next batch
   // waiting, it answers them itself (no hand-off on an idle server).
   void Answer(std::vector<Pending>& batch, std::vector<BatchDecision>& decisions,
-              std::vector<RecordedCommit> recorded, int64_t decided_head);
-  // A batch applied to the read model, waiting for its answers.
+              std::vector<RecordedCommit> recorded, int64_t decided_head, uint64_t seq);
+  // A batch appended, waiting to be applied (when pipelined) and answered.
   struct Applied {
     std::vector<Pending> batch;
     std::vector<BatchDecision> decisions;
     std::vector<std::pair<int64_t, size_t>> sealed;  // revision, events per commit
     Status applied;
     int64_t noop_revision = 0;
+    // Pipelined: the commits the answerer applies first, and the batch's
+    // number in inflight_ (0: not pipelined, already applied).
+    std::vector<RecordedCommit> recorded;
+    uint64_t seq = 0;
   };
   void RunAnswerer();
+  // Applies a pipelined batch, then answers it.
+  void FinishApplied(Applied& a);
   void AnswerApplied(Applied& a);
+  // Pipelining: on a store only this process writes, the committer decides
+  // and appends the next batch while the answerer applies and answers the
+  // last one. Decisions then read the keys of appended-but-unapplied
+  // batches from inflight_ first.
+  bool Pipelined() const { return follower_->sole_writer_caught_up(); }
+  KeyState Committed(const std::string& key);
+  // Waits until every appended batch is applied (before a revert or import,
+  // which read a whole prefix, and after a conflict).
+  void WaitForInflight();
 
   EventStore* store_;
   Projection* projection_;
@@ -157,6 +173,15 @@ class CommandService {
   Histogram batch_commits_{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
   Histogram append_seconds_{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                             0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
+  Mutex inflight_mu_;
+  CondVar inflight_cv_;
+  // Key -> its state after the newest appended, not yet applied batch that
+  // wrote it, and that batch's number.
+  std::unordered_map<std::string, std::pair<KeyState, uint64_t>> inflight_
+      GUARDED_BY(inflight_mu_);
+  uint64_t applied_seq_ GUARDED_BY(inflight_mu_) = 0;
+  uint64_t appended_seq_ = 0;           // the committer's
+  int64_t last_appended_revision_ = 0;  // the committer's
   Mutex answer_mu_;
   CondVar answer_cv_;
   std::deque<Applied> applied_ GUARDED_BY(answer_mu_);

@@ -90,6 +90,9 @@ class Follower {
   int64_t lag() const;
   // False while the follower's last read of the store failed.
   bool store_reachable() const { return reachable_.load(); }
+  // True once CatchUp has run on a store only this process writes: every
+  // commit the store will hold from now on is one this process appends.
+  bool sole_writer_caught_up() const { return sole_writer_caught_up_.load(); }
 
  private:
   void Wake();

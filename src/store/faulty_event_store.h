@@ -42,7 +42,11 @@ class FaultyEventStore final : public EventStore {
   int appends() const { return appends_.load(); }
 
   std::string_view kind() const override { return target_->kind(); }
-  bool MayHaveOtherWriters() const override { return target_->MayHaveOtherWriters(); }
+  bool MayHaveOtherWriters() const override {
+    return !sole_writer_.load() && target_->MayHaveOtherWriters();
+  }
+  // Says nobody else writes the store (as a claimed SQLite file does).
+  void SetSoleWriter() { sole_writer_.store(true); }
   Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override {
     {
       MutexLock lock(&mu_);
@@ -78,6 +82,7 @@ class FaultyEventStore final : public EventStore {
   Mutex mu_;
   CondVar cv_;
   bool held_ GUARDED_BY(mu_) = false;
+  std::atomic<bool> sole_writer_{false};
   int waiting_ GUARDED_BY(mu_) = 0;
 };
 
