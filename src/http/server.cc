@@ -572,7 +572,14 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       co_await WriteError(stream, error, id);
       break;
     }
-    conn->idle_since.store(0);
+    if (conn->idle_since.exchange(0) == kEvicting) {
+      // Chosen to make room at the connection cap just as its request came:
+      // refused like a connection over the cap, so the cap holds.
+      std::string id = NewRequestId();
+      co_await WriteError(stream, Status::Unavailable("too many open connections; retry later"),
+                          id);
+      break;
+    }
     auto started = std::chrono::steady_clock::now();
     auto& msg = parser.get();
     Request req;
