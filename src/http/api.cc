@@ -144,6 +144,9 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
       gauges.batch_commits = commands_->batch_commits();
       gauges.append_seconds = commands_->append_seconds();
       gauges.version = options_.version;
+      const ProjectionStats stats = projection_->Stats();
+      gauges.read_model_bytes = stats.bytes;
+      gauges.read_model_events = stats.events;
       r.body = metrics_->Render(gauges);
       co_return r;
     }

@@ -144,6 +144,12 @@ std::string Metrics::Render(const GaugeValues& g) const {
   metric("chronoconf_store_conflicts_total", "counter",
          "Appends refused because another node committed first (then decided again).",
          g.store_conflicts);
+  metric("chronoconf_read_model_bytes", "gauge",
+         "Bytes of rows and text the read model holds (its indexes and rendered head entries "
+         "not counted).",
+         g.read_model_bytes);
+  metric("chronoconf_read_model_events", "gauge", "Events the read model holds.",
+         g.read_model_events);
   metric("chronoconf_watchers", "gauge", "Open watch streams.", watchers_.load());
   metric("chronoconf_watchers_dropped_total", "counter",
          "Watchers dropped because they could not keep up.", watchers_dropped_.load());

@@ -27,6 +27,8 @@ struct GaugeValues {
   HistogramSnapshot batch_commits;   // commits per store transaction
   HistogramSnapshot append_seconds;  // EventStore::Append latency
   std::string version;               // chronoconf_build_info
+  int64_t read_model_bytes = 0;      // rows and text the read model holds
+  int64_t read_model_events = 0;
 };
 
 class Metrics {

@@ -94,61 +94,14 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
   }
   const bool bulk = bulk_loading_.load();
 
-  // 1. Under the shared lock (GETs go on): the created revision of every
-  //    event, and the entry of each key's last set, rendered. (Not while
-  //    bulk loading: the heads are rendered once, at the end.)
-  struct KeyPlan {
-    int64_t created_revision = 0;  // 0: the key does not exist
-    size_t commit = 0, event = 0;  // its last set in the batch
-    bool set_in_batch = false;
-  };
-  std::unordered_map<std::string_view, KeyPlan> plan;
-  std::vector<int64_t> created;  // per event of the batch, in order
+  // 1. Under the shared lock (GETs go on): each key's entry after its last
+  //    set in the batch. (Not while bulk loading: heads are rendered once,
+  //    at the end.)
+  std::vector<Planned> rendered;
   {
     ReaderLock lock(&mu_);
     if (Status s = CheckRoom(commits, first); !s.ok()) return s;
-    for (size_t ci = first; ci < end && !bulk; ++ci) {
-      const RecordedCommit& c = commits[ci];
-      for (size_t ei = 0; ei < c.events.size(); ++ei) {
-        const Event& e = c.events[ei];
-        auto [it, fresh] = plan.try_emplace(e.key);
-        KeyPlan& p = it->second;
-        if (fresh) {
-          if (const KeyIndex* k = FindKey(e.key)) {
-            const EventRow& last = events_[k->events.back()];
-            p.created_revision = last.deleted() ? 0 : last.created_revision;
-          }
-        }
-        if (e.type == EventType::kConfigDeleted) {
-          created.push_back(p.created_revision);
-          p.created_revision = 0;
-        } else {
-          if (p.created_revision == 0) p.created_revision = c.revision;
-          created.push_back(p.created_revision);
-          p.commit = ci;
-          p.event = ei;
-          p.set_in_batch = true;
-        }
-      }
-    }
-  }
-  std::vector<Planned> rendered;
-  rendered.reserve(plan.size());
-  if (!bulk) {
-    size_t n = 0;
-    for (size_t ci = first; ci < end; ++ci) {
-      for (size_t ei = 0; ei < commits[ci].events.size(); ++ei, ++n) {
-        const Event& e = commits[ci].events[ei];
-        const KeyPlan& p = plan.at(e.key);
-        if (!p.set_in_batch || p.commit != ci || p.event != ei) continue;
-        const RecordedCommit& c = commits[ci];
-        Planned out{e.key, nullptr, 0};
-        out.entry = std::make_shared<const std::string>(
-            RenderEntry(e.key, e.value ? std::string_view(*e.value) : "null", e.version, created[n],
-                        c.revision, c.timestamp_us, c.meta.actor, &out.value_pos));
-        rendered.push_back(std::move(out));
-      }
-    }
+    if (!bulk) rendered = RenderLastSets(commits, first, end);
   }
 
   // 2. Under the exclusive lock: append the rows, install the entries,
@@ -171,6 +124,60 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
   }
   feed_.Publish(commits[end - 1].revision);
   return gap;
+}
+
+std::vector<Projection::Planned> Projection::RenderLastSets(
+    const std::vector<RecordedCommit>& commits, size_t first, size_t end) const {
+  // The created revision of every event, following each key through the
+  // batch from its state in the read model.
+  struct KeyPlan {
+    int64_t created_revision = 0;  // 0: the key does not exist
+    size_t commit = 0, event = 0;  // its last set in the batch
+    bool set_in_batch = false;
+  };
+  std::unordered_map<std::string_view, KeyPlan> plan;
+  std::vector<int64_t> created;  // per event of the batch, in order
+  for (size_t ci = first; ci < end; ++ci) {
+    const RecordedCommit& c = commits[ci];
+    for (size_t ei = 0; ei < c.events.size(); ++ei) {
+      const Event& e = c.events[ei];
+      auto [it, fresh] = plan.try_emplace(e.key);
+      KeyPlan& p = it->second;
+      if (fresh) {
+        if (const KeyIndex* k = FindKey(e.key)) {
+          const EventRow& last = events_[k->events.back()];
+          p.created_revision = last.deleted() ? 0 : last.created_revision;
+        }
+      }
+      if (e.type == EventType::kConfigDeleted) {
+        created.push_back(p.created_revision);
+        p.created_revision = 0;
+      } else {
+        if (p.created_revision == 0) p.created_revision = c.revision;
+        created.push_back(p.created_revision);
+        p.commit = ci;
+        p.event = ei;
+        p.set_in_batch = true;
+      }
+    }
+  }
+  std::vector<Planned> rendered;
+  rendered.reserve(plan.size());
+  size_t n = 0;
+  for (size_t ci = first; ci < end; ++ci) {
+    const RecordedCommit& c = commits[ci];
+    for (size_t ei = 0; ei < c.events.size(); ++ei, ++n) {
+      const Event& e = c.events[ei];
+      const KeyPlan& p = plan.at(e.key);
+      if (!p.set_in_batch || p.commit != ci || p.event != ei) continue;
+      Planned out{e.key, nullptr, 0};
+      out.entry = std::make_shared<const std::string>(
+          RenderEntry(e.key, e.value ? std::string_view(*e.value) : "null", e.version, created[n],
+                      c.revision, c.timestamp_us, c.meta.actor, &out.value_pos));
+      rendered.push_back(std::move(out));
+    }
+  }
+  return rendered;
 }
 
 Status Projection::CheckRoom(const std::vector<RecordedCommit>& commits, size_t first) const {

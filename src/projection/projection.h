@@ -200,7 +200,9 @@ class Projection {
   // exclusive one.
   struct Planned;
 
-  Status ApplyBatch(std::vector<RecordedCommit>& commits);
+  // The entry after each key's last set among commits[first, end).
+  std::vector<Planned> RenderLastSets(const std::vector<RecordedCommit>& commits, size_t first,
+                                      size_t end) const REQUIRES_SHARED(mu_);
   Status CheckRoom(const std::vector<RecordedCommit>& commits, size_t first) const REQUIRES_SHARED(mu_);
   // Appends one commit's rows; the head entries of its keys are set later.
   void AppendRows(const RecordedCommit& c, const std::array<uint8_t, 32>& hash) REQUIRES(mu_);

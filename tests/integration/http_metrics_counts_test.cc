@@ -130,6 +130,8 @@ TEST(HttpMetricsCountsTest, CountsAfterKnownTraffic) {
                   R"(route="malformed",method="other",status="400")"), 1);
   EXPECT_EQ(Value(s, "chronoconf_commits_total"), kPuts);
   EXPECT_EQ(Value(s, "chronoconf_head_revision"), kPuts);
+  EXPECT_EQ(Value(s, "chronoconf_read_model_events"), kPuts);
+  EXPECT_GT(Value(s, "chronoconf_read_model_bytes"), 0);
   // Each sequential PUT is its own store transaction of one commit.
   EXPECT_EQ(Value(s, "chronoconf_group_commit_batch_commits_count"),
             Value(s, "chronoconf_store_transactions_total"));
