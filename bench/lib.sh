@@ -3,7 +3,9 @@
 #
 # The caller sets, before sourcing: BIN (the chronoconf binary), OUT (results folder, exists),
 # WORK (scratch folder, exists), DURATION, WRK_THREADS, WARMUP, QUIET_MAX; PORT is picked here
-# when unset. It may set READY_TIMEOUT (s, default 30) before start_server.
+# when unset. It may set READY_TIMEOUT (s, default 30) before start_server, and IDLE_MAX /
+# IDLE_BUSY (default 0 / 0.3): before a measurement, wait up to IDLE_MAX s while other tenants
+# keep the machine busier than IDLE_BUSY.
 # State kept here: SERVER_PID, MON_PID (stopped by bench_cleanup, which the caller's EXIT trap
 # calls), RESULT / WRK_LINE (the last measurement), RUN (the caller's run number).
 # Every wrk has -d and an outer timeout, every curl a --max-time; servers are stopped by PID.
@@ -12,6 +14,8 @@ SERVER_PID=""
 MON_PID=""
 RUN=${RUN:-1}
 READY_TIMEOUT=${READY_TIMEOUT:-30}
+IDLE_MAX=${IDLE_MAX:-0}      # measure: wait at most this long (s) for the machine to be idle
+IDLE_BUSY=${IDLE_BUSY:-0.3}  # ... "idle" = at most this busy share in the second before
 BENCH_LUA=$(cd "$(dirname "${BASH_SOURCE[0]}")/lua" && pwd)
 
 log() { echo "$*" >&2; echo "$*" >> "$OUT/log.txt"; }
@@ -103,6 +107,24 @@ tx_report() {  # commits per store transaction (= per fsync) since tx_mark: the 
   log "# group commit $1: $cm commits in $tx store transactions = $(awk -v c="$cm" -v t="$tx" 'BEGIN{printf "%.1f", (t > 0 ? c / t : 0)}') commits per fsync"
 }
 
+# wait_idle NAME -> BG : the machine's busy share over 1 s (both cores; the server under test is
+# idle then, so this is other tenants of the shared box); while it is above IDLE_BUSY, waits
+# (every 5 s, at most IDLE_MAX s)
+wait_idle() {
+  local name=$1 waited=0 s0 s1
+  while :; do
+    s0=$(sys_ticks); sleep 1; s1=$(sys_ticks)
+    BG=$(awk -v s0="$s0" -v s1="$s1" 'BEGIN{split(s0,a," "); split(s1,b," "); t=b[1]-a[1]; i=b[2]-a[2]; printf "%.2f", (t > 0 ? 1 - i / t : 0)}')
+    [ "$(awk -v b="$BG" -v m="$IDLE_BUSY" 'BEGIN{print (b <= m)}')" = 1 ] && return 0
+    if [ "$waited" -ge "$IDLE_MAX" ]; then
+      [ "$IDLE_MAX" -gt 0 ] && log "# machine still busy ($BG) after ${waited}s: measuring $name anyway"
+      return 0
+    fi
+    [ "$waited" -eq 0 ] && log "# machine busy ($BG of both cores) before $name: waiting, at most ${IDLE_MAX}s"
+    sleep 4; waited=$((waited + 5))
+  done
+}
+
 # record LINE : prints a result line and appends it to results.txt with the run number
 record() { echo "$1"; echo "run=$RUN $1" >> "$OUT/results.txt"; }
 
@@ -111,9 +133,7 @@ measure() {
   local name=$1 conns=$2 script=$3; shift 3
   local out="$WORK/wrk-$name.txt" c0 c1 s0 s1 line bg
   wait_quiet
-  # background load right before the run (1 s, server idle): other tenants of the shared box
-  s0=$(sys_ticks); sleep 1; s1=$(sys_ticks)
-  bg=$(awk -v s0="$s0" -v s1="$s1" 'BEGIN{split(s0,a," "); split(s1,b," "); t=b[1]-a[1]; i=b[2]-a[2]; printf "%.2f", (t > 0 ? 1 - i / t : 0)}')
+  wait_idle "$name"; bg=$BG
   log "+ wrk -t$WRK_THREADS -c$conns -d${DURATION}s --timeout 10s --latency -s $(basename "$script") $* (loadavg $(cut -d' ' -f1 /proc/loadavg))"
   mon_start
   c0=$(cpu_ticks "$SERVER_PID"); s0=$(sys_ticks)
@@ -175,6 +195,7 @@ load_history() {
 run_peer() {
   local p=$1
   wait_quiet
+  wait_idle "peer-$p"
   log "== run $RUN: $SHARED/peer-$p.sh (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
   mon_start
   timeout 900 "$SHARED/peer-$p.sh" > "$OUT/run$RUN-$p.out" 2> "$OUT/run$RUN-$p.err" || log "peer-$p.sh failed rc=$?, see $OUT/run$RUN-$p.err"

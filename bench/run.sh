@@ -28,6 +28,8 @@
 # then once: every bench/*_bench binary with --benchmark_min_time=MICRO_MIN_TIME.
 #
 # Knobs (env): DURATION (10) CONNS (64) WRK_THREADS (1) WARMUP (2) RUNS (1) QUIET_MAX (600)
+#   IDLE_MAX (60) IDLE_BUSY (0.3): wait up to IDLE_MAX s before a measurement while the machine
+#   is busier than IDLE_BUSY (other tenants)
 #   STORES ("memory sqlite postgres") PEERS ("nginx etcd postgres"; "" = none)
 #   ROWS ("get past list put put1 startup snapshot memory watch micro")
 #   HISTORY (10000) EVENTS (1000000) KEYS (10000) VALUE_BYTES (100) BATCH (1000)
@@ -35,7 +37,8 @@
 #   NGINX_WORKERS ("2") BUILD_DIR (build-release) SKIP_BUILD=1 (use what is built)
 #   CHRONOCONF_BIN (implies SKIP_BUILD) PORT OUT (/tmp/ccbench/run-<UTC stamp>) KEEP_TMP=1
 # Figures are the mean over the runs. Before every measurement it waits (at most QUIET_MAX s)
-# until no C++ compile runs; measurements that overlapped one are named under the table.
+# until no C++ compile runs and the machine is idle; measurements that overlapped a compile, or
+# started on a busy machine, are named under the table.
 # Bounded: every step has a timeout (wrk -d plus an outer timeout, curl --max-time, `timeout` on
 # the loaders and peer scripts); every server it starts is stopped by its PID on exit.
 set -uo pipefail
@@ -51,6 +54,7 @@ export DURATION=${DURATION:-10} CONNS=${CONNS:-64} WRK_THREADS=${WRK_THREADS:-1}
 export NGINX_WORKERS=${NGINX_WORKERS:-2} PG_CLIENTS=${PG_CLIENTS:-"1 64"} PG_BATCH_CLIENTS=${PG_BATCH_CLIENTS:-1}
 RUNS=${RUNS:-1}
 QUIET_MAX=${QUIET_MAX:-600}
+IDLE_MAX=${IDLE_MAX:-60}
 STORES=${STORES-"memory sqlite postgres"}
 PEERS=${PEERS-"nginx etcd postgres"}
 ROWS=${ROWS:-"get past list put put1 startup snapshot memory watch micro"}
@@ -114,7 +118,7 @@ if [ -n "$PEERS" ] && [ ! -d "$SHARED" ]; then echo "no shared bench at $SHARED"
 # Many watch streams: this shell and every server it starts get the hard open-file limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-KNOBS="DURATION=$DURATION CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP RUNS=$RUNS STORES='$STORES' PEERS='$PEERS' ROWS='$ROWS' HISTORY=$HISTORY EVENTS=$EVENTS KEYS=$KEYS VALUE_BYTES=$VALUE_BYTES WATCHERS=$WATCHERS WATCH_WRITES=$WATCH_WRITES WATCH_INTERVAL_MS=$WATCH_INTERVAL_MS NGINX_WORKERS='$NGINX_WORKERS' PORT=$PORT ulimit_n=$(ulimit -n)"
+KNOBS="DURATION=$DURATION IDLE_MAX=$IDLE_MAX QUIET_MAX=$QUIET_MAX CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP RUNS=$RUNS STORES='$STORES' PEERS='$PEERS' ROWS='$ROWS' HISTORY=$HISTORY EVENTS=$EVENTS KEYS=$KEYS VALUE_BYTES=$VALUE_BYTES WATCHERS=$WATCHERS WATCH_WRITES=$WATCH_WRITES WATCH_INTERVAL_MS=$WATCH_INTERVAL_MS NGINX_WORKERS='$NGINX_WORKERS' PORT=$PORT ulimit_n=$(ulimit -n)"
 machine_info "$KNOBS" | tee "$OUT/system.txt" >&2
 
 # ---------- one store: GET, time travel, list, PUT ----------
@@ -186,6 +190,7 @@ run_store() {
 timed_start() {
   local store=$1; shift
   wait_quiet
+  wait_idle start-up
   log "+ (timed) $BIN serve --store $store --listen 127.0.0.1:$PORT --log-level warn $*"
   local t0 t1 deadline
   t0=$(date +%s.%N)
@@ -250,6 +255,7 @@ run_watch() {
   rm -f "$db" "$db-wal" "$db-shm"
   start_server "sqlite:$db" --max-connections $((WATCHERS + 256))
   wait_quiet
+  wait_idle watch
   log "+ $BIN bench watch --server $URL --watchers $WATCHERS --prefix bench/watch/ --writes $WATCH_WRITES --interval-ms $WATCH_INTERVAL_MS"
   mon_start
   timeout 600 "$BIN" bench watch --server "$URL" --watchers "$WATCHERS" --prefix bench/watch/ \
@@ -294,9 +300,10 @@ met() {  # met VALUE OP LIMIT
     ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "yes" : "**no**" }'
 }
 rate_text() {  # rate_text WHO KEY : "72,635 req/s (p50 0.89 ms)" [+ errors]
-  local r p e; r=$(val "$1" "$2"); p=$(val "$1" "$2" p50_ms); e=$(val "$1" "$2" errors)
+  local r p e unit=req/s; r=$(val "$1" "$2"); p=$(val "$1" "$2" p50_ms); e=$(val "$1" "$2" errors)
   [ -z "$r" ] && { echo "n/a"; return; }
-  printf '%s req/s (p50 %s)' "$(num "$r")" "$(ms "$p")"
+  case $2 in *_tps) unit=tx/s ;; *_ops) unit=ops/s ;; esac
+  printf '%s %s (p50 %s)' "$(num "$r")" "$unit" "$(ms "$p")"
   [ -n "$e" ] && [ "$(awk -v e="$e" 'BEGIN{print (e > 0)}')" = 1 ] && printf ', %s errors' "$(num "$e")"
   echo
 }
@@ -385,6 +392,9 @@ fi
   overlapped=$(awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^cc1plus_seen=[1-9]/) { split($3, a, "="); printf "%s%s %s", sep, $2, a[1]; sep = ", " } }' "$R")
   echo
   [ -n "$overlapped" ] && echo "A C++ compile ran during: $overlapped." || echo "No C++ compile ran during any measurement."
+  # bg_busy: the machine's busy share in the idle second before a chronoconf measurement (other tenants)
+  busy=$(awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^bg_busy=/) { split($i, b, "="); if (b[2] > 0.3) { split($3, a, "="); printf "%s%s %s (run %s)", sep, a[1], b[2], substr($1, 5); sep = ", " } } }' "$R")
+  [ -n "$busy" ] && echo "Other load on the machine (busy share in the idle second before; 2 cores = 1.00) before: $busy."
 } | tee "$OUT/summary.md"
 
 if has micro; then
