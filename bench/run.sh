@@ -74,6 +74,12 @@ VAL1='{"enabled":false,"rollout":0}'
 VAL2='{"enabled":true,"rollout":25}'
 LIST_PREFIX=bench/list/
 
+# TABLE_ONLY=DIR: print the table again from DIR/results.txt (knobs as that run had them)
+if [ -n "${TABLE_ONLY:-}" ]; then
+  eval "$(sed -n 's/^knobs: //p' "$TABLE_ONLY/system.txt")"
+  OUT=$TABLE_ONLY SKIP_BUILD=1 ROWS=${ROWS/micro/}
+fi
+
 has() { [[ " $ROWS " == *" $1 "* ]]; }
 has_store() { [[ " $STORES " == *" $1 "* ]]; }
 
@@ -90,6 +96,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 [ -x "$BIN" ] || { echo "no chronoconf binary at $BIN" >&2; exit 1; }
 
+if [ -z "${TABLE_ONLY:-}" ]; then  # ---------- the measurements (to the table below) ----------
 mkdir -p "$OUT" /tmp/ccbench || exit 1
 WORK=$(mktemp -d /tmp/ccbench/work.XXXXXX) || exit 1
 # shellcheck source=bench/lib.sh
@@ -280,6 +287,7 @@ for RUN in $(seq 1 "$RUNS"); do
   if has watch; then log "== run $RUN: watchers"; run_watch; fi
   for p in $PEERS; do run_peer "$p"; done
 done
+fi  # the measurements
 
 # ---------- the table ----------
 R="$OUT/results.txt"
@@ -288,6 +296,17 @@ val() {
   awk -v w="$1" -v k="$2" -v f="${3:-$2}" '$2 == w { split($3, a, "="); if (a[1] != k) next
     for (i = 3; i <= NF; i++) { split($i, b, "="); if (b[1] == f && b[2] ~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/) { s += b[2]; c++ } } }
     END { if (c) printf "%.6g", s / c }' "$R"
+}
+# runs WHO KEY [FIELD] [FORMAT] : " [runs: a | b]" (each run's value) when there was more than one
+runs() {
+  [ "$RUNS" -gt 1 ] || return 0
+  awk -v w="$1" -v k="$2" -v f="${3:-$2}" -v fmt="${4:-}" '
+    function commas(x,   s, n, i, o) { s = sprintf("%.0f", x); n = length(s)
+      for (i = 1; i <= n; i++) { o = o substr(s, i, 1); if ((n - i) % 3 == 0 && i < n) o = o "," } return o }
+    $2 == w { split($3, a, "="); if (a[1] != k) next
+      for (i = 3; i <= NF; i++) { split($i, b, "="); if (b[1] == f) {
+        o = o sep (b[2] !~ /^-?[0-9.]+$/ ? b[2] : fmt == "" ? commas(b[2]) : sprintf(fmt, b[2])); sep = " / " } } }
+    END { if (o != "") printf " [runs: %s]", o }' "$R"
 }
 num() {  # 12345.6 -> 12,346 ; "" -> n/a
   awk -v x="$1" 'BEGIN { if (x == "") { print "n/a"; exit } s = sprintf("%.0f", x); n = length(s); o = ""
@@ -303,7 +322,7 @@ rate_text() {  # rate_text WHO KEY : "72,635 req/s (p50 0.89 ms)" [+ errors]
   local r p e unit=req/s; r=$(val "$1" "$2"); p=$(val "$1" "$2" p50_ms); e=$(val "$1" "$2" errors)
   [ -z "$r" ] && { echo "n/a"; return; }
   case $2 in *_tps) unit=tx/s ;; *_ops) unit=ops/s ;; esac
-  printf '%s %s (p50 %s)' "$(num "$r")" "$unit" "$(ms "$p")"
+  printf '%s %s (p50 %s)%s' "$(num "$r")" "$unit" "$(ms "$p")" "$(runs "$1" "$2")"
   [ -n "$e" ] && [ "$(awk -v e="$e" 'BEGIN{print (e > 0)}')" = 1 ] && printf ', %s errors' "$(num "$e")"
   echo
 }
@@ -354,7 +373,7 @@ fi
 if has startup; then
   eps=$(val chronoconf startup_eps); ev=$(val chronoconf startup_eps events); rs=$(val chronoconf startup_eps ready_s)
   row "start-up: read model rebuilt from $(num "$ev") events (SQLite, $KEYS keys, ~$VALUE_BYTES-byte values)" \
-    "$(num "$eps") events/s (ready in ${rs:-n/a} s)" "bench load wrote $(num "$(val chronoconf bench_load_eps)") events/s" "" "≥ 500,000 events/s" "$(met "$eps" ">=" 500000)"
+    "$(num "$eps") events/s (ready in ${rs:-n/a} s)$(runs chronoconf startup_eps ready_s '%.2f s')" "bench load wrote $(num "$(val chronoconf bench_load_eps)") events/s" "" "≥ 500,000 events/s" "$(met "$eps" ">=" 500000)"
 fi
 if has snapshot; then
   ss=$(val chronoconf startup_snapshot_s)
@@ -380,7 +399,7 @@ if has watch; then
   we=$(val chronoconf watch_write_p99_ms expected); wr=$(val chronoconf watch_write_p99_ms received)
   wl=$(val chronoconf watch_write_p99_ms p99_ms)
   row "$WATCHERS watchers on one prefix (SQLite), $WATCH_WRITES writes every $WATCH_INTERVAL_MS ms" \
-    "99 % of watchers had a write within $(ms "$w50") (median write), $(ms "$wp") (p99 write); $(awk -v x="$wi" 'BEGIN{ if (x != "") printf "%.2f %%", x * 100; else printf "n/a" }') of deliveries ≤ 50 ms; delivery p99 $(ms "$wl"); $(num "$wr")/$(num "$we") received, $(num "$wc") connected; from the PUT's send" \
+    "99 % of watchers had a write within $(ms "$w50") (median write), $(ms "$wp") (p99 write)$(runs chronoconf watch_write_p99_ms watch_write_p99_ms '%.1f ms'); $(awk -v x="$wi" 'BEGIN{ if (x != "") printf "%.2f %%", x * 100; else printf "n/a" }') of deliveries ≤ 50 ms; delivery p99 $(ms "$wl"); $(num "$wr")/$(num "$we") received, $(num "$wc") connected; from the PUT's send" \
     "" "" "99 % within 50 ms (p99 over writes)" "$(met "$wp" "<=" 50)"
 fi
 
@@ -389,7 +408,7 @@ fi
   echo "chronoconf on the stores and the peers, one session ($(date -u +%Y-%m-%dT%H:%MZ)), mean of $RUNS run(s):"
   echo
   cat "$TABLE"
-  overlapped=$(awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^cc1plus_seen=[1-9]/) { split($3, a, "="); printf "%s%s %s", sep, $2, a[1]; sep = ", " } }' "$R")
+  overlapped=$(awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^cc1plus_seen=[1-9]/) { split($3, a, "="); printf "%s%s %s (run %s)", sep, $2, a[1], substr($1, 5); sep = ", " } }' "$R")
   echo
   [ -n "$overlapped" ] && echo "A C++ compile ran during: $overlapped." || echo "No C++ compile ran during any measurement."
   # bg_busy: the machine's busy share in the idle second before a chronoconf measurement (other tenants)
@@ -409,4 +428,4 @@ if has micro; then
     timeout 600 "$b" --benchmark_min_time="$MICRO_MIN_TIME" 2>&1 | grep -v '^\*\*\*' | tee -a "$OUT/micro.txt"
   done
 fi
-log "# raw output: $OUT"
+echo "# raw output: $OUT" >&2
