@@ -38,12 +38,12 @@ Result<Transaction> RevertOps(const RevertTo& cmd, const Projection& projection)
   if (!at) return at.status();
   std::map<std::string, std::string> target;
   for (const KeyVersion& v : projection.Snapshot(cmd.prefix, *at)) {
-    target.emplace(v.commit->events[v.index].key, std::string(v.value()));
+    target.emplace(v.key, std::string(v.value()));
   }
   Transaction txn{{}, cmd.meta};
   std::map<std::string, Op> ops;
   for (const KeyVersion& v : projection.Snapshot(cmd.prefix, projection.head())) {
-    const std::string& key = v.commit->events[v.index].key;
+    const std::string key(v.key);
     if (!target.contains(key)) ops.emplace(key, DeleteKey{key, std::nullopt});
   }
   for (auto& [key, value] : target) ops.emplace(key, SetKey{key, value, std::nullopt, false});
@@ -61,7 +61,7 @@ Transaction ImportOps(const Import& cmd, const Projection& projection) {
   }
   if (cmd.replace) {
     for (const KeyVersion& v : projection.Snapshot(cmd.prefix, projection.head())) {
-      const std::string& key = v.commit->events[v.index].key;
+      const std::string key(v.key);
       if (!named.contains(key)) txn.ops.push_back(DeleteKey{key, std::nullopt});
     }
   }
@@ -162,13 +162,18 @@ bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& pro
 }  // namespace
 
 CommandService::CommandService(EventStore* store, Projection* projection, Follower* follower)
-    : store_(store), projection_(projection), follower_(follower), committer_([this] { Run(); }) {}
+    : store_(store),
+      projection_(projection),
+      follower_(follower),
+      answerer_([this] { RunAnswerer(); }),
+      committer_([this] { Run(); }) {}
 
 CommandService::CommandService(EventStore* store, Projection* projection)
     : store_(store),
       projection_(projection),
       owned_follower_(std::make_unique<Follower>(store, projection)),
       follower_(owned_follower_.get()),
+      answerer_([this] { RunAnswerer(); }),
       committer_([this] { Run(); }) {}
 
 CommandService::~CommandService() { Stop(); }
@@ -180,6 +185,12 @@ void CommandService::Stop() {
   }
   cv_.SignalAll();
   if (committer_.joinable()) committer_.join();
+  {
+    MutexLock lock(&answer_mu_);
+    committer_done_ = true;
+  }
+  answer_cv_.SignalAll();
+  if (answerer_.joinable()) answerer_.join();  // every batch answered
   // After the committer: it waits on the follower until its last batch is
   // in the read model.
   if (owned_follower_) owned_follower_->Stop();
@@ -349,23 +360,63 @@ void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecisi
   // A no-op answers with the state it was decided against; in a batch that
   // also committed, with the batch's last revision (its overlay saw them).
   const int64_t noop_revision = sealed.empty() ? decided_head : sealed.back().first;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    BatchDecision& d = decisions[i];
+  Applied a{std::move(batch), std::move(decisions), std::move(sealed), std::move(applied),
+            noop_revision};
+  // With nothing queued there is no next batch to overlap with: answering
+  // here saves the hand-off (one connection's latency).
+  bool idle;
+  {
+    MutexLock lock(&mu_);
+    idle = queue_.empty();
+  }
+  if (idle) {
+    MutexLock lock(&answer_mu_);
+    idle = applied_.empty();  // and the answerer has no backlog
+  }
+  if (idle) {
+    AnswerApplied(a);
+    return;
+  }
+  {
+    MutexLock lock(&answer_mu_);
+    applied_.push_back(std::move(a));
+  }
+  answer_cv_.Signal();
+}
+
+void CommandService::RunAnswerer() {
+  answer_mu_.Lock();
+  while (true) {
+    while (applied_.empty() && !committer_done_) answer_cv_.Wait(&answer_mu_);
+    if (applied_.empty()) break;  // the committer is done, and so is this
+    Applied a = std::move(applied_.front());
+    applied_.pop_front();
+    answer_mu_.Unlock();
+    AnswerApplied(a);
+    answer_mu_.Lock();
+  }
+  answer_mu_.Unlock();
+}
+
+void CommandService::AnswerApplied(Applied& a) {
+  for (size_t i = 0; i < a.batch.size(); ++i) {
+    BatchDecision& d = a.decisions[i];
     CommandResult r;
     r.status = d.status;
-    if (r.status.ok() && d.commit_index >= 0 && !applied.ok()) {
+    if (r.status.ok() && d.commit_index >= 0 && !a.applied.ok()) {
       // Only when stopping (after the server stopped answering requests) or
       // when the store handed out a gap: the commit is durable, but this node
       // cannot show it.
       r.status = Status::Unavailable(
           fmt::format("committed as revision {}, but this node's read model could not take "
                       "it: {}",
-                      sealed[static_cast<size_t>(d.commit_index)].first, applied.message()));
+                      a.sealed[static_cast<size_t>(d.commit_index)].first, a.applied.message()));
     }
     if (r.status.ok()) {
       r.changed = d.commit_index >= 0;
-      r.revision = r.changed ? sealed[static_cast<size_t>(d.commit_index)].first : noop_revision;
-      r.events = r.changed ? sealed[static_cast<size_t>(d.commit_index)].second : 0;
+      r.revision =
+          r.changed ? a.sealed[static_cast<size_t>(d.commit_index)].first : a.noop_revision;
+      r.events = r.changed ? a.sealed[static_cast<size_t>(d.commit_index)].second : 0;
       r.created = r.changed && d.created;
       for (size_t op = 0; op < d.txn.ops.size(); ++op) {
         OpResult res;
@@ -378,7 +429,7 @@ void CommandService::Answer(std::vector<Pending>& batch, std::vector<BatchDecisi
         r.results.push_back(std::move(res));
       }
     }
-    batch[i].done(std::move(r));
+    a.batch[i].done(std::move(r));
   }
 }
 

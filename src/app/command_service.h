@@ -126,10 +126,22 @@ class CommandService {
   };
   void Run();
   void ProcessBatch(std::vector<Pending>& batch);
-  // Waits until the follower has applied `recorded`, then answers each
-  // command of `batch` from the read model.
+  // Waits until the follower has applied `recorded`, then hands the batch
+  // to the answerer, so that the committer goes on with the next batch while
+  // the answers are built from the read model and sent; with no next batch
+  // waiting, it answers them itself (no hand-off on an idle server).
   void Answer(std::vector<Pending>& batch, std::vector<BatchDecision>& decisions,
               std::vector<RecordedCommit> recorded, int64_t decided_head);
+  // A batch applied to the read model, waiting for its answers.
+  struct Applied {
+    std::vector<Pending> batch;
+    std::vector<BatchDecision> decisions;
+    std::vector<std::pair<int64_t, size_t>> sealed;  // revision, events per commit
+    Status applied;
+    int64_t noop_revision = 0;
+  };
+  void RunAnswerer();
+  void AnswerApplied(Applied& a);
 
   EventStore* store_;
   Projection* projection_;
@@ -145,6 +157,11 @@ class CommandService {
   Histogram batch_commits_{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
   Histogram append_seconds_{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                             0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
+  Mutex answer_mu_;
+  CondVar answer_cv_;
+  std::deque<Applied> applied_ GUARDED_BY(answer_mu_);
+  bool committer_done_ GUARDED_BY(answer_mu_) = false;
+  std::thread answerer_;  // started before the committer, stopped after it
   std::thread committer_;
 };
 

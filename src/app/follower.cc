@@ -44,7 +44,15 @@ bool Follower::stopping() const {
   return stopping_;
 }
 
-Status Follower::CatchUp() { return ApplyPending(); }
+Status Follower::CatchUp() {
+  // The whole log at once: heads are rendered at the end, not per page.
+  projection_->SetBulkLoading(true);
+  Status s = ApplyPending();
+  projection_->SetBulkLoading(false);
+  // From here on, nobody else appends: the head is this read model's.
+  if (s.ok() && !store_->MayHaveOtherWriters()) sole_writer_caught_up_.store(true);
+  return s;
+}
 
 void Follower::Wake() {
   {
@@ -81,9 +89,7 @@ Status Follower::ApplyAppended(std::vector<RecordedCommit> commits) {
   {
     MutexLock apply(&apply_mu_);
     if (commits.front().revision == projection_->head() + 1) {
-      for (RecordedCommit& c : commits) {
-        if (Status s = projection_->Apply(std::move(c)); !s.ok()) return s;
-      }
+      if (Status s = projection_->Apply(std::move(commits)); !s.ok()) return s;
     }
   }
   {
@@ -95,6 +101,11 @@ Status Follower::ApplyAppended(std::vector<RecordedCommit> commits) {
 }
 
 Status Follower::SyncWithStore() {
+  // Only this process appends, and it applies each append before answering
+  // it: the read model holds every commit there is (no read needed).
+  if (sole_writer_caught_up_.load() && projection_->head() >= store_head_.load()) {
+    return Status::OK();
+  }
   auto head = store_->ReadHead();
   if (!head) {
     reachable_.store(false);
@@ -136,12 +147,8 @@ Status Follower::ApplyPending() {
       }
       reachable_.store(true);
       const size_t n = page->size();
-      for (RecordedCommit& c : *page) {
-        const int64_t revision = c.revision;
-        result = projection_->Apply(std::move(c));
-        if (!result.ok()) break;
-        NoteStoreHead(revision);
-      }
+      result = projection_->Apply(std::move(*page));
+      NoteStoreHead(projection_->head());
       // A short page is the end of the log as of this read: no extra round
       // trip to learn that the next one is empty.
       if (!result.ok() || n < kPage) break;

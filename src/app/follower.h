@@ -115,6 +115,9 @@ class Follower {
 
   std::atomic<int64_t> store_head_{0};
   std::atomic<bool> reachable_{true};
+  // Set by a CatchUp on a store nobody else writes (SyncWithStore reads
+  // nothing then).
+  std::atomic<bool> sole_writer_caught_up_{false};
   std::thread applier_;
   std::thread listener_;
 };

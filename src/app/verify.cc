@@ -1,5 +1,8 @@
 #include "app/verify.h"
 
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -12,9 +15,41 @@
 
 namespace chronoconf {
 
+namespace {
+
+// The snapshot's bytes and the revision in its header; nullopt when there is
+// no file.
+Result<std::optional<std::pair<std::string, int64_t>>> ReadSnapshot(const std::string& path) {
+  std::optional<std::pair<std::string, int64_t>> none;
+  if (path.empty()) return none;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return none;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  uint64_t revision = 0;
+  if (bytes.size() < 16 + sizeof revision) {
+    return Status::Corruption(fmt::format("the snapshot {} is truncated", path));
+  }
+  std::memcpy(&revision, bytes.data() + 8, sizeof revision);  // after the magic
+  return std::optional(std::pair(std::move(bytes), static_cast<int64_t>(revision)));
+}
+
+}  // namespace
+
 Status VerifyStore(EventStore& store, VerifyReport* report,
-                   const std::function<void(int64_t)>& progress) {
+                   const std::function<void(int64_t)>& progress,
+                   const std::string& snapshot_path) {
   *report = VerifyReport{};
+  auto snapshot = ReadSnapshot(snapshot_path);
+  if (!snapshot) return snapshot.status();
+  auto check_snapshot = [&](const Projection& rebuilt) {
+    if (rebuilt.SerializeSnapshot() != (*snapshot)->first) {
+      return Status::Corruption(fmt::format(
+          "the snapshot {} (revision {}) differs from the read model rebuilt from the events",
+          snapshot_path, (*snapshot)->second));
+    }
+    report->snapshot_revision = (*snapshot)->second;
+    return Status::OK();
+  };
   std::map<std::string, KeyState> keys;
   Projection rebuilt;
   std::string prev_hash = kZeroHash;
@@ -78,6 +113,9 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
         KeyAggregate::Apply(k, e);
       }
       if (Status s = rebuilt.Apply(c); !s.ok()) return corrupt(c.revision, s.message());
+      if (*snapshot && (*snapshot)->second == c.revision) {
+        if (Status s = check_snapshot(rebuilt); !s.ok()) return s;
+      }
       prev_hash = c.hash;
       prev_time = c.timestamp_us;
       ++expected_revision;
@@ -85,6 +123,13 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
     }
     report->commits = expected_revision - 1;
     if (progress) progress(report->commits);
+  }
+  if (*snapshot && (*snapshot)->second == 0) {
+    if (Status s = check_snapshot(Projection()); !s.ok()) return s;
+  }
+  if (*snapshot && report->snapshot_revision < 0) {
+    return Status::Corruption(fmt::format("the snapshot {} is at revision {}, above the head {}",
+                                          snapshot_path, (*snapshot)->second, report->commits));
   }
   // The read model rebuilt from the log must agree with every key's stream.
   for (const auto& [key, state] : keys) {

@@ -5,7 +5,9 @@
 //   - each key's versions run 1, 2, 3… and every previous_value equals the
 //     value the key had (a delete removes an existing key);
 //   - the read model rebuilt from the global log equals each key's stream
-//     read on its own (the store's per-key index agrees with its log).
+//     read on its own (the store's per-key index agrees with its log);
+//   - a read-model snapshot, when there is one, equals the read model
+//     rebuilt from the log up to its revision, byte for byte.
 #ifndef CHRONOCONF_APP_VERIFY_H_
 #define CHRONOCONF_APP_VERIFY_H_
 
@@ -23,13 +25,16 @@ struct VerifyReport {
   int64_t events = 0;
   int64_t keys = 0;  // keys that exist at the head
   std::string head_hash = kZeroHash;
+  int64_t snapshot_revision = -1;  // -1: no snapshot was found
 };
 
 // OK when every check passes; otherwise kCorruption naming the first
 // failure (or the store's own error). `progress` (optional) gets the number
-// of commits checked so far.
+// of commits checked so far. `snapshot_path` ("" : none) names the snapshot
+// file to compare; a missing file is no error.
 Status VerifyStore(EventStore& store, VerifyReport* report,
-                   const std::function<void(int64_t)>& progress = nullptr);
+                   const std::function<void(int64_t)>& progress = nullptr,
+                   const std::string& snapshot_path = "");
 
 }  // namespace chronoconf
 

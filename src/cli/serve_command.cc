@@ -17,6 +17,7 @@
 
 #include "app/command_service.h"
 #include "app/follower.h"
+#include "app/snapshotter.h"
 #include "app/verify.h"
 #include "cli/progress_bar.h"
 #include "http/api.h"
@@ -37,6 +38,7 @@ struct ServeOptions {
   size_t max_value_bytes = 256 * 1024;
   size_t max_body_bytes = 1024 * 1024;
   int64_t snapshot_every = 0;
+  std::string snapshot_path;  // "" : DefaultSnapshotPath(store)
   std::string log_level = "info";
   std::string log_format = "text";
   int threads = 0;
@@ -160,7 +162,14 @@ int Serve(const ServeOptions& o) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
+  const std::string snapshot_path =
+      o.snapshot_path.empty() ? DefaultSnapshotPath(o.store) : o.snapshot_path;
+  if (o.snapshot_every > 0 && snapshot_path.empty()) {
+    std::cerr << "error: --snapshot-every needs --snapshot-path FILE for this store\n";
+    return 2;
+  }
   Projection projection;
+  std::unique_ptr<Snapshotter> snapshotter;  // set once the read model is ready
   // The one path from the store into the read model: this node's commits
   // and every other node's (PostgreSQL), woken by the committer, by
   // LISTEN/NOTIFY and by a poll.
@@ -211,12 +220,24 @@ int Serve(const ServeOptions& o) {
   // follower's code path, on this thread).
   std::atomic<bool> catch_up_failed{false};
   std::thread catch_up([&] {
+    // A snapshot (when there is one, and it matches the store) then the
+    // events after it: the same read model as a replay from revision 1.
+    // (The follower's threads run already: they wait while it loads.)
+    int64_t loaded = 0;
+    if (!snapshot_path.empty()) {
+      auto paused = follower.PauseApplying();
+      loaded = LoadSnapshotIfValid(snapshot_path, **store, &projection);
+    }
     Status s = follower.CatchUp();
     if (!s.ok()) {
       catch_up_failed.store(true);
       spdlog::critical("cannot read the store: {}", s.ToString());
       server.Stop();
       return;
+    }
+    if (o.snapshot_every > 0) {
+      snapshotter = std::make_unique<Snapshotter>(&projection, snapshot_path, o.snapshot_every,
+                                                  loaded);
     }
     api.SetReady(true);
     spdlog::info("read model at revision {}; ready", projection.head());
@@ -234,6 +255,7 @@ int Serve(const ServeOptions& o) {
   commands.Stop();
   follower.Stop();
   catch_up.join();
+  snapshotter.reset();
   spdlog::info("stopped");
   // 0 after a signal, also one that came before the read model was ready;
   // 1 when the store could not be read.
@@ -252,7 +274,7 @@ int Migrate(const std::string& url) {
   return 0;
 }
 
-int Verify(const std::string& url, bool as_json) {
+int Verify(const std::string& url, const std::string& snapshot, bool as_json) {
   auto store = OpenEventStore(url);
   if (!store) {
     std::cerr << "error: " << store.status().message() << "\n";
@@ -263,9 +285,12 @@ int Verify(const std::string& url, bool as_json) {
   auto head = (*store)->ReadHead();
   const int64_t total = head ? head->revision : 0;
   VerifyReport report;
-  Status s = VerifyStore(**store, &report, [&](int64_t n) {
-    if (tty) std::cerr << ProgressBar(n, total) << std::flush;
-  });
+  Status s = VerifyStore(
+      **store, &report,
+      [&](int64_t n) {
+        if (tty) std::cerr << ProgressBar(n, total) << std::flush;
+      },
+      snapshot.empty() ? DefaultSnapshotPath(url) : snapshot);
   if (tty && report.commits > 0) std::cerr << "\n";
   if (as_json) {
     json::Writer w;
@@ -275,12 +300,17 @@ int Verify(const std::string& url, bool as_json) {
         .Field("events", report.events)
         .Field("keys", report.keys)
         .Field("head_hash", report.head_hash);
+    if (report.snapshot_revision >= 0) w.Field("snapshot_revision", report.snapshot_revision);
     if (!s.ok()) w.Field("error", s.message());
     w.EndObject();
     std::cout << w.Take() << "\n";
   } else if (s.ok()) {
     std::cout << fmt::format("ok: {} commits, {} events, {} keys; head hash {}\n", report.commits,
                              report.events, report.keys, report.head_hash);
+    if (report.snapshot_revision >= 0) {
+      std::cout << fmt::format("ok: the snapshot at revision {} equals the read model rebuilt "
+                               "from the events\n", report.snapshot_revision);
+    }
   }
   if (!s.ok()) {
     std::cerr << "verify failed: " << s.message() << "\n";
@@ -306,8 +336,11 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   serve->add_option("--snapshot-every", o->snapshot_every,
-                    "Commits between read-model snapshots (0: none)")
+                    "Commits between read-model snapshots (0: none); a snapshot found at "
+                    "start is used whenever it matches the store")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
+  serve->add_option("--snapshot-path", o->snapshot_path,
+                    "Snapshot file (default: the SQLite file's name + .snapshot)");
   // The last --log-level wins, so that a wrapper's default can be overridden.
   serve->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
@@ -356,9 +389,12 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
   CLI::App* verify = app.add_subcommand(
       "verify", "Check a store: hash chain, gap-free revisions, key versions, read model");
   verify->add_option("--store", *verify_url, "Event store URL")->capture_default_str();
+  auto verify_snapshot = std::make_shared<std::string>();
+  verify->add_option("--snapshot", *verify_snapshot,
+                     "Read-model snapshot to compare (default: the SQLite file's name + .snapshot)");
   verify->add_flag("--json", *verify_json, "Print the report as JSON");
-  verify->callback([verify_url, verify_json, exit_code] {
-    *exit_code = Verify(*verify_url, *verify_json);
+  verify->callback([verify_url, verify_snapshot, verify_json, exit_code] {
+    *exit_code = Verify(*verify_url, *verify_snapshot, *verify_json);
   });
 }
 

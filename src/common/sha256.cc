@@ -11,6 +11,27 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
+struct Sha256Stream::Ctx {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ~Ctx() { EVP_MD_CTX_free(md); }
+};
+
+Sha256Stream::Sha256Stream() : ctx_(std::make_unique<Ctx>()) {
+  EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr);
+}
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::Update(std::string_view data) {
+  EVP_DigestUpdate(ctx_->md, data.data(), data.size());
+}
+
+std::string Sha256Stream::Finish() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_->md, digest, &len);
+  return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
 std::string ToHex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

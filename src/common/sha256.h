@@ -2,6 +2,7 @@
 #ifndef CHRONOCONF_COMMON_SHA256_H_
 #define CHRONOCONF_COMMON_SHA256_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,21 @@ namespace chronoconf {
 
 // The 32-byte digest of `data`, as 64 lowercase hex digits.
 std::string Sha256Hex(std::string_view data);
+
+// A digest fed in pieces (a file too large to hold twice).
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  std::string Finish();  // the 32 raw bytes; call once
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
 
 // Lowercase hex of bytes, and back ("" on a malformed input).
 std::string ToHex(std::string_view bytes);

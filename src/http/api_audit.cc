@@ -131,10 +131,10 @@ Response Api::GetDiff(const Request& req) {
   std::map<std::string, KeyVersion> before, after;
   const std::vector<std::string> ranges = req.principal.scope.Within(p);
   for (KeyVersion& v : projection_->Snapshot(ranges, from)) {
-    before.emplace(v.commit->events[v.index].key, std::move(v));
+    before.emplace(v.key, std::move(v));
   }
   for (KeyVersion& v : projection_->Snapshot(ranges, *to)) {
-    after.emplace(v.commit->events[v.index].key, std::move(v));
+    after.emplace(v.key, std::move(v));
   }
   json::Writer w;
   w.BeginObject().Field("from", from).Field("to", *to);

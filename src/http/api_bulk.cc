@@ -43,7 +43,7 @@ Result<std::string> PrefixMember(const json::Value& body) {
 
 net::awaitable<Response> Api::PostRevert(const Request& req) {
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
-  auto body = JsonObjectBody(req);
+  auto body = JsonObjectBody(req, 1);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"to_revision", "prefix", "reason"}, "the body"); !s.ok()) {
     co_return ErrorResponse(s);
@@ -65,7 +65,7 @@ net::awaitable<Response> Api::PostRevert(const Request& req) {
 
 net::awaitable<Response> Api::PostImport(const Request& req) {
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
-  auto body = JsonObjectBody(req);
+  auto body = JsonObjectBody(req, 2);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"values", "mode", "prefix", "reason"}, "the body");
       !s.ok()) {
@@ -120,7 +120,7 @@ Response Api::GetExport(const Request& req) {
   std::string f = format ? *format : "json";
   std::vector<std::pair<std::string, std::string>> values;
   for (const KeyVersion& v : projection_->Snapshot(req.principal.scope.Within(p), *at)) {
-    values.emplace_back(v.commit->events[v.index].key, std::string(v.value()));
+    values.emplace_back(v.key, std::string(v.value()));
   }
   Response r;
   if (f == "json") {

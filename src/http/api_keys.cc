@@ -72,10 +72,12 @@ Response Api::GetKey(const Request& req, const std::string& key) {
   if (const std::string* none_match = req.Header("if-none-match")) {
     std::string etag = fmt::format("\"{}\"", v->version);
     if (*none_match == "*" || none_match->find(etag) != std::string::npos) {
-      return WithETag(Response{304, "", "application/json", {}}, v->version);
+      return WithETag(Response{304, "", "application/json", {}, nullptr}, v->version);
     }
   }
-  return WithETag(JsonResponse(200, *v->entry), v->version);
+  Response r;
+  r.shared_body = std::move(v->entry);  // the read model's bytes, not a copy
+  return WithETag(std::move(r), v->version);
 }
 
 Response Api::ListKeys(const Request& req) {
@@ -102,7 +104,7 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
   if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
   if (Status s = CheckKeyAccess(req, key); !s.ok()) co_return ErrorResponse(s);
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
-  auto body = JsonObjectBody(req);
+  auto body = JsonObjectBody(req, 1);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"value", "expected_version", "reason"}, "the body");
       !s.ok()) {
@@ -147,7 +149,7 @@ net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::stri
 
 net::awaitable<Response> Api::PostTxn(const Request& req) {
   if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
-  auto body = JsonObjectBody(req);
+  auto body = JsonObjectBody(req, 3);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"ops", "reason"}, "the body"); !s.ok()) {
     co_return ErrorResponse(s);

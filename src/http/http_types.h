@@ -5,7 +5,9 @@
 #define CHRONOCONF_HTTP_HTTP_TYPES_H_
 
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +39,11 @@ struct Response {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body instead of `body`, shared rather than copied: a
+  // read-model entry answered as it is.
+  std::shared_ptr<const std::string> shared_body;
+
+  std::string_view Body() const { return shared_body ? std::string_view(*shared_body) : body; }
 };
 
 }  // namespace chronoconf::http

@@ -1,5 +1,7 @@
 #include "http/metrics.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace chronoconf::http {
@@ -42,41 +44,90 @@ std::string LabelValue(std::string_view v) {
 
 }  // namespace
 
-void Metrics::ObserveRequest(const std::string& route, const std::string& method, int status,
-                             double seconds) {
-  MutexLock lock(&mu_);
-  ++requests_[fmt::format("{}|{}|{}", route, MethodLabel(method), status)];
-  Histogram& h = latencies_[route];
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++h.buckets[i];
+Metrics::RouteStats* Metrics::Route(std::string_view label) {
+  const size_t n = route_count_.load(std::memory_order_acquire);
+  for (size_t i = 0; i < n; ++i) {
+    if (routes_[i].label == label) return &routes_[i];
   }
-  ++h.count;
-  h.sum += seconds;
+  MutexLock lock(&mu_);
+  const size_t m = route_count_.load(std::memory_order_relaxed);
+  for (size_t i = n; i < m; ++i) {
+    if (routes_[i].label == label) return &routes_[i];
+  }
+  if (m == kMaxRoutes) return nullptr;  // never with the route table's labels
+  routes_[m].label = std::string(label);
+  route_count_.store(m + 1, std::memory_order_release);
+  return &routes_[m];
+}
+
+void Metrics::ObserveRequest(std::string_view route, std::string_view method, int status,
+                             double seconds) {
+  RouteStats* r = Route(route);
+  const std::string_view m = MethodLabel(method);
+  const size_t mi = static_cast<size_t>(
+      std::find(kMethods.begin(), kMethods.end(), m) - kMethods.begin());
+  const size_t si = static_cast<size_t>(
+      std::find(kStatuses.begin(), kStatuses.end(), status) - kStatuses.begin());
+  if (r && si < kStatuses.size()) {
+    r->requests[mi][si].fetch_add(1, std::memory_order_relaxed);
+  } else {
+    MutexLock lock(&mu_);
+    ++other_requests_[fmt::format("{}|{}|{}", route, m, status)];
+  }
+  if (!r) return;
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin());
+  r->buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  r->count.fetch_add(1, std::memory_order_relaxed);
+  r->sum_ns.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
 }
 
 std::string Metrics::Render(const GaugeValues& g) const {
   std::string out;
   auto it = std::back_inserter(out);
-  MutexLock lock(&mu_);
+  // Sorted by labels, as a scrape diff expects.
+  std::map<std::string, uint64_t> requests;
+  std::map<std::string_view, const RouteStats*> routes;
+  {
+    MutexLock lock(&mu_);
+    requests = other_requests_;
+  }
+  const size_t n = route_count_.load(std::memory_order_acquire);
+  for (size_t i = 0; i < n; ++i) {
+    const RouteStats& r = routes_[i];
+    routes.emplace(r.label, &r);
+    for (size_t mi = 0; mi < kMethods.size(); ++mi) {
+      for (size_t si = 0; si < kStatuses.size(); ++si) {
+        if (uint64_t v = r.requests[mi][si].load(std::memory_order_relaxed)) {
+          requests[fmt::format("{}|{}|{}", r.label, kMethods[mi], kStatuses[si])] += v;
+        }
+      }
+    }
+  }
   fmt::format_to(it, "# HELP chronoconf_http_requests_total HTTP requests by route and status.\n"
                      "# TYPE chronoconf_http_requests_total counter\n");
-  for (const auto& [labels, n] : requests_) {
+  for (const auto& [labels, v] : requests) {
     size_t a = labels.find('|'), b = labels.rfind('|');
     fmt::format_to(it, "chronoconf_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
-                   labels.substr(0, a), labels.substr(a + 1, b - a - 1), labels.substr(b + 1), n);
+                   labels.substr(0, a), labels.substr(a + 1, b - a - 1), labels.substr(b + 1), v);
   }
   fmt::format_to(it, "# HELP chronoconf_http_request_duration_seconds Request latency by route.\n"
                      "# TYPE chronoconf_http_request_duration_seconds histogram\n");
-  for (const auto& [route, h] : latencies_) {
+  for (const auto& [route, r] : routes) {
+    uint64_t cumulative = 0;
     for (size_t i = 0; i < kBuckets.size(); ++i) {
+      cumulative += r->buckets[i].load(std::memory_order_relaxed);
       fmt::format_to(it, "chronoconf_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
-                     route, kBuckets[i], h.buckets[i]);
+                     route, kBuckets[i], cumulative);
     }
+    // Read once: +Inf and _count must agree within one scrape.
+    const uint64_t count = cumulative + r->buckets[kBuckets.size()].load(std::memory_order_relaxed);
     fmt::format_to(it, "chronoconf_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
-                   route, h.count);
-    fmt::format_to(it, "chronoconf_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum);
+                   route, count);
+    fmt::format_to(it, "chronoconf_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route,
+                   static_cast<double>(r->sum_ns.load(std::memory_order_relaxed)) / 1e9);
     fmt::format_to(it, "chronoconf_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route,
-                   h.count);
+                   count);
   }
   auto metric = [&](const char* name, const char* type, const char* help, int64_t v) {
     fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, v);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "common/histogram.h"
 #include "common/mutex.h"
@@ -30,8 +31,9 @@ struct GaugeValues {
 
 class Metrics {
  public:
-  // One finished request on `route` (a pattern like "/v1/kv/{key}").
-  void ObserveRequest(const std::string& route, const std::string& method, int status,
+  // One finished request on `route` (a pattern like "/v1/kv/{key}"; routes
+  // are few, at most kMaxRoutes). Lock-free for the usual statuses.
+  void ObserveRequest(std::string_view route, std::string_view method, int status,
                       double seconds);
   void WatcherOpened() { watchers_.fetch_add(1); }
   void WatcherClosed() { watchers_.fetch_sub(1); }
@@ -53,14 +55,26 @@ class Metrics {
  private:
   static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                       0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
-  struct Histogram {
-    std::array<uint64_t, kBuckets.size()> buckets{};
-    uint64_t count = 0;
-    double sum = 0;
+  // The methods and statuses counted without a lock; others take mu_.
+  static constexpr std::array<std::string_view, 6> kMethods = {"DELETE", "GET",  "HEAD",
+                                                               "POST",   "PUT",  "other"};
+  static constexpr std::array<int, 22> kStatuses = {200, 201, 204, 304, 400, 401, 403, 404,
+                                                    405, 406, 409, 412, 413, 415, 422, 428,
+                                                    429, 431, 500, 501, 503, 504};
+  static constexpr size_t kMaxRoutes = 48;
+  struct RouteStats {
+    std::string label;  // written once, before route_count_ publishes it
+    std::array<std::array<std::atomic<uint64_t>, kStatuses.size()>, kMethods.size()> requests{};
+    std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};  // not cumulative; +Inf last
+    std::atomic<uint64_t> count{0};
+    std::atomic<uint64_t> sum_ns{0};
   };
-  mutable Mutex mu_;
-  std::map<std::string, uint64_t> requests_ GUARDED_BY(mu_);  // "route|method|status"
-  std::map<std::string, Histogram> latencies_ GUARDED_BY(mu_);  // by route
+  RouteStats* Route(std::string_view label);
+
+  mutable Mutex mu_;  // adds routes; counts unusual statuses
+  std::array<RouteStats, kMaxRoutes> routes_;
+  std::atomic<size_t> route_count_{0};
+  std::map<std::string, uint64_t> other_requests_ GUARDED_BY(mu_);  // "route|method|status"
   std::atomic<int64_t> watchers_{0};
   std::atomic<int64_t> watchers_dropped_{0};
   std::atomic<int64_t> connections_open_{0};

@@ -132,8 +132,10 @@ Result<std::string> StorableValue(const json::Value& value, size_t max_bytes,
   return text;
 }
 
-Result<json::Value> JsonObjectBody(const Request& req) {
-  auto v = json::Parse(req.body);
+Result<json::Value> JsonObjectBody(const Request& req, size_t value_level) {
+  // Nodes for the envelope only: values are stored as their text, so
+  // nothing inside one is ever looked at.
+  auto v = json::Parse(req.body, json::kMaxReadDepth, value_level);
   if (!v) return v.status();
   if (!v->is_object()) return Status::InvalidRequest("the request body must be a JSON object");
   return v;

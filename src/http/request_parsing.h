@@ -32,9 +32,12 @@ Result<std::optional<int64_t>> IntParam(const Request& req, const std::string& n
 // A time query parameter (RFC 3339) as Unix microseconds; nullopt when absent.
 Result<std::optional<int64_t>> TimeParam(const Request& req, const std::string& name);
 
-// The request body as one JSON object. Errors: kInvalidJson, kInvalidRequest
-// (not an object).
-Result<json::Value> JsonObjectBody(const Request& req);
+// The request body as one JSON object, with nodes down to `value_level`:
+// the level of the values it carries (PUT {"value":…}: 1, import
+// {"values":{"k":…}}: 2, txn {"ops":[{"value":…}]}: 3), which are checked
+// but get no nodes inside. Errors: kInvalidJson, kInvalidRequest (not an
+// object).
+Result<json::Value> JsonObjectBody(const Request& req, size_t value_level);
 
 // Every member of the object `obj` is one of `allowed`, and none is given
 // twice: a typo such as "expected_verison" must never write unconditionally.

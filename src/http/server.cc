@@ -14,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -31,6 +32,7 @@
 #include "http/render.h"
 #include "http/request_id.h"
 #include "http/request_parsing.h"
+#include "http/response_head.h"
 #include "http/routes.h"
 
 namespace chronoconf::http {
@@ -391,7 +393,7 @@ net::awaitable<void> Server::Impl::WriteError(beast::tcp_stream& stream, const S
                                               std::string_view route, const Request* req) {
   auto started = std::chrono::steady_clock::now();
   Response r = ErrorResponse(status);
-  metrics->ObserveRequest(std::string(route), route == "malformed" ? "other" : "GET", r.status, 0);
+  metrics->ObserveRequest(route, route == "malformed" ? "other" : "GET", r.status, 0);
   const size_t body_bytes = r.body.size();
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
   res.set(bhttp::field::server, "chronoconf");
@@ -501,8 +503,16 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       co_await WriteError(stream, refusal, id);
       break;
     }
-    // The block is in `buffer`: this parses it without reading.
-    if (!ec) co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
+    // The whole block is in `buffer`: parse it here, without a read (and
+    // without the post an async read that needs no I/O would cost).
+    if (!ec) {
+      size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
+      }
+    }
     if (!ec) {
       if (Status s = CheckFraming(parser.get().base()); !s.ok()) {
         std::string id = NewRequestId();
@@ -569,39 +579,34 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     }
 
     Response r = co_await api->Handle(req, match);
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), msg.version()};
-    res.set(bhttp::field::server, "chronoconf");
-    res.set(bhttp::field::content_type, r.content_type);
-    res.set("X-Chronoconf-Revision", std::to_string(projection->head()));
-    res.set("X-Request-Id", request_id);
-    for (auto& [name, value] : r.headers) res.set(name, value);
+    const bool head = req.method == "HEAD";
     // A server that is shutting down answers, then closes.
-    res.keep_alive(msg.keep_alive() && !stopping.load());
-    if (r.status == 304) {
-      // Not Modified has no body and no Content-Length (RFC 9110 §15.4.5).
-    } else if (req.method == "HEAD") {
-      res.content_length(r.body.size());
-    } else {
-      res.body() = std::move(r.body);
-      res.prepare_payload();
-    }
+    const bool keep_alive = msg.keep_alive() && !stopping.load();
+    const std::string response_head =
+        ResponseHead(r, {.version = msg.version(),
+                         .keep_alive = keep_alive,
+                         .revision = projection->head(),
+                         .request_id = request_id});
     double seconds = SecondsSince(started);
-    metrics->ObserveRequest(std::string(MetricsLabel(match)), req.method, r.status, seconds);
+    metrics->ObserveRequest(MetricsLabel(match), req.method, r.status, seconds);
     stream.expires_after(kWriteTimeout);
     beast::error_code wec;
-    co_await bhttp::async_write(stream, res, Into(wec));
+    const bool with_body = !head && r.status != 304;
+    const std::array<net::const_buffer, 2> out = {
+        net::buffer(response_head), net::buffer(r.Body().data(), with_body ? r.Body().size() : 0)};
+    co_await net::async_write(stream, out, Into(wec));
     if (AccessLogOn(r.status)) {
       // Latency here includes writing the response.
       LogAccess({.method = req.method,
                  .route = MetricsLabel(match),
                  .status = r.status,
                  .seconds = SecondsSince(started),
-                 .bytes = req.method == "HEAD" ? 0 : res.body().size(),
+                 .bytes = with_body ? r.Body().size() : 0,
                  .request_id = request_id,
                  .actor = ActorForLog(req),
                  .error = {}});
     }
-    if (wec || !res.keep_alive()) break;
+    if (wec || !keep_alive) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

@@ -59,8 +59,8 @@ struct TrackedStream {
 class Builder {
  public:
   Builder(std::shared_ptr<const std::string> doc, const TrackedStream* is,
-          size_t max_depth)
-      : doc_(std::move(doc)), is_(is), max_depth_(max_depth) {}
+          size_t max_depth, size_t build_depth)
+      : doc_(std::move(doc)), is_(is), max_depth_(max_depth), build_depth_(build_depth) {}
 
   Value TakeRoot() { return std::move(root_); }
   bool too_deep() const { return too_deep_; }
@@ -75,11 +75,11 @@ class Builder {
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return Scalar(Type::kNumber); }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (!Scalar(Type::kString)) return false;
-    last_->str_.assign(s, n);
+    if (last_) last_->str_.assign(s, n);
     return true;
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
-    key_.assign(s, n);
+    if (Building()) key_.assign(s, n);
     last_end_ = Pos();
     return true;
   }
@@ -89,7 +89,16 @@ class Builder {
   bool EndArray(rapidjson::SizeType) { return Close(); }
 
  private:
+  // An open container; `node` is null below the built levels.
+  struct Frame {
+    Value* node;
+    bool builds_children;
+    size_t depth;  // the deepest child's depth so far
+  };
+
   size_t Pos() const { return is_->Tell(); }
+  // Whether the next value gets a node.
+  bool Building() const { return stack_.empty() || stack_.back().builds_children; }
 
   size_t ValueStart() const {
     const std::string& d = *doc_;
@@ -101,16 +110,18 @@ class Builder {
     return p;
   }
 
+  // The node for the next value, or nullptr when its level is not built.
   Value* NewValue(Type t, size_t begin) {
+    if (!Building()) return nullptr;
     Value* v;
     if (stack_.empty()) {
       v = &root_;
-    } else if (stack_.back()->type_ == Type::kObject) {
-      stack_.back()->members_.push_back(Member{std::move(key_), Value()});
-      v = &stack_.back()->members_.back().value;
+    } else if (stack_.back().node->type_ == Type::kObject) {
+      stack_.back().node->members_.push_back(Member{std::move(key_), Value()});
+      v = &stack_.back().node->members_.back().value;
     } else {
-      stack_.back()->items_.emplace_back();
-      v = &stack_.back()->items_.back();
+      stack_.back().node->items_.emplace_back();
+      v = &stack_.back().node->items_.back();
     }
     v->type_ = t;
     v->doc_ = doc_;
@@ -119,8 +130,9 @@ class Builder {
   }
 
   bool Scalar(Type t) {
-    last_ = NewValue(t, ValueStart());
-    last_->end_ = last_end_ = Pos();
+    last_ = Building() ? NewValue(t, ValueStart()) : nullptr;
+    last_end_ = Pos();
+    if (last_) last_->end_ = last_end_;
     return true;
   }
 
@@ -131,7 +143,9 @@ class Builder {
     }
     // The reader may or may not have consumed the bracket yet: find it.
     size_t begin = ValueStart();
-    stack_.push_back(NewValue(t, begin));
+    Value* v = NewValue(t, begin);
+    // This container is at level stack_.size(); its children one deeper.
+    stack_.push_back({v, v != nullptr && stack_.size() < build_depth_, 0});
     last_end_ = begin + 1;
     return true;
   }
@@ -140,29 +154,33 @@ class Builder {
     const std::string& d = *doc_;
     size_t p = last_end_;
     while (p < d.size() && d[p] != '}' && d[p] != ']') ++p;  // only whitespace between
-    Value* closed = stack_.back();
-    closed->end_ = last_end_ = p + 1;
-    closed->depth_ += 1;  // held the deepest child's depth while open
+    const Frame closed = stack_.back();
     stack_.pop_back();
-    if (!stack_.empty()) stack_.back()->depth_ = std::max(stack_.back()->depth_, closed->depth_);
+    last_end_ = p + 1;
+    if (closed.node) {
+      closed.node->end_ = last_end_;
+      closed.node->depth_ = closed.depth + 1;
+    }
+    if (!stack_.empty()) stack_.back().depth = std::max(stack_.back().depth, closed.depth + 1);
     return true;
   }
 
   std::shared_ptr<const std::string> doc_;
   const TrackedStream* is_;
   size_t max_depth_;
+  size_t build_depth_;
   Value root_;
   Value* last_ = nullptr;
-  std::vector<Value*> stack_;  // open containers; only the innermost grows
+  std::vector<Frame> stack_;  // open containers; only the innermost grows
   std::string key_;
   size_t last_end_ = 0;
   bool too_deep_ = false;
 };
 
-Result<Value> Parse(std::string_view text, size_t max_depth) {
+Result<Value> Parse(std::string_view text, size_t max_depth, size_t build_depth) {
   auto doc = std::make_shared<const std::string>(text);
   TrackedStream is{doc->data(), doc->data(), doc->data() + doc->size()};
-  Builder builder(doc, &is, max_depth);
+  Builder builder(doc, &is, max_depth, build_depth);
   rapidjson::Reader reader;
   // Iterative parsing: no recursion, so deep nesting cannot exhaust the stack.
   // Numbers as strings: any number text is accepted without range limits.

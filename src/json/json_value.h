@@ -85,7 +85,13 @@ inline constexpr size_t kMaxReadDepth = 512;
 
 // Parses one JSON text. Errors: kInvalidJson (with the offset) for anything
 // that is not exactly one valid JSON value, or nesting deeper than max_depth.
-Result<Value> Parse(std::string_view text, size_t max_depth = kMaxReadDepth);
+// Nodes are built for the values `build_depth` levels deep at most (the root
+// is level 0): a container at that level is whole-checked and keeps its
+// source, type and depth, but has no members or items. A request body is an
+// envelope around values the server only stores as text, so it parses with a
+// small build_depth: a 1 MiB array costs no node per element.
+Result<Value> Parse(std::string_view text, size_t max_depth = kMaxReadDepth,
+                    size_t build_depth = SIZE_MAX);
 
 // Removes the whitespace outside strings. REQUIRES: `text` is valid JSON.
 std::string Minify(std::string_view text);

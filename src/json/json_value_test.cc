@@ -90,3 +90,46 @@ TEST(JsonWriterTest, Utf8Validation) {
 
 }  // namespace
 }  // namespace chronoconf::json
+
+namespace chronoconf::json {
+namespace {
+
+TEST(JsonEnvelopeTest, LevelsBelowBuildDepthKeepTheirTextButGetNoNodes) {
+  auto v = Parse(R"({"a": [1, [2, {"x": "y"}]], "b": "text", "c": {"d": {"e": 1}}})",
+                 kMaxReadDepth, 1);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_EQ(v->members().size(), 3u);
+  const Value* a = v->Find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->is_array());
+  EXPECT_TRUE(a->items().empty());  // sealed: no node per element
+  EXPECT_EQ(a->depth(), 3u);
+  EXPECT_EQ(a->source(), R"([1, [2, {"x": "y"}]])");
+  EXPECT_EQ(a->Minified(), R"([1,[2,{"x":"y"}]])");
+  EXPECT_EQ(v->Find("b")->str(), "text");
+  EXPECT_EQ(v->Find("c")->depth(), 2u);
+  EXPECT_EQ(v->depth(), 4u);
+  // The same text parsed whole agrees on everything but the nodes.
+  auto whole = Parse(v->source());
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->depth(), v->depth());
+  EXPECT_EQ(whole->Find("a")->items().size(), 2u);
+  EXPECT_EQ(whole->Find("a")->source(), a->source());
+}
+
+TEST(JsonEnvelopeTest, ErrorsAndDepthLimitsHoldBelowTheBuiltLevels) {
+  EXPECT_FALSE(Parse(R"({"a": [1, 2,]})", kMaxReadDepth, 1).ok());
+  EXPECT_FALSE(Parse("{\"a\": \"\xff\"}", kMaxReadDepth, 1).ok());
+  std::string deep = std::string(20, '[') + std::string(20, ']');
+  EXPECT_TRUE(Parse("{\"a\":" + deep + "}", 21, 1).ok());
+  EXPECT_FALSE(Parse("{\"a\":" + deep + "}", 20, 1).ok());
+  std::string zeros = "0";
+  for (int i = 0; i < 100000; ++i) zeros += ",0";
+  auto big = Parse("{\"v\":[" + zeros + "]}", kMaxReadDepth, 1);
+  ASSERT_TRUE(big.ok());
+  EXPECT_TRUE(big->Find("v")->items().empty());
+  EXPECT_EQ(big->Find("v")->Minified().size(), zeros.size() + 2);
+}
+
+}  // namespace
+}  // namespace chronoconf::json

@@ -1,101 +1,369 @@
 #include "projection/projection.h"
 
 #include <algorithm>
-#include <mutex>
+#include <cstring>
 
 #include <fmt/format.h>
 
+#include "common/sha256.h"
 #include "common/time_format.h"
 #include "json/json_writer.h"
 
 namespace chronoconf {
+
 namespace {
 
-// The last version with revision <= at, or nullptr.
-const KeyVersion* FindVersion(const std::vector<KeyVersion>& versions, int64_t at) {
-  auto it = std::upper_bound(versions.begin(), versions.end(), at,
-                             [](int64_t r, const KeyVersion& v) { return r < v.revision; });
-  return it == versions.begin() ? nullptr : &*std::prev(it);
+// Hex digit values; -1 for anything but 0-9 a-f.
+constexpr std::array<int8_t, 256> kNibble = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(i);
+  for (int i = 0; i < 6; ++i) t['a' + i] = static_cast<int8_t>(10 + i);
+  return t;
+}();
+
+// 64 lowercase hex digits into 32 bytes; false for anything else.
+bool DecodeHash(std::string_view hex, std::array<uint8_t, 32>* out) {
+  if (hex.size() != 64) return false;
+  int bad = 0;
+  for (size_t i = 0; i < 32; ++i) {
+    const int hi = kNibble[static_cast<uint8_t>(hex[2 * i])];
+    const int lo = kNibble[static_cast<uint8_t>(hex[2 * i + 1])];
+    bad |= hi | lo;  // negative when either is not a digit
+    (*out)[i] = static_cast<uint8_t>((hi << 4) | (lo & 0xf));
+  }
+  return bad >= 0;
 }
 
 }  // namespace
 
-std::string RenderEntry(const std::string& key, std::string_view value, int64_t version,
-                        int64_t created_revision, const RecordedCommit& commit,
-                        size_t* value_pos) {
+std::string RenderEntry(std::string_view key, std::string_view value, int64_t version,
+                        int64_t created_revision, int64_t modified_revision,
+                        int64_t modified_at_us, std::string_view modified_by, size_t* value_pos) {
   json::Writer w;
   w.BeginObject().Field("key", key).Key("value");
   *value_pos = w.str().size();
   w.Raw(value)
       .Field("version", version)
       .Field("created_revision", created_revision)
-      .Field("modified_revision", commit.revision)
-      .Field("modified_at", FormatRfc3339Micros(commit.timestamp_us))
-      .Field("modified_by", commit.meta.actor)
+      .Field("modified_revision", modified_revision)
+      .Field("modified_at", FormatRfc3339Micros(modified_at_us))
+      .Field("modified_by", modified_by)
       .EndObject();
   return w.Take();
 }
 
+// ---------------------------------------------------------------- applying
+
+// An entry rendered for a key's last set in a batch.
+struct Projection::Planned {
+  std::string_view key;  // into the batch's commits
+  std::shared_ptr<const std::string> entry;
+  size_t value_pos = 0;
+};
+
 Status Projection::Apply(RecordedCommit commit) {
-  const int64_t revision = commit.revision;
+  std::vector<RecordedCommit> one;
+  one.push_back(std::move(commit));
+  return Apply(std::move(one));
+}
+
+Status Projection::Apply(std::vector<RecordedCommit> commits) {
+  // Only the applier changes the rows, so what is read under the shared lock
+  // still holds when the exclusive one is taken.
+  const int64_t h = head();
+  size_t first = 0;
+  while (first < commits.size() && commits[first].revision <= h) ++first;  // duplicates
+  size_t end = first;
+  Status gap;
+  for (int64_t next = h + 1; end < commits.size(); ++end, ++next) {
+    if (commits[end].revision != next) {
+      gap = Status::Corruption(fmt::format(
+          "commit {} cannot follow the read model's head {}: revisions {}..{} are missing",
+          commits[end].revision, next - 1, next, commits[end].revision - 1));
+      break;
+    }
+  }
+  if (first == end) return gap;
+
+  std::vector<std::array<uint8_t, 32>> hashes(end - first);
+  for (size_t ci = first; ci < end; ++ci) {
+    if (!DecodeHash(commits[ci].hash, &hashes[ci - first])) {
+      return Status::Corruption(fmt::format("commit {} has no valid hash", commits[ci].revision));
+    }
+  }
+  const bool bulk = bulk_loading_.load();
+
+  // 1. Under the shared lock (GETs go on): the created revision of every
+  //    event, and the entry of each key's last set, rendered. (Not while
+  //    bulk loading: the heads are rendered once, at the end.)
+  struct KeyPlan {
+    int64_t created_revision = 0;  // 0: the key does not exist
+    size_t commit = 0, event = 0;  // its last set in the batch
+    bool set_in_batch = false;
+  };
+  std::unordered_map<std::string_view, KeyPlan> plan;
+  std::vector<int64_t> created;  // per event of the batch, in order
+  {
+    ReaderLock lock(&mu_);
+    if (Status s = CheckRoom(commits, first); !s.ok()) return s;
+    for (size_t ci = first; ci < end && !bulk; ++ci) {
+      const RecordedCommit& c = commits[ci];
+      for (size_t ei = 0; ei < c.events.size(); ++ei) {
+        const Event& e = c.events[ei];
+        auto [it, fresh] = plan.try_emplace(e.key);
+        KeyPlan& p = it->second;
+        if (fresh) {
+          if (const KeyIndex* k = FindKey(e.key)) {
+            const EventRow& last = events_[k->events.back()];
+            p.created_revision = last.deleted() ? 0 : last.created_revision;
+          }
+        }
+        if (e.type == EventType::kConfigDeleted) {
+          created.push_back(p.created_revision);
+          p.created_revision = 0;
+        } else {
+          if (p.created_revision == 0) p.created_revision = c.revision;
+          created.push_back(p.created_revision);
+          p.commit = ci;
+          p.event = ei;
+          p.set_in_batch = true;
+        }
+      }
+    }
+  }
+  std::vector<Planned> rendered;
+  rendered.reserve(plan.size());
+  if (!bulk) {
+    size_t n = 0;
+    for (size_t ci = first; ci < end; ++ci) {
+      for (size_t ei = 0; ei < commits[ci].events.size(); ++ei, ++n) {
+        const Event& e = commits[ci].events[ei];
+        const KeyPlan& p = plan.at(e.key);
+        if (!p.set_in_batch || p.commit != ci || p.event != ei) continue;
+        const RecordedCommit& c = commits[ci];
+        Planned out{e.key, nullptr, 0};
+        out.entry = std::make_shared<const std::string>(
+            RenderEntry(e.key, e.value ? std::string_view(*e.value) : "null", e.version, created[n],
+                        c.revision, c.timestamp_us, c.meta.actor, &out.value_pos));
+        rendered.push_back(std::move(out));
+      }
+    }
+  }
+
+  // 2. Under the exclusive lock: append the rows, install the entries,
+  //    publish the head. Nothing here renders or parses.
   {
     WriterLock lock(&mu_);
-    const int64_t h = head();
-    if (revision <= h) return Status::OK();  // a duplicate delivery
-    if (revision != h + 1) {
-      return Status::Corruption(fmt::format(
-          "commit {} cannot follow the read model's head {}: revisions {}..{} are missing",
-          revision, h, h + 1, revision - 1));
+    if (head() != h) return Status::Internal("the read model has two appliers");
+    for (size_t ci = first; ci < end; ++ci) AppendRows(commits[ci], hashes[ci - first]);
+    for (Planned& p : rendered) {
+      KeyIndex& k = keys_.find(p.key)->second;
+      k.head_entry = std::move(p.entry);
+      k.head_value_pos = p.value_pos;
     }
-    auto ptr = std::make_shared<const RecordedCommit>(std::move(commit));
-    for (size_t i = 0; i < ptr->events.size(); ++i) {
-      const Event& e = ptr->events[i];
-      auto& versions = keys_[e.key];
-      const KeyVersion* prev = versions.empty() ? nullptr : &versions.back();
-      bool existed = prev && !prev->deleted;
-      KeyVersion v;
-      v.revision = revision;
-      v.version = e.version;
-      v.deleted = e.type == EventType::kConfigDeleted;
-      v.commit = ptr;
-      v.index = i;
-      if (v.deleted) {
-        // A delete keeps the entry it removed: DELETE answers with it.
-        if (prev) {
-          v.created_revision = prev->created_revision;
-          v.entry = prev->entry;
-          v.value_pos = prev->value_pos;
-          v.value_len = prev->value_len;
-        }
-        if (existed) --live_keys_;
-      } else {
-        v.created_revision = existed ? prev->created_revision : revision;
-        if (!existed) ++live_keys_;
-        std::string_view value = e.value ? std::string_view(*e.value) : "null";
-        v.entry = std::make_shared<const std::string>(
-            RenderEntry(e.key, value, e.version, v.created_revision, *ptr, &v.value_pos));
-        v.value_len = value.size();
+    for (size_t ci = first; ci < end && !bulk; ++ci) {
+      if (commits[ci].events.size() <= 16) {
+        Remember(std::make_shared<const RecordedCommit>(std::move(commits[ci])));
       }
-      versions.push_back(std::move(v));
-      ++events_;
     }
-    commits_.push_back(std::move(ptr));
-    head_.store(revision, std::memory_order_release);
+    head_.store(commits[end - 1].revision, std::memory_order_release);
   }
-  feed_.Publish(revision);
+  feed_.Publish(commits[end - 1].revision);
+  return gap;
+}
+
+Status Projection::CheckRoom(const std::vector<RecordedCommit>& commits, size_t first) const {
+  size_t events = 0;
+  for (size_t i = first; i < commits.size(); ++i) events += commits[i].events.size();
+  if (events_.size() + events >= std::min<size_t>(events_.max_size(), kNoEvent) ||
+      commits_.size() + commits.size() >= commits_.max_size()) {
+    return Status::Internal("the read model is full: it holds at most 4,294,967,294 events");
+  }
   return Status::OK();
+}
+
+void Projection::AppendRows(const RecordedCommit& c, const std::array<uint8_t, 32>& hash) {
+  CommitRow row;
+  row.timestamp_us = c.timestamp_us;
+  row.first_event = events_.size();
+  row.hash = hash;
+  if (c.meta.reason) {
+    std::string_view t = text_.Add(*c.meta.reason);
+    row.reason = {t.data() ? t.data() : "", static_cast<uint32_t>(t.size())};
+  }
+  if (c.meta.request_id) {
+    std::string_view t = text_.Add(*c.meta.request_id);
+    row.request_id = {t.data() ? t.data() : "", static_cast<uint32_t>(t.size())};
+  }
+  row.actor = InternActor(c.meta.actor);
+  commits_.push_back(row);
+
+  for (const Event& e : c.events) {
+    KeyIndex& k = InternKey(e.key);
+    EventRow ev;
+    ev.revision = c.revision;
+    ev.version = e.version;
+    ev.key = k.id;
+    const EventRow* prev = k.events.empty() ? nullptr : &events_[k.events.back()];
+    ev.prev_same_key = k.events.empty() ? kNoEvent : k.events.back();
+    const bool existed = prev && !prev->deleted();
+    if (e.type == EventType::kConfigDeleted) {
+      ev.created_revision = prev ? prev->created_revision : 0;
+      if (existed) --live_keys_;
+    } else {
+      ev.created_revision = existed ? prev->created_revision : c.revision;
+      std::string_view value = text_.Add(e.value ? std::string_view(*e.value) : "null");
+      ev.value = value.data();
+      ev.value_len = static_cast<uint32_t>(value.size());
+      if (!existed) ++live_keys_;
+    }
+    k.events.push_back(static_cast<uint32_t>(events_.size()));
+    events_.push_back(ev);
+    k.head_entry.reset();  // Apply installs the new one (bulk: SetBulkLoading)
+  }
+}
+
+void Projection::SetBulkLoading(bool on) {
+  if (on) {
+    bulk_loading_.store(true);
+    return;
+  }
+  WriterLock lock(&mu_);
+  bulk_loading_.store(false);
+  RenderAllHeads();
+}
+
+uint32_t Projection::InternActor(std::string_view actor) {
+  auto it = actor_ids_.find(actor);
+  if (it != actor_ids_.end()) return it->second;
+  std::string_view stored = text_.Add(actor);
+  auto id = static_cast<uint32_t>(actor_names_.size());
+  actor_names_.push_back(stored);
+  actor_ids_.emplace(stored, id);
+  return id;
+}
+
+Projection::KeyIndex& Projection::InternKey(std::string_view key) {
+  auto it = keys_.find(key);
+  if (it != keys_.end()) return it->second;
+  std::string_view stored = text_.Add(key);
+  KeyIndex k;
+  k.id = static_cast<uint32_t>(key_names_.size());
+  key_names_.push_back(stored);
+  KeyIndex& out = keys_.emplace(stored, std::move(k)).first->second;
+  key_by_id_.push_back(&out);
+  return out;
+}
+
+void Projection::Remember(CommitPtr c) {
+  if (recent_.empty()) recent_.resize(kRecent);
+  recent_[static_cast<size_t>(c->revision) % kRecent] = std::move(c);
+}
+
+// ---------------------------------------------------------------- reading
+
+const Projection::KeyIndex* Projection::FindKey(std::string_view key) const {
+  auto it = keys_.find(key);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+uint32_t Projection::EventAt(const KeyIndex& k, int64_t at) const {
+  auto it = std::upper_bound(k.events.begin(), k.events.end(), at,
+                             [this](int64_t r, uint32_t e) { return r < events_[e].revision; });
+  return it == k.events.begin() ? kNoEvent : *std::prev(it);
+}
+
+std::shared_ptr<const std::string> Projection::RenderEvent(uint32_t event, size_t* value_pos) const {
+  const EventRow& e = events_[event];
+  const CommitRow& c = commits_[static_cast<size_t>(e.revision - 1)];
+  return std::make_shared<const std::string>(
+      RenderEntry(key_names_[e.key], std::string_view(e.value, e.value_len), e.version,
+                  e.created_revision, e.revision, c.timestamp_us, actor_names_[c.actor],
+                  value_pos));
+}
+
+KeyVersion Projection::VersionOf(const KeyIndex& k, uint32_t event) const {
+  const EventRow& e = events_[event];
+  KeyVersion v;
+  v.key = key_names_[e.key];
+  v.revision = e.revision;
+  v.version = e.version;
+  v.deleted = e.deleted();
+  v.created_revision = e.created_revision;
+  // A delete shows the entry it removed: the key's last set before it.
+  uint32_t shown = event;
+  while (shown != kNoEvent && events_[shown].deleted()) shown = events_[shown].prev_same_key;
+  if (shown == kNoEvent) {
+    v.entry = std::make_shared<const std::string>();
+    return v;
+  }
+  v.value_len = events_[shown].value_len;
+  const uint32_t head_shown = [&] {
+    uint32_t h = k.events.back();
+    while (h != kNoEvent && events_[h].deleted()) h = events_[h].prev_same_key;
+    return h;
+  }();
+  if (shown == head_shown && k.head_entry) {
+    v.entry = k.head_entry;
+    v.value_pos = k.head_value_pos;
+  } else {
+    v.entry = RenderEvent(shown, &v.value_pos);
+  }
+  return v;
+}
+
+CommitPtr Projection::Materialize(int64_t revision) const {
+  if (!recent_.empty()) {
+    const CommitPtr& cached = recent_[static_cast<size_t>(revision) % kRecent];
+    if (cached && cached->revision == revision) return cached;
+  }
+  const size_t i = static_cast<size_t>(revision - 1);
+  const CommitRow& row = commits_[i];
+  const uint64_t end = i + 1 < commits_.size() ? commits_[i + 1].first_event : events_.size();
+  auto c = std::make_shared<RecordedCommit>();
+  c->revision = revision;
+  c->timestamp_us = row.timestamp_us;
+  c->meta.actor = std::string(actor_names_[row.actor]);
+  c->meta.reason = row.reason.Get();
+  c->meta.request_id = row.request_id.Get();
+  c->prev_hash = HashHex(revision - 1);
+  c->hash = HashHex(revision);
+  for (uint64_t n = row.first_event; n < end; ++n) {
+    const EventRow& e = events_[n];
+    Event out;
+    out.type = e.deleted() ? EventType::kConfigDeleted : EventType::kConfigSet;
+    out.key = std::string(key_names_[e.key]);
+    out.version = e.version;
+    if (!e.deleted()) out.value = std::string(e.value, e.value_len);
+    if (e.prev_same_key != kNoEvent) {
+      const EventRow& p = events_[e.prev_same_key];
+      if (!p.deleted()) out.previous_value = std::string(p.value, p.value_len);
+    }
+    c->events.push_back(std::move(out));
+  }
+  return c;
+}
+
+std::string Projection::HashHex(int64_t revision) const {
+  if (revision < 1) return kZeroHash;
+  const auto& h = commits_[static_cast<size_t>(revision - 1)].hash;
+  return ToHex(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
 }
 
 ProjectionStats Projection::Stats() const {
   ReaderLock lock(&mu_);
   ProjectionStats s;
-  s.revision = head();
+  s.revision = static_cast<int64_t>(commits_.size());
   s.keys = live_keys_;
-  s.events = events_;
+  s.events = static_cast<int64_t>(events_.size());
   if (!commits_.empty()) {
-    s.head_hash = commits_.back()->hash;
-    s.head_time_us = commits_.back()->timestamp_us;
+    s.head_hash = HashHex(s.revision);
+    s.head_time_us = commits_.back().timestamp_us;
   }
+  s.bytes = static_cast<int64_t>(commits_.bytes() + events_.bytes() + text_.bytes() +
+                                 key_names_.bytes() + actor_names_.bytes() +
+                                 events_.size() * sizeof(uint32_t));
   return s;
 }
 
@@ -112,43 +380,51 @@ Result<int64_t> Projection::Resolve(std::optional<int64_t> at_revision,
   }
   if (at_time_us) {
     ReaderLock lock(&mu_);
-    auto it = std::upper_bound(commits_.begin(), commits_.end(), *at_time_us,
-                               [](int64_t t, const CommitPtr& c) { return t < c->timestamp_us; });
-    return static_cast<int64_t>(it - commits_.begin());
+    // The number of commits at or before the time (times never decrease).
+    size_t lo = 0, hi = commits_.size();
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (commits_[mid].timestamp_us <= *at_time_us) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return static_cast<int64_t>(lo);
   }
   return h;
 }
 
 Result<KeyVersion> Projection::Get(std::string_view key, std::optional<int64_t> at) const {
   ReaderLock lock(&mu_);
-  auto it = keys_.find(key);
-  const KeyVersion* v = nullptr;
-  if (it != keys_.end()) v = at ? FindVersion(it->second, *at) : &it->second.back();
-  if (!v || v->deleted) {
+  const KeyIndex* k = FindKey(key);
+  uint32_t e = kNoEvent;
+  if (k) e = at ? EventAt(*k, *at) : k->events.back();
+  if (e == kNoEvent || events_[e].deleted()) {
     return Status::NotFound(at ? fmt::format("key '{}' does not exist at revision {}", key, *at)
                                : fmt::format("key '{}' does not exist", key));
   }
-  return *v;
+  return VersionOf(*k, e);
 }
 
 std::optional<KeyVersion> Projection::VersionAt(std::string_view key, int64_t at) const {
   ReaderLock lock(&mu_);
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return std::nullopt;
-  const KeyVersion* v = FindVersion(it->second, at);
-  if (!v) return std::nullopt;
-  return *v;
+  const KeyIndex* k = FindKey(key);
+  if (!k) return std::nullopt;
+  uint32_t e = EventAt(*k, at);
+  if (e == kNoEvent) return std::nullopt;
+  return VersionOf(*k, e);
 }
 
 KeyState Projection::State(std::string_view key) const {
   ReaderLock lock(&mu_);
   KeyState s;
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return s;
-  const KeyVersion& v = it->second.back();
-  s.version = v.version;
-  s.exists = !v.deleted;
-  if (s.exists) s.value = std::string(v.value());
+  const KeyIndex* k = FindKey(key);
+  if (!k) return s;
+  const EventRow& e = events_[k->events.back()];
+  s.version = e.version;
+  s.exists = !e.deleted();
+  if (s.exists) s.value = std::string(e.value, e.value_len);
   return s;
 }
 
@@ -166,13 +442,13 @@ ListPage Projection::List(const std::vector<std::string>& prefixes, int64_t at,
   for (const std::string& prefix : prefixes) {
     auto it = after < prefix ? keys_.lower_bound(prefix) : keys_.upper_bound(after);
     for (; it != keys_.end() && it->first.starts_with(prefix); ++it) {
-      const KeyVersion* v = FindVersion(it->second, at);
-      if (!v || v->deleted) continue;
+      uint32_t e = EventAt(it->second, at);
+      if (e == kNoEvent || events_[e].deleted()) continue;
       if (page.entries.size() == limit) {
         page.next = std::string(last);
         return page;
       }
-      page.entries.push_back(v->entry);
+      page.entries.push_back(VersionOf(it->second, e).entry);
       last = it->first;
     }
   }
@@ -190,8 +466,8 @@ std::vector<KeyVersion> Projection::Snapshot(const std::vector<std::string>& pre
   for (const std::string& prefix : prefixes) {
     for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
          ++it) {
-      const KeyVersion* v = FindVersion(it->second, at);
-      if (v && !v->deleted) out.push_back(*v);
+      uint32_t e = EventAt(it->second, at);
+      if (e != kNoEvent && !events_[e].deleted()) out.push_back(VersionOf(it->second, e));
     }
   }
   return out;
@@ -203,8 +479,8 @@ std::pair<int64_t, int64_t> Projection::CountUnder(const std::vector<std::string
   for (const std::string& prefix : prefixes) {
     for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
          ++it) {
-      if (!it->second.back().deleted) ++keys;
-      events += static_cast<int64_t>(it->second.size());
+      if (!events_[it->second.events.back()].deleted()) ++keys;
+      events += static_cast<int64_t>(it->second.events.size());
     }
   }
   return {keys, events};
@@ -213,16 +489,16 @@ std::pair<int64_t, int64_t> Projection::CountUnder(const std::vector<std::string
 Result<std::vector<EventRef>> Projection::History(std::string_view key, int64_t before,
                                                   size_t limit) const {
   ReaderLock lock(&mu_);
-  auto it = keys_.find(key);
-  if (it == keys_.end()) {
-    return Status::NotFound(fmt::format("key '{}' was never written", key));
-  }
+  const KeyIndex* k = FindKey(key);
+  if (!k) return Status::NotFound(fmt::format("key '{}' was never written", key));
   std::vector<EventRef> out;
-  const auto& versions = it->second;
-  const KeyVersion* v = FindVersion(versions, before - 1);
-  for (auto i = v ? v - versions.data() + 1 : 0; i > 0 && out.size() < limit; --i) {
-    const KeyVersion& kv = versions[static_cast<size_t>(i - 1)];
-    out.push_back({kv.commit, kv.index});
+  auto end = std::lower_bound(k->events.begin(), k->events.end(), before,
+                              [this](uint32_t e, int64_t r) { return events_[e].revision < r; });
+  for (auto it = end; it != k->events.begin() && out.size() < limit;) {
+    --it;
+    const EventRow& e = events_[*it];
+    const CommitRow& c = commits_[static_cast<size_t>(e.revision - 1)];
+    out.push_back({Materialize(e.revision), static_cast<size_t>(*it - c.first_event)});
   }
   return out;
 }
@@ -232,7 +508,7 @@ std::vector<CommitPtr> Projection::Commits(int64_t after, size_t limit) const {
   std::vector<CommitPtr> out;
   for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0));
        i < commits_.size() && out.size() < limit; ++i) {
-    out.push_back(commits_[i]);
+    out.push_back(Materialize(static_cast<int64_t>(i) + 1));
   }
   return out;
 }
@@ -240,7 +516,21 @@ std::vector<CommitPtr> Projection::Commits(int64_t after, size_t limit) const {
 CommitPtr Projection::Commit(int64_t revision) const {
   ReaderLock lock(&mu_);
   if (revision < 1 || revision > static_cast<int64_t>(commits_.size())) return nullptr;
-  return commits_[static_cast<size_t>(revision - 1)];
+  return Materialize(revision);
+}
+
+void Projection::RenderAllHeads() {
+  for (auto& [key, k] : keys_) {
+    if (k.head_entry) continue;
+    uint32_t shown = k.events.back();
+    while (shown != kNoEvent && events_[shown].deleted()) shown = events_[shown].prev_same_key;
+    if (shown == kNoEvent) {
+      k.head_entry = std::make_shared<const std::string>();
+      k.head_value_pos = 0;
+    } else {
+      k.head_entry = RenderEvent(shown, &k.head_value_pos);
+    }
+  }
 }
 
 }  // namespace chronoconf

@@ -1,31 +1,45 @@
 // Projection: the in-memory read model every query is served from (the READ
-// side of CQRS). It is a fold of the commits in revision order:
+// side of CQRS). It is a fold of the commits in revision order, kept compact
+// so a long history fits in memory:
 //
-//   keys_    key -> every version of the key, oldest first, each with its
-//            entry JSON already rendered (a GET copies bytes, parses nothing)
-//   commits_ revision -> the recorded commit (audit log, watch, revisions)
+//   commits_  one fixed row per revision: time, actor (interned), hash as 32
+//             bytes, where its events start; reason and request id in text_
+//   events_   one fixed row per event, in log order: its key (interned), its
+//             version, the revision that created the key, its value (in
+//             text_), and the key's previous event
+//   keys_     key -> its events (indices into events_, oldest first), and
+//             the entry JSON of its head, rendered once for GETs
 //
-// Time travel is a binary search: a key at revision R is the last version
-// with revision <= R; a time T resolves to the last commit at or before T.
+// Nothing is stored twice: an event's previous_value is the value of the
+// key's previous event, a commit's prev_hash the hash of the commit before,
+// an old version's entry is rendered when asked for. Time travel is a binary
+// search: a key at revision R is its last event with revision <= R; a time T
+// resolves to the last commit at or before T.
 //
-// Thread safety: safe for concurrent use. Apply() takes the write lock;
-// queries take a shared lock and return copies.
+// Thread safety: safe for concurrent use, with one applier (Apply, and
+// LoadSnapshot before it; the follower is that applier). Queries
+// take a shared lock and return copies, or string_views into the append-only
+// text, which live as long as the Projection. A snapshot is written from the
+// rows without holding the lock (projection_snapshot.cc).
 #ifndef CHRONOCONF_PROJECTION_PROJECTION_H_
 #define CHRONOCONF_PROJECTION_PROJECTION_H_
 
+#include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/mutex.h"
 #include "common/result.h"
 #include "domain/events.h"
 #include "domain/key_aggregate.h"
+#include "projection/append_only.h"
 #include "projection/change_feed.h"
 
 namespace chronoconf {
@@ -34,12 +48,11 @@ using CommitPtr = std::shared_ptr<const RecordedCommit>;
 
 // A key as it was after one of its events.
 struct KeyVersion {
+  std::string_view key;  // valid as long as the Projection
   int64_t revision = 0;
   int64_t version = 0;
   bool deleted = false;
   int64_t created_revision = 0;
-  CommitPtr commit;                          // the commit holding the event
-  size_t index = 0;                          // the event's index in it
   std::shared_ptr<const std::string> entry;  // entry JSON; for a delete, the entry before it
   size_t value_pos = 0;                      // where the value text lies in `entry`
   size_t value_len = 0;
@@ -66,17 +79,30 @@ struct ProjectionStats {
   int64_t head_time_us = 0;
   int64_t keys = 0;    // keys that exist now
   int64_t events = 0;  // events ever
+  int64_t bytes = 0;   // memory the read model holds, approximately
 };
 
 class Projection {
  public:
-  // Folds one commit in (taken by value: the read model keeps it). Commits at
-  // or below the head are ignored and OK (delivery may repeat: a follower and
-  // a catch-up may read the same page). A commit above head() + 1 is refused
-  // with kCorruption and changes nothing: `commits_` is indexed by revision,
-  // so a gap would misplace every later commit (SPEC §1: a reader that has
-  // seen R has seen every commit <= R).
+  Projection() = default;
+  Projection(const Projection&) = delete;
+  Projection& operator=(const Projection&) = delete;
+
+  // Folds commits in (taken by value: the read model keeps their text).
+  // Commits at or below the head are ignored and OK (delivery may repeat: a
+  // follower and a catch-up may read the same page). A commit above
+  // head() + 1 is refused with kCorruption, after the ones before it are
+  // applied: revisions index the rows, so a gap would misplace every later
+  // commit (SPEC §1: a reader that has seen R has seen every commit <= R).
+  // Entries are rendered outside the exclusive lock, and only for each key's
+  // last version in the batch.
+  Status Apply(std::vector<RecordedCommit> commits);
   Status Apply(RecordedCommit commit);
+
+  // While on, Apply renders no entries (a catch-up of the whole log, where
+  // most versions are superseded before anyone asks); queries render what
+  // they need meanwhile. Turning it off renders every head once.
+  void SetBulkLoading(bool on);
 
   int64_t head() const { return head_.load(std::memory_order_acquire); }
   ProjectionStats Stats() const;
@@ -117,21 +143,111 @@ class Projection {
   std::vector<CommitPtr> Commits(int64_t after, size_t limit) const;
   CommitPtr Commit(int64_t revision) const;
 
+  // Snapshots (projection_snapshot.cc). The file holds the rows up to a
+  // revision, and a SHA-256 of itself; its format is private to this class.
+  //
+  // Writes the read model as of now to `path` (a temporary file, fsync,
+  // rename), without blocking Apply or queries. Returns the revision written.
+  Result<int64_t> WriteSnapshot(const std::string& path) const;
+  // The bytes WriteSnapshot writes for the read model as of now.
+  std::string SerializeSnapshot() const;
+  // Loads a snapshot into this empty projection. `check` gets the revision
+  // and hash of the snapshot's last commit once the file is read and found
+  // whole, before anything is loaded: an error from it is returned as is
+  // (the caller compares with the store). Errors: kCorruption for a damaged,
+  // truncated or inconsistent file, kNotFound when there is no file,
+  // kInvalidRequest when not empty. On any error the projection stays empty.
+  using SnapshotCheck = std::function<Status(int64_t revision, const std::string& hash)>;
+  Status LoadSnapshot(const std::string& path, const SnapshotCheck& check);
+
  private:
+  // An optional text in text_: data == nullptr is absent.
+  struct TextRef {
+    const char* data = nullptr;
+    uint32_t size = 0;
+    std::optional<std::string> Get() const {
+      return data ? std::optional<std::string>(std::string(data, size)) : std::nullopt;
+    }
+  };
+  struct CommitRow {
+    int64_t timestamp_us = 0;
+    uint64_t first_event = 0;  // its events are [first_event, next commit's)
+    std::array<uint8_t, 32> hash{};
+    TextRef reason;
+    TextRef request_id;
+    uint32_t actor = 0;  // index into actors_
+  };
+  static constexpr uint32_t kNoEvent = UINT32_MAX;
+  struct EventRow {
+    int64_t revision = 0;
+    int64_t version = 0;
+    int64_t created_revision = 0;  // for a delete, of the entry it removed
+    const char* value = nullptr;   // nullptr: a ConfigDeleted
+    uint32_t value_len = 0;
+    uint32_t key = 0;                 // index into key_names_
+    uint32_t prev_same_key = kNoEvent;  // the key's event before this one
+    bool deleted() const { return value == nullptr; }
+  };
+  struct KeyIndex {
+    uint32_t id = 0;
+    std::vector<uint32_t> events;  // indices into events_, oldest first
+    // The head's entry (a delete keeps the entry it removed), and where the
+    // value lies in it. Null only while a batch is being applied.
+    std::shared_ptr<const std::string> head_entry;
+    size_t head_value_pos = 0;
+  };
+  // What Apply works out under the shared lock, before it takes the
+  // exclusive one.
+  struct Planned;
+
+  Status ApplyBatch(std::vector<RecordedCommit>& commits);
+  Status CheckRoom(const std::vector<RecordedCommit>& commits, size_t first) const REQUIRES_SHARED(mu_);
+  // Appends one commit's rows; the head entries of its keys are set later.
+  void AppendRows(const RecordedCommit& c, const std::array<uint8_t, 32>& hash) REQUIRES(mu_);
+  uint32_t InternActor(std::string_view actor) REQUIRES(mu_);
+  KeyIndex& InternKey(std::string_view key) REQUIRES(mu_);
+  // Recent commits, kept whole for watchers and the audit log's tail.
+  void Remember(CommitPtr c) REQUIRES(mu_);
+
+  const KeyIndex* FindKey(std::string_view key) const REQUIRES_SHARED(mu_);
+  // The last event of `k` with revision <= at, or kNoEvent.
+  uint32_t EventAt(const KeyIndex& k, int64_t at) const REQUIRES_SHARED(mu_);
+  KeyVersion VersionOf(const KeyIndex& k, uint32_t event) const REQUIRES_SHARED(mu_);
+  std::shared_ptr<const std::string> RenderEvent(uint32_t event, size_t* value_pos) const
+      REQUIRES_SHARED(mu_);
+  CommitPtr Materialize(int64_t revision) const REQUIRES_SHARED(mu_);
+  std::string HashHex(int64_t revision) const REQUIRES_SHARED(mu_);
+  // Renders the head entry of every key that has none.
+  void RenderAllHeads() REQUIRES(mu_);
+  // Hands the snapshot's bytes to `sink`, a megabyte at a time.
+  Status EncodeSnapshot(const std::function<Status(std::string_view)>& sink,
+                        int64_t* revision) const;
+
   mutable SharedMutex mu_;
-  std::map<std::string, std::vector<KeyVersion>, std::less<>> keys_ GUARDED_BY(mu_);
-  std::vector<CommitPtr> commits_ GUARDED_BY(mu_);  // [i] = revision i+1
+  // Append-only: rows below their size never change, and a snapshot writer
+  // reads them without mu_ after learning the sizes under it.
+  AppendOnlyArray<CommitRow> commits_;  // [i] = revision i+1
+  AppendOnlyArray<EventRow> events_;
+  AppendOnlyArray<std::string_view> key_names_;
+  AppendOnlyArray<std::string_view> actor_names_;
+  TextArena text_ GUARDED_BY(mu_);
+
+  std::map<std::string_view, KeyIndex, std::less<>> keys_ GUARDED_BY(mu_);
+  std::vector<KeyIndex*> key_by_id_ GUARDED_BY(mu_);
+  std::unordered_map<std::string_view, uint32_t> actor_ids_ GUARDED_BY(mu_);
+  static constexpr size_t kRecent = 1024;
+  std::vector<CommitPtr> recent_ GUARDED_BY(mu_);  // [revision % kRecent]
   int64_t live_keys_ GUARDED_BY(mu_) = 0;
-  int64_t events_ GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> head_{0};
+  std::atomic<bool> bulk_loading_{false};
   ChangeFeed feed_;
 };
 
 // Renders the entry JSON of `key` after a ConfigSet (SPEC §2.1 Entry) and
 // sets `*value_pos` to where the value text starts in it.
-std::string RenderEntry(const std::string& key, std::string_view value, int64_t version,
-                        int64_t created_revision, const RecordedCommit& commit,
-                        size_t* value_pos);
+std::string RenderEntry(std::string_view key, std::string_view value, int64_t version,
+                        int64_t created_revision, int64_t modified_revision,
+                        int64_t modified_at_us, std::string_view modified_by, size_t* value_pos);
 
 }  // namespace chronoconf
 

@@ -71,6 +71,13 @@ class EventStore {
   // naming the process that holds it.
   virtual Status ClaimSoleWriter() { return Status::OK(); }
 
+  // True when commits may appear that this process did not append (another
+  // node on a shared store, an unclaimed file, a memory store that tests
+  // share between services). When false, what this process appended and
+  // read is all there is: its read model, once caught up, knows the head
+  // without asking.
+  virtual bool MayHaveOtherWriters() const { return true; }
+
   // Waits up to `timeout` for a commit made by another node; true when one
   // may have landed (read forward to learn which). Only stores shared by
   // several nodes have such commits: the others return false at once, and a
@@ -85,6 +92,11 @@ class EventStore {
 // kInvalidRequest for an unknown URL, kUnavailable when it cannot be opened.
 Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url,
                                                    Clock* clock = SystemClock::Default());
+
+// Where a read-model snapshot of the store at `url` lives by default:
+// "<file>.snapshot" beside a SQLite file; "" for other stores (a node of a
+// PostgreSQL cluster keeps its own, named with --snapshot-path).
+std::string DefaultSnapshotPath(const std::string& url);
 
 }  // namespace chronoconf
 

@@ -8,13 +8,29 @@
 
 namespace chronoconf {
 
+namespace {
+
+// The file of a sqlite: URL, "" for other URLs.
+std::string SqlitePath(const std::string& url) {
+  if (!url.starts_with("sqlite:")) return "";
+  std::string path = url.substr(7);
+  if (path.starts_with("//")) path = path.substr(2);  // sqlite://PATH
+  return path;
+}
+
+}  // namespace
+
+std::string DefaultSnapshotPath(const std::string& url) {
+  std::string path = SqlitePath(url);
+  return path.empty() ? "" : path + ".snapshot";
+}
+
 Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url, Clock* clock) {
   if (url == "memory:" || url == "memory") {
     return std::unique_ptr<EventStore>(std::make_unique<MemoryEventStore>(clock));
   }
   if (url.starts_with("sqlite:")) {
-    std::string path = url.substr(7);
-    if (path.starts_with("//")) path = path.substr(2);  // sqlite://PATH
+    std::string path = SqlitePath(url);
     if (path.empty()) return Status::InvalidRequest("sqlite: needs a path (sqlite:PATH)");
     std::error_code ec;
     auto dir = std::filesystem::path(path).parent_path();

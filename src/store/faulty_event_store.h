@@ -42,6 +42,7 @@ class FaultyEventStore final : public EventStore {
   int appends() const { return appends_.load(); }
 
   std::string_view kind() const override { return target_->kind(); }
+  bool MayHaveOtherWriters() const override { return target_->MayHaveOtherWriters(); }
   Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override {
     {
       MutexLock lock(&mu_);

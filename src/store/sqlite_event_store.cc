@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -54,11 +55,50 @@ CREATE TRIGGER events_immutable_delete BEFORE DELETE ON events
 )sql",
 };
 
-// A prepared statement that finalizes itself.
+}  // namespace
+
+// The connection's statements, each prepared the first time it is used and
+// kept (keyed by the address of its SQL literal) until the store closes.
+class StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  ~StatementCache() {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+  }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  // nullptr when `sql` does not prepare; `*rc` says why.
+  sqlite3_stmt* Get(const char* sql, int* rc) {
+    if (auto it = stmts_.find(sql); it != stmts_.end()) {
+      *rc = SQLITE_OK;
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    *rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (*rc != SQLITE_OK) return nullptr;
+    stmts_.emplace(sql, stmt);
+    return stmt;
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
+};
+
+namespace {
+
+// A cached statement in use: reset (and its bindings cleared) when done, so
+// that the next use starts afresh. One use of a statement at a time.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(StatementCache& cache, const char* sql) : stmt_(cache.Get(sql, &rc_)) {}
+  ~Stmt() {
+    if (stmt_) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -110,9 +150,9 @@ Status Error(sqlite3* db, std::string_view what, const Event* event = nullptr) {
                       fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)), event);
 }
 
-// The statements of one append transaction, prepared once per transaction.
+// The statements of an append transaction.
 struct AppendStatements {
-  explicit AppendStatements(sqlite3* db)
+  explicit AppendStatements(StatementCache& db)
       : version_of(db, "SELECT max(version) FROM events WHERE key = ?"),
         insert_commit(db,
                       "INSERT INTO commits (revision, committed_at, actor, reason, request_id,"
@@ -172,6 +212,16 @@ Status InsertCommit(sqlite3* db, AppendStatements& st, const RecordedCommit& c,
   return Status::OK();
 }
 
+// One statement without results (BEGIN, COMMIT...), prepared once.
+Status Run(sqlite3* db, StatementCache& cache, const char* sql) {
+  Stmt st(cache, sql);
+  if (!st.ok() || st.Step() != SQLITE_DONE) {
+    return SqliteStatus(sqlite3_extended_errcode(db),
+                        fmt::format("sqlite: {}: {}", sql, sqlite3_errmsg(db)));
+  }
+  return Status::OK();
+}
+
 Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -207,7 +257,14 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::stri
   return store;
 }
 
+SqliteEventStore::SqliteEventStore(sqlite3* db, std::string path, Clock* clock)
+    : db_(db),
+      statements_(std::make_unique<StatementCache>(db)),
+      path_(std::move(path)),
+      clock_(clock) {}
+
 SqliteEventStore::~SqliteEventStore() {
+  statements_.reset();  // finalized before the connection closes
   sqlite3_close(db_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
@@ -263,7 +320,7 @@ Status SqliteEventStore::Migrate() {
   }
   int64_t version = 0;
   {
-    Stmt q(db_, "SELECT version FROM schema_version");
+    Stmt q(*statements_, "SELECT version FROM schema_version");
     if (q.Step() == SQLITE_ROW) {
       version = q.Int(0);
     } else if (Status s = Exec(db_, "INSERT INTO schema_version VALUES (0)"); !s.ok()) {
@@ -279,7 +336,7 @@ Status SqliteEventStore::Migrate() {
   for (int64_t v = version; v < kKnown; ++v) {
     if (Status s = Exec(db_, kMigrations[v]); !s.ok()) return fail(s);
   }
-  Stmt set(db_, "UPDATE schema_version SET version = ?");
+  Stmt set(*statements_, "UPDATE schema_version SET version = ?");
   set.Bind(1, kKnown);
   if (set.Step() != SQLITE_DONE) return fail(Error(db_, "set schema version"));
   return Exec(db_, "COMMIT");
@@ -291,7 +348,7 @@ Result<StoreHead> SqliteEventStore::ReadHead() {
 }
 
 Result<StoreHead> SqliteEventStore::ReadHeadLocked() {
-  Stmt q(db_, "SELECT revision, committed_at, hash FROM commits ORDER BY revision DESC LIMIT 1");
+  Stmt q(*statements_, "SELECT revision, committed_at, hash FROM commits ORDER BY revision DESC LIMIT 1");
   if (!q.ok()) return Error(db_, "read head");
   int rc = q.Step();
   if (rc == SQLITE_DONE) return StoreHead{};
@@ -303,10 +360,10 @@ Result<StoreHead> SqliteEventStore::ReadHeadLocked() {
 
 Status SqliteEventStore::InTransaction(const std::function<Status()>& body) {
   // IMMEDIATE takes the write lock now, so the head read inside stays the head.
-  if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+  if (Status s = Run(db_, *statements_, "BEGIN IMMEDIATE"); !s.ok()) return s;
   Status s = body();
-  if (s.ok()) s = Exec(db_, "COMMIT");
-  if (!s.ok()) Exec(db_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
+  if (s.ok()) s = Run(db_, *statements_, "COMMIT");
+  if (!s.ok()) Run(db_, *statements_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
   return s;
 }
 
@@ -323,7 +380,7 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
                                       std::vector<RecordedCommit>* out) {
   auto head = ReadHeadLocked();
   if (!head) return head.status();
-  AppendStatements st(db_);
+  AppendStatements st(*statements_);
   if (!st.ok()) return Error(db_, "prepare append");
   StoreHead h = *head;
   for (const CommitData& data : commits) {
@@ -338,11 +395,11 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
 Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after, size_t limit) {
   MutexLock lock(&mu_);
   // One read transaction, so commits and events come from the same snapshot.
-  if (Status s = Exec(db_, "BEGIN"); !s.ok()) return s;
+  if (Status s = Run(db_, *statements_, "BEGIN"); !s.ok()) return s;
   std::vector<RecordedCommit> out;
   Status status;
   {
-    Stmt commits(db_,
+    Stmt commits(*statements_,
                  "SELECT revision, committed_at, actor, reason, request_id, prev_hash, hash"
                  " FROM commits WHERE revision > ? ORDER BY revision LIMIT ?");
     commits.Bind(1, after);
@@ -366,7 +423,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
     }
     if (status.ok() && rc != SQLITE_DONE) status = Error(db_, "read commits");
     if (status.ok() && !out.empty()) {
-      Stmt events(db_,
+      Stmt events(*statements_,
                   "SELECT revision, idx, key, version, type, value, previous_value FROM events"
                   " WHERE revision > ? AND revision <= ? ORDER BY revision, idx");
       events.Bind(1, after);
@@ -394,7 +451,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
   }
   // Ending a read transaction only releases its snapshot; still, a failure
   // here means the connection is in trouble, and the caller should know.
-  Status end = Exec(db_, "COMMIT");
+  Status end = Run(db_, *statements_, "COMMIT");
   if (!status.ok()) return status;
   if (!end.ok()) return end;
   return out;
@@ -402,7 +459,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
 
 Result<std::vector<StreamEvent>> SqliteEventStore::ReadStream(std::string_view key) {
   MutexLock lock(&mu_);
-  Stmt q(db_,
+  Stmt q(*statements_,
          "SELECT revision, type, version, value, previous_value FROM events WHERE key = ?"
          " ORDER BY version");
   q.Bind(1, key);
@@ -433,7 +490,7 @@ Status SqliteEventStore::AppendRecorded(const std::vector<RecordedCommit>& commi
 Status SqliteEventStore::AppendRecordedLocked(const std::vector<RecordedCommit>& commits) {
   auto head = ReadHeadLocked();
   if (!head) return head.status();
-  AppendStatements st(db_);
+  AppendStatements st(*statements_);
   if (!st.ok()) return Error(db_, "prepare copy");
   StoreHead h = *head;
   for (const RecordedCommit& c : commits) {

@@ -20,6 +20,8 @@ struct sqlite3;
 
 namespace chronoconf {
 
+class StatementCache;  // prepared once per connection (sqlite_event_store.cc)
+
 class SqliteEventStore final : public EventStore {
  public:
   // Opens (creating if needed) the database at `path` and migrates it.
@@ -30,6 +32,7 @@ class SqliteEventStore final : public EventStore {
 
   std::string_view kind() const override { return "sqlite"; }
   Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override;
+  bool MayHaveOtherWriters() const override { return lock_fd_ < 0; }
   Status AppendRecorded(const std::vector<RecordedCommit>& commits) override;
   Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
   Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
@@ -43,8 +46,7 @@ class SqliteEventStore final : public EventStore {
   static constexpr int kSchemaVersion = 1;
 
  private:
-  SqliteEventStore(sqlite3* db, std::string path, Clock* clock)
-      : db_(db), path_(std::move(path)), clock_(clock) {}
+  SqliteEventStore(sqlite3* db, std::string path, Clock* clock);
   Status Migrate();
   Result<StoreHead> ReadHeadLocked() REQUIRES(mu_);
   // BEGIN IMMEDIATE, `body`, then COMMIT, or ROLLBACK when anything failed.
@@ -55,6 +57,7 @@ class SqliteEventStore final : public EventStore {
 
   Mutex mu_;
   sqlite3* db_ GUARDED_BY(mu_);
+  std::unique_ptr<StatementCache> statements_ GUARDED_BY(mu_);
   std::string path_;
   Clock* clock_;
   int lock_fd_ = -1;  // the claim's lock file, -1 when not claimed
