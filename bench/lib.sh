@@ -6,7 +6,7 @@
 # when unset. It may set READY_TIMEOUT (s, default 30) before start_server, and IDLE_MAX /
 # IDLE_BUSY (default 0 / 0.3): before a measurement, wait up to IDLE_MAX s while other tenants
 # keep the machine busier than IDLE_BUSY.
-# State kept here: SERVER_PID, MON_PID (stopped by bench_cleanup, which the caller's EXIT trap
+# Defined here: KEY, VAL1, VAL2 (the key of the GET tests). State kept here: SERVER_PID, MON_PID (stopped by bench_cleanup, which the caller's EXIT trap
 # calls), RESULT / WRK_LINE (the last measurement), RUN (the caller's run number).
 # Every wrk has -d and an outer timeout, every curl a --max-time; servers are stopped by PID.
 
@@ -17,6 +17,10 @@ READY_TIMEOUT=${READY_TIMEOUT:-30}
 IDLE_MAX=${IDLE_MAX:-0}      # measure: wait at most this long (s) for the machine to be idle
 IDLE_BUSY=${IDLE_BUSY:-0.3}  # ... "idle" = at most this busy share in the second before
 BENCH_LUA=$(cd "$(dirname "${BASH_SOURCE[0]}")/lua" && pwd)
+# The key the GET and time-travel tests read, and its first two values (revisions 1 and 2).
+KEY=config/checkout/new-pricing
+VAL1='{"enabled":false,"rollout":0}'
+VAL2='{"enabled":true,"rollout":25}'
 
 log() { echo "$*" >&2; echo "$*" >> "$OUT/log.txt"; }
 

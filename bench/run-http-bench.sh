@@ -39,9 +39,6 @@ PEERS=${PEERS-"nginx etcd sqlite postgres"}
 QUIET_MAX=${QUIET_MAX:-1800}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-/tmp/ccbench/results-$STAMP}
-KEY=config/checkout/new-pricing
-VAL1='{"enabled":false,"rollout":0}'
-VAL2='{"enabled":true,"rollout":25}'
 
 mkdir -p "$OUT" || exit 1
 WORK=$(mktemp -d /tmp/ccbench/run.XXXXXX) || exit 1

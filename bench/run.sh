@@ -69,9 +69,6 @@ WATCH_INTERVAL_MS=${WATCH_INTERVAL_MS:-20}
 MICRO_MIN_TIME=${MICRO_MIN_TIME:-0.1}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-/tmp/ccbench/run-$STAMP}
-KEY=config/checkout/new-pricing
-VAL1='{"enabled":false,"rollout":0}'
-VAL2='{"enabled":true,"rollout":25}'
 LIST_PREFIX=bench/list/
 
 # TABLE_ONLY=DIR: print the table again from DIR/results.txt (knobs as that run had them)
