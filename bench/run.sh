@@ -36,6 +36,7 @@
 #   WATCHERS (1000) WATCH_WRITES (200) WATCH_INTERVAL_MS (20) MICRO_MIN_TIME (0.1)
 #   NGINX_WORKERS ("2") BUILD_DIR (build-release) SKIP_BUILD=1 (use what is built)
 #   CHRONOCONF_BIN (implies SKIP_BUILD) PORT OUT (/tmp/ccbench/run-<UTC stamp>) KEEP_TMP=1
+#   TABLE_ONLY=DIR: measure nothing, print the table again from DIR (an earlier run's OUT)
 # Figures are the mean over the runs. Before every measurement it waits (at most QUIET_MAX s)
 # until no C++ compile runs and the machine is idle; measurements that overlapped a compile, or
 # started on a busy machine, are named under the table.
