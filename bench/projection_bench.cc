@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "projection/projection.h"
 
 namespace chronoconf {
@@ -15,6 +17,8 @@ RecordedCommit SetCommit(int64_t revision, const std::string& key, int64_t versi
   c.revision = revision;
   c.timestamp_us = revision;
   c.meta.actor = "bench";
+  // The read model keeps each hash as 32 bytes, so it needs one (not a chain).
+  c.hash = fmt::format("{:064x}", revision);
   std::optional<std::string> prev;
   if (version > 1) prev = std::to_string(version - 1);
   c.events.push_back({EventType::kConfigSet, key, version, std::to_string(version), prev});

@@ -2,7 +2,8 @@
 # Sets up and runs every test, as CI does (.ci/run calls this):
 #   1. suite      unit, store contract (memory, SQLite, PostgreSQL), black-box
 #                 HTTP and CLI tests against real servers, crash torture
-#   2. release    the Release build of every target, and a benchmark smoke run
+#   2. release    the Release build of every target, and a smoke run of every micro-benchmark,
+#                 of `chronoconf bench load` (+ verify) and of `chronoconf bench watch`
 #   3. asan       the whole suite again, built with AddressSanitizer + UBSan
 #   4. tsan       the concurrency tests, built with ThreadSanitizer
 #   5. locks      clang -Wthread-safety over src/ (lock annotations)
@@ -55,8 +56,26 @@ for s in "${STAGES[@]}"; do
       stage "release build and benchmark smoke run"
       configure build-release -DCMAKE_BUILD_TYPE=Release
       cmake --build build-release -j"$(nproc)"
-      build-release/bench/projection_bench --benchmark_min_time=0.01 >/dev/null
-      echo "test: release build and benchmarks ok"
+      # Every micro-benchmark once, briefly (not timed: a smoke run).
+      for b in bench/*_bench.cc; do
+        name=$(basename "$b" .cc)
+        build-release/bench/"$name" --benchmark_min_time=0.01 >/dev/null
+      done
+      # The load generator and the watch fan-out of bench/run.sh, tiny.
+      smoke=$(mktemp -d)
+      build-release/chronoconf bench load --store "sqlite:$smoke/events.db" --events 2000 --keys 100 >/dev/null
+      build-release/chronoconf verify --store "sqlite:$smoke/events.db" >/dev/null
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+      build-release/chronoconf serve --store memory: --listen "127.0.0.1:$port" --log-level warn &
+      serve_pid=$!
+      for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
+      watch_rc=0
+      timeout 60 build-release/chronoconf bench watch --server "http://127.0.0.1:$port" --watchers 20 \
+        --writes 5 --interval-ms 10 >/dev/null || watch_rc=$?
+      kill -TERM "$serve_pid" || true; wait "$serve_pid" || true
+      rm -rf "$smoke"
+      [ "$watch_rc" -eq 0 ] || { echo "test: bench watch smoke run failed ($watch_rc)" >&2; exit 1; }
+      echo "test: release build, benchmarks, bench load/verify and bench watch ok"
       ;;
     asan)
       stage "suite under AddressSanitizer + UBSan"

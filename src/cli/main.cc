@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/bench_command.h"
 #include "cli/client_commands.h"
 #include "cli/client_session.h"
 #include "cli/copy_command.h"
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   chronoconf::cli::AddServerCommands(app, &exit_code);
   chronoconf::cli::AddCopyCommand(app, &exit_code);
+  chronoconf::cli::AddBenchCommand(app, &exit_code);
   chronoconf::cli::AddClientCommands(app, &exit_code);
   chronoconf::cli::SetJsonErrors(WantsJson(argc, argv));
 
