@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -126,6 +127,14 @@ struct Conn {
 
 constexpr int64_t kEvicting = -1;
 
+// The watch streams of one event loop. A commit wakes them with one post to
+// the loop, not one per watcher from the thread that applied it (that
+// thread is on the write path).
+struct LoopWatchers {
+  std::atomic<bool> wake_pending{false};
+  std::set<net::steady_timer*> timers;  // only touched on the loop's thread
+};
+
 int64_t SteadyNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -204,6 +213,15 @@ struct Server::Impl {
   std::vector<std::unique_ptr<net::io_context>> contexts;
   net::io_context& ioc;  // contexts[0]: also the listener, signals, shutdown
   size_t next_context = 0;  // the listener's round robin
+  std::vector<std::unique_ptr<LoopWatchers>> loop_watchers;  // [i]: contexts[i]'s
+
+  LoopWatchers& WatchersOf(const net::any_io_executor& executor) {
+    const net::execution_context* ctx = &net::query(executor, net::execution::context);
+    for (size_t i = 0; i < contexts.size(); ++i) {
+      if (contexts[i].get() == ctx) return *loop_watchers[i];
+    }
+    return *loop_watchers[0];  // every connection runs on one of the contexts
+  }
   tcp::acceptor acceptor;
   RateLimitedWarning accept_warning, refuse_warning;
 };
@@ -257,6 +275,19 @@ void Server::Run(bool handle_signals) {
     signals.async_wait(on_signal);
   }
   net::co_spawn(ioc, impl_->Accept(), net::detached);
+  // One listener per loop on the change feed (see LoopWatchers).
+  std::vector<uint64_t> subscriptions;
+  for (size_t i = 0; i < impl_->contexts.size(); ++i) {
+    impl_->loop_watchers.push_back(std::make_unique<LoopWatchers>());
+    subscriptions.push_back(impl_->projection->feed().Subscribe(
+        [loop = impl_->contexts[i].get(), lw = impl_->loop_watchers[i].get()](int64_t) {
+          if (lw->wake_pending.exchange(true)) return;  // a wake-up is on its way
+          net::post(*loop, [lw] {
+            lw->wake_pending.store(false);
+            for (net::steady_timer* t : lw->timers) t->cancel();
+          });
+        }));
+  }
   // Each loop runs until StopAll, also while it has no connection.
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   for (auto& c : impl_->contexts) guards.push_back(net::make_work_guard(*c));
@@ -267,6 +298,7 @@ void Server::Run(bool handle_signals) {
   ioc.run();
   impl_->StopAll();
   for (auto& t : workers) t.join();
+  for (uint64_t id : subscriptions) impl_->projection->feed().Unsubscribe(id);
 }
 
 void Server::Stop() {
@@ -698,11 +730,11 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   }
 
   metrics->WatcherOpened();
-  auto timer = std::make_shared<net::steady_timer>(co_await net::this_coro::executor);
+  auto executor = co_await net::this_coro::executor;
+  auto timer = std::make_shared<net::steady_timer>(executor);
   conn.watch_timer = timer;
-  uint64_t sub = projection->feed().Subscribe([timer](int64_t) {
-    net::post(timer->get_executor(), [timer] { timer->cancel(); });
-  });
+  LoopWatchers& loop = WatchersOf(executor);
+  loop.timers.insert(timer.get());  // a commit cancels its wait
   // A watcher reads commits from the read model at its own pace; nothing is
   // queued per watcher, so a slow one costs no memory. One that stops
   // reading is dropped when a write does not finish in watch_send_timeout.
@@ -751,7 +783,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
       break;
     }
   }
-  projection->feed().Unsubscribe(sub);
+  loop.timers.erase(timer.get());
   metrics->WatcherClosed();
   if (dropped) {
     metrics->WatcherDropped();
