@@ -95,7 +95,7 @@ for s in "${STAGES[@]}"; do
       cmake --build build-tsan -j"$(nproc)"
       TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 CHRONOCONF_TORTURE_ROUNDS=2 \
         run_ctest build-tsan build-tsan/ctest.log -j2 --timeout 600 \
-        -R 'CommandService|Follower|Projection|ChangeFeed|TwoInstances|Concurrency|Watch|Multinode|MultiNode|Sigterm|CrashTorture'
+        -R 'CommandService|Follower|Projection|Snapshot|ChangeFeed|TwoInstances|Concurrency|Watch|Multinode|MultiNode|Sigterm|CrashTorture'
 
       ;;
     locks)
