@@ -41,7 +41,7 @@ net::awaitable<void> Serve(Env* env, http::Request* req, http::RouteMatch* match
                            net::executor_work_guard<net::io_context::executor_type>* guard) {
   http::Response r = co_await env->api.Handle(*req, *match);
   if (r.status < 200 || r.status > 599) std::abort();
-  if (r.content_type == "application/json" && r.status != 304 && !json::Parse(r.body)) {
+  if (r.content_type == "application/json" && r.status != 304 && !json::Parse(r.Body())) {
     std::abort();
   }
   guard->reset();
