@@ -165,8 +165,11 @@ int Serve(const ServeOptions& o) {
   const std::string snapshot_path =
       o.snapshot_path.empty() ? DefaultSnapshotPath(o.store) : o.snapshot_path;
   if (o.snapshot_every > 0 && snapshot_path.empty()) {
-    std::cerr << "error: --snapshot-every needs --snapshot-path FILE for this store\n";
-    return 2;
+    // Not an error: snapshots only speed up a start, and this store has no
+    // file beside it to keep one in.
+    spdlog::warn("--snapshot-every is ignored: a {} store keeps no snapshot unless "
+                 "--snapshot-path FILE names one",
+                 (*store)->kind());
   }
   Projection projection;
   std::unique_ptr<Snapshotter> snapshotter;  // set once the read model is ready
@@ -235,7 +238,7 @@ int Serve(const ServeOptions& o) {
       server.Stop();
       return;
     }
-    if (o.snapshot_every > 0) {
+    if (o.snapshot_every > 0 && !snapshot_path.empty()) {
       snapshotter = std::make_unique<Snapshotter>(&projection, snapshot_path, o.snapshot_every,
                                                   loaded);
     }
