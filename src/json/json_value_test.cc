@@ -133,3 +133,22 @@ TEST(JsonEnvelopeTest, ErrorsAndDepthLimitsHoldBelowTheBuiltLevels) {
 
 }  // namespace
 }  // namespace chronoconf::json
+
+namespace chronoconf::json {
+namespace {
+
+TEST(JsonWriterQuoteTest, EveryAsciiByteRoundTripsInRunsAndAlone) {
+  std::string all;
+  for (int c = 0; c < 128; ++c) all.push_back(static_cast<char>(c));
+  for (const std::string& s : {all, std::string("plain text, no escape"), std::string("\"\\"),
+                               std::string("a\nb") + std::string(1, '\0') + "c", std::string()}) {
+    std::string quoted;
+    AppendQuoted(&quoted, s);
+    auto v = Parse(quoted);
+    ASSERT_TRUE(v.ok()) << quoted;
+    EXPECT_EQ(v->str(), s);
+  }
+}
+
+}  // namespace
+}  // namespace chronoconf::json
