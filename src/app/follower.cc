@@ -45,6 +45,7 @@ bool Follower::stopping() const {
 }
 
 Status Follower::CatchUp() {
+  catch_up_started_.store(true);
   // The whole log at once: heads are rendered at the end, not per page.
   projection_->SetBulkLoading(true);
   Status s = ApplyPending();
@@ -189,7 +190,7 @@ void Follower::RunApplier() {
         s = head.status();
       }
     }
-    if (s.ok()) s = ApplyPending();
+    if (s.ok() && (!options_.wait_for_catch_up || catch_up_started_.load())) s = ApplyPending();
     if (!s.ok() && !failing) {
       spdlog::error("the read model cannot follow the store (retrying every {} ms): {}",
                     options_.error_interval.count(), s.ToString());

@@ -41,6 +41,9 @@ struct FollowerOptions {
   // How long one WaitForNotification call blocks; bounds how long Stop waits
   // for the listening thread.
   std::chrono::milliseconds listen_timeout{250};
+  // The applier thread applies nothing before the first CatchUp: a server
+  // loads its snapshot into the empty read model first.
+  bool wait_for_catch_up = false;
 };
 
 class Follower {
@@ -121,6 +124,7 @@ class Follower {
   // Set by a CatchUp on a store nobody else writes (SyncWithStore reads
   // nothing then).
   std::atomic<bool> sole_writer_caught_up_{false};
+  std::atomic<bool> catch_up_started_{false};
   std::thread applier_;
   std::thread listener_;
 };

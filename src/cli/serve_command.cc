@@ -176,7 +176,9 @@ int Serve(const ServeOptions& o) {
   // The one path from the store into the read model: this node's commits
   // and every other node's (PostgreSQL), woken by the committer, by
   // LISTEN/NOTIFY and by a poll.
-  Follower follower(store->get(), &projection);
+  FollowerOptions follower_options;
+  follower_options.wait_for_catch_up = true;  // the snapshot, if any, loads first
+  Follower follower(store->get(), &projection, follower_options);
   CommandService commands(store->get(), &projection, &follower);
   http::Metrics metrics;
   char hostname[256] = "chronoconf";
@@ -225,7 +227,8 @@ int Serve(const ServeOptions& o) {
   std::thread catch_up([&] {
     // A snapshot (when there is one, and it matches the store) then the
     // events after it: the same read model as a replay from revision 1.
-    // (The follower's threads run already: they wait while it loads.)
+    // (The follower's threads run already; they apply nothing before
+    // CatchUp, and the committer waits while it loads.)
     int64_t loaded = 0;
     if (!snapshot_path.empty()) {
       auto paused = follower.PauseApplying();
