@@ -1,6 +1,5 @@
 #include "app/verify.h"
 
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -25,12 +24,12 @@ Result<std::optional<std::pair<std::string, int64_t>>> ReadSnapshot(const std::s
   std::ifstream in(path, std::ios::binary);
   if (!in) return none;
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  uint64_t revision = 0;
-  if (bytes.size() < 16 + sizeof revision) {
-    return Status::Corruption(fmt::format("the snapshot {} is truncated", path));
+  std::optional<int64_t> revision = Projection::SnapshotRevision(bytes);
+  if (!revision) {
+    return Status::Corruption(
+        fmt::format("the snapshot {} is truncated, or not a chronoconf snapshot", path));
   }
-  std::memcpy(&revision, bytes.data() + 8, sizeof revision);  // after the magic
-  return std::optional(std::pair(std::move(bytes), static_cast<int64_t>(revision)));
+  return std::optional(std::pair(std::move(bytes), *revision));
 }
 
 }  // namespace

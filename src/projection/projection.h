@@ -151,6 +151,9 @@ class Projection {
   Result<int64_t> WriteSnapshot(const std::string& path) const;
   // The bytes WriteSnapshot writes for the read model as of now.
   std::string SerializeSnapshot() const;
+  // The revision a snapshot's header names (its file read whole or in
+  // part); nullopt when the bytes do not begin like a snapshot.
+  static std::optional<int64_t> SnapshotRevision(std::string_view bytes);
   // Loads a snapshot into this empty projection. `check` gets the revision
   // and hash of the snapshot's last commit once the file is read and found
   // whole, before anything is loaded: an error from it is returned as is

@@ -190,6 +190,14 @@ Status Projection::EncodeSnapshot(const std::function<Status(std::string_view)>&
   return enc.Finish();
 }
 
+std::optional<int64_t> Projection::SnapshotRevision(std::string_view bytes) {
+  if (!bytes.starts_with(kMagic)) return std::nullopt;
+  Decoder d(bytes.substr(kMagic.size()));
+  const uint64_t revision = d.U64();  // the commit count: the last revision
+  if (!d.ok() || revision > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  return static_cast<int64_t>(revision);
+}
+
 std::string Projection::SerializeSnapshot() const {
   std::string out;
   int64_t revision = 0;

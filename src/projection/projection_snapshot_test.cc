@@ -223,6 +223,17 @@ TEST_F(SnapshotFileTest, LoadsIntoTheSameReadModel) {
   EXPECT_EQ(q.Get("app/a")->created_revision, next.revision);
 }
 
+TEST_F(SnapshotFileTest, TheHeaderNamesTheRevision) {
+  Projection p;
+  Build(&p, History());
+  const std::string bytes = p.SerializeSnapshot();
+  EXPECT_EQ(Projection::SnapshotRevision(bytes), p.head());
+  EXPECT_EQ(Projection::SnapshotRevision(bytes.substr(0, 16)), p.head());
+  EXPECT_EQ(Projection::SnapshotRevision(bytes.substr(0, 15)), std::nullopt);
+  EXPECT_EQ(Projection::SnapshotRevision(""), std::nullopt);
+  EXPECT_EQ(Projection::SnapshotRevision("SQLite format 3\0 and more bytes"), std::nullopt);
+}
+
 TEST_F(SnapshotFileTest, AnEmptyReadModelRoundTrips) {
   Projection p;
   ASSERT_EQ(*p.WriteSnapshot(path_), 0);
