@@ -32,7 +32,8 @@ echo "test: PostgreSQL at $CHRONOCONF_TEST_PG_URL"
 # configure DIR [cmake args...]
 configure() {
   local dir=$1; shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@" >/dev/null
+  # Warnings are errors here (a stage may turn it off after: the last -D wins).
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCHRONOCONF_WERROR=ON "$@" >/dev/null
 }
 stage() { echo; echo "=== test: $1 ($(date +%T))"; }
 # run_ctest DIR LOG [ctest args...]: runs ctest in DIR, keeping its output

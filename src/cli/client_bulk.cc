@@ -87,8 +87,9 @@ int RunImport(ClientSession& s, const ImportArgs& a) {
   auto values = json::Parse(text);
   if (!values) {
     ReportError("invalid_json",
-                fmt::format("{} is not valid JSON: {}", a.file == "-" ? "stdin" : a.file,
-                            values.status().message()));
+                fmt::format("import reads one JSON object ({{\"key\": value, ...}}, as `export "
+                            "--format json` writes it); {} is not JSON: {}",
+                            a.file == "-" ? "stdin" : a.file, values.status().message()));
     return kExitUsage;
   }
   if (!values->is_object()) {

@@ -2,11 +2,15 @@
 // chosen one (client_internal.h) with a ClientSession.
 #include "cli/client_commands.h"
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "cli/client_internal.h"
 #include "cli/friendly_time.h"
@@ -77,9 +81,25 @@ CLI::Validator FriendlyTime(bool revisions_too) {
       "TIME");
 }
 
+// A whole number from `min` to INT64_MAX, checked as text: CLI11's own
+// checks print their range as a 300-digit double, and its conversion clamps
+// a number too large for the option silently.
+CLI::Validator WholeNumber(int64_t min = 0) {
+  return CLI::Validator(
+      [min](std::string& text) -> std::string {
+        int64_t v = 0;
+        auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || p != text.data() + text.size() || v < min) {
+          return fmt::format("must be a whole number from {} to {}, not '{}'", min, INT64_MAX,
+                             text);
+        }
+        return "";
+      },
+      "NUMBER");
+}
+
 void AddAtOptions(CLI::App* sub, int64_t* at, std::string* at_time) {
-  CLI::Option* rev =
-      sub->add_option("--at", *at, "as at this revision")->check(CLI::NonNegativeNumber);
+  CLI::Option* rev = sub->add_option("--at", *at, "as at this revision")->check(WholeNumber());
   CLI::Option* time =
       sub->add_option("--at-time", *at_time,
                       "as at this time: RFC 3339 (2026-11-26T14:00:00Z), a date (2026-11-26, "
@@ -119,7 +139,7 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
       set->add_option("--string,-s", s.set.string_value, "set this text as a JSON string value");
   string_opt->excludes(value_opt);
   set->add_option("--expect", s.set.expect, "fail with a conflict unless the key has this version")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber());
   set->add_flag("--absent", s.set.absent, "fail with a conflict if the key exists");
   set->add_option("--reason", s.set.reason, "why (kept in the audit log)");
   OnRun(set, st, [st, value_opt, string_opt](ClientSession& c) {
@@ -132,7 +152,7 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
   del->alias("rm");
   del->add_option("KEY", s.del.key, "the key")->required();
   del->add_option("--expect", s.del.expect, "fail with a conflict unless the key has this version")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber());
   del->add_option("--reason", s.del.reason, "why (kept in the audit log)");
   OnRun(del, st, [st](ClientSession& c) { return RunDelete(c, st->del); });
 
@@ -147,7 +167,7 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* log = AddClient(app, st, "log", "the audit log of every change, oldest first", false);
   log->add_option("--from", s.log.from, "only commits after this revision")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber());
   log->add_option("--actor", s.log.actor, "only commits by this actor");
   log->add_option("--prefix", s.log.prefix, "only keys starting with this");
   log->add_option("--since", s.log.since,
@@ -171,7 +191,7 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
       AddClient(app, st, "revert", "make the config equal to its state at REV again", true);
   revert->add_option("REV", s.revert.revision, "the revision to go back to")
       ->required()
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber());
   revert->add_option("--prefix", s.revert.prefix, "only keys starting with this");
   revert->add_option("--reason", s.revert.reason, "why (kept in the audit log)");
   OnRun(revert, st, [st](ClientSession& c) { return RunRevert(c, st->revert); });
@@ -182,9 +202,9 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
   watch
       ->add_option("--from", s.watch.from,
                    "first replay the commits after this revision (0: all of them)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber());
   watch->add_option("--count", s.watch.count, "exit after this many events")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumber(1));
   OnRun(watch, st, [st](ClientSession& c) { return RunWatch(c, st->watch); });
 
   CLI::App* import = AddClient(

@@ -51,6 +51,14 @@ HttpClient::~HttpClient() = default;
 
 namespace {
 
+// Host as RFC 9110 §7.2 wants it: the port too unless it is 80, an IPv6
+// literal in brackets (the server compares it with a browser's Origin).
+std::string HostHeader(const std::string& host, const std::string& port) {
+  std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port != "80") out += ":" + port;
+  return out;
+}
+
 template <typename Message>
 void SetHeaders(Message& req, const std::string& host, std::string_view body,
                 const Headers& headers) {
@@ -81,13 +89,17 @@ HttpResponse ToResponse(http::response<http::string_body>& res) {
 Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_view target,
                                          std::string_view body, const Headers& headers) {
   http::request<http::string_body> req{http::string_to_verb(method), std::string(target), 11};
-  SetHeaders(req, host_, body, headers);
+  SetHeaders(req, HostHeader(host_, port_), body, headers);
   req.body() = std::string(body);
   req.prepare_payload();
   req.keep_alive(true);
 
   // A kept-alive connection may have been closed by the server meanwhile:
-  // try once more on a fresh connection.
+  // try once more on a fresh connection, but only a request that reads
+  // (GET, HEAD) or one that was never sent. A write whose answer was lost
+  // may have been applied: sent again, a delete that succeeded would say
+  // 404, a set with --expect 409.
+  const bool safe_to_repeat = method == "GET" || method == "HEAD";
   std::string last_error;
   for (int attempt = 0; attempt < 2; ++attempt) {
     beast::error_code ec;
@@ -108,13 +120,20 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_vi
     }
     conn_->stream.expires_after(timeout_);
     http::write(conn_->stream, req, ec);
+    const bool sent = !ec;
     http::response_parser<http::string_body> parser;
     parser.body_limit(1ULL << 32);
     if (!ec) http::read(conn_->stream, conn_->buffer, parser, ec);
     if (ec) {
       conn_->open = false;
       last_error = ec.message();
-      if (reused) continue;
+      if (reused && (!sent || safe_to_repeat)) continue;
+      if (sent && !safe_to_repeat) {
+        return Status::Unavailable(fmt::format(
+            "request to {} failed after it was sent ({}): it may or may not have been applied; "
+            "read before retrying",
+            base_url_, last_error));
+      }
       return Status::Unavailable(fmt::format("request to {} failed: {}", base_url_, last_error));
     }
     auto res = parser.release();
@@ -138,7 +157,7 @@ Result<int> HttpClient::Stream(std::string_view target, const Headers& headers,
   if (ec) return Status::Unavailable(fmt::format("cannot reach {}: {}", base_url_, ec.message()));
 
   http::request<http::empty_body> req{http::verb::get, std::string(target), 11};
-  SetHeaders(req, host_, {}, headers);
+  SetHeaders(req, HostHeader(host_, port_), {}, headers);
   req.set(http::field::accept, "text/event-stream");
   conn.stream.expires_after(timeout);
   http::write(conn.stream, req, ec);

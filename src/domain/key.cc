@@ -2,49 +2,44 @@
 
 #include <fmt/format.h>
 
+#include "json/json_writer.h"
+
 namespace chronoconf {
 namespace {
 
-bool IsKeyChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-' || c == '/';
+// Where `text` breaks the rules every key byte follows, or "" when it
+// keeps them: valid UTF-8, no control character (U+0000–U+001F, U+007F).
+std::string_view BrokenTextRule(std::string_view text) {
+  for (char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) return "it holds a control character";
+  }
+  if (!json::IsValidUtf8(text)) return "it is not valid UTF-8";
+  return {};
 }
 
 }  // namespace
 
 Status ValidateKey(std::string_view key) {
-  auto bad = [&](std::string_view why) {
+  if (key.empty()) return Status::InvalidKey("invalid key: a key must not be empty");
+  if (key.size() > kMaxKeyBytes) {
+    return Status::InvalidKey(
+        fmt::format("invalid key: a key is at most {} bytes, not {}", kMaxKeyBytes, key.size()));
+  }
+  if (std::string_view why = BrokenTextRule(key); !why.empty()) {
     return Status::InvalidKey(fmt::format("invalid key: {}", why));
-  };
-  if (key.empty()) return bad("a key must not be empty");
-  if (key.size() > kMaxKeyBytes) return bad("a key is at most 256 bytes");
-  char first = key.front();
-  if (first == '.' || first == '-' || first == '/') {
-    return bad("a key starts with a letter, a digit or '_'");
-  }
-  for (char c : key) {
-    if (!IsKeyChar(c)) return bad("a key holds only A-Z a-z 0-9 _ . - /");
-  }
-  if (key.back() == '/') return bad("a key must not end with '/'");
-  if (key.find("//") != std::string_view::npos) return bad("a key must not contain '//'");
-  size_t start = 0;
-  while (start <= key.size()) {
-    size_t end = key.find('/', start);
-    if (end == std::string_view::npos) end = key.size();
-    std::string_view segment = key.substr(start, end - start);
-    if (segment == "." || segment == "..") return bad("a key has no '.' or '..' segment");
-    start = end + 1;
   }
   return Status::OK();
 }
 
 Status ValidatePrefix(std::string_view prefix) {
-  for (char c : prefix) {
-    if (!IsKeyChar(c)) {
-      return Status::InvalidKey("invalid prefix: a prefix holds only A-Z a-z 0-9 _ . - /");
-    }
+  if (prefix.size() > kMaxKeyBytes) {
+    return Status::InvalidKey(fmt::format("invalid prefix: a prefix is at most {} bytes, not {}",
+                                          kMaxKeyBytes, prefix.size()));
   }
-  if (prefix.size() > kMaxKeyBytes) return Status::InvalidKey("invalid prefix: too long");
+  if (std::string_view why = BrokenTextRule(prefix); !why.empty()) {
+    return Status::InvalidKey(fmt::format("invalid prefix: {}", why));
+  }
   return Status::OK();
 }
 

@@ -8,15 +8,18 @@
 
 namespace chronoconf {
 
-inline constexpr size_t kMaxKeyBytes = 256;
+inline constexpr size_t kMaxKeyBytes = 1024;
 
-// OK when `key` matches ^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$, is 1–256 bytes,
-// holds no "//", no leading or trailing '/', and no "." or ".." segment.
+// OK when `key` is valid UTF-8 of 1–1024 bytes without control characters
+// (U+0000–U+001F, U+007F). '/' only groups keys into prefixes: a key may
+// begin or end with it, repeat it, or hold "." and ".." (they are ordinary
+// bytes; keys compare as bytes), as etcd and Consul keys do. The grammar
+// before SPEC §1 widened it is a subset, so old stores stay valid.
 // Otherwise kInvalidKey saying which rule it breaks.
 Status ValidateKey(std::string_view key);
 
-// OK when `prefix` could begin a key: empty, or the same characters as a key
-// (a trailing '/' allowed). Otherwise kInvalidKey.
+// OK when `prefix` could begin a key: empty, or text under the same rules as
+// a key. Otherwise kInvalidKey.
 Status ValidatePrefix(std::string_view prefix);
 
 }  // namespace chronoconf

@@ -16,6 +16,27 @@ spdlog::level::level_enum LevelFor(int status) {
   return status >= 500 ? spdlog::level::warn : spdlog::level::info;
 }
 
+// A value of a text line as logfmt writes it: bare when it holds no space,
+// '=', quote or backslash, else in double quotes with those escaped, so an
+// X-Request-Id "x actor=admin" cannot add a field to the line.
+std::string Logfmt(std::string_view value) {
+  std::string safe = LogSafe(value);
+  bool bare = !safe.empty();
+  for (char c : safe) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b <= ' ' || c == '=' || c == '"' || c == '\\' || b == 0x7f) bare = false;
+  }
+  if (bare) return safe;
+  std::string out = "\"";
+  for (char c : safe) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(b < ' ' || b == 0x7f ? '?' : c);  // one line stays one line
+  }
+  out.push_back('"');
+  return out;
+}
+
 }  // namespace
 
 bool AccessLogOn(int status) { return spdlog::should_log(LevelFor(status)); }
@@ -48,11 +69,11 @@ void LogAccess(const AccessRecord& r) {
   }
   if (r.error.empty()) {
     spdlog::log(level, "{} {} {} {:.3f}ms {}B request_id={} actor={}", LogSafe(r.method),
-                r.route, r.status, ms, r.bytes, LogSafe(r.request_id), LogSafe(r.actor));
+                r.route, r.status, ms, r.bytes, Logfmt(r.request_id), Logfmt(r.actor));
   } else {
-    spdlog::log(level, "{} {} {} {:.3f}ms {}B request_id={} actor={} error=\"{}\"",
-                LogSafe(r.method), r.route, r.status, ms, r.bytes, LogSafe(r.request_id),
-                LogSafe(r.actor), LogSafe(r.error));
+    spdlog::log(level, "{} {} {} {:.3f}ms {}B request_id={} actor={} error={}",
+                LogSafe(r.method), r.route, r.status, ms, r.bytes, Logfmt(r.request_id),
+                Logfmt(r.actor), Logfmt(r.error));
   }
 }
 

@@ -20,11 +20,14 @@ namespace net = boost::asio;
 
 Api::Api(Projection* projection, CommandService* commands, Metrics* metrics, ApiOptions options)
     : projection_(projection), commands_(commands), metrics_(metrics),
-      options_(std::move(options)) {}
+      options_(std::move(options)), browser_guard_(options_.listen_hosts) {}
 
 Status CheckJsonContentType(const Request& req) {
   const std::string* ct = req.Header("content-type");
-  if (!ct) return Status::OK();  // no type given: read it as JSON
+  if (!ct) {
+    return Status(Code::kUnsupportedMediaType,
+                  "the body must be application/json: send Content-Type: application/json");
+  }
   std::string_view type(*ct);
   type = type.substr(0, type.find(';'));
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
@@ -59,25 +62,53 @@ Status Api::CheckPrefixAccess(const Request& req, std::string_view prefix) {
                             req.principal.name, prefix));
 }
 
+namespace {
+
+Result<Principal> AuthenticateFor(const AuthTable& table, const Request& req,
+                                  const RouteSpec& route) {
+  auto who = table.Authenticate(req.Header("authorization"));
+  if (!who) return who.status();
+  if (!RoleAllows(who->role, route.role)) {
+    return Status(Code::kForbidden,
+                  fmt::format("the token '{}' has the {} role; {} {} needs {}", who->name,
+                              RoleName(who->role), route.method, route.pattern,
+                              RoleName(route.role)));
+  }
+  return who;
+}
+
+}  // namespace
+
 Status Api::Admit(Request& req, const RouteMatch& match) const {
   if (Status s = CheckRequestShape(*match.route, req); !s.ok()) return s;
   const RouteSpec& route = *match.route;
-  if (route.role != Role::kPublic) {
-    if (auto table = auth()) {
-      auto who = table->Authenticate(req.Header("authorization"));
-      if (!who) return who.status();
-      if (!RoleAllows(who->role, route.role)) {
-        return Status(Code::kForbidden,
-                      fmt::format("the token '{}' has the {} role; {} {} needs {}", who->name,
-                                  RoleName(who->role), route.method, route.pattern,
-                                  RoleName(route.role)));
-      }
-      req.principal = std::move(*who);
-    }
+  const RouteId id = route.id;
+  const bool probe = id == RouteId::kHealthz || id == RouteId::kReadyz;
+  auto table = auth();
+  // Load balancers probe with any Host; a probe says nothing worth stealing.
+  if (!table && !probe) {
+    if (Status s = browser_guard_.CheckHost(req); !s.ok()) return s;
   }
-  RouteId id = route.id;
-  if (id == RouteId::kHealthz || id == RouteId::kReadyz) return Status::OK();
-  if (!ready()) return Status::Unavailable("the read model is catching up with the store");
+  if (route.method != "GET") {
+    if (Status s = BrowserGuard::CheckSameOrigin(req); !s.ok()) return s;
+  }
+  if (route.takes_body) {
+    if (Status s = CheckJsonContentType(req); !s.ok()) return s;
+  }
+  if (route.role != Role::kPublic && table) {
+    auto who = AuthenticateFor(*table, req, route);
+    if (!who) return who.status();
+    req.principal = std::move(*who);
+  }
+  // The console and /metrics serve while the read model catches up: the
+  // lag gauge matters most then.
+  const bool serves_while_catching_up = probe || id == RouteId::kMetrics ||
+                                        id == RouteId::kRoot || id == RouteId::kUiIndex ||
+                                        id == RouteId::kUiAsset;
+  if (!serves_while_catching_up && !ready()) {
+    return Status::Unavailable("the read model is catching up with the store");
+  }
+  if (probe) return Status::OK();
   // Header texts end up in the log and in response headers: same rules as
   // every text of a commit (SPEC §2.1), checked for reads too.
   if (const std::string* actor = req.Header("x-actor")) {
@@ -94,6 +125,21 @@ Status Api::Admit(Request& req, const RouteMatch& match) const {
   return Status::OK();
 }
 
+Result<Principal> Api::Reauthorize(const Request& req, const RouteMatch& match) const {
+  if (!req.principal.authenticated) return req.principal;  // auth was off: stays off
+  auto table = auth();
+  if (!table) return Status(Code::kUnauthorized, "auth was turned off: the token is gone");
+  return AuthenticateFor(*table, req, *match.route);
+}
+
+Response Api::Refusal(const Status& status) {
+  Response r = ErrorResponse(status);
+  if (status.code() == Code::kUnauthorized) {
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"chronoconf\"");
+  }
+  return r;
+}
+
 net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
   if (!match.route) {
     if (!match.path_known) {
@@ -104,14 +150,13 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
     r.status = 405;
     co_return r;
   }
-  if (Status s = Admit(req, match); !s.ok()) {
-    Response r = ErrorResponse(s);
-    if (s.code() == Code::kUnauthorized) {
-      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"chronoconf\"");
-    }
-    co_return r;
-  }
+  if (Status s = Admit(req, match); !s.ok()) co_return Refusal(s);
+  co_return co_await Serve(req, match);
+}
+
+net::awaitable<Response> Api::Serve(Request& req, const RouteMatch& match) {
   const RouteSpec& route = *match.route;
+  if (Status s = CheckBodyAllowed(route, req); !s.ok()) co_return ErrorResponse(s);
   if (route.method == "GET" && route.id != RouteId::kHealthz && route.id != RouteId::kReadyz) {
     if (Status s = co_await AwaitMinRevision(req); !s.ok()) co_return ErrorResponse(s);
   }
@@ -192,10 +237,10 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
 
 net::awaitable<CommandResult> Api::Execute(Command& command) {
   // The committer thread completes the handler; post it back to this
-  // coroutine's executor so the session resumes on its own strand.
+  // coroutine's executor so the session resumes on its own event loop.
   auto executor = co_await net::this_coro::executor;
   // A named initiation, not a temporary: GCC 12 destroys temporaries that
-  // span a co_await twice (here: the captured executor, a strand).
+  // span a co_await twice (here: the captured executor).
   auto initiate = [this, executor, &command](auto handler) {
     auto h = std::make_shared<decltype(handler)>(std::move(handler));
     commands_->Submit(std::move(command), [h, executor](CommandResult r) {

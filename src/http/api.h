@@ -21,6 +21,7 @@
 #include "app/command_service.h"
 #include "common/version.h"
 #include "http/auth.h"
+#include "http/browser_guard.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
 #include "http/routes.h"
@@ -33,21 +34,38 @@ struct ApiOptions {
   std::string store_kind = "memory";
   std::string node = "chronoconf";
   std::string version = kVersion;
+  // The names and addresses --listen was given as and resolved to: with
+  // auth off, the Host headers served besides localhost and loopback.
+  std::vector<std::string> listen_hosts = {"127.0.0.1"};
 };
 
 class Api {
  public:
   Api(Projection* projection, CommandService* commands, Metrics* metrics, ApiOptions options);
 
-  // Answers one request on the route `match` found for it (MatchRoute).
-  // Never throws for bad input.
-  // Sets req.principal (Admit).
+  // Answers one request on the route `match` found for it (MatchRoute):
+  // 404/405 without a route, else Admit then Serve. Never throws for bad
+  // input.
   boost::asio::awaitable<Response> Handle(Request& req, const RouteMatch& match);
 
-  // The checks before any route runs, in this order: the request's shape
-  // (routes.h), the token and its role (401, 403) which set req.principal,
-  // readiness, the texts of X-Actor and X-Request-Id. REQUIRES: match.route.
+  // The checks that need only the request's header, so that the server
+  // runs them before it reads a body (an unauthenticated client makes it
+  // read nothing). In this order: the query and conditional headers
+  // (routes.h), the Host (DNS rebinding, auth off) and origin of a write
+  // (BrowserGuard), the body's type (415), the token and its role (401,
+  // 403) which set req.principal, readiness, the texts of X-Actor and
+  // X-Request-Id. REQUIRES: match.route.
   Status Admit(Request& req, const RouteMatch& match) const;
+  // Answers an admitted request (its body read). REQUIRES: Admit was OK.
+  boost::asio::awaitable<Response> Serve(Request& req, const RouteMatch& match);
+  // The response to a request Admit refused.
+  static Response Refusal(const Status& status);
+
+  // For streams (watch), before each commit they send: the principal the
+  // request's token names under the auth in force now, so a SIGHUP that
+  // narrows a token narrows its open streams. Errors: kUnauthorized when
+  // the token is gone, kForbidden when its role no longer allows `match`.
+  Result<Principal> Reauthorize(const Request& req, const RouteMatch& match) const;
 
   // Turns auth on with `table` (SIGHUP swaps it); nullptr turns it off.
   void SetAuth(std::shared_ptr<const AuthTable> table);
@@ -103,13 +121,16 @@ class Api {
   CommandService* commands_;
   Metrics* metrics_;
   ApiOptions options_;
+  BrowserGuard browser_guard_;
   std::atomic<bool> ready_{false};
   mutable Mutex auth_mu_;
   std::shared_ptr<const AuthTable> auth_ GUARDED_BY(auth_mu_);  // null: auth off
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
-// Checks Content-Type of a request with a body. Errors: kUnsupportedMediaType.
+// Checks that a request to a route that takes a body says its body is
+// application/json: a POST without Content-Type is a CORS "simple request"
+// any page may send. Errors: kUnsupportedMediaType.
 Status CheckJsonContentType(const Request& req);
 
 }  // namespace chronoconf::http

@@ -42,7 +42,6 @@ Result<std::string> PrefixMember(const json::Value& body) {
 }  // namespace
 
 net::awaitable<Response> Api::PostRevert(const Request& req) {
-  if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req, 1);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"to_revision", "prefix", "reason"}, "the body"); !s.ok()) {
@@ -64,7 +63,6 @@ net::awaitable<Response> Api::PostRevert(const Request& req) {
 }
 
 net::awaitable<Response> Api::PostImport(const Request& req) {
-  if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req, 2);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"values", "mode", "prefix", "reason"}, "the body");
@@ -126,7 +124,9 @@ Response Api::GetExport(const Request& req) {
   if (f == "json") {
     r.body = ExportJson(values);
   } else if (f == "env") {
-    r.body = ExportEnv(values);
+    auto env = ExportEnv(values);
+    if (!env) return ErrorResponse(env.status());
+    r.body = std::move(*env);
     r.content_type = "text/plain; charset=utf-8";
   } else if (f == "yaml") {
     r.body = ExportYaml(values);

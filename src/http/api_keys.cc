@@ -15,16 +15,55 @@ namespace net = boost::asio;
 
 namespace {
 
-// If-Match: "N" (quotes optional). Errors: kInvalidRequest.
+// A key's ETag is its version in quotes ("3"), the only form it takes.
+std::string ETagOf(int64_t version) { return fmt::format("\"{}\"", version); }
+
+// If-Match: "N" on a write, compared strongly (RFC 9110 §13.1.1): one tag
+// that is an ETag this server gives. A weak tag, a list, or a tag no key can
+// have ("01") could never match, so it is refused rather than taken for a
+// version. Errors: kInvalidRequest.
 Result<std::optional<int64_t>> IfMatchVersion(const Request& req) {
   const std::string* h = req.Header("if-match");
   if (!h) return std::optional<int64_t>();
+  auto refuse = [&] {
+    return Status::InvalidRequest(fmt::format(
+        "If-Match must be one strong entity tag holding a version, like \"3\" (the key's ETag), "
+        "not '{}'",
+        *h));
+  };
   std::string_view v(*h);
-  if (v.starts_with("W/")) v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  auto n = ParseCount(v, "If-Match (a version in quotes, like \"3\")");
-  if (!n) return n.status();
+  if (v.size() < 3 || v.front() != '"' || v.back() != '"') return refuse();
+  auto n = ParseCount(v.substr(1, v.size() - 2), "If-Match");
+  if (!n || ETagOf(*n) != v) return refuse();
   return std::optional<int64_t>(*n);
+}
+
+// Does If-None-Match on a GET match the key's ETag? Weak comparison (RFC
+// 9110 §13.1.2): W/"3" matches "3"; "*" matches any current entry.
+// Errors: kInvalidRequest for a header that is not a list of entity tags.
+Result<bool> NoneMatchMatches(const std::string& header, int64_t version) {
+  std::string_view rest(header);
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  if (trim(rest) == "*") return true;
+  const std::string etag = ETagOf(version);
+  bool match = false;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view tag = trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag.size() < 2 || tag.front() != '"' || tag.back() != '"' ||
+        tag.substr(1, tag.size() - 2).find('"') != std::string_view::npos) {
+      return Status::InvalidRequest(fmt::format(
+          "If-None-Match must be * or a list of entity tags like \"3\", not '{}'", header));
+    }
+    if (tag == etag) match = true;
+  }
+  return match;
 }
 
 // The expected version from the body/query and If-Match, which must agree.
@@ -42,7 +81,7 @@ void WriteEntryOrNull(json::Writer& w, const std::shared_ptr<const std::string>&
 }
 
 Response WithETag(Response r, int64_t version) {
-  r.headers.emplace_back("ETag", fmt::format("\"{}\"", version));
+  r.headers.emplace_back("ETag", ETagOf(version));
   return r;
 }
 
@@ -70,13 +109,16 @@ Response Api::GetKey(const Request& req, const std::string& key) {
   if (!v) return ErrorResponse(v.status());
   // A conditional GET (a cache, the console): the version is the ETag.
   if (const std::string* none_match = req.Header("if-none-match")) {
-    std::string etag = fmt::format("\"{}\"", v->version);
-    if (*none_match == "*" || none_match->find(etag) != std::string::npos) {
-      return WithETag(Response{304, "", "application/json", {}, nullptr}, v->version);
+    auto matches = NoneMatchMatches(*none_match, v->version);
+    if (!matches) return ErrorResponse(matches.status());
+    if (*matches) {
+      Response not_modified{304, "", "application/json", {}, nullptr, v->read_at};
+      return WithETag(std::move(not_modified), v->version);
     }
   }
   Response r;
   r.shared_body = std::move(v->entry);  // the read model's bytes, not a copy
+  r.revision = v->read_at;
   return WithETag(std::move(r), v->version);
 }
 
@@ -97,13 +139,15 @@ Response Api::ListKeys(const Request& req) {
   w.EndArray();
   if (page.next) w.Field("next", *page.next);
   w.EndObject();
-  return JsonResponse(200, w.Take());
+  Response r = JsonResponse(200, w.Take());
+  // A listing at the head reflects exactly the head it resolved to.
+  if (!req.Query("at_revision") && !req.Query("at_time")) r.revision = *at;
+  return r;
 }
 
 net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) co_return ErrorResponse(s);
   if (Status s = CheckKeyAccess(req, key); !s.ok()) co_return ErrorResponse(s);
-  if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req, 1);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"value", "expected_version", "reason"}, "the body");
@@ -148,7 +192,6 @@ net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::stri
 }
 
 net::awaitable<Response> Api::PostTxn(const Request& req) {
-  if (Status s = CheckJsonContentType(req); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req, 3);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"ops", "reason"}, "the body"); !s.ok()) {

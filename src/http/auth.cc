@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "common/sha256.h"
 #include "domain/commands.h"
@@ -91,6 +92,14 @@ Result<AuthTable> AuthTable::Parse(std::string_view text) {
       for (const json::Value& p : prefixes->items()) {
         if (!p.is_string()) return bad("\"prefixes\" must be an array of strings");
         if (Status s = ValidatePrefix(p.str()); !s.ok()) return bad(s.message());
+        // "payments" also grants "payments-archive/…": almost never meant.
+        if (!p.str().empty() && p.str().back() != '/') {
+          table.warnings_.push_back(fmt::format(
+              "token '{}': the prefix \"{}\" has no trailing '/', so it also grants every key "
+              "that merely begins with it (\"{}-archive/…\", \"{}2\"); write \"{}/\" to grant "
+              "one folder",
+              name->str(), p.str(), p.str(), p.str(), p.str()));
+        }
         list.push_back(p.str());
       }
       token.principal.scope = KeyScope::Under(std::move(list));
@@ -112,6 +121,7 @@ Result<AuthTable> AuthTable::Load(const std::string& path) {
   if (!table) {
     return Status::InvalidRequest(fmt::format("{}: {}", path, table.status().message()));
   }
+  for (const std::string& w : table->warnings()) spdlog::warn("{}: {}", path, w);
   return table;
 }
 

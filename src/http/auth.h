@@ -35,6 +35,9 @@ class AuthTable {
   Result<Principal> Authenticate(const std::string* authorization) const;
 
   size_t size() const { return tokens_.size(); }
+  // What looks unintended but is valid (a prefix without a trailing '/'):
+  // the loader logs each line.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   struct Token {
@@ -42,6 +45,7 @@ class AuthTable {
     Principal principal;
   };
   std::vector<Token> tokens_;
+  std::vector<std::string> warnings_;
 };
 
 // May `who` call a route that needs `required`? (read < write < admin)

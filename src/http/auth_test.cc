@@ -42,13 +42,29 @@ TEST(AuthTableTest, RefusesABrokenFile) {
         File(R"({"name":"a","sha256":")" + h + R"(","role":"root"})"),
         File(R"({"name":"","sha256":")" + h + R"(","role":"read"})"),
         File(R"({"name":"a","sha256":")" + h + R"(","role":"read","prefixes":"a/"})"),
-        File(R"({"name":"a","sha256":")" + h + R"(","role":"read","prefixes":["bad prefix"]})"),
+        File(R"({"name":"a","sha256":")" + h + R"(","role":"read","prefixes":["bad\x01prefix"]})"),
         File(R"({"name":"a","sha256":")" + h + R"(","role":"read","roles":"x"})"),
         File(R"({"name":"a","sha256":")" + h + R"(","role":"read"},{"name":"b","sha256":")" +
              h + R"(","role":"admin"})")}) {
     auto t = AuthTable::Parse(text);
     EXPECT_FALSE(t) << text;
   }
+}
+
+// Issue 13 item 8: "payments" grants "payments-archive/x" too; valid, but
+// worth a warning at every load.
+TEST(AuthTableTest, WarnsOfAPrefixWithoutTrailingSlash) {
+  auto table = AuthTable::Parse(File(R"({"name":"ci","sha256":")" + Sha256Hex("s") +
+                                     R"(","role":"write","prefixes":["payments","billing/"]})"));
+  ASSERT_TRUE(table) << table.status().ToString();
+  ASSERT_EQ(table->warnings().size(), 1u);
+  EXPECT_NE(table->warnings()[0].find("\"payments\""), std::string::npos) << table->warnings()[0];
+  EXPECT_NE(table->warnings()[0].find("payments/"), std::string::npos) << table->warnings()[0];
+  std::string header = "Bearer s";
+  auto who = table->Authenticate(&header);
+  ASSERT_TRUE(who);
+  EXPECT_TRUE(who->scope.Contains("payments-archive/x"));  // as documented
+  EXPECT_FALSE(who->scope.Contains("billing-archive/x"));
 }
 
 TEST(AuthTableTest, RolesAreOrdered) {

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/result.h"
+
 namespace chronoconf::http {
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;  // sorted by key
@@ -13,10 +15,13 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;  // sorted b
 // {"key":value,...}
 std::string ExportJson(const KeyValues& values);
 
-// NAME=VALUE lines: NAME is the key upper-cased with '/', '.', '-' as '_';
+// NAME=VALUE lines sorted by NAME (SPEC §2.4): NAME is the key upper-cased,
+// every byte but A-Za-z0-9_ as '_', without the '_' run of a leading '/';
 // VALUE is a string's text or the JSON text, single-quoted (POSIX shell)
-// unless it holds only A-Za-z0-9_./:@+-.
-std::string ExportEnv(const KeyValues& values);
+// unless it holds only A-Za-z0-9_./:@+-. Errors: kInvalidRequest naming the
+// keys when two give one NAME, or a NAME is empty or begins with a digit (a
+// line a shell would drop or refuse).
+Result<std::string> ExportEnv(const KeyValues& values);
 std::string EnvName(const std::string& key);
 std::string ShellQuote(const std::string& text);
 

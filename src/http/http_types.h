@@ -21,6 +21,9 @@ struct Request {
   std::map<std::string, std::string> query;  // percent-decoded; the first value wins
   std::map<std::string, std::string> headers;  // lowercase names
   std::string body;
+  // A header the request repeats that must appear once ("" : none):
+  // refused by CheckRequestShape (which Authorization, Host... would count?).
+  std::string repeated_header;
   // Who sent it: set by Api::Admit before any route runs.
   Principal principal;
 
@@ -42,6 +45,10 @@ struct Response {
   // When set, the body instead of `body`, shared rather than copied: a
   // read-model entry answered as it is.
   std::shared_ptr<const std::string> shared_body;
+  // The read model's head this answer was read at (X-Chronoconf-Revision);
+  // -1: the head when the response is written (a write, which the read
+  // model has applied by then, or a read that did not pin one).
+  int64_t revision = -1;
 
   std::string_view Body() const { return shared_body ? std::string_view(*shared_body) : body; }
 };

@@ -86,8 +86,20 @@ std::string_view MetricsLabel(const RouteMatch& match) {
   return "other";
 }
 
+Status CheckBodyAllowed(const RouteSpec& route, const Request& req) {
+  if (!route.takes_body && !req.body.empty()) {
+    return Status::InvalidRequest(
+        fmt::format("{} {} takes no body (send its options as query parameters)", route.method,
+                    route.pattern));
+  }
+  return Status::OK();
+}
+
 Status CheckRequestShape(const RouteSpec& route, const Request& req) {
+  const bool console = route.id == RouteId::kRoot || route.id == RouteId::kUiIndex ||
+                       route.id == RouteId::kUiAsset;
   for (const auto& [name, value] : req.query) {
+    if (console) break;
     if (name.empty() ||
         std::find(route.params.begin(), route.params.end(), name) == route.params.end()) {
       return Status::InvalidRequest(
@@ -95,22 +107,31 @@ Status CheckRequestShape(const RouteSpec& route, const Request& req) {
                       route.pattern));
     }
   }
-  if (!route.takes_body && !req.body.empty()) {
-    return Status::InvalidRequest(
-        fmt::format("{} {} takes no body (send its options as query parameters)", route.method,
-                    route.pattern));
+  if (!req.repeated_header.empty()) {
+    return Status::InvalidRequest(fmt::format(
+        "the header {} is given more than once; it has one meaning", req.repeated_header));
   }
-  // A guard the route would not apply must not be accepted silently.
-  bool writes_key = route.id == RouteId::kPutKey || route.id == RouteId::kDeleteKey;
-  if (route.method != "GET" && !writes_key && req.Header("if-match")) {
-    return Status::InvalidRequest(
-        fmt::format("{} {} does not take If-Match", route.method, route.pattern));
-  }
-  if (route.method != "GET" && route.id != RouteId::kPutKey) {
-    if (req.Header("if-none-match")) {
-      return Status::InvalidRequest(
-          fmt::format("{} {} does not take If-None-Match", route.method, route.pattern));
+  // A guard the route would not apply must not be accepted silently. The
+  // validator is the key's version (ETag "N"); dates are not one.
+  for (const char* h : {"if-modified-since", "if-unmodified-since", "if-range"}) {
+    if (req.Header(h)) {
+      return Status::InvalidRequest(fmt::format(
+          "{} {} does not take {}: chronoconf's validator is the key's version (its ETag); use "
+          "If-Match: \"N\" on a write, If-None-Match on GET /v1/kv/{{key}}",
+          route.method, route.pattern, h));
     }
+  }
+  const bool writes_key = route.id == RouteId::kPutKey || route.id == RouteId::kDeleteKey;
+  if (!writes_key && req.Header("if-match")) {
+    return Status::InvalidRequest(fmt::format(
+        "{} {} does not take If-Match (it guards writes to a key: PUT or DELETE /v1/kv/{{key}})",
+        route.method, route.pattern));
+  }
+  if (route.id != RouteId::kPutKey && route.id != RouteId::kGetKey &&
+      req.Header("if-none-match")) {
+    return Status::InvalidRequest(fmt::format(
+        "{} {} does not take If-None-Match (only GET and PUT /v1/kv/{{key}} do)", route.method,
+        route.pattern));
   }
   if (route.id == RouteId::kPutKey) {
     const std::string* none_match = req.Header("if-none-match");

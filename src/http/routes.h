@@ -46,10 +46,15 @@ RouteMatch MatchRoute(std::string_view method, std::string_view path);
 // "other" for a path no route has.
 std::string_view MetricsLabel(const RouteMatch& match);
 
-// The checks every route shares: no unknown query parameter, no body on a
-// route that takes none, no conditional header it would ignore.
-// Errors: kInvalidRequest.
+// The checks every route shares that need only the header: no unknown query
+// parameter (the console's files take any: a cache-busting ?v=1), no
+// conditional header the route would ignore (RFC 9110 §13: honoured where
+// the route has a validator, refused elsewhere, never ignored), no repeated
+// header that has one meaning. Errors: kInvalidRequest.
 Status CheckRequestShape(const RouteSpec& route, const Request& req);
+
+// No body on a route that takes none. Errors: kInvalidRequest.
+Status CheckBodyAllowed(const RouteSpec& route, const Request& req);
 
 }  // namespace chronoconf::http
 

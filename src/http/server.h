@@ -1,6 +1,8 @@
-// Server: Boost.Beast on Asio. A listener accepts connections; each is a
-// coroutine on its own strand (read -> Api::Handle -> write, keep-alive),
-// and `threads` workers run the io_context. GET /v1/watch turns the
+// Server: Boost.Beast on Asio. One event loop (io_context) per thread, as
+// nginx has one per worker; a listener deals connections to them round
+// robin. Each connection is a coroutine on one loop (read the header ->
+// Api::Admit -> read the body -> Api::Serve -> write, keep-alive), so its
+// handlers never run at once and need no strand. GET /v1/watch turns the
 // connection into a Server-Sent Events stream fed from the read model.
 //
 // Thread safety: Run blocks; Stop may be called from any thread.

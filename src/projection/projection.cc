@@ -411,7 +411,9 @@ Result<KeyVersion> Projection::Get(std::string_view key, std::optional<int64_t> 
     return Status::NotFound(at ? fmt::format("key '{}' does not exist at revision {}", key, *at)
                                : fmt::format("key '{}' does not exist", key));
   }
-  return VersionOf(*k, e);
+  KeyVersion v = VersionOf(*k, e);
+  v.read_at = head();
+  return v;
 }
 
 std::optional<KeyVersion> Projection::VersionAt(std::string_view key, int64_t at) const {
@@ -510,12 +512,17 @@ Result<std::vector<EventRef>> Projection::History(std::string_view key, int64_t 
   return out;
 }
 
-std::vector<CommitPtr> Projection::Commits(int64_t after, size_t limit) const {
+std::vector<CommitPtr> Projection::Commits(int64_t after, size_t limit, size_t max_bytes) const {
   ReaderLock lock(&mu_);
   std::vector<CommitPtr> out;
+  size_t bytes = 0;
   for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0));
-       i < commits_.size() && out.size() < limit; ++i) {
+       i < commits_.size() && out.size() < limit && bytes < max_bytes; ++i) {
     out.push_back(Materialize(static_cast<int64_t>(i) + 1));
+    for (const Event& e : out.back()->events) {
+      bytes += e.key.size() + (e.value ? e.value->size() : 0) +
+               (e.previous_value ? e.previous_value->size() : 0);
+    }
   }
   return out;
 }

@@ -56,6 +56,9 @@ struct KeyVersion {
   std::shared_ptr<const std::string> entry;  // entry JSON; for a delete, the entry before it
   size_t value_pos = 0;                      // where the value text lies in `entry`
   size_t value_len = 0;
+  // The read model's head when Get read it (the head is published under the
+  // lock Get holds): what X-Chronoconf-Revision reports.
+  int64_t read_at = 0;
 
   std::string_view value() const { return std::string_view(*entry).substr(value_pos, value_len); }
 };
@@ -139,8 +142,11 @@ class Projection {
   // Errors: kNotFound when the key was never written.
   Result<std::vector<EventRef>> History(std::string_view key, int64_t before, size_t limit) const;
 
-  // Commits with revision > `after`, oldest first, at most `limit`.
-  std::vector<CommitPtr> Commits(int64_t after, size_t limit) const;
+  // Commits with revision > `after`, oldest first, at most `limit`, and no
+  // more once their values (and previous values) reach `max_bytes`: always
+  // at least one when there is one.
+  std::vector<CommitPtr> Commits(int64_t after, size_t limit,
+                                 size_t max_bytes = SIZE_MAX) const;
   CommitPtr Commit(int64_t revision) const;
 
   // Snapshots (projection_snapshot.cc). The file holds the rows up to a

@@ -1,6 +1,7 @@
 // SPEC §4: the client commands get, set and delete, run as the real
 // `chronoconf` binary against a real server (memory: store): human and --json
 // output, the exit codes 0/1/2/3/4, --string, --expect, --at and --at-time.
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -194,10 +195,10 @@ TEST_F(CliKvTest, GetAtRevisionAndTime) {
 }
 
 TEST_F(CliKvTest, OtherServerErrorsExit1) {
-  auto bad_key = Cli({"set", K("a//b"), "1"});
+  auto bad_key = Cli({"set", K("a\x7f"), "1"});
   EXPECT_EQ(bad_key.exit_code, 1);
   EXPECT_EQ(bad_key.err.rfind("error: invalid_key: ", 0), 0u) << bad_key.err;
-  EXPECT_EQ(Cli({"get", "bad key!"}).exit_code, 1);
+  EXPECT_EQ(Cli({"get", "bad\x01key"}).exit_code, 1);
 }
 
 TEST_F(CliKvTest, UsageErrorsExit2) {
@@ -227,6 +228,23 @@ TEST_F(CliKvTest, UsageErrorsExit2) {
     EXPECT_EQ(r.exit_code, 2) << c.why << "\nstdout: " << r.out << "\nstderr: " << r.err;
     EXPECT_FALSE(r.err.empty()) << c.why;
   }
+  // Numbers out of range are named plainly, never clamped (issue 13 item 17).
+  for (const char* n : {"-1", "18446744073709551616", "9223372036854775808", "1e3", "01x"}) {
+    auto r = Cli({"get", K("u"), "--at", n});
+    EXPECT_EQ(r.exit_code, 2) << n << ": " << r.err;
+    EXPECT_NE(r.err.find("must be a whole number from 0 to 9223372036854775807"),
+              std::string::npos)
+        << r.err;
+    EXPECT_LT(r.err.size(), 300u) << r.err;
+  }
+  EXPECT_EQ(Cli({"watch", "--count", "0"}).exit_code, 2);
+  // An env file given to import: the message says what import reads.
+  TempDir dir;
+  std::ofstream(dir.File("x.env")) << "DB_HOST=x\n";
+  auto env = Cli({"import", dir.File("x.env")});
+  EXPECT_EQ(env.exit_code, 2) << env.err;
+  EXPECT_NE(env.err.find("import reads one JSON object"), std::string::npos) << env.err;
+
   auto invalid = Cli({"set", K("u"), "hello"});
   EXPECT_EQ(invalid.err.rfind("error: invalid_json: ", 0), 0u) << invalid.err;
   EXPECT_NE(invalid.err.find("--string"), std::string::npos)

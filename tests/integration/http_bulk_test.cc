@@ -11,14 +11,13 @@ namespace {
 
 int64_t Rev(ApiResponse& r) { return r.json["revision"].get<int64_t>(); }
 
+// SPEC §2.4: upper-cased, every byte but A-Za-z0-9_ as '_', no '_' run
+// from a leading '/'.
 std::string EnvName(const std::string& key) {
   std::string out;
-  for (char c : key) {
-    if (c == '/' || c == '.' || c == '-') {
-      out.push_back('_');
-    } else {
-      out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-    }
+  for (size_t i = key.find_first_not_of('/'); i < key.size(); ++i) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    out.push_back(std::isalnum(c) || c == '_' ? static_cast<char>(std::toupper(c)) : '_');
   }
   return out;
 }
@@ -103,6 +102,41 @@ TEST_F(HttpExportTest, EnvNameIsTheWholeKey) {
   ASSERT_EQ(r.status, 200) << r;
   EXPECT_EQ(StripFinalNewline(r.body),
             "PAYMENTS_API_URL_V2='https://x.example/a?b=c'\nPAYMENTS_TIMEOUT_MS=1500");
+}
+
+TEST_F(HttpExportTest, EnvNamesFromAnyKey) {
+  ASSERT_EQ(api().Set(client::UrlEncode("/" + K("app/db url")), R"("x")").status, 201);
+  ASSERT_EQ(api().Set(client::UrlEncode("/" + K("app/caf\xc3\xa9")), "1").status, 201);
+  auto r = api().Get("/v1/export?format=env&prefix=" + Q("/" + prefix()));
+  ASSERT_EQ(r.status, 200) << r;
+  const std::string p = EnvName(prefix());
+  EXPECT_EQ(StripFinalNewline(r.body), p + "APP_CAF__=1\n" + p + "APP_DB_URL=x");
+}
+
+// Keys that would be sourced as one variable (the last line winning) or not
+// at all: refused, naming them (issue 13 item 14).
+TEST_F(HttpExportTest, EnvRefusesCollisionsAndUnsourceableNames) {
+  for (const char* k : {"db.host", "db-host", "db/host", "db_host"}) {
+    ASSERT_EQ(api().Set(K(std::string("c/") + k), "1").status, 201) << k;
+  }
+  auto r = api().Get("/v1/export?format=env&prefix=" + Q(K("c/")));
+  ASSERT_EQ(r.status, 400) << r;
+  EXPECT_EQ(r.json["error"]["code"], "invalid_request");
+  for (const char* k : {"db.host", "db-host", "db/host", "db_host"}) {
+    EXPECT_NE(r.body.find(K(std::string("c/") + k)), std::string::npos) << k << ": " << r;
+  }
+  // Another format of the same keys is fine.
+  EXPECT_EQ(api().Get("/v1/export?format=json&prefix=" + Q(K("c/"))).status, 200);
+
+  ASSERT_EQ(api().Set("9lives/" + K("x"), "1").status, 201);
+  r = api().Get("/v1/export?format=env&prefix=" + Q("9lives/" + prefix()));
+  ASSERT_EQ(r.status, 400) << r;
+  EXPECT_NE(r.body.find("digit"), std::string::npos) << r;
+
+  ASSERT_EQ(api().Set("%2F%2F", "1").status, 201);
+  r = api().Get("/v1/export?format=env&prefix=%2F%2F");
+  ASSERT_EQ(r.status, 400) << r;
+  EXPECT_NE(r.body.find("empty"), std::string::npos) << r;
 }
 
 TEST_F(HttpExportTest, YamlIsServed) {
@@ -217,7 +251,7 @@ TEST_F(HttpImportTest, NothingToDoIsANoOp) {
 
 TEST_F(HttpImportTest, MalformedImportsAreRejected) {
   const int64_t head = Head();
-  auto bad_key = Import({{"values", {{K("a//b"), 1}}}});
+  auto bad_key = Import({{"values", {{K("a\x7f"), 1}}}});
   EXPECT_EQ(bad_key.status, 400) << bad_key;
   EXPECT_EQ(bad_key.ErrorCode(), "invalid_key");
   for (const json& body : {json::object(), json{{"values", json::array({1})}},

@@ -268,7 +268,7 @@ TEST_F(HttpTxnTest, MalformedOpsAreInvalidRequest) {
 
 TEST_F(HttpTxnTest, InvalidKeyInAnOpIsInvalidKey) {
   const int64_t head = Head();
-  auto r = Txn({{"ops", {SetOp(K("ok"), 1), SetOp(K("bad//key"), 2)}}});
+  auto r = Txn({{"ops", {SetOp(K("ok"), 1), SetOp(K("bad\x01key"), 2)}}});
   EXPECT_EQ(r.status, 400) << r;
   EXPECT_EQ(r.ErrorCode(), "invalid_key");
   ExpectUnchanged(head, {K("ok")});

@@ -1,0 +1,169 @@
+// GET /v1/watch (Server::Impl::Watch): a Server-Sent Events stream of the
+// commits after a revision, read from the read model at the watcher's own
+// pace.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+
+#include "domain/key.h"
+#include "http/access_log.h"
+#include "http/render.h"
+#include "http/request_parsing.h"
+#include "http/server_impl.h"
+
+namespace chronoconf::http {
+
+net::awaitable<void> Server::Impl::DetectHangup(std::shared_ptr<Conn>* holder) {
+  std::shared_ptr<Conn> conn = std::move(*holder);
+  delete holder;
+  char byte;
+  beast::error_code ec;
+  // On the socket itself: the stream's send timeout must not end this read.
+  co_await conn->stream.socket().async_read_some(net::buffer(&byte, 1), Into(ec));
+  conn->hung_up = true;
+  if (conn->watch_timer) conn->watch_timer->cancel();
+}
+
+net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
+                                         const RouteMatch& match,
+                                         const std::string& request_id) {
+  beast::tcp_stream& stream = conn.stream;
+  const std::string* prefix_param = req.Query("prefix");
+  std::string prefix = prefix_param ? *prefix_param : "";
+  EventFilter filter{req.principal.scope, prefix};
+  if (Status s = ValidatePrefix(prefix); !s.ok()) co_return co_await WriteError(stream, s, request_id, "/v1/watch", &req);
+  auto from = IntParam(req, "from_revision", 0, INT64_MAX);
+  if (!from) {
+    Status error = from.status();
+    co_return co_await WriteError(stream, error, request_id, "/v1/watch", &req);
+  }
+  int64_t last = projection->head();
+  if (*from) last = **from;
+  if (const std::string* id = req.Header("last-event-id"); id && !id->empty()) {
+    auto parsed = ParseCount(*id, "Last-Event-ID");
+    if (!parsed) {
+      Status error = parsed.status();
+      co_return co_await WriteError(stream, error, request_id, "/v1/watch", &req);
+    }
+    last = *parsed;
+  }
+  if (last > projection->head()) {
+    Status error = Status::FutureRevision(
+        fmt::format("revision {} is above the head revision {}", last, projection->head()));
+    co_return co_await WriteError(stream, error, request_id, "/v1/watch", &req);
+  }
+
+  std::string header = fmt::format(
+      "HTTP/1.1 200 OK\r\nServer: chronoconf\r\nContent-Type: text/event-stream\r\n"
+      "Cache-Control: no-cache\r\nConnection: close\r\nX-Chronoconf-Revision: {}\r\n"
+      "X-Request-Id: {}\r\n\r\n",
+      projection->head(), request_id);
+  stream.expires_after(options.watch_send_timeout);
+  beast::error_code hec;
+  co_await net::async_write(stream, net::buffer(header), Into(hec));
+  if (hec) co_return;
+  // Counted and logged once the stream has begun (an error before it is
+  // counted by WriteError instead).
+  metrics->ObserveRequest("/v1/watch", req.method, 200, 0);
+  if (AccessLogOn(200)) {
+    LogAccess({.method = req.method,
+               .route = "/v1/watch",
+               .status = 200,
+               .seconds = 0,
+               .bytes = 0,
+               .request_id = request_id,
+               .actor = ActorForLog(req),
+               .error = {}});
+  }
+
+  metrics->WatcherOpened();
+  auto executor = co_await net::this_coro::executor;
+  auto timer = std::make_shared<net::steady_timer>(executor);
+  conn.watch_timer = timer;
+  LoopWatchers& loop = WatchersOf(executor);
+  loop.timers.insert(timer.get());  // a commit cancels its wait
+  // A watcher reads commits from the read model at its own pace; nothing is
+  // queued per watcher. What it holds is bounded in bytes: the commits it
+  // reads at a time (kWatchReadBytes) and the frames it writes at a time
+  // (kWatchChunkBytes, or one event's frame when that alone is larger),
+  // and all watchers together write at most kAllWatchersBytes at once. One
+  // that stops reading is dropped when a write does not finish in
+  // watch_send_timeout; it resumes with Last-Event-ID.
+  bool dropped = false;
+  std::shared_ptr<const AuthTable> auth_seen = api->auth();
+  std::string chunk;
+  // Writes `chunk` within the global budget. False: the watch must end.
+  auto send = [&]() -> net::awaitable<bool> {
+    const auto deadline = std::chrono::steady_clock::now() + options.watch_send_timeout;
+    while (!watch_bytes.TryReserve(chunk.size())) {
+      if (std::chrono::steady_clock::now() >= deadline || stopping.load() || conn.hung_up) {
+        dropped = true;
+        co_return false;
+      }
+      timer->expires_after(kWatchBudgetRetry);
+      beast::error_code tec;
+      co_await timer->async_wait(Into(tec));
+    }
+    stream.expires_after(options.watch_send_timeout);
+    beast::error_code wec;
+    co_await net::async_write(stream, net::buffer(chunk), Into(wec));
+    watch_bytes.Release(chunk.size());
+    chunk.clear();
+    chunk.shrink_to_fit();  // a large frame is not kept while the watch waits
+    if (wec) dropped = wec == beast::error::timeout;
+    co_return !wec;
+  };
+  while (!stopping.load() && !conn.hung_up) {
+    // Before each commit it sends, the stream re-checks its token under
+    // the auth in force (SPEC §6): a SIGHUP that narrows its prefixes
+    // narrows what it sends; one that removes the token or its role ends it.
+    if (auto table = api->auth(); table != auth_seen) {
+      auth_seen = table;
+      auto who = api->Reauthorize(req, match);
+      if (!who) {
+        spdlog::info("closed a watch: {}", who.status().message());
+        break;
+      }
+      filter.scope = who->scope;
+    }
+    auto commits = projection->Commits(last, kWatchChunkCommits, kWatchReadBytes);
+    bool ok = true;
+    for (const CommitPtr& c : commits) {
+      std::vector<size_t> matching;
+      for (size_t i = 0; i < c->events.size(); ++i) {
+        if (filter.Matches(c->events[i].key)) matching.push_back(i);
+      }
+      for (size_t i : matching) {
+        chunk += fmt::format("event: {}\n", EventTypeName(c->events[i].type));
+        // The id goes on the commit's last matching event only, so a client
+        // that resumes from it never misses part of a commit.
+        if (i == matching.back()) chunk += fmt::format("id: {}\n", c->revision);
+        chunk += "data: " + RenderEvent(*c, i) + "\n\n";
+        if (chunk.size() >= kWatchChunkBytes && !(ok = co_await send())) break;
+      }
+      if (!ok) break;
+      last = c->revision;
+    }
+    if (!ok) break;
+    if (commits.empty()) {
+      timer->expires_after(options.watch_keepalive);
+      beast::error_code tec;
+      co_await timer->async_wait(Into(tec));
+      if (stopping.load() || conn.hung_up) break;
+      if (projection->head() > last) continue;
+      if (!tec) chunk = ": keepalive\n\n";  // the keepalive period passed quietly
+    }
+    if (!chunk.empty() && !co_await send()) break;
+  }
+  loop.timers.erase(timer.get());
+  metrics->WatcherClosed();
+  if (dropped) {
+    metrics->WatcherDropped();
+    spdlog::info("dropped a watcher that stopped reading (at revision {})", last);
+  }
+  beast::error_code ignored;
+  stream.socket().close(ignored);
+}
+
+}  // namespace chronoconf::http
