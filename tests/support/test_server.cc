@@ -181,7 +181,8 @@ bool ServerProcess::running() {
   return pid_ > 0;
 }
 
-::testing::AssertionResult ServerProcess::Start() {
+::testing::AssertionResult ServerProcess::Start(
+    const std::function<void(client::HttpClient&)>& while_starting) {
   if (running()) return ::testing::AssertionFailure() << "server already running";
   std::string why;
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -196,12 +197,13 @@ bool ServerProcess::running() {
     while (Clock::now() < deadline) {
       if (!running()) break;
       client::HttpClient http(url(), milliseconds(1000));
+      if (while_starting) while_starting(http);
       auto res = http.Get("/readyz");
       if (res) {
         last_status = res->status;
         if (res->status == 200) return ::testing::AssertionSuccess();
       }
-      std::this_thread::sleep_for(milliseconds(20));
+      std::this_thread::sleep_for(milliseconds(while_starting ? 1 : 20));
     }
     if (pid_ > 0) {
       Kill();

@@ -21,9 +21,12 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "client/http_client.h"
 
 namespace chronoconf::test {
 
@@ -69,7 +72,11 @@ class ServerProcess {
   // warn [extra args]` and waits (up to ~10 s) until GET /readyz answers 200.
   // The first start picks a free port; later starts reuse it (the URL stays
   // valid) unless it is taken. On failure the result carries the server's log.
-  ::testing::AssertionResult Start();
+  // `while_starting`, when given, is called with a client of the server
+  // before each poll of /readyz (polled every millisecond then), to see
+  // what it answers while its read model catches up.
+  ::testing::AssertionResult Start(
+      const std::function<void(client::HttpClient&)>& while_starting = nullptr);
 
   // SIGTERM, then waits up to `grace` for the exit (SIGKILL after that).
   // Returns true when the server exited by itself within `grace`.
