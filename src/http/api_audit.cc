@@ -13,6 +13,14 @@
 
 namespace chronoconf::http {
 
+namespace {
+
+// /v1/events reads commits from the read model this many bytes of values at
+// a time (at least one commit).
+constexpr size_t kEventsReadBytes = 1 << 20;
+
+}  // namespace
+
 Response Api::GetHistory(const Request& req, const std::string& key) {
   if (Status s = ValidateKey(key); !s.ok()) return ErrorResponse(s);
   if (Status s = CheckKeyAccess(req, key); !s.ok()) return ErrorResponse(s);
@@ -28,7 +36,7 @@ Response Api::GetHistory(const Request& req, const std::string& key) {
   if (more) events->resize(n);
   json::Writer w;
   w.BeginObject().Field("key", key).Key("events").BeginArray();
-  for (const EventRef& e : *events) WriteEvent(w, *e.commit, e.index);
+  for (const EventRef& e : *events) WriteEvent(w, *e.commit, e.index, e.position);
   w.EndArray();
   if (more) w.Field("next_before_revision", events->back().commit->revision);
   w.EndObject();
@@ -56,6 +64,17 @@ Response Api::GetEvents(const Request& req) {
   const std::string* actor = req.Query("actor");
   size_t max_events = static_cast<size_t>(limit->value_or(1000));
 
+  // Commit times never decrease, so since/until bound a range of revisions
+  // found by binary search; an actor's commits come from its own list. A
+  // page costs what it returns (SPEC §6), whatever the log's length.
+  const int64_t head = projection_->head();
+  int64_t stop = head;  // the last revision a match can have
+  if (*until) {
+    auto last = projection_->Resolve(std::nullopt, **until);
+    if (last) stop = std::min(stop, *last);
+  }
+  int64_t scan = from->value_or(0);  // candidates are after this revision
+  if (*since) scan = std::max(scan, projection_->FirstRevisionAtOrAfter(**since) - 1);
   int64_t next = from->value_or(0);
   size_t count = 0;
   json::Writer w;
@@ -63,18 +82,25 @@ Response Api::GetEvents(const Request& req) {
   // Pages end at a commit boundary: a commit is never split, so a page may
   // exceed `limit` when one commit alone is larger.
   bool full = false;
-  while (!full) {
-    auto commits = projection_->Commits(next, 256);
-    if (commits.empty()) break;
+  while (!full && scan < stop) {
+    std::vector<CommitPtr> commits;
+    if (actor) {
+      for (int64_t r : projection_->RevisionsByActor(*actor, scan, 256)) {
+        if (r > stop) break;
+        commits.push_back(projection_->Commit(r));
+      }
+    } else {
+      commits = projection_->Commits(scan, 256, kEventsReadBytes);
+      while (!commits.empty() && commits.back()->revision > stop) commits.pop_back();
+    }
+    if (commits.empty()) {
+      next = std::max(next, stop);  // nothing more up to `stop`
+      break;
+    }
     for (const CommitPtr& c : commits) {
-      bool matches_commit = (!actor || c->meta.actor == *actor) &&
-                            (!*since || c->timestamp_us >= **since) &&
-                            (!*until || c->timestamp_us <= **until);
       std::vector<size_t> matching;
-      if (matches_commit) {
-        for (size_t i = 0; i < c->events.size(); ++i) {
-          if (filter.Matches(c->events[i].key)) matching.push_back(i);
-        }
+      for (size_t i = 0; i < c->events.size(); ++i) {
+        if (filter.Matches(c->events[i].key)) matching.push_back(i);
       }
       if (count > 0 && count + matching.size() > max_events) {
         full = true;  // this commit starts the next page
@@ -88,9 +114,12 @@ Response Api::GetEvents(const Request& req) {
         break;
       }
     }
+    scan = commits.back()->revision;
   }
   w.EndArray().Field("next_from_revision", next).EndObject();
-  return JsonResponse(200, w.Take());
+  Response r = JsonResponse(200, w.Take());
+  r.revision = head;
+  return r;
 }
 
 Response Api::GetRevision(const Request& req, const std::string& text) {

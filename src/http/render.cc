@@ -5,10 +5,14 @@
 namespace chronoconf::http {
 
 void WriteEvent(json::Writer& w, const RecordedCommit& c, size_t index) {
+  WriteEvent(w, c, index, index);
+}
+
+void WriteEvent(json::Writer& w, const RecordedCommit& c, size_t index, size_t position) {
   const Event& e = c.events[index];
   w.BeginObject()
       .Field("revision", c.revision)
-      .Field("index", static_cast<int64_t>(index))
+      .Field("index", static_cast<int64_t>(position))
       .Field("type", EventTypeName(e.type))
       .Field("key", e.key);
   if (e.value) w.RawField("value", *e.value);

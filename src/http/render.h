@@ -16,6 +16,9 @@ namespace chronoconf::http {
 // when given, value absent for ConfigDeleted, previous_value absent when the
 // key did not exist.
 void WriteEvent(json::Writer& w, const RecordedCommit& commit, size_t index);
+// The same for commit.events[index], whose index in its commit as recorded
+// is `position` (the commit may hold only some of its events).
+void WriteEvent(json::Writer& w, const RecordedCommit& commit, size_t index, size_t position);
 std::string RenderEvent(const RecordedCommit& commit, size_t index);
 
 // The whole commit with its hash chain links (GET /v1/revisions/{R}); with

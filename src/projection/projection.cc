@@ -205,6 +205,8 @@ void Projection::AppendRows(const RecordedCommit& c, const std::array<uint8_t, 3
   }
   row.actor = InternActor(c.meta.actor);
   commits_.push_back(row);
+  if (actor_commits_.size() <= row.actor) actor_commits_.resize(row.actor + 1);
+  actor_commits_[row.actor].push_back(c.revision);
 
   for (const Event& e : c.events) {
     KeyIndex& k = InternKey(e.key);
@@ -326,8 +328,12 @@ CommitPtr Projection::Materialize(int64_t revision) const {
     if (cached && cached->revision == revision) return cached;
   }
   const size_t i = static_cast<size_t>(revision - 1);
-  const CommitRow& row = commits_[i];
   const uint64_t end = i + 1 < commits_.size() ? commits_[i + 1].first_event : events_.size();
+  return MaterializeEvents(revision, commits_[i].first_event, end);
+}
+
+CommitPtr Projection::MaterializeEvents(int64_t revision, uint64_t first, uint64_t end) const {
+  const CommitRow& row = commits_[static_cast<size_t>(revision - 1)];
   auto c = std::make_shared<RecordedCommit>();
   c->revision = revision;
   c->timestamp_us = row.timestamp_us;
@@ -336,7 +342,7 @@ CommitPtr Projection::Materialize(int64_t revision) const {
   c->meta.request_id = row.request_id.Get();
   c->prev_hash = HashHex(revision - 1);
   c->hash = HashHex(revision);
-  for (uint64_t n = row.first_event; n < end; ++n) {
+  for (uint64_t n = first; n < end; ++n) {
     const EventRow& e = events_[n];
     Event out;
     out.type = e.deleted() ? EventType::kConfigDeleted : EventType::kConfigSet;
@@ -507,7 +513,10 @@ Result<std::vector<EventRef>> Projection::History(std::string_view key, int64_t 
     --it;
     const EventRow& e = events_[*it];
     const CommitRow& c = commits_[static_cast<size_t>(e.revision - 1)];
-    out.push_back({Materialize(e.revision), static_cast<size_t>(*it - c.first_event)});
+    const size_t position = static_cast<size_t>(*it - c.first_event);
+    // This key's event alone, not its whole commit (an import of 5,000
+    // keys): a page costs what it shows.
+    out.push_back({MaterializeEvents(e.revision, *it, *it + 1), 0, position});
   }
   return out;
 }
@@ -525,6 +534,39 @@ std::vector<CommitPtr> Projection::Commits(int64_t after, size_t limit, size_t m
     }
   }
   return out;
+}
+
+std::vector<int64_t> Projection::RevisionsByActor(std::string_view actor, int64_t after,
+                                                  size_t limit) const {
+  ReaderLock lock(&mu_);
+  auto id = actor_ids_.find(actor);
+  if (id == actor_ids_.end() || id->second >= actor_commits_.size()) return {};
+  const std::vector<int64_t>& revisions = actor_commits_[id->second];
+  auto it = std::upper_bound(revisions.begin(), revisions.end(), after);
+  std::vector<int64_t> out;
+  for (; it != revisions.end() && out.size() < limit; ++it) out.push_back(*it);
+  return out;
+}
+
+int64_t Projection::FirstRevisionAtOrAfter(int64_t time_us) const {
+  ReaderLock lock(&mu_);
+  size_t lo = 0, hi = commits_.size();  // the first commit with time >= time_us
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (commits_[mid].timestamp_us < time_us) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return static_cast<int64_t>(lo) + 1;
+}
+
+void Projection::IndexActors() {
+  actor_commits_.assign(actor_names_.size(), {});
+  for (size_t i = 0; i < commits_.size(); ++i) {
+    actor_commits_[commits_[i].actor].push_back(static_cast<int64_t>(i) + 1);
+  }
 }
 
 CommitPtr Projection::Commit(int64_t revision) const {

@@ -63,10 +63,14 @@ struct KeyVersion {
   std::string_view value() const { return std::string_view(*entry).substr(value_pos, value_len); }
 };
 
-// One event with its commit (a line of the audit trail).
+// One event with its commit (a line of the audit trail). `commit` may hold
+// only some of the commit's events (a history page does not copy a whole
+// import to show one key): `index` is the event's place in commit->events,
+// `position` its index in the commit as recorded.
 struct EventRef {
   CommitPtr commit;
   size_t index = 0;
+  size_t position = 0;
   const Event& event() const { return commit->events[index]; }
 };
 
@@ -147,6 +151,14 @@ class Projection {
   // at least one when there is one.
   std::vector<CommitPtr> Commits(int64_t after, size_t limit,
                                  size_t max_bytes = SIZE_MAX) const;
+  // The revisions of the commits `actor` made after `after`, oldest first,
+  // at most `limit`: a binary search in that actor's list, so an audit
+  // query by actor costs what it returns, not the length of the log.
+  std::vector<int64_t> RevisionsByActor(std::string_view actor, int64_t after,
+                                        size_t limit) const;
+  // The first revision whose commit time is at or after `time_us` (commit
+  // times never decrease): head() + 1 when there is none.
+  int64_t FirstRevisionAtOrAfter(int64_t time_us) const;
   CommitPtr Commit(int64_t revision) const;
 
   // Snapshots (projection_snapshot.cc). The file holds the rows up to a
@@ -227,9 +239,15 @@ class Projection {
   std::shared_ptr<const std::string> RenderEvent(uint32_t event, size_t* value_pos) const
       REQUIRES_SHARED(mu_);
   CommitPtr Materialize(int64_t revision) const REQUIRES_SHARED(mu_);
+  // The commit at `revision` with only its events [first, end) (indices
+  // into events_): what a page that shows some of them needs.
+  CommitPtr MaterializeEvents(int64_t revision, uint64_t first, uint64_t end) const
+      REQUIRES_SHARED(mu_);
   std::string HashHex(int64_t revision) const REQUIRES_SHARED(mu_);
   // Renders the head entry of every key that has none.
   void RenderAllHeads() REQUIRES(mu_);
+  // Fills actor_commits_ from the commit rows (after a snapshot load).
+  void IndexActors() REQUIRES(mu_);
   // Hands the snapshot's bytes to `sink`, a megabyte at a time.
   Status EncodeSnapshot(const std::function<Status(std::string_view)>& sink,
                         int64_t* revision) const;
@@ -246,6 +264,8 @@ class Projection {
   std::map<std::string_view, KeyIndex, std::less<>> keys_ GUARDED_BY(mu_);
   std::vector<KeyIndex*> key_by_id_ GUARDED_BY(mu_);
   std::unordered_map<std::string_view, uint32_t> actor_ids_ GUARDED_BY(mu_);
+  // [actor id]: the revisions of that actor's commits, increasing.
+  std::vector<std::vector<int64_t>> actor_commits_ GUARDED_BY(mu_);
   static constexpr size_t kRecent = 1024;
   std::vector<CommitPtr> recent_ GUARDED_BY(mu_);  // [revision % kRecent]
   int64_t live_keys_ GUARDED_BY(mu_) = 0;

@@ -367,6 +367,7 @@ Status Projection::LoadSnapshot(const std::string& path, const SnapshotCheck& ch
   for (std::string_view k : keys) InternKey(k);
   pass(/*load=*/true).IgnoreError();  // the same bytes passed above
   RenderAllHeads();
+  IndexActors();
   head_.store(static_cast<int64_t>(nc), std::memory_order_release);
   return Status::OK();
 }

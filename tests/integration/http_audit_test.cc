@@ -258,6 +258,56 @@ TEST_F(HttpEventsTest, FilterByActor) {
   EXPECT_EQ(anon[0]["key"], K("d"));
 }
 
+// The actor's own commits, paged, with exact bounds; exact times on the
+// commits themselves (since and until are inclusive, times never go back).
+TEST_F(HttpEventsTest, ActorPagesAndInclusiveTimeBounds) {
+  const int64_t h0 = Head();
+  std::vector<int64_t> carols;
+  for (int i = 0; i < 7; ++i) {
+    auto r = api().Set(K("k" + std::to_string(i)), "1",
+                       {{"X-Actor", i % 2 ? "carol-" + prefix() : "dave"}});
+    ASSERT_EQ(r.status, 201) << r;
+    if (i % 2) carols.push_back(r.json["revision"].get<int64_t>());
+  }
+  const std::string actor = "actor=" + Q("carol-" + prefix());
+  auto page = api().Get("/v1/events?limit=2&from_revision=" + std::to_string(h0) + "&" + actor);
+  ASSERT_EQ(page.status, 200) << page;
+  ASSERT_EQ(page.json["events"].size(), 2u);
+  EXPECT_EQ(page.json["events"][1]["revision"], carols[1]);
+  EXPECT_EQ(page.json["next_from_revision"], carols[1]);
+  auto rest = api().Get("/v1/events?from_revision=" + std::to_string(carols[1]) + "&" + actor);
+  ASSERT_EQ(rest.json["events"].size(), 1u) << rest;
+  EXPECT_EQ(rest.json["events"][0]["revision"], carols[2]);
+  EXPECT_EQ(rest.json["next_from_revision"], Head()) << "nothing more up to the head";
+  EXPECT_EQ(api().Events(h0, "actor=nobody-at-all").size(), 0u);
+
+  // A commit's own time as since and until selects it.
+  auto one = api().Get("/v1/revisions/" + std::to_string(carols[0]));
+  const std::string t = one.json["timestamp"].get<std::string>();
+  auto ev = api().Events(h0, "since=" + Q(t) + "&until=" + Q(t));
+  ASSERT_GE(ev.size(), 1u);
+  for (const auto& e : ev) EXPECT_EQ(e["timestamp"], t);
+}
+
+// A key's history shows its event of a big import with the event's index
+// in that commit, without the rest of the commit.
+TEST_F(HttpHistoryTest, AnEventOfABigImportKeepsItsIndex) {
+  json values = json::object();
+  for (int i = 0; i < 300; ++i) values[K("k" + std::to_string(1000 + i))] = i;
+  auto imp = api().Post("/v1/import", json{{"values", values}}.dump());
+  ASSERT_EQ(imp.status, 200) << imp;
+  const int64_t rev = imp.json["revision"].get<int64_t>();
+  auto commit = api().Get("/v1/revisions/" + std::to_string(rev));
+  ASSERT_EQ(commit.status, 200);
+  for (const auto& e : commit.json["events"]) {
+    if (e["key"] != K("k1137")) continue;
+    auto h = api().Get("/v1/history/" + K("k1137"));
+    ASSERT_EQ(h.status, 200) << h;
+    ASSERT_EQ(h.json["events"].size(), 1u);
+    EXPECT_EQ(h.json["events"][0], e);
+  }
+}
+
 TEST_F(HttpEventsTest, FilterBySinceAndUntil) {
   const int64_t h0 = Head();
   auto a = api().Set(K("a"), "1");
