@@ -27,6 +27,9 @@ namespace {
 constexpr size_t kMaxBatch = 512;
 // A store conflict means another node committed first: catch up and retry.
 constexpr int kMaxAttempts = 5;
+// A write without an expectation never gets 409: it is decided again until
+// it commits, or for at most this long, then answered 503.
+constexpr std::chrono::seconds kConflictDeadline{5};
 // How often an idle committer checks whether an unreachable store is back.
 constexpr std::chrono::seconds kProbeInterval{1};
 
@@ -123,10 +126,26 @@ BatchDecision Decide(const Command& command, const Projection& projection,
   return d;
 }
 
+// Does the command state what it expects to find (a version, absence, a
+// check)? Only such a command can fail with a conflict: a blind write has
+// nothing to conflict with, it is decided again.
+bool HasExpectation(const Transaction& txn) {
+  for (const Op& op : txn.ops) {
+    if (const auto* set = std::get_if<SetKey>(&op)) {
+      if (set->expected_version || set->must_be_absent) return true;
+    } else if (const auto* del = std::get_if<DeleteKey>(&op)) {
+      if (del->expected_version) return true;
+    } else {
+      return true;  // CheckKey
+    }
+  }
+  return false;
+}
+
 // After a store conflict, with the read model caught up: marks `dropped`
-// (and fails with kConflict) every command writing a key whose version is
-// no longer the one the batch was decided against. False when no key moved
-// (nothing to tell the commands apart by).
+// (and fails with kConflict) every command with an expectation that writes
+// a key whose version is no longer the one the batch was decided against.
+// False when there is none (blind writes are decided again).
 bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& projection,
                    std::vector<BatchDecision>* decisions, std::vector<bool>* dropped) {
   // The version each key had when the batch was decided: at its first read
@@ -139,7 +158,7 @@ bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& pro
   bool any = false;
   for (size_t i = 0; i < decisions->size(); ++i) {
     BatchDecision& d = (*decisions)[i];
-    if (d.commit_index < 0) continue;
+    if (d.commit_index < 0 || !HasExpectation(d.txn)) continue;
     const CommitData& commit = commits[static_cast<size_t>(d.commit_index)];
     std::vector<std::string> keys;
     for (const ReadCheck& r : commit.reads) keys.push_back(r.key);
@@ -273,6 +292,7 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
   std::vector<RecordedCommit> recorded;
   int64_t decided_head = 0;  // the read model's head the batch was decided at
   uint64_t seq = 0;          // its number in inflight_, when pipelined
+  const auto conflict_deadline = std::chrono::steady_clock::now() + kConflictDeadline;
   auto fail_pending = [&](const Status& failure, bool only_writes) {
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!dropped[i] && (!only_writes || decisions[i].commit_index >= 0)) {
@@ -356,13 +376,20 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
     // Another node moved a key: the next attempt catches up and decides again.
     store_conflicts_.fetch_add(1);
     if (attempt < kMaxAttempts) continue;
-    // Past the retries: fail only the commands whose keys moved, and commit
-    // the others.
+    // Past the retries: fail only the commands whose expectations no longer
+    // hold, and commit the others; blind writes are decided again until the
+    // deadline (a 409 would be a lie: they expected nothing).
     Status synced = follower_->SyncWithStore();
-    if (!synced.ok() || !DropMovedKeys(commits, *projection_, &decisions, &dropped)) {
-      spdlog::error("append of {} commits kept conflicting: {}", commits.size(),
-                    failure.ToString());
-      fail_pending(failure, /*only_writes=*/true);
+    const bool dropped_some =
+        synced.ok() && DropMovedKeys(commits, *projection_, &decisions, &dropped);
+    if (!dropped_some && std::chrono::steady_clock::now() >= conflict_deadline) {
+      spdlog::error("append of {} commits kept conflicting for {} s: {}", commits.size(),
+                    kConflictDeadline.count(), failure.ToString());
+      fail_pending(Status::Unavailable(fmt::format(
+                       "other nodes kept writing these keys for {} s, so this write could not "
+                       "commit; nothing was written: retry it",
+                       kConflictDeadline.count())),
+                   /*only_writes=*/true);
       break;
     }
     attempt = 0;

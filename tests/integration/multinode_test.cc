@@ -294,5 +294,38 @@ TEST_F(MultiNodeTest, ThreeNodesTwelveClientsOneKilledAndRestarted) {
   EXPECT_EQ(verify.exit_code, 0) << "chronoconf verify failed:\n" << verify.out << verify.err;
 }
 
+// Issue 14: a write without an expectation never gets 409. Six clients
+// write one key blindly across three nodes; a store conflict makes a node
+// decide again, and a blind write has nothing to conflict with.
+TEST_F(MultiNodeTest, BlindWritesToOneKeyAcrossNodesNeverConflict) {
+  CHRONOCONF_REQUIRE_PG(db_);
+  ASSERT_NO_FATAL_FAILURE(StartNodes(db_.url()));
+  std::atomic<int> ok{0}, conflicts{0}, other{0};
+  std::string first_other;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 6; ++c) {
+    clients.emplace_back([&, c] {
+      Api api(nodes_[static_cast<size_t>(c % kNodes)]->url());
+      for (int i = 0; i < 60; ++i) {
+        auto r = api.Set("hot/blind", std::to_string(c * 1000 + i));
+        if (r.status == 200 || r.status == 201) {
+          ++ok;
+        } else if (r.status == 409) {
+          ++conflicts;
+        } else {
+          ++other;
+          std::lock_guard<std::mutex> lock(mu);
+          if (first_other.empty()) first_other = std::to_string(r.status) + " " + r.body;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(conflicts.load(), 0) << "of " << ok.load() << " acknowledged";
+  EXPECT_EQ(other.load(), 0) << first_other;
+  EXPECT_EQ(ok.load(), 360);
+}
+
 }  // namespace
 }  // namespace chronoconf::test
