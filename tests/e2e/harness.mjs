@@ -68,7 +68,10 @@ export async function put(url, key, value, { actor = 'bob', reason, token, expec
   if (expected !== undefined) body.expected_version = expected;
   const headers = { 'Content-Type': 'application/json', 'X-Actor': actor };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(`${url}/v1/kv/${key}`, { method: 'PUT', headers, body: JSON.stringify(body) });
+  // The key encoded as a whole (`/` as %2F, which the server decodes), so
+  // that any key of SPEC §1 (spaces, `%`, a leading `/`, `..`) arrives as is.
+  const r = await fetch(`${url}/v1/kv/${encodeURIComponent(key)}`,
+                        { method: 'PUT', headers, body: JSON.stringify(body) });
   if (!r.ok) throw new Error(`PUT ${key}: ${r.status} ${await r.text()}`);
   return r.json();
 }
