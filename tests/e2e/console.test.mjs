@@ -522,3 +522,33 @@ test('keys with a leading or trailing /, spaces and non-ASCII: browse, open, edi
     await own.stop();
   }
 });
+
+test('auth on: a write token edits with its Bearer token and sees live changes', async () => {
+  const tokens = [{ name: 'wendy', token: 'wendy-write-token', role: 'write' }];
+  const secure = await startServer({ tokens });
+  try {
+    await put(secure.url, 'app/mode', 'blue', { token: 'wendy-write-token' });
+    const { page, done } = await openPage(browser, secure);
+    await page.goto(`${secure.url}/ui/#/keys/${encodeURIComponent('app/mode')}`);
+    await page.locator('#login[open]').waitFor();
+    await page.fill('#login-token', 'wendy-write-token');
+    await page.click('#login-ok');
+    await page.locator('#whoami', { hasText: 'wendy (write)' }).waitFor();
+    await page.locator('.key-name', { hasText: 'app/mode' }).waitFor();
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.click('#edit');
+    const sent = page.waitForRequest((r) => r.method() === 'PUT');
+    await page.fill('#editor', '"green"');
+    await page.click('#save');
+    const req = await sent;
+    assert.equal(req.headers().authorization, 'Bearer wendy-write-token');
+    await page.locator('#k-version', { hasText: '2' }).waitFor();
+    assert.equal(await page.textContent('#k-by'), 'wendy', 'the actor is the token\'s name');
+    // A change by another client of the same token arrives over the watch.
+    await put(secure.url, 'app/mode', 'red', { token: 'wendy-write-token' });
+    await page.locator('#k-value', { hasText: 'red' }).waitFor();
+    await done({ allow: [/status of 401/] });
+  } finally {
+    await secure.stop();
+  }
+});
