@@ -45,7 +45,7 @@ TEST_PACKAGES=(
   libasan8 libubsan1 libtsan2 # sanitizer runtimes for GCC
   postgresql                  # a throwaway server for the tests (scripts/pg-test-cluster.sh)
   prometheus                  # promtool checks the /metrics exposition in a test
-  chromium fonts-liberation nodejs npm  # the console's e2e tests (scripts/e2e.sh)
+  chromium fonts-liberation   # the console's e2e tests (scripts/e2e.sh; node and npm below)
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")
@@ -55,6 +55,12 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm by command, as scripts/e2e.sh checks them: a node from another
+# package (one that bundles npm and conflicts with Debian's npm) is kept.
+if [ "$profile" = test ]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
