@@ -6,18 +6,23 @@
 # apt-get, the npm packages with `npm ci`). The tests also take screenshots
 # of the main views.
 #
-# Usage: scripts/e2e.sh [--screenshots] [PATH/TO/chronoconf]
+# Usage: scripts/e2e.sh [--screenshots] [--ui-from-tree] [PATH/TO/chronoconf]
 #   (default binary: build/chronoconf; screenshots go to tests/e2e/artifacts/,
-#   with --screenshots to docs/screenshots/, the ones the README shows)
+#   with --screenshots to docs/screenshots/, the ones the README shows;
+#   --ui-from-tree serves the console's files from ./ui instead of the copy
+#   compiled into the binary, to try a change to ui/ without a C++ build)
 # When something cannot be set up this fails if $CI is set (or
 # CHRONOCONF_E2E_REQUIRED=1) and skips (exit 77, a ctest skip) otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-if [ "${1:-}" = --screenshots ]; then
-  export CHRONOCONF_SCREENSHOT_DIR=$ROOT/docs/screenshots
-  shift
-fi
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --screenshots) export CHRONOCONF_SCREENSHOT_DIR=$ROOT/docs/screenshots; shift ;;
+    --ui-from-tree) export CHRONOCONF_UI_DIR=$ROOT/ui; shift ;;
+    *) break ;;
+  esac
+done
 BIN=${1:-build/chronoconf}
 
 unavailable() {

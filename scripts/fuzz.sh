@@ -6,6 +6,7 @@
 # seed corpus and a regression test. Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh --no-build   # clang and libclang-rt, when run on its own
 seconds=${1:-60}
 shift || true
 targets=("$@")

@@ -19,6 +19,8 @@ ROOT=$(pwd)
 STAGES=("$@")
 [ ${#STAGES[@]} -eq 0 ] && STAGES=(suite release asan tsan locks fuzz)
 
+# Every package the stages need (the tests', the fuzzers', the e2e tests'),
+# on top of what scripts/serve.sh installs.
 scripts/setup.sh --no-build
 export CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1
 export CTEST_OUTPUT_ON_FAILURE=1
@@ -49,13 +51,17 @@ for s in "${STAGES[@]}"; do
   case "$s" in
     suite)
       stage "suite (RelWithDebInfo)"
-      configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+      # Tests and benchmarks on explicitly: scripts/serve.sh builds the same
+      # tree with them off.
+      configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHRONOCONF_BUILD_TESTS=ON \
+        -DCHRONOCONF_BUILD_BENCHMARKS=ON
       cmake --build build -j"$(nproc)"
       run_ctest build build/ctest.log -j2 --timeout 300
       ;;
     release)
       stage "release build and benchmark smoke run"
-      configure build-release -DCMAKE_BUILD_TYPE=Release
+      configure build-release -DCMAKE_BUILD_TYPE=Release -DCHRONOCONF_BUILD_TESTS=ON \
+        -DCHRONOCONF_BUILD_BENCHMARKS=ON
       cmake --build build-release -j"$(nproc)"
       # Every micro-benchmark once, briefly (not timed: a smoke run).
       for b in bench/*_bench.cc; do

@@ -56,8 +56,17 @@ export function query(params) {
   return s ? `?${s}` : '';
 }
 
+// A key in a URL path (/v1/kv/{key}, /v1/history/{key}): percent-encoded as
+// a whole, `/` as %2F, which the server decodes once. Encoding segment by
+// segment would leave a key such as `a/../b` or `x/./y` as dot segments that
+// the browser's URL parser removes before the request is sent.
 export function keyPath(key) {
-  return key.split('/').map(encodeURIComponent).join('/');
+  return encodeURIComponent(key);
+}
+
+// The console's link to a key's page (#/keys/<key>, read by app.js).
+export function keyHref(key) {
+  return `#/keys/${encodeURIComponent(key)}`;
 }
 
 // One request; resolves to the parsed body, throws ApiError.

@@ -110,15 +110,32 @@ function route() {
   return routing;
 }
 
+// The view and its argument from the URL's #fragment: #/keys/<key>,
+// #/time/<revision>… The key is percent-encoded as a whole (encodeURIComponent,
+// so `/` is %2F); a `/` left unencoded means `/`. A fragment that is not one
+// of ours, or whose encoding is broken (#/keys/%E0%A4%A, a `%` alone), is
+// answered with the default view or a message, never an uncaught error.
+export function parseRoute(hash) {
+  const [name, ...rest] = hash.replace(/^#\/?/, '').split('/');
+  const views = ['keys', 'time', 'diff', 'audit'];
+  if (!views.includes(name)) {
+    // '' is the start page; #main is the skip link's target, not a view.
+    return { view: 'keys', tail: '', problem: name && name !== 'main' ? 'unknown' : null };
+  }
+  try {
+    return { view: name, tail: decodeURIComponent(rest.join('/')), problem: null };
+  } catch {
+    return { view: name, tail: '', problem: 'encoding' };
+  }
+}
+
 async function renderRoute() {
   clearError();
-  const hash = location.hash.replace(/^#\/?/, '');
-  const [view, ...rest] = hash.split('/');
-  const tail = decodeURIComponent(rest.join('/'));
+  const { view, tail, problem } = parseRoute(location.hash);
   for (const a of document.querySelectorAll('nav a')) {
-    a.setAttribute('aria-current', a.dataset.view === (view || 'keys') ? 'page' : 'false');
+    a.setAttribute('aria-current', a.dataset.view === view ? 'page' : 'false');
   }
-  state.view = view || 'keys';
+  state.view = view;
   clear(main);
   try {
     if (view === 'time') await renderTime(main, tail);
@@ -127,6 +144,15 @@ async function renderRoute() {
     else await renderKeys(main, tail);
   } catch (e) {
     showError(e);
+    return;
+  }
+  // Said once the view is drawn (a view clears the banner when it loads).
+  const shown = location.hash.length > 200 ? `${location.hash.slice(0, 200)}…` : location.hash;
+  if (problem === 'encoding') {
+    showError(new Error(`This link is broken: ${shown} is not valid percent-encoding; ` +
+                        `showing the ${view} view instead.`));
+  } else if (problem === 'unknown') {
+    showError(new Error(`This console has no view ${shown}; showing the keys.`));
   }
 }
 
@@ -151,7 +177,11 @@ async function start() {
   await route();
 }
 
-window.addEventListener('hashchange', () => { if (state.me) route(); });
+// The skip link (#main) only moves the focus: the view stays as it is.
+window.addEventListener('hashchange', () => {
+  if (location.hash === '#main') return;
+  if (state.me) route();
+});
 // "/" jumps to the search box (when not typing somewhere).
 document.addEventListener('keydown', (e) => {
   if (e.key === '/' && !/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) {

@@ -1,7 +1,7 @@
 // The global audit log (GET /v1/events): filters (actor, prefix, time
 // range), pages that follow next_from_revision, and each commit's hash from
 // GET /v1/revisions/R.
-import { api, query } from './api.js';
+import { api, keyHref, query } from './api.js';
 import { h, clear, timeEl, toRfc3339 } from './dom.js';
 import { clearError, showError } from './app.js';
 
@@ -52,7 +52,7 @@ export async function renderAudit(main) {
             h('td', {}, h('ul', { class: 'events' }, evs.map((ev) => h('li', {},
                 h('span', { class: ev.type === 'ConfigDeleted' ? 'tag del' : 'tag set' },
                   ev.type === 'ConfigDeleted' ? 'delete' : 'set'), ' ',
-                h('a', { href: `#/keys/${encodeURIComponent(ev.key)}` }, ev.key),
+                h('a', { href: keyHref(ev.key) }, ev.key),
                 ` v${ev.version}`)))),
             h('td', {}, h('code', { class: 'hash', title: hash }, hash.slice(0, 12)))));
       }

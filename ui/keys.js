@@ -2,7 +2,7 @@
 // who and when), edit / create / delete with the expected version and a
 // reason, a version conflict shown with the other change, and the key's
 // history as a timeline with a diff of any two versions.
-import { api, ApiError, keyPath, query } from './api.js';
+import { api, ApiError, keyHref, keyPath, query } from './api.js';
 import { diffElement, minify, parseJson, prettyElement, prettyText } from './json.js';
 import { h, clear, timeEl } from './dom.js';
 import { state, showError, clearError, toast } from './app.js';
@@ -22,6 +22,9 @@ async function listAll(params) {
 }
 
 // A nested map of prefixes: {children: Map(name -> node), key?: fullKey}.
+// Each `/` closes a prefix: `/registry/pods/a b` sits under `/`, `registry/`,
+// `pods/`; `apisix/routes/1/` is the leaf with the empty name under `1/`
+// (shown as such), beside `apisix/routes/1` if that exists too.
 function buildTree(keys) {
   const root = { children: new Map() };
   for (const key of keys) {
@@ -43,13 +46,14 @@ function treeElement(node, open) {
     if (child.key !== undefined && child.children.size === 0) {
       const current = view && view.key === child.key;
       ul.append(h('li', {}, h('a', {
-        href: `#/keys/${encodeURIComponent(child.key)}`, 'data-key': child.key,
+        href: keyHref(child.key), 'data-key': child.key, title: child.key,
         'aria-current': current ? 'page' : false,
-      }, name)));
+      }, name === '' ? h('span', { class: 'muted' }, '(the key ending in /)') : name)));
       continue;
     }
     const details = h('details', { open: open || undefined },
-                      h('summary', {}, name, h('span', { class: 'count' }, ` ${count(child)}`)),
+                      h('summary', {}, h('span', { class: 'name' }, name),
+                        h('span', { class: 'count' }, ` ${count(child)}`)),
                       treeElement(child, open));
     ul.append(h('li', {}, details));
   }
@@ -115,18 +119,28 @@ function showSummary(revision) {
                  'or use the time-travel view to see the config as it was.'));
 }
 
+// Live events come in bursts (a transaction's events, quick writes): the
+// tree and the open key are refreshed once per burst, and the open key is
+// refreshed when any event of the burst touched it, not only the last one.
+let touched = new Map();  // key -> the newest event of the burst for it
+
 export function onKeysLiveEvent(ev) {
   if (!view) return;
+  touched.set(ev.key, ev);
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(async () => {
+    const burst = touched;
+    touched = new Map();
+    if (!view) return;
     try {
       await refreshTree();
-      if (view.key === ev.key) {
+      const mine = burst.get(view.key);
+      if (view.key && mine) {
         if (view.editing) {
           const note = document.getElementById('edit-note');
           if (note) {
-            note.textContent = `${ev.actor} changed this key meanwhile (version ${ev.version}, ` +
-                               `revision ${ev.revision}); saving will show you the conflict.`;
+            note.textContent = `${mine.actor} changed this key meanwhile (version ${mine.version}, ` +
+                               `revision ${mine.revision}); saving will show you the conflict.`;
             note.hidden = false;
           }
         } else {
@@ -327,7 +341,9 @@ function showCreate() {
     e.preventDefault();
     let value;
     try { value = parseJson(ed.area.value); } catch { ed.check(); return; }
-    const key = keyInput.value.trim();
+    // The key exactly as typed: spaces, a leading or trailing `/` are part
+    // of it (SPEC §1); the server says when it is not a valid key.
+    const key = keyInput.value;
     const reason = form.querySelector('#reason').value;
     const body = `{"value":${minify(value)}` +
                  (reason ? `,"reason":${JSON.stringify(reason)}` : '') + '}';
@@ -335,7 +351,7 @@ function showCreate() {
       const r = await api('PUT', `/v1/kv/${keyPath(key)}`,
                           { rawBody: body, headers: { 'If-None-Match': '*' } });
       toast(`Created ${key}: revision ${r.revision}`);
-      location.hash = `#/keys/${encodeURIComponent(key)}`;
+      location.hash = keyHref(key);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         showError(new Error(`${key} exists already: open it to edit it`));

@@ -1,7 +1,7 @@
 // Time travel (the whole config at a revision or a moment, and revert to
 // it after a confirmation that shows what will change) and the diff between
 // two revisions.
-import { api, ApiError, query } from './api.js';
+import { api, ApiError, keyHref, query } from './api.js';
 import { diffElement, minify, prettyElement } from './json.js';
 import { h, clear, timeEl, toRfc3339, fromRfc3339Local } from './dom.js';
 import { state, showError, clearError, toast } from './app.js';
@@ -17,7 +17,7 @@ export function diffResultElement(d) {
                  : `No changes between revision ${d.from} and ${d.to}.`));
   const item = (cls, label, key, body) => h('div', { class: `diff-item ${cls}` },
       h('h4', {}, h('span', { class: 'tag' }, label), ' ',
-        h('a', { href: `#/keys/${encodeURIComponent(key)}` }, key)), body);
+        h('a', { href: keyHref(key) }, key)), body);
   for (const e of d.added) box.append(item('added', 'added', e.key, diffElement(undefined, e.value)));
   for (const e of d.removed) {
     box.append(item('removed', 'removed', e.key, diffElement(e.value, undefined)));
@@ -77,7 +77,7 @@ export async function renderTime(main, at) {
       const tbody = h('tbody');
       for (const e of r.entries) {
         tbody.append(h('tr', { 'data-key': e.key },
-            h('th', { scope: 'row' }, h('a', { href: `#/keys/${encodeURIComponent(e.key)}` }, e.key),
+            h('th', { scope: 'row' }, h('a', { href: keyHref(e.key) }, e.key),
               sinceTag(now, e, current < state.head)),
             h('td', {}, prettyElement(e.value)),
             h('td', {}, `v${e.version}`, h('br'), e.modified_by, h('br'), timeEl(e.modified_at))));

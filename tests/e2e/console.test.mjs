@@ -372,3 +372,183 @@ test('auth on: token asked once, 401 shown, a read-only token sees no edit contr
     await secure.stop();
   }
 });
+
+// ---- Issue 13 item 15: each test below starts a server of its own, so the
+// revisions the tests above count on stay as they are.
+
+async function txn(url, ops, actor = 'bob') {
+  const r = await fetch(`${url}/v1/txn`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Actor': actor },
+    body: JSON.stringify({ ops }),
+  });
+  if (!r.ok) throw new Error(`txn: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+test('live: a commit that changes the open key along with another key refreshes it', async () => {
+  const own = await startServer();
+  try {
+    await put(own.url, 'app/a', 'a1');
+    await put(own.url, 'app/b', 'b1');
+    const { page, done } = await openPage(browser, own);
+    await page.goto(`${own.url}/ui/#/keys/${encodeURIComponent('app/a')}`);
+    await page.locator('#k-value', { hasText: 'a1' }).waitFor();
+    await page.locator('#live[data-state="live"]').waitFor();
+    // One transaction: app/a first, app/b last (the burst's last event is
+    // not the open key's).
+    await txn(own.url, [{ op: 'set', key: 'app/a', value: 'a2' }, { op: 'set', key: 'app/b', value: 'b2' }],
+              'tina');
+    await page.locator('#k-value', { hasText: 'a2' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.textContent('#k-by'), 'tina');
+    // Two quick writes, the open key's first.
+    await put(own.url, 'app/a', 'a3', { actor: 'quick' });
+    await put(own.url, 'app/b', 'b3', { actor: 'quick' });
+    await page.locator('#k-value', { hasText: 'a3' }).waitFor({ timeout: 5000 });
+    // While editing, the same burst shows the note instead.
+    await page.click('#edit');
+    await txn(own.url, [{ op: 'set', key: 'app/a', value: 'a4' }, { op: 'set', key: 'app/b', value: 'b4' }],
+              'tina');
+    await page.locator('#edit-note:not([hidden])', { hasText: 'tina changed this key' })
+        .waitFor({ timeout: 5000 });
+    await done();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('a malformed #fragment shows the default view or a message, never an uncaught error', async () => {
+  await put(server.url, 'frag/ok', 1);
+  const { page, errors, done } = await openPage(browser, server);
+  const fragments = ['#%E0%A4%A', '#key=%', '#rev=abc', '#/keys/%E0%A4%A', '#/keys/%', '#/keys/a%2',
+                     '#/time/%', '#/time/abc', '#/audit/%zz', '#/nope/x'];
+  for (const f of fragments) {
+    // Loaded with the fragment, then reached by a hash change from a key's page.
+    await page.goto(`${server.url}/ui/${f}`);
+    await page.locator('main h2').first().waitFor();
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.goto(`${server.url}/ui/#/keys/frag%2Fok`);
+    await page.locator('.key-name', { hasText: 'frag/ok' }).waitFor();
+    await page.evaluate((h) => { location.hash = h; }, f);
+    await page.locator('.key-name').waitFor({ state: 'detached' });
+    await page.locator('main h2').first().waitFor();
+    assert.deepEqual(errors, [], `after ${f}`);
+  }
+  // A broken key link says so, over the keys view.
+  await page.goto(`${server.url}/ui/#/keys/%E0%A4%A`);
+  await page.locator('#banner:not([hidden])', { hasText: 'broken' }).waitFor();
+  await page.locator('#search').waitFor();
+  // The skip link moves the focus and leaves the open key's page as it is.
+  await page.goto(`${server.url}/ui/#/keys/frag%2Fok`);
+  await page.locator('.key-name', { hasText: 'frag/ok' }).waitFor();
+  await page.evaluate(() => { location.hash = '#main'; });
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('.key-name', { hasText: 'frag/ok' }).count(), 1);
+  assert.equal(await page.locator('#banner:not([hidden])').count(), 0);
+  await done();
+});
+
+// Server-side (src/http): the console's page must not be refused for a
+// query string (a cache buster, a tracking parameter). Marked todo until the
+// server serves it: remove the todo then.
+test('/ui/?v=1 serves the console, not a JSON 400', {
+  todo: 'server-side fix pending: src/http refuses unknown query parameters on /ui/',
+}, async () => {
+  for (const path of ['/ui/?v=1', '/ui/app.js?v=1', '/ui?x=y']) {
+    const r = await fetch(`${server.url}${path}`);
+    assert.equal(r.status, 200, `${path}: ${r.status} ${(await r.text()).slice(0, 200)}`);
+  }
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/?v=1#/keys`);
+  await page.locator('#live[data-state="live"]').waitFor();
+  await page.locator('#search').waitFor();
+  await done();
+});
+
+// SPEC §1: a key may begin or end with `/`, hold spaces, `%`, `..` and any
+// non-control UTF-8. Skipped while the server under test refuses such keys
+// (the server's key rules change in src/, the console is ready for them).
+test('keys with a leading or trailing /, spaces and non-ASCII: browse, open, edit, create', async (t) => {
+  const own = await startServer();
+  try {
+    const keys = ['/registry/pods/a b', 'apisix/routes/1/', 'apisix/routes/1', 'é/ü', 'x/../y', '100%/ok'];
+    const probe = await fetch(`${own.url}/v1/kv/${encodeURIComponent(keys[0])}`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"value":0}' });
+    if (probe.status === 400 && (await probe.json()).error.code === 'invalid_key') {
+      t.skip('this server still refuses keys such as "/registry/pods/a b" (SPEC §1 keys not in yet)');
+      return;
+    }
+    for (const [i, k] of keys.entries()) await put(own.url, k, { n: i, key: k }, { actor: 'kim' });
+    const { page, done } = await openPage(browser, own);
+    await page.goto(`${own.url}/ui/#/keys`);
+    for (const k of keys) {
+      const link = page.locator(`a[data-key="${k.replace(/"/g, '\\"')}"]`);
+      await link.waitFor();
+      await link.click();
+      await page.locator('.key-name').filter({ hasText: k }).waitFor();
+      assert.equal(await page.textContent('.key-name'), k);
+      assert.match(await page.textContent('#k-value'), new RegExp(`"n": ${keys.indexOf(k)}`));
+      await page.locator('ol.timeline li').first().waitFor();
+    }
+    // `apisix/routes/1/` and `apisix/routes/1` are two leaves: the first
+    // under the prefix `1/`, named as such.
+    assert.match(await page.textContent('a[data-key="apisix/routes/1/"]'), /ending in \//);
+    // Edit one: the PUT goes to the key itself.
+    await page.goto(`${own.url}/ui/#/keys/${encodeURIComponent('/registry/pods/a b')}`);
+    await page.locator('#k-version', { hasText: '2' }).waitFor();  // the probe, then put()
+    await page.click('#edit');
+    const sent = page.waitForRequest((r) => r.method() === 'PUT');
+    await page.fill('#editor', '"edited"');
+    await page.click('#save');
+    assert.equal(new URL((await sent).url()).pathname, '/v1/kv/%2Fregistry%2Fpods%2Fa%20b');
+    await page.locator('#k-version', { hasText: '3' }).waitFor();
+    const cur = await (await fetch(`${own.url}/v1/kv/${encodeURIComponent('/registry/pods/a b')}`)).json();
+    assert.equal(cur.value, 'edited');
+    // Create one through the form: the key exactly as typed.
+    const created = ' ünï code/with space/';
+    await page.click('#new-key');
+    await page.fill('#new-key-name', created);
+    await page.fill('#editor', 'true');
+    await page.click('#create');
+    await page.locator('.key-name').filter({ hasText: created.trim() }).waitFor();
+    assert.equal(await page.textContent('.key-name'), created);
+    const got = await fetch(`${own.url}/v1/kv/${encodeURIComponent(created)}`);
+    assert.equal(got.status, 200);
+    // History and time travel link back to such a key.
+    await page.goto(`${own.url}/ui/#/time`);
+    await page.locator(`#tt-config a[href="#/keys/${encodeURIComponent('é/ü')}"]`).click();
+    await page.locator('.key-name', { hasText: 'é/ü' }).waitFor();
+    await done();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('auth on: a write token edits with its Bearer token and sees live changes', async () => {
+  const tokens = [{ name: 'wendy', token: 'wendy-write-token', role: 'write' }];
+  const secure = await startServer({ tokens });
+  try {
+    await put(secure.url, 'app/mode', 'blue', { token: 'wendy-write-token' });
+    const { page, done } = await openPage(browser, secure);
+    await page.goto(`${secure.url}/ui/#/keys/${encodeURIComponent('app/mode')}`);
+    await page.locator('#login[open]').waitFor();
+    await page.fill('#login-token', 'wendy-write-token');
+    await page.click('#login-ok');
+    await page.locator('#whoami', { hasText: 'wendy (write)' }).waitFor();
+    await page.locator('.key-name', { hasText: 'app/mode' }).waitFor();
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.click('#edit');
+    const sent = page.waitForRequest((r) => r.method() === 'PUT');
+    await page.fill('#editor', '"green"');
+    await page.click('#save');
+    const req = await sent;
+    assert.equal(req.headers().authorization, 'Bearer wendy-write-token');
+    await page.locator('#k-version', { hasText: '2' }).waitFor();
+    assert.equal(await page.textContent('#k-by'), 'wendy', 'the actor is the token\'s name');
+    // A change by another client of the same token arrives over the watch.
+    await put(secure.url, 'app/mode', 'red', { token: 'wendy-write-token' });
+    await page.locator('#k-value', { hasText: 'red' }).waitFor();
+    await done({ allow: [/status of 401/] });
+  } finally {
+    await secure.stop();
+  }
+});

@@ -68,7 +68,10 @@ export async function put(url, key, value, { actor = 'bob', reason, token, expec
   if (expected !== undefined) body.expected_version = expected;
   const headers = { 'Content-Type': 'application/json', 'X-Actor': actor };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(`${url}/v1/kv/${key}`, { method: 'PUT', headers, body: JSON.stringify(body) });
+  // The key encoded as a whole (`/` as %2F, which the server decodes), so
+  // that any key of SPEC §1 (spaces, `%`, a leading `/`, `..`) arrives as is.
+  const r = await fetch(`${url}/v1/kv/${encodeURIComponent(key)}`,
+                        { method: 'PUT', headers, body: JSON.stringify(body) });
   if (!r.ok) throw new Error(`PUT ${key}: ${r.status} ${await r.text()}`);
   return r.json();
 }
@@ -89,6 +92,7 @@ export async function openPage(browser, server, { width = 1280, height = 860 } =
   const context = await browser.newContext({
     viewport: { width, height }, timezoneId: 'UTC', locale: 'en-GB',
   });
+  if (process.env.CHRONOCONF_UI_DIR) await serveUiFrom(context, server, process.env.CHRONOCONF_UI_DIR);
   const page = await context.newPage();
   const errors = [];
   const foreign = [];
@@ -107,6 +111,25 @@ export async function openPage(browser, server, { width = 1280, height = 860 } =
     if (foreign.length) throw new Error(`requests to another origin: ${foreign.join(' ')}`);
   };
   return { page, context, errors, foreign, done };
+}
+
+// CHRONOCONF_UI_DIR=ui (scripts/e2e.sh --ui-from-tree): the console's files
+// come from that folder instead of the ones compiled into the binary, with
+// the server's own status and headers (CSP…), so a change to ui/ can be
+// tried without a C++ build. A request the server does not answer with 200
+// is left as the server answered it.
+async function serveUiFrom(context, server, dir) {
+  const origin = new URL(server.url).origin;
+  await context.route((u) => u.origin === origin && /^\/ui(\/|$)/.test(u.pathname), async (route) => {
+    const res = await route.fetch();
+    const name = new URL(route.request().url()).pathname.replace(/^\/ui\/?/, '') || 'index.html';
+    const file = path.resolve(dir, name);
+    if (res.status() !== 200 || !file.startsWith(path.resolve(dir) + path.sep) || !fs.existsSync(file)) {
+      await route.fulfill({ response: res });
+      return;
+    }
+    await route.fulfill({ response: res, body: fs.readFileSync(file) });
+  });
 }
 
 export async function shot(page, name) {
