@@ -76,12 +76,12 @@ if [ "$profile" = serve ]; then
   # The options are set both ways explicitly: a tree configured by the other
   # profile keeps its cache, and GTest/Benchmark are not looked for.
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
-    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCHRONOCONF_WERROR=ON \
     -DCHRONOCONF_BUILD_TESTS=OFF -DCHRONOCONF_BUILD_BENCHMARKS=OFF ${CMAKE_ARGS:-} >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target chronoconf
 else
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
-    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCHRONOCONF_WERROR=ON \
     -DCHRONOCONF_BUILD_TESTS=ON -DCHRONOCONF_BUILD_BENCHMARKS=ON ${CMAKE_ARGS:-} >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 fi
