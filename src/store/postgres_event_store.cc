@@ -324,12 +324,15 @@ Status PostgresEventStore::AppendTransaction(const std::function<Status()>& body
   }
   auto r = write_.Exec("commit append", "COMMIT");
   if (!r) {
-    // An error the server reported means it rolled back. A lost connection
-    // leaves the outcome unknown: the batch may have landed. Either way it is
-    // kUnavailable here, and the caller must re-read the head to learn which.
-    if (r.status().code() == Code::kConflict) return r.status();
-    return Status::Unavailable(r.status().message() +
-                               " (the commit may or may not have landed: re-read the head)");
+    // An error the server reported, on a connection still up, means it
+    // rolled back. A connection lost (or given up on) after COMMIT was sent
+    // leaves the outcome unknown: the batch may have landed, and the
+    // follower applies it if it did.
+    if (write_.broken()) {
+      return Status::OutcomeUnknown(r.status().message() +
+                                    " (the commit may or may not have landed)");
+    }
+    return r.status();
   }
   // An aborted transaction answers COMMIT with ROLLBACK; every statement is
   // checked, so this would be a bug, but never report it as written.
