@@ -389,10 +389,6 @@ Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
   size_t ci = 0;
   for (int i = 0; i < events->rows(); ++i) {
     int64_t rev = events->Int(i, 0);
-    while (ci < out->size() && (*out)[ci].revision < rev) ++ci;
-    if (ci == out->size() || (*out)[ci].revision != rev) {
-      return Status::Corruption(fmt::format("postgres: event of missing commit {}", rev));
-    }
     auto type = ParseStoredType("postgres", events->Text(i, 4), rev);
     if (!type) return type.status();
     Event e;
@@ -401,7 +397,7 @@ Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
     e.version = events->Int(i, 3);
     e.value = events->OptText(i, 5);
     e.previous_value = events->OptText(i, 6);
-    (*out)[ci].events.push_back(std::move(e));
+    if (Status s = AttachStoredEvent("postgres", rev, std::move(e), out, &ci); !s.ok()) return s;
   }
   return Status::OK();
 }

@@ -250,7 +250,10 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::stri
   std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db, path, clock));
   sqlite3_busy_timeout(db, 5000);
   // WAL + FULL: every commit is fsynced before COMMIT returns (SPEC §6).
-  if (Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !s.ok()) {
+  // foreign_keys: an event without its commit is refused, as PostgreSQL does.
+  if (Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                          " PRAGMA foreign_keys=ON;");
+      !s.ok()) {
     return s;
   }
   if (Status s = store->Migrate(); !s.ok()) return s;
@@ -431,8 +434,6 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
       size_t ci = 0;
       while ((rc = events.Step()) == SQLITE_ROW) {
         int64_t rev = events.Int(0);
-        while (ci < out.size() && out[ci].revision < rev) ++ci;
-        if (ci == out.size()) break;
         Event e;
         e.key = events.Text(2);
         e.version = events.Int(3);
@@ -444,7 +445,8 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
         e.type = *type;
         e.value = events.OptText(5);
         e.previous_value = events.OptText(6);
-        out[ci].events.push_back(std::move(e));
+        status = AttachStoredEvent("sqlite", rev, std::move(e), &out, &ci);
+        if (!status.ok()) break;
       }
       if (status.ok() && rc != SQLITE_DONE && rc != SQLITE_ROW) status = Error(db_, "read events");
     }

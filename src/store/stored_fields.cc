@@ -25,4 +25,16 @@ Result<EventType> ParseStoredType(std::string_view store, std::string_view text,
   return *t;
 }
 
+Status AttachStoredEvent(std::string_view store, int64_t revision, Event event,
+                         std::vector<RecordedCommit>* commits, size_t* at) {
+  while (*at < commits->size() && (*commits)[*at].revision < revision) ++*at;
+  if (*at == commits->size() || (*commits)[*at].revision != revision) {
+    return Status::Corruption(fmt::format(
+        "{}: an event (key '{}') belongs to revision {}, which has no commit", store, event.key,
+        revision));
+  }
+  (*commits)[*at].events.push_back(std::move(event));
+  return Status::OK();
+}
+
 }  // namespace chronoconf

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "domain/events.h"
@@ -18,6 +19,14 @@ Result<int64_t> ParseStoredTime(std::string_view store, std::string_view text, i
 // The `type` of an event of commit `revision`.
 Result<EventType> ParseStoredType(std::string_view store, std::string_view text,
                                   int64_t revision);
+
+// Adds `event`, read with revision `revision`, to its commit in `commits`
+// (a page in revision order; `*at` is where the previous event went, 0 at
+// first). Events come in revision order. An event whose revision has no
+// commit in the page is kCorruption: the one decoding rule of every store,
+// never "attach it to the next commit".
+Status AttachStoredEvent(std::string_view store, int64_t revision, Event event,
+                         std::vector<RecordedCommit>* commits, size_t* at);
 
 }  // namespace chronoconf
 
