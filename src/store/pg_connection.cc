@@ -82,10 +82,8 @@ bool Connection::broken() const {
 }
 
 Status Connection::Ensure() {
-  if (!broken()) {
-    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) RollbackQuietly();
-    return Status::OK();
-  }
+  if (!broken() && PQtransactionStatus(conn_) != PQTRANS_IDLE) RollbackQuietly();
+  if (!broken()) return Status::OK();  // (the rollback may have given up on it)
   if (conn_ == nullptr) {
     // Our defaults come first so that the URL's own settings win.
     static const std::string kConnect = std::to_string(kConnectTimeout.count());
