@@ -368,8 +368,15 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
       store_errors_.fetch_add(1);
       store_reachable_.store(false);
       spdlog::error("append of {} commits failed: {}", commits.size(), failure.ToString());
-      fail_pending(Status::Unavailable(fmt::format("the store failed; nothing was written: {}",
-                                                   failure.message())),
+      // COMMIT sent, its answer lost: never "nothing was written" (SPEC §6).
+      // The follower applies the batch if it landed.
+      fail_pending(failure.code() == Code::kOutcomeUnknown
+                       ? Status::OutcomeUnknown(fmt::format(
+                             "the write may or may not have been committed; read before "
+                             "retrying ({})",
+                             failure.message()))
+                       : Status::Unavailable(fmt::format(
+                             "the store failed; nothing was written: {}", failure.message())),
                    /*only_writes=*/true);
       break;
     }

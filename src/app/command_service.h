@@ -14,7 +14,8 @@
 // store conflict (another node wrote first) catches the read model up and
 // decides the batch again; when a key keeps moving past the retries, only
 // the commands writing the keys that moved get kConflict and the rest are
-// committed. A store failure fails the batch with kUnavailable.
+// committed. A store failure fails the batch with kUnavailable (nothing written)
+// or kOutcomeUnknown (the COMMIT's answer was lost: it may have landed).
 // This is leveldb's DBImpl::Write group commit with a dedicated leader.
 //
 // Shutdown order: Stop() this service (its committer waits on the

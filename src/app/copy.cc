@@ -15,17 +15,31 @@ constexpr size_t kPage = 1000;
 
 Status CopyStore(EventStore& from, EventStore& to, CopyReport* report,
                  const std::function<void(int64_t, int64_t)>& progress) {
+  *report = CopyReport{};
+  auto source = from.ReadHead();
+  if (!source) return source.status();
   auto target = to.ReadHead();
   if (!target) return target.status();
   if (target->revision != 0) {
-    return Status::InvalidRequest(fmt::format(
-        "the target {} store is not empty (head revision {}): copy only into an empty store",
-        to.kind(), target->revision));
+    // Resume: the hash chain makes equal hashes at one revision mean equal
+    // histories up to it, so the target is a prefix of the source exactly
+    // when the source has the target's head commit.
+    auto same = target->revision <= source->revision
+                    ? from.ReadForward(target->revision - 1, 1)
+                    : Result<std::vector<RecordedCommit>>(std::vector<RecordedCommit>{});
+    if (!same) return same.status();
+    if (same->empty() || same->front().revision != target->revision ||
+        same->front().hash != target->hash) {
+      return Status::InvalidRequest(fmt::format(
+          "the target {} store (head revision {}) is not a prefix of the source (head revision "
+          "{}): its commit {} is not the source's. Copy into an empty store, or into one an "
+          "interrupted copy of this source left",
+          to.kind(), target->revision, source->revision, target->revision));
+    }
+    report->resumed_after = target->revision;
   }
-  auto source = from.ReadHead();
-  if (!source) return source.status();
-  *report = CopyReport{};
-  int64_t after = 0;
+  int64_t after = report->resumed_after;
+  report->head_hash = target->hash;
   while (true) {
     auto page = from.ReadForward(after, kPage);
     if (!page) return page.status();
@@ -35,7 +49,7 @@ Status CopyStore(EventStore& from, EventStore& to, CopyReport* report,
     report->commits += static_cast<int64_t>(page->size());
     report->head_hash = page->back().hash;
     after = page->back().revision;
-    if (progress) progress(report->commits, std::max(source->revision, after));
+    if (progress) progress(after, std::max(source->revision, after));
   }
   // The target now ends where the source did, link for link.
   auto end = to.ReadHead();

@@ -16,14 +16,19 @@
 namespace chronoconf {
 
 struct CopyReport {
-  int64_t commits = 0;
+  int64_t resumed_after = 0;  // the target's head before this copy (0: it was empty)
+  int64_t commits = 0;        // commits copied by this run
   int64_t events = 0;
   std::string head_hash = kZeroHash;
 };
 
 // Copies every commit of `from` into `to`, a page (one transaction) at a
-// time. Refuses a target that is not empty (kInvalidRequest). `progress`
-// (optional) gets the commits copied so far and the source's head at start.
+// time. A target that is not empty must hold a prefix of the source (an
+// interrupted copy: the source has the target's head commit, same hash);
+// the copy then resumes after it. Any other target is refused
+// (kInvalidRequest). `progress` (optional) gets the revision reached and the
+// source's head at start. The caller claims the target as its sole writer
+// where the store has such a claim (a SQLite file being served is refused).
 Status CopyStore(EventStore& from, EventStore& to, CopyReport* report,
                  const std::function<void(int64_t done, int64_t total)>& progress = nullptr);
 

@@ -15,7 +15,13 @@ constexpr auto kRetryAfterError = std::chrono::seconds(10);
 
 int64_t LoadSnapshotIfValid(const std::string& path, EventStore& store, Projection* projection) {
   const auto started = std::chrono::steady_clock::now();
-  Status s = projection->LoadSnapshot(path, [&](int64_t revision, const std::string& hash) {
+  auto key = store.SnapshotKey();
+  if (!key) {
+    spdlog::warn("ignored the snapshot {} and replaying every event instead: {}", path,
+                 key.status().message());
+    return 0;
+  }
+  Status s = projection->LoadSnapshot(path, *key, [&](int64_t revision, const std::string& hash) {
     auto commits = store.ReadForward(revision - 1, 1);
     if (!commits) return commits.status();
     if (commits->empty() || commits->front().revision != revision) {
@@ -41,9 +47,15 @@ int64_t LoadSnapshotIfValid(const std::string& path, EventStore& store, Projecti
   return projection->head();
 }
 
-Snapshotter::Snapshotter(Projection* projection, std::string path, int64_t every,
-                         int64_t last_written)
+Snapshotter::Snapshotter(Projection* projection, EventStore* store, std::string path,
+                         int64_t every, int64_t last_written)
     : projection_(projection), path_(std::move(path)), every_(every), last_written_(last_written) {
+  if (auto key = store->SnapshotKey()) {
+    key_ = std::move(*key);
+  } else {
+    spdlog::warn("no snapshots will be written to {}: {}", path_, key.status().message());
+    return;  // no thread: nothing to write
+  }
   // The feed's listeners must not block: this one only wakes the thread.
   subscription_ = projection_->feed().Subscribe([this](int64_t head) {
     MutexLock lock(&mu_);
@@ -81,7 +93,7 @@ void Snapshotter::Run() {
       continue;
     }
     mu_.Unlock();
-    auto written = projection_->WriteSnapshot(path_);
+    auto written = projection_->WriteSnapshot(path_, key_);
     const double ms = std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - now).count();
     mu_.Lock();

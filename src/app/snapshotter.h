@@ -17,17 +17,20 @@
 
 namespace chronoconf {
 
-// Loads the snapshot at `path` into the empty `projection` when the store
-// holds the same commit at the snapshot's revision (same hash); otherwise, or
-// when the file is damaged, leaves the projection empty and says why in the
+// Loads the snapshot at `path` into the empty `projection` when its MAC
+// verifies under the store's key and the store holds the same commit at the
+// snapshot's revision (same hash); otherwise, or when the file is damaged or
+// not a regular file, leaves the projection empty and says why in the
 // log. Returns the revision loaded (0: none). Never fails: the events are
 // always there to replay.
 int64_t LoadSnapshotIfValid(const std::string& path, EventStore& store, Projection* projection);
 
 class Snapshotter {
  public:
-  // Writes after every `every` commits past `last_written`.
-  Snapshotter(Projection* projection, std::string path, int64_t every, int64_t last_written);
+  // Writes after every `every` commits past `last_written`, MACed under the
+  // store's snapshot key (none at all, with a warning, when it has none).
+  Snapshotter(Projection* projection, EventStore* store, std::string path, int64_t every,
+              int64_t last_written);
   ~Snapshotter();  // Stop()
   Snapshotter(const Snapshotter&) = delete;
   Snapshotter& operator=(const Snapshotter&) = delete;
@@ -42,6 +45,7 @@ class Snapshotter {
   Projection* projection_;
   const std::string path_;
   const int64_t every_;
+  std::string key_;  // set by the constructor
   mutable Mutex mu_;
   CondVar cv_;
   bool stopping_ GUARDED_BY(mu_) = false;

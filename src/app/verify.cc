@@ -1,7 +1,5 @@
 #include "app/verify.h"
 
-#include <fstream>
-#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -17,31 +15,43 @@ namespace chronoconf {
 namespace {
 
 // The snapshot's bytes and the revision in its header; nullopt when there is
-// no file.
-Result<std::optional<std::pair<std::string, int64_t>>> ReadSnapshot(const std::string& path) {
+// no file and none was `required`.
+Result<std::optional<std::pair<std::string, int64_t>>> ReadSnapshot(const std::string& path,
+                                                                   bool required) {
   std::optional<std::pair<std::string, int64_t>> none;
   if (path.empty()) return none;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return none;
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::optional<int64_t> revision = Projection::SnapshotRevision(bytes);
-  if (!revision) {
-    return Status::Corruption(
-        fmt::format("the snapshot {} is truncated, or not a chronoconf snapshot", path));
+  auto bytes = Projection::ReadSnapshotFile(path);
+  if (!bytes) {
+    if (bytes.status().code() == Code::kNotFound && !required) return none;
+    return bytes.status();
   }
-  return std::optional(std::pair(std::move(bytes), *revision));
+  std::optional<int64_t> revision = Projection::SnapshotRevision(*bytes);
+  if (!revision) {
+    return Status::Corruption(fmt::format(
+        "the snapshot {} is truncated, or not a chronoconf snapshot of this build's format",
+        path));
+  }
+  return std::optional(std::pair(std::move(*bytes), *revision));
 }
 
 }  // namespace
 
 Status VerifyStore(EventStore& store, VerifyReport* report,
                    const std::function<void(int64_t)>& progress,
-                   const std::string& snapshot_path) {
+                   const std::string& snapshot_path, bool snapshot_required) {
   *report = VerifyReport{};
-  auto snapshot = ReadSnapshot(snapshot_path);
+  auto snapshot = ReadSnapshot(snapshot_path, snapshot_required);
   if (!snapshot) return snapshot.status();
+  std::string snapshot_key;
+  if (*snapshot) {
+    auto k = store.SnapshotKey();
+    if (!k) return k.status();
+    snapshot_key = std::move(*k);
+  }
+  // Equal bytes, MAC included: the snapshot is what this store's read model
+  // gives, and it was written with this store's key.
   auto check_snapshot = [&](const Projection& rebuilt) {
-    if (rebuilt.SerializeSnapshot() != (*snapshot)->first) {
+    if (rebuilt.SerializeSnapshot(snapshot_key) != (*snapshot)->first) {
       return Status::Corruption(fmt::format(
           "the snapshot {} (revision {}) differs from the read model rebuilt from the events",
           snapshot_path, (*snapshot)->second));

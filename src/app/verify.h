@@ -7,7 +7,8 @@
 //   - the read model rebuilt from the global log equals each key's stream
 //     read on its own (the store's per-key index agrees with its log);
 //   - a read-model snapshot, when there is one, equals the read model
-//     rebuilt from the log up to its revision, byte for byte.
+//     rebuilt from the log up to its revision, byte for byte (its MAC under
+//     the store's snapshot key included).
 #ifndef CHRONOCONF_APP_VERIFY_H_
 #define CHRONOCONF_APP_VERIFY_H_
 
@@ -31,10 +32,12 @@ struct VerifyReport {
 // OK when every check passes; otherwise kCorruption naming the first
 // failure (or the store's own error). `progress` (optional) gets the number
 // of commits checked so far. `snapshot_path` ("" : none) names the snapshot
-// file to compare; a missing file is no error.
+// file to compare; a missing file is no error unless `snapshot_required`
+// (the user named it: kNotFound). A path that is not a regular file is
+// kUnavailable.
 Status VerifyStore(EventStore& store, VerifyReport* report,
                    const std::function<void(int64_t)>& progress = nullptr,
-                   const std::string& snapshot_path = "");
+                   const std::string& snapshot_path = "", bool snapshot_required = false);
 
 }  // namespace chronoconf
 

@@ -248,8 +248,8 @@ int Serve(const ServeOptions& o) {
       return;
     }
     if (o.snapshot_every > 0 && !snapshot_path.empty()) {
-      snapshotter = std::make_unique<Snapshotter>(&projection, snapshot_path, o.snapshot_every,
-                                                  loaded);
+      snapshotter = std::make_unique<Snapshotter>(&projection, store->get(), snapshot_path,
+                                                  o.snapshot_every, loaded);
     }
     api.SetReady(true);
     spdlog::info("read model at revision {}; ready", projection.head());
@@ -287,7 +287,8 @@ int Migrate(const std::string& url) {
 }
 
 int Verify(const std::string& url, const std::string& snapshot, bool as_json) {
-  auto store = OpenEventStore(url);
+  // Read-only: a typo in the URL is an error, never a new empty store (SPEC §6).
+  auto store = OpenEventStore(url, SystemClock::Default(), StoreAccess::kReadOnly);
   if (!store) {
     std::cerr << "error: " << store.status().message() << "\n";
     return 1;
@@ -302,7 +303,8 @@ int Verify(const std::string& url, const std::string& snapshot, bool as_json) {
       [&](int64_t n) {
         if (tty) std::cerr << ProgressBar(n, total) << std::flush;
       },
-      snapshot.empty() ? DefaultSnapshotPath(url) : snapshot);
+      snapshot.empty() ? DefaultSnapshotPath(url) : snapshot,
+      /*snapshot_required=*/!snapshot.empty());
   if (tty && report.commits > 0) std::cerr << "\n";
   if (as_json) {
     json::Writer w;

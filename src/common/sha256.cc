@@ -1,6 +1,7 @@
 #include "common/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 namespace chronoconf {
 
@@ -30,6 +31,34 @@ std::string Sha256Stream::Finish() {
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx_->md, digest, &len);
   return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
+HmacSha256Stream::HmacSha256Stream(std::string_view key) {
+  constexpr size_t kBlock = 64;  // SHA-256's block size
+  std::string k(key.size() > kBlock ? FromHex(Sha256Hex(key)) : std::string(key));
+  k.resize(kBlock, '\0');
+  std::string inner_pad(kBlock, '\0');
+  outer_pad_.resize(kBlock);
+  for (size_t i = 0; i < kBlock; ++i) {
+    inner_pad[i] = static_cast<char>(k[i] ^ 0x36);
+    outer_pad_[i] = static_cast<char>(k[i] ^ 0x5c);
+  }
+  inner_.Update(inner_pad);
+}
+
+std::string HmacSha256Stream::Finish() {
+  Sha256Stream outer;
+  outer.Update(outer_pad_);
+  outer.Update(inner_.Finish());
+  return outer.Finish();
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    return "";
+  }
+  return out;
 }
 
 std::string ToHex(std::string_view bytes) {

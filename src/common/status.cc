@@ -31,6 +31,7 @@ const char* CodeName(Code code) {
     case Code::kTooLarge: return "too_large";
     case Code::kUnsupportedMediaType: return "unsupported_media_type";
     case Code::kUnavailable: return "unavailable";
+    case Code::kOutcomeUnknown: return "outcome_unknown";
     case Code::kTimeout: return "timeout";
     case Code::kCorruption: return "corruption";
     case Code::kInternal: return "internal";

@@ -27,6 +27,7 @@ enum class Code {
   kTooLarge,              // 413 too_large
   kUnsupportedMediaType,  // 415 unsupported_media_type
   kUnavailable,           // 503 unavailable: the store cannot be reached
+  kOutcomeUnknown,        // 503 outcome_unknown: COMMIT sent, its answer lost (SPEC §6)
   kTimeout,               // 504 timeout: min_revision not reached in time
   kCorruption,            // stored data breaks an invariant (verify)
   kInternal,              // a bug; 500
@@ -54,6 +55,7 @@ class [[nodiscard]] Status {
   static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status Timeout(std::string m) { return {Code::kTimeout, std::move(m)}; }
+  static Status OutcomeUnknown(std::string m) { return {Code::kOutcomeUnknown, std::move(m)}; }
   static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   static Status Conflict(ConflictDetail d);

@@ -258,15 +258,28 @@ net::awaitable<bool> Api::WaitForRevision(int64_t revision, std::chrono::millise
   auto executor = co_await net::this_coro::executor;
   auto timer = std::make_shared<net::steady_timer>(executor);
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  uint64_t id = projection_->feed().Subscribe([timer, revision](int64_t head) {
-    if (head >= revision) net::post(timer->get_executor(), [timer] { timer->cancel(); });
+  // The listener holds the timer weakly, and leaves the feed with this frame
+  // however it ends: also when shutdown destroys the suspended coroutine with
+  // its io_context, after which the feed (the Projection) still lives and
+  // must not hold, post to or destroy the timer.
+  std::weak_ptr<net::steady_timer> weak = timer;
+  uint64_t id = projection_->feed().Subscribe([weak, executor, revision](int64_t head) {
+    if (head >= revision) {
+      net::post(executor, [weak] {
+        if (auto t = weak.lock()) t->cancel();
+      });
+    }
   });
+  struct Unsubscribe {
+    ChangeFeed& feed;
+    uint64_t id;
+    ~Unsubscribe() { feed.Unsubscribe(id); }
+  } unsubscribe{projection_->feed(), id};
   while (projection_->head() < revision && std::chrono::steady_clock::now() < deadline) {
     timer->expires_at(deadline);
     boost::system::error_code ec;  // cancelled when the head moves
     co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
   }
-  projection_->feed().Unsubscribe(id);
   co_return projection_->head() >= revision;
 }
 

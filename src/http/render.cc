@@ -63,7 +63,8 @@ int HttpStatusFor(Code code) {
     case Code::kConflict: return 409;
     case Code::kTooLarge: return 413;
     case Code::kUnsupportedMediaType: return 415;
-    case Code::kUnavailable: return 503;
+    case Code::kUnavailable:
+    case Code::kOutcomeUnknown: return 503;
     case Code::kTimeout: return 504;
     case Code::kCorruption:
     case Code::kInternal: return 500;

@@ -162,24 +162,30 @@ class Projection {
   CommitPtr Commit(int64_t revision) const;
 
   // Snapshots (projection_snapshot.cc). The file holds the rows up to a
-  // revision, and a SHA-256 of itself; its format is private to this class.
+  // revision, and an HMAC-SHA256 of itself under `key` (the store's
+  // EventStore::SnapshotKey): anyone may read it, but only a holder of the
+  // key can write one that loads. Its format is private to this class.
   //
   // Writes the read model as of now to `path` (a temporary file, fsync,
   // rename), without blocking Apply or queries. Returns the revision written.
-  Result<int64_t> WriteSnapshot(const std::string& path) const;
+  Result<int64_t> WriteSnapshot(const std::string& path, std::string_view key) const;
   // The bytes WriteSnapshot writes for the read model as of now.
-  std::string SerializeSnapshot() const;
+  std::string SerializeSnapshot(std::string_view key) const;
   // The revision a snapshot's header names (its file read whole or in
   // part); nullopt when the bytes do not begin like a snapshot.
   static std::optional<int64_t> SnapshotRevision(std::string_view bytes);
+  // A snapshot file's bytes. Errors: kNotFound when there is no file,
+  // kUnavailable when it is not a regular file (a directory) or unreadable.
+  static Result<std::string> ReadSnapshotFile(const std::string& path);
   // Loads a snapshot into this empty projection. `check` gets the revision
   // and hash of the snapshot's last commit once the file is read and found
-  // whole, before anything is loaded: an error from it is returned as is
-  // (the caller compares with the store). Errors: kCorruption for a damaged,
-  // truncated or inconsistent file, kNotFound when there is no file,
-  // kInvalidRequest when not empty. On any error the projection stays empty.
+  // whole and authentic, before anything is loaded: an error from it is
+  // returned as is (the caller compares with the store). Errors: kCorruption
+  // for a damaged, truncated, forged or inconsistent file, kNotFound when
+  // there is no file, kUnavailable when it cannot be read, kInvalidRequest
+  // when not empty. On any error the projection stays empty.
   using SnapshotCheck = std::function<Status(int64_t revision, const std::string& hash)>;
-  Status LoadSnapshot(const std::string& path, const SnapshotCheck& check);
+  Status LoadSnapshot(const std::string& path, std::string_view key, const SnapshotCheck& check);
 
  private:
   // An optional text in text_: data == nullptr is absent.
@@ -250,7 +256,7 @@ class Projection {
   void IndexActors() REQUIRES(mu_);
   // Hands the snapshot's bytes to `sink`, a megabyte at a time.
   Status EncodeSnapshot(const std::function<Status(std::string_view)>& sink,
-                        int64_t* revision) const;
+                        std::string_view key, int64_t* revision) const;
 
   mutable SharedMutex mu_;
   // Append-only: rows below their size never change, and a snapshot writer

@@ -10,11 +10,16 @@
 //            reason and request id as u32 length + bytes (kAbsent: none)
 //   events   i64 revision, i64 version, i64 created revision, u32 key,
 //            value as u32 length + bytes (kAbsent: a delete)
-//   32-byte SHA-256 of everything before it
+//   32-byte HMAC-SHA256 of everything before it, under the store's key
+// The MAC, not a plain digest: whoever can write the file could recompute a
+// digest, and a snapshot is served without replaying the events it stands
+// for. Format 1 ("CCSNAP1\n", a SHA-256) is refused, and rebuilt.
 // Everything derived (per-key indexes, previous values, head entries) is
 // rebuilt on load. The same read model always gives the same bytes, so
 // verify compares a snapshot with the one rebuilt from the log byte for byte.
 #include <fcntl.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,16 +35,18 @@
 namespace chronoconf {
 namespace {
 
-constexpr std::string_view kMagic = "CCSNAP1\n";
+constexpr std::string_view kMagic = "CCSNAP2\n";
+constexpr std::string_view kMagicV1 = "CCSNAP1\n";
 constexpr uint32_t kAbsent = UINT32_MAX;
 constexpr size_t kHashBytes = 32;
 constexpr size_t kFlushAt = size_t{1} << 20;
 
-// Appends fixed-width numbers and texts, hashing and handing the bytes to
+// Appends fixed-width numbers and texts, MACing and handing the bytes to
 // `sink` a megabyte at a time.
 class Encoder {
  public:
-  explicit Encoder(std::function<Status(std::string_view)> sink) : sink_(std::move(sink)) {}
+  Encoder(std::function<Status(std::string_view)> sink, std::string_view key)
+      : sink_(std::move(sink)), hash_(key) {}
 
   void U32(uint32_t v) { Put(&v, sizeof v); }
   void U64(uint64_t v) { Put(&v, sizeof v); }
@@ -74,7 +81,7 @@ class Encoder {
 
   std::function<Status(std::string_view)> sink_;
   std::string buf_;
-  Sha256Stream hash_;
+  HmacSha256Stream hash_;
   Status status_;
 };
 
@@ -128,16 +135,24 @@ Status WriteAll(int fd, std::string_view data) {
   return Status::OK();
 }
 
-Result<std::string> ReadFile(const std::string& path) {
+}  // namespace
+
+Result<std::string> Projection::ReadSnapshotFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound(fmt::format("no snapshot at {}", path));
     return Status::Unavailable(fmt::format("cannot open the snapshot {}: {}", path, strerror(errno)));
   }
+  // A directory opens too, and its "size" is no size at all (seeking to its
+  // end gave 2^63 - 1 on ext4, and a std::bad_alloc).
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::Unavailable(fmt::format("the snapshot {} is not a regular file", path));
+  }
   std::string out;
-  off_t size = ::lseek(fd, 0, SEEK_END);
-  if (size > 0) out.resize(static_cast<size_t>(size));
-  ssize_t n = size < 0 ? -1 : ::pread(fd, out.data(), out.size(), 0);
+  out.resize(static_cast<size_t>(st.st_size));
+  ssize_t n = ::pread(fd, out.data(), out.size(), 0);
   int err = errno;
   ::close(fd);
   if (n < 0 || static_cast<size_t>(n) != out.size()) {
@@ -147,11 +162,9 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-}  // namespace
-
 Status Projection::EncodeSnapshot(const std::function<Status(std::string_view)>& sink,
-                                  int64_t* revision) const {
-  Encoder enc(sink);
+                                  std::string_view key, int64_t* revision) const {
+  Encoder enc(sink, key);
   // Learn how many rows exist under the lock; those rows never change, so
   // they are read without it while Apply goes on.
   size_t nc, ne, nk, na;
@@ -198,7 +211,7 @@ std::optional<int64_t> Projection::SnapshotRevision(std::string_view bytes) {
   return static_cast<int64_t>(revision);
 }
 
-std::string Projection::SerializeSnapshot() const {
+std::string Projection::SerializeSnapshot(std::string_view key) const {
   std::string out;
   int64_t revision = 0;
   EncodeSnapshot(
@@ -206,19 +219,19 @@ std::string Projection::SerializeSnapshot() const {
         out.append(b);
         return Status::OK();
       },
-      &revision)
+      key, &revision)
       .IgnoreError();  // appending to a string cannot fail
   return out;
 }
 
-Result<int64_t> Projection::WriteSnapshot(const std::string& path) const {
+Result<int64_t> Projection::WriteSnapshot(const std::string& path, std::string_view key) const {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return Status::Unavailable(fmt::format("cannot create {}: {}", tmp, strerror(errno)));
   }
   int64_t revision = 0;
-  Status s = EncodeSnapshot([fd](std::string_view b) { return WriteAll(fd, b); }, &revision);
+  Status s = EncodeSnapshot([fd](std::string_view b) { return WriteAll(fd, b); }, key, &revision);
   if (s.ok() && ::fsync(fd) != 0) {
     s = Status::Unavailable(fmt::format("fsync of {}: {}", tmp, strerror(errno)));
   }
@@ -240,23 +253,31 @@ Result<int64_t> Projection::WriteSnapshot(const std::string& path) const {
   return revision;
 }
 
-Status Projection::LoadSnapshot(const std::string& path, const SnapshotCheck& check) {
+Status Projection::LoadSnapshot(const std::string& path, std::string_view key,
+                                const SnapshotCheck& check) {
   if (head() != 0) return Status::InvalidRequest("a snapshot loads into an empty read model");
-  auto file = ReadFile(path);
+  auto file = ReadSnapshotFile(path);
   if (!file) return file.status();
   auto bad = [&](std::string_view what) {
     return Status::Corruption(fmt::format("the snapshot {} is damaged: {}", path, what));
   };
   std::string_view data = *file;
+  if (data.starts_with(kMagicV1)) {
+    return Status::Corruption(fmt::format(
+        "the snapshot {} has format 1, which carries no MAC (an older build wrote it)", path));
+  }
   if (data.size() < kMagic.size() + 4 * 8 + kHashBytes || !data.starts_with(kMagic)) {
     return bad("it is not a chronoconf snapshot, or it is truncated");
   }
   std::string_view body = data.substr(0, data.size() - kHashBytes);
   {
-    Sha256Stream h;
+    // Compared in constant time: the MAC is a secret's output.
+    HmacSha256Stream h(key);
     h.Update(body);
-    if (h.Finish() != data.substr(body.size())) {
-      return bad("its checksum does not match (truncated or altered)");
+    const std::string mac = h.Finish();
+    if (CRYPTO_memcmp(mac.data(), data.data() + body.size(), kHashBytes) != 0) {
+      return bad("its MAC does not verify under the store's key (truncated, altered, or "
+                 "written for another store)");
     }
   }
   Decoder header(body.substr(kMagic.size()));

@@ -6,11 +6,15 @@
 #include <fstream>
 #include <iterator>
 
+#include "common/sha256.h"
 #include "projection/projection.h"
 #include "store/commit_hash.h"
 
 namespace chronoconf {
 namespace {
+
+// The store's snapshot key, as EventStore::SnapshotKey gives it.
+const std::string kKey(32, 'k');
 
 // A history with sets, deletes, a key created again, a commit of several
 // events, reasons, request ids and several actors; hashes chained for real.
@@ -106,7 +110,7 @@ TEST(CompactProjectionTest, OneBatchAndOneCommitAtATimeGiveTheSameReadModel) {
   Projection one_by_one, batched;
   Build(&one_by_one, history);
   ASSERT_TRUE(batched.Apply(std::vector<RecordedCommit>(history)).ok());
-  EXPECT_EQ(one_by_one.SerializeSnapshot(), batched.SerializeSnapshot());
+  EXPECT_EQ(one_by_one.SerializeSnapshot(kKey), batched.SerializeSnapshot(kKey));
   ExpectSameAnswers(one_by_one, batched, history);
   // The head entry rendered for the batch equals one rendered on its own.
   auto a = one_by_one.Get("app/n3"), b = batched.Get("app/n3");
@@ -132,7 +136,7 @@ TEST(CompactProjectionTest, BulkLoadingGivesTheSameAnswersAndEntries) {
     }
   }
   bulk.SetBulkLoading(false);
-  EXPECT_EQ(normal.SerializeSnapshot(), bulk.SerializeSnapshot());
+  EXPECT_EQ(normal.SerializeSnapshot(kKey), bulk.SerializeSnapshot(kKey));
   ExpectSameAnswers(normal, bulk, history);
   for (const char* key : {"app/b", "app/c", "app/n0", "app/n6", "other/z"}) {
     auto a = normal.Get(key), b = bulk.Get(key);
@@ -190,16 +194,16 @@ TEST_F(SnapshotFileTest, LoadsIntoTheSameReadModel) {
   auto history = History();
   Projection p;
   Build(&p, history);
-  auto written = p.WriteSnapshot(path_);
+  auto written = p.WriteSnapshot(path_, kKey);
   ASSERT_TRUE(written.ok()) << written.status().ToString();
   EXPECT_EQ(*written, p.head());
-  EXPECT_EQ(ReadAll(), p.SerializeSnapshot());
+  EXPECT_EQ(ReadAll(), p.SerializeSnapshot(kKey));
   EXPECT_FALSE(std::filesystem::exists(path_ + ".tmp"));
 
   Projection q;
   int64_t checked_revision = 0;
   std::string checked_hash;
-  Status s = q.LoadSnapshot(path_, [&](int64_t revision, const std::string& hash) {
+  Status s = q.LoadSnapshot(path_, kKey, [&](int64_t revision, const std::string& hash) {
     checked_revision = revision;
     checked_hash = hash;
     return Status::OK();
@@ -207,7 +211,7 @@ TEST_F(SnapshotFileTest, LoadsIntoTheSameReadModel) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(checked_revision, history.back().revision);
   EXPECT_EQ(checked_hash, history.back().hash);
-  EXPECT_EQ(q.SerializeSnapshot(), p.SerializeSnapshot());
+  EXPECT_EQ(q.SerializeSnapshot(kKey), p.SerializeSnapshot(kKey));
   ExpectSameAnswers(p, q, history);
 
   // The loaded model goes on from its head like the original.
@@ -219,14 +223,14 @@ TEST_F(SnapshotFileTest, LoadsIntoTheSameReadModel) {
   next.hash = ComputeCommitHash(next);
   ASSERT_TRUE(p.Apply(next).ok());
   ASSERT_TRUE(q.Apply(next).ok());
-  EXPECT_EQ(q.SerializeSnapshot(), p.SerializeSnapshot());
+  EXPECT_EQ(q.SerializeSnapshot(kKey), p.SerializeSnapshot(kKey));
   EXPECT_EQ(q.Get("app/a")->created_revision, next.revision);
 }
 
 TEST_F(SnapshotFileTest, TheHeaderNamesTheRevision) {
   Projection p;
   Build(&p, History());
-  const std::string bytes = p.SerializeSnapshot();
+  const std::string bytes = p.SerializeSnapshot(kKey);
   EXPECT_EQ(Projection::SnapshotRevision(bytes), p.head());
   EXPECT_EQ(Projection::SnapshotRevision(bytes.substr(0, 16)), p.head());
   EXPECT_EQ(Projection::SnapshotRevision(bytes.substr(0, 15)), std::nullopt);
@@ -236,9 +240,9 @@ TEST_F(SnapshotFileTest, TheHeaderNamesTheRevision) {
 
 TEST_F(SnapshotFileTest, AnEmptyReadModelRoundTrips) {
   Projection p;
-  ASSERT_EQ(*p.WriteSnapshot(path_), 0);
+  ASSERT_EQ(*p.WriteSnapshot(path_, kKey), 0);
   Projection q;
-  ASSERT_TRUE(q.LoadSnapshot(path_, Accept).ok());
+  ASSERT_TRUE(q.LoadSnapshot(path_, kKey, Accept).ok());
   EXPECT_EQ(q.head(), 0);
 }
 
@@ -246,7 +250,7 @@ TEST_F(SnapshotFileTest, ATruncatedOrAlteredFileIsRefusedAndLoadsNothing) {
   auto history = History();
   Projection p;
   Build(&p, history);
-  ASSERT_TRUE(p.WriteSnapshot(path_).ok());
+  ASSERT_TRUE(p.WriteSnapshot(path_, kKey).ok());
   const std::string good = ReadAll();
   std::vector<std::string> damaged = {
       "",
@@ -264,7 +268,7 @@ TEST_F(SnapshotFileTest, ATruncatedOrAlteredFileIsRefusedAndLoadsNothing) {
     WriteAll(bytes);
     Projection q;
     bool checked = false;
-    Status s = q.LoadSnapshot(path_, [&](int64_t, const std::string&) {
+    Status s = q.LoadSnapshot(path_, kKey, [&](int64_t, const std::string&) {
       checked = true;
       return Status::OK();
     });
@@ -274,7 +278,7 @@ TEST_F(SnapshotFileTest, ATruncatedOrAlteredFileIsRefusedAndLoadsNothing) {
     EXPECT_EQ(q.Stats().events, 0);
     // Still usable: the events replay from revision 1.
     ASSERT_TRUE(Build(&q, history)->head() == p.head());
-    EXPECT_EQ(q.SerializeSnapshot(), p.SerializeSnapshot());
+    EXPECT_EQ(q.SerializeSnapshot(kKey), p.SerializeSnapshot(kKey));
   }
 }
 
@@ -282,10 +286,10 @@ TEST_F(SnapshotFileTest, ACheckThatFailsLoadsNothing) {
   auto history = History();
   Projection p;
   Build(&p, history);
-  ASSERT_TRUE(p.WriteSnapshot(path_).ok());
+  ASSERT_TRUE(p.WriteSnapshot(path_, kKey).ok());
   Projection q;
   Status s = q.LoadSnapshot(
-      path_, [](int64_t, const std::string&) { return Status::Corruption("another history"); });
+      path_, kKey, [](int64_t, const std::string&) { return Status::Corruption("another history"); });
   EXPECT_EQ(s.code(), Code::kCorruption);
   EXPECT_EQ(s.message(), "another history");
   EXPECT_EQ(q.head(), 0);
@@ -294,17 +298,58 @@ TEST_F(SnapshotFileTest, ACheckThatFailsLoadsNothing) {
 
 TEST_F(SnapshotFileTest, NoFileIsNotFoundAndANonEmptyModelRefusesToLoad) {
   Projection q;
-  EXPECT_EQ(q.LoadSnapshot(path_, Accept).code(), Code::kNotFound);
+  EXPECT_EQ(q.LoadSnapshot(path_, kKey, Accept).code(), Code::kNotFound);
   Projection p;
   Build(&p, History());
-  ASSERT_TRUE(p.WriteSnapshot(path_).ok());
-  EXPECT_EQ(p.LoadSnapshot(path_, Accept).code(), Code::kInvalidRequest);
+  ASSERT_TRUE(p.WriteSnapshot(path_, kKey).ok());
+  EXPECT_EQ(p.LoadSnapshot(path_, kKey, Accept).code(), Code::kInvalidRequest);
+}
+
+// Issue 13 item 5: whoever can write the file can recompute a digest; only
+// the store's key makes a snapshot load.
+TEST_F(SnapshotFileTest, OnlyTheStoresKeyMakesASnapshotLoad) {
+  auto history = History();
+  Projection p;
+  Build(&p, history);
+  ASSERT_TRUE(p.WriteSnapshot(path_, kKey).ok());
+  const std::string good = ReadAll();
+  Projection other_key;
+  Status s = other_key.LoadSnapshot(path_, std::string(32, 'x'), Accept);
+  EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
+  EXPECT_EQ(other_key.head(), 0);
+  // A value changed and the trailer recomputed as a plain SHA-256.
+  std::string forged = good;
+  const size_t at = forged.find("\"x\"");
+  ASSERT_NE(at, std::string::npos);
+  forged[at + 1] = 'y';
+  std::string body = forged.substr(0, forged.size() - 32);
+  Sha256Stream digest;
+  digest.Update(body);
+  WriteAll(body + digest.Finish());
+  Projection q;
+  s = q.LoadSnapshot(path_, kKey, Accept);
+  EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
+  EXPECT_EQ(q.head(), 0);
+  // Format 1 (a plain digest) is not taken either.
+  std::string v1 = good;
+  v1[6] = '1';
+  WriteAll(v1);
+  EXPECT_EQ(q.LoadSnapshot(path_, kKey, Accept).code(), Code::kCorruption);
+}
+
+TEST_F(SnapshotFileTest, ADirectoryIsNotASnapshot) {
+  std::filesystem::create_directory(path_);
+  Projection q;
+  Status s = q.LoadSnapshot(path_, kKey, Accept);
+  EXPECT_EQ(s.code(), Code::kUnavailable) << s.ToString();
+  EXPECT_NE(s.message().find("not a regular file"), std::string::npos) << s.ToString();
+  EXPECT_EQ(Projection::ReadSnapshotFile(path_).status().code(), Code::kUnavailable);
 }
 
 TEST_F(SnapshotFileTest, AnUnwritableDirectoryIsAnError) {
   Projection p;
   Build(&p, History());
-  auto r = p.WriteSnapshot((dir_ / "missing" / "x.snapshot").string());
+  auto r = p.WriteSnapshot((dir_ / "missing" / "x.snapshot").string(), kKey);
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
 }
 

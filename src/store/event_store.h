@@ -78,6 +78,14 @@ class EventStore {
   // without asking.
   virtual bool MayHaveOtherWriters() const { return true; }
 
+  // The key that authenticates this store's read-model snapshots: random
+  // bytes kept in the store itself (made with its schema), so a snapshot
+  // file that anyone could rewrite loads only when its MAC verifies under
+  // it. Errors: kInvalidRequest for stores that keep none.
+  virtual Result<std::string> SnapshotKey() {
+    return Status::InvalidRequest(std::string(kind()) + " stores keep no snapshot key");
+  }
+
   // Waits up to `timeout` for a commit made by another node; true when one
   // may have landed (read forward to learn which). Only stores shared by
   // several nodes have such commits: the others return false at once, and a
@@ -87,11 +95,23 @@ class EventStore {
   }
 };
 
+// How a store is opened.
+enum class StoreAccess {
+  // serve, migrate, copy --to: creates the store and migrates its schema.
+  kReadWrite,
+  // verify, copy --from (SPEC §6): never creates, migrates or writes; the
+  // store must exist with this build's schema version.
+  kReadOnly,
+};
+
 // Opens the store a URL names ("memory:", "sqlite:PATH", "postgres://…",
-// "postgresql://…"), creating and migrating its schema. Errors:
-// kInvalidRequest for an unknown URL, kUnavailable when it cannot be opened.
+// "postgresql://…"). Errors: kInvalidRequest for an unknown URL; kNotFound
+// (read-only) when the file, database or schema is missing, naming it;
+// kUnavailable when it cannot be opened, or its schema is of another version
+// than read-only access can take.
 Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url,
-                                                   Clock* clock = SystemClock::Default());
+                                                   Clock* clock = SystemClock::Default(),
+                                                   StoreAccess access = StoreAccess::kReadWrite);
 
 // Where a read-model snapshot of the store at `url` lives by default:
 // "<file>.snapshot" beside a SQLite file; "" for other stores (a node of a

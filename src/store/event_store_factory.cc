@@ -25,13 +25,20 @@ std::string DefaultSnapshotPath(const std::string& url) {
   return path.empty() ? "" : path + ".snapshot";
 }
 
-Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url, Clock* clock) {
+Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url, Clock* clock,
+                                                   StoreAccess access) {
+  const bool read_only = access == StoreAccess::kReadOnly;
   if (url == "memory:" || url == "memory") {
     return std::unique_ptr<EventStore>(std::make_unique<MemoryEventStore>(clock));
   }
   if (url.starts_with("sqlite:")) {
     std::string path = SqlitePath(url);
     if (path.empty()) return Status::InvalidRequest("sqlite: needs a path (sqlite:PATH)");
+    if (read_only) {
+      auto store = SqliteEventStore::OpenReadOnly(path, clock);
+      if (!store) return store.status();
+      return std::unique_ptr<EventStore>(std::move(*store));
+    }
     std::error_code ec;
     auto dir = std::filesystem::path(path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -40,7 +47,8 @@ Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url, Clock
     return std::unique_ptr<EventStore>(std::move(*store));
   }
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    auto store = PostgresEventStore::Open(url, clock);
+    auto store = read_only ? PostgresEventStore::OpenReadOnly(url, clock)
+                           : PostgresEventStore::Open(url, clock);
     if (!store) return store.status();
     return std::unique_ptr<EventStore>(std::move(*store));
   }

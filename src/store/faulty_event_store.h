@@ -69,6 +69,7 @@ class FaultyEventStore final : public EventStore {
     if (fail_reads_.fetch_sub(1) > 0) return Status::Unavailable("injected read failure");
     return target_->ReadHead();
   }
+  Result<std::string> SnapshotKey() override { return target_->SnapshotKey(); }
   // Passed through, so that a wrapped PostgreSQL store still wakes followers.
   Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override {
     return target_->WaitForNotification(timeout);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/mutex.h"
+#include "common/sha256.h"
 #include "store/event_store.h"
 
 namespace chronoconf {
@@ -24,6 +25,9 @@ class MemoryEventStore final : public EventStore {
   Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
   Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
   Result<StoreHead> ReadHead() override;
+  // Random, made with the store: a snapshot outlives a memory store only
+  // in tests, and then it belongs to that instance alone.
+  Result<std::string> SnapshotKey() override { return snapshot_key_; }
 
  private:
   // Checks each event's version against versions_ (and the batch's earlier
@@ -33,6 +37,7 @@ class MemoryEventStore final : public EventStore {
                              std::map<std::string, int64_t, std::less<>>* next) REQUIRES(mu_);
 
   Clock* clock_;
+  const std::string snapshot_key_ = RandomBytes(32);
   Mutex mu_;
   std::vector<RecordedCommit> commits_ GUARDED_BY(mu_);  // [i] = revision i+1
   std::map<std::string, int64_t, std::less<>> versions_ GUARDED_BY(mu_);

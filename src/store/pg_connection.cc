@@ -1,7 +1,9 @@
 #include "store/pg_connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -80,15 +82,21 @@ bool Connection::broken() const {
 }
 
 Status Connection::Ensure() {
-  if (!broken()) {
-    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) RollbackQuietly();
-    return Status::OK();
-  }
+  if (!broken() && PQtransactionStatus(conn_) != PQTRANS_IDLE) RollbackQuietly();
+  if (!broken()) return Status::OK();  // (the rollback may have given up on it)
   if (conn_ == nullptr) {
     // Our defaults come first so that the URL's own settings win.
-    const char* keys[] = {"connect_timeout", "client_encoding", "application_name", "dbname",
-                          nullptr};
-    const char* values[] = {"5", "UTF8", "chronoconf", url_.c_str(), nullptr};
+    static const std::string kConnect = std::to_string(kConnectTimeout.count());
+    static const std::string kOptions =
+        fmt::format("-c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+                    kLockTimeout.count(), 4 * kResponseTimeout.count());
+    static const std::string kUserTimeout = std::to_string(kResponseTimeout.count());
+    const char* keys[] = {"connect_timeout",    "client_encoding",   "application_name",
+                          "keepalives",         "keepalives_idle",   "keepalives_interval",
+                          "keepalives_count",   "tcp_user_timeout",  "options",
+                          "dbname",             nullptr};
+    const char* values[] = {kConnect.c_str(), "UTF8", "chronoconf", "1", "10", "5", "3",
+                            kUserTimeout.c_str(), kOptions.c_str(), url_.c_str(), nullptr};
     conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   } else {
     PQreset(conn_);
@@ -104,8 +112,16 @@ Status Connection::Ensure() {
   // Notices ("relation already exists, skipping") are not errors: keep them
   // off stderr, which belongs to the program's own log.
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-  // Durable on COMMIT whatever the server's default (SPEC §6).
-  auto r = Exec("set synchronous_commit", "SET synchronous_commit = on");
+  // Queries are sent and awaited with a deadline (Await), never blocking.
+  if (PQsetnonblocking(conn_, 1) != 0) {
+    broken_ = true;
+    return Status::Unavailable("postgres: cannot make the connection non-blocking");
+  }
+  // Durable on COMMIT whatever the server's default (SPEC §6); read-only
+  // whatever the URL's options say.
+  auto r = Exec("set session", read_only_ ? "SET synchronous_commit = on;"
+                                            " SET default_transaction_read_only = on"
+                                          : "SET synchronous_commit = on");
   return r ? Status::OK() : r.status();
 }
 
@@ -125,27 +141,102 @@ Result<PgResult> Connection::Check(std::string_view what, pg_result* raw) {
   return StatusFromSqlState(sqlstate, fmt::format("postgres: {}: {}", what, msg));
 }
 
+bool Connection::WaitSocket(short events, std::chrono::steady_clock::time_point deadline,
+                            short* revents) {
+  while (true) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd fd{PQsocket(conn_), events, 0};
+    const int n = poll(&fd, 1, static_cast<int>(left.count()));
+    if (n > 0) {
+      *revents = fd.revents;
+      return true;
+    }
+    if (n < 0 && errno != EINTR) {
+      *revents = POLLERR;  // PQconsumeInput will say what is wrong
+      return true;
+    }
+  }
+}
+
+Status Connection::GiveUp(std::string_view what) {
+  // Closing is the only sure way out: a cancel request would need the same
+  // unresponsive server (and PQcancel's connect has no timeout). The
+  // server ends the backend's transaction when it sees the socket closed.
+  PQfinish(conn_);
+  conn_ = nullptr;
+  broken_ = true;
+  prepared_.clear();
+  return Status::Unavailable(fmt::format(
+      "postgres: {}: the server sent nothing for {} ms; the connection was closed", what,
+      kResponseTimeout.count()));
+}
+
+Result<PgResult> Connection::Await(std::string_view what, bool sent) {
+  if (!sent) return Check(what, nullptr);
+  using Steady = std::chrono::steady_clock;
+  // The deadline moves on whenever the server sends something: a long
+  // answer that keeps coming (verify reading a big history) is no outage.
+  auto deadline = Steady::now() + kResponseTimeout;
+  short revents = 0;
+  int flushed;
+  while ((flushed = PQflush(conn_)) == 1) {
+    if (!WaitSocket(POLLOUT | POLLIN, deadline, &revents)) return GiveUp(what);
+    if ((revents & POLLIN) != 0 && PQconsumeInput(conn_) == 0) return Check(what, nullptr);
+    deadline = Steady::now() + kResponseTimeout;
+  }
+  if (flushed < 0) return Check(what, nullptr);
+  pg_result* kept = nullptr;
+  while (true) {
+    while (PQisBusy(conn_) != 0) {
+      if (!WaitSocket(POLLIN, deadline, &revents)) {
+        PQclear(kept);
+        return GiveUp(what);
+      }
+      if (PQconsumeInput(conn_) == 0) {
+        PQclear(kept);
+        return Check(what, nullptr);
+      }
+      deadline = Steady::now() + kResponseTimeout;
+    }
+    pg_result* r = PQgetResult(conn_);
+    if (r == nullptr) break;
+    // As PQexec: the last result, but an error is never replaced.
+    const bool kept_error = kept != nullptr && PQresultStatus(kept) != PGRES_COMMAND_OK &&
+                            PQresultStatus(kept) != PGRES_TUPLES_OK;
+    if (kept_error) {
+      PQclear(r);
+    } else {
+      PQclear(kept);
+      kept = r;
+    }
+  }
+  return Check(what, kept);
+}
+
 Result<PgResult> Connection::Exec(std::string_view what, const char* sql) {
-  return Check(what, PQexec(conn_, sql));
+  return Await(what, PQsendQuery(conn_, sql) == 1);
 }
 
 Result<PgResult> Connection::Run(std::string_view what, const Statement& stmt,
                                  const Params& params) {
   if (!prepared_.contains(stmt.name)) {
-    auto p = Check(what, PQprepare(conn_, stmt.name, stmt.sql, 0, nullptr));
+    auto p = Await(what, PQsendPrepare(conn_, stmt.name, stmt.sql, 0, nullptr) == 1);
     if (!p) return p.status();
     prepared_.insert(stmt.name);
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return Check(what, PQexecPrepared(conn_, stmt.name, static_cast<int>(values.size()),
-                                    values.data(), nullptr, nullptr, /*resultFormat=*/0));
+  return Await(what, PQsendQueryPrepared(conn_, stmt.name, static_cast<int>(values.size()),
+                                         values.data(), nullptr, nullptr,
+                                         /*resultFormat=*/0) == 1);
 }
 
 void Connection::RollbackQuietly() {
   if (conn_ == nullptr) return;
-  PQclear(PQexec(conn_, "ROLLBACK"));
+  Exec("rollback", "ROLLBACK").status().IgnoreError();
 }
 
 int Connection::Socket() const { return conn_ ? PQsocket(conn_) : -1; }

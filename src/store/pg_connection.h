@@ -6,6 +6,7 @@
 #ifndef CHRONOCONF_STORE_PG_CONNECTION_H_
 #define CHRONOCONF_STORE_PG_CONNECTION_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -64,10 +65,33 @@ using Params = std::vector<std::optional<std::string>>;
 std::string TextArray(const std::vector<std::optional<std::string>>& items);
 std::string IntArray(const std::vector<int64_t>& items);
 
+// Bounded waits (SPEC §6 "Every wait has a deadline"), on every connection:
+//  - kConnectTimeout: connecting (connect_timeout), also on a reconnect;
+//  - kLockTimeout: the server gives up waiting for a lock (lock_timeout,
+//    SQLSTATE 55P03): the statement fails cleanly and nothing is written
+//    (a LOCK TABLE or a DDL by another session, another node stuck holding
+//    the append lock);
+//  - kResponseTimeout: the client gives up on a server that sends nothing
+//    for this long while it owes an answer (a stopped backend, a network
+//    partition): the connection is closed and counts as lost, so a COMMIT
+//    cut so has an unknown outcome;
+//  - TCP keepalives and tcp_user_timeout find a dead peer on an idle
+//    connection (LISTEN) and on unacknowledged sends;
+//  - idle_in_transaction_session_timeout lets the server end a transaction
+//    whose client vanished, so its locks do not block the other nodes.
+// The server-side ones go in the `options` connection parameter, so a URL
+// with its own `options` (or keepalive parameters) overrides them.
+inline constexpr std::chrono::seconds kConnectTimeout{5};
+inline constexpr std::chrono::milliseconds kLockTimeout{3000};
+inline constexpr std::chrono::milliseconds kResponseTimeout{8000};
+
 class Connection {
  public:
   // `url`: a postgres:// URL or a "key=value" string; nothing connects yet.
-  explicit Connection(std::string url) : url_(std::move(url)) {}
+  // `read_only`: every transaction is read-only (default_transaction_read_only),
+  // whatever the URL says.
+  explicit Connection(std::string url, bool read_only = false)
+      : url_(std::move(url)), read_only_(read_only) {}
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -75,7 +99,9 @@ class Connection {
   // Connects, or reconnects when the connection dropped, and rolls back a
   // transaction a failed call left open. kUnavailable when unreachable.
   Status Ensure();
-  // Whether Ensure() will have to reconnect.
+  // Whether Ensure() will have to reconnect: also after a call that lost the
+  // connection (or gave up on it), which tells a failed COMMIT whose outcome
+  // is unknown from one the server refused.
   bool broken() const;
 
   // Runs `sql` (may hold several statements, no parameters).
@@ -94,8 +120,17 @@ class Connection {
 
  private:
   Result<PgResult> Check(std::string_view what, pg_result* r);
+  // After a PQsend* call (`sent`: its result): flushes the query and waits
+  // for every result, giving up after kResponseTimeout of silence. The last
+  // result, or the first error.
+  Result<PgResult> Await(std::string_view what, bool sent);
+  // Waits for `events` on the socket until `deadline`; false on timeout.
+  bool WaitSocket(short events, std::chrono::steady_clock::time_point deadline, short* revents);
+  // Closes a connection that stopped answering; Ensure() opens a new one.
+  Status GiveUp(std::string_view what);
 
   std::string url_;
+  bool read_only_;
   pg_conn* conn_ = nullptr;
   bool broken_ = false;           // a call saw the connection fail
   std::set<std::string> prepared_;  // statement names prepared on conn_

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "common/sha256.h"
 #include "common/time_format.h"
 #include "store/commit_hash.h"
 #include "store/stored_fields.h"
@@ -65,7 +66,25 @@ CREATE TRIGGER events_immutable_delete BEFORE DELETE ON events
 CREATE TRIGGER events_immutable_truncate BEFORE TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
 )sql",
+    // v2: the key of read-model snapshots' MACs (one row, written by
+    // Migrate with random bytes; a snapshot is never trusted on its own).
+    R"sql(
+CREATE TABLE snapshot_key (
+  key TEXT NOT NULL               -- lowercase hex, 32 random bytes
+);
+CREATE TRIGGER snapshot_key_immutable_update BEFORE UPDATE ON snapshot_key
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+CREATE TRIGGER snapshot_key_immutable_delete BEFORE DELETE ON snapshot_key
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+CREATE TRIGGER snapshot_key_immutable_truncate BEFORE TRUNCATE ON snapshot_key
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+)sql",
 };
+static_assert(std::size(kMigrations) == PostgresEventStore::kSchemaVersion);
+
+// The migration that creates snapshot_key.
+constexpr int64_t kSnapshotKeyVersion = 2;
+constexpr size_t kSnapshotKeyBytes = 32;
 
 const pg::Statement kLockAppend = {"cc_lock_append",
                                    "SELECT pg_advisory_xact_lock(7173260432150002)"};
@@ -213,10 +232,53 @@ NO_THREAD_SAFETY_ANALYSIS auto ReadWithRetry(pg::Connection& conn, F&& read) -> 
 
 Result<std::unique_ptr<PostgresEventStore>> PostgresEventStore::Open(const std::string& url,
                                                                      Clock* clock) {
-  std::unique_ptr<PostgresEventStore> store(new PostgresEventStore(url, clock));
+  std::unique_ptr<PostgresEventStore> store(new PostgresEventStore(url, clock, false));
   if (Status s = store->Migrate(); !s.ok()) return s;
+  if (Status s = store->LoadSnapshotKey(); !s.ok()) return s;
   return store;
 }
+
+Result<std::unique_ptr<PostgresEventStore>> PostgresEventStore::OpenReadOnly(
+    const std::string& url, Clock* clock) {
+  std::unique_ptr<PostgresEventStore> store(new PostgresEventStore(url, clock, true));
+  if (Status s = store->CheckSchema(); !s.ok()) return s;
+  if (Status s = store->LoadSnapshotKey(); !s.ok()) return s;
+  return store;
+}
+
+Status PostgresEventStore::CheckSchema() {
+  MutexLock lock(&read_mu_);
+  if (Status s = read_.Ensure(); !s.ok()) return s;
+  auto q = read_.Exec("read the schema",
+                      "SELECT to_regclass('schema_version') IS NOT NULL, current_database()");
+  if (!q) return q.status();
+  if (q->Text(0, 0) != "t") {
+    return Status::NotFound(fmt::format(
+        "postgres: the database {} holds no chronoconf store: it has no schema_version table "
+        "(`chronoconf migrate --store URL` would create the schema)",
+        q->Text(0, 1)));
+  }
+  auto v = read_.Exec("read schema version", "SELECT version FROM schema_version");
+  if (!v) return v.status();
+  const int64_t version = v->rows() > 0 ? v->Int(0, 0) : 0;
+  return SchemaVersionStatus("postgres", "the database " + q->Text(0, 1), version,
+                             kSchemaVersion);
+}
+
+Status PostgresEventStore::LoadSnapshotKey() {
+  MutexLock lock(&read_mu_);
+  auto q = ReadWithRetry(read_, [&]() REQUIRES(read_mu_) {
+    return read_.Exec("read the snapshot key", "SELECT key FROM snapshot_key");
+  });
+  if (!q) return q.status();
+  snapshot_key_ = q->rows() == 1 ? FromHex(q->Text(0, 0)) : "";
+  if (snapshot_key_.size() != kSnapshotKeyBytes) {
+    return Status::Corruption("postgres: the store has no valid snapshot key");
+  }
+  return Status::OK();
+}
+
+Result<std::string> PostgresEventStore::SnapshotKey() { return snapshot_key_; }
 
 Status PostgresEventStore::Migrate() {
   MutexLock lock(&write_mu_);
@@ -249,8 +311,18 @@ Status PostgresEventStore::Migrate() {
         "postgres: the store has schema version {}, newer than this build knows ({})", version,
         kKnown)));
   }
+  if (version == kKnown) {  // nothing to write
+    if (auto r = write_.Exec("end migration", "COMMIT"); !r) return r.status();
+    return Status::OK();
+  }
   for (int64_t v = version; v < kKnown; ++v) {
     if (auto r = write_.Exec("migrate", kMigrations[v]); !r) return fail(r.status());
+  }
+  if (version < kSnapshotKeyVersion) {
+    const std::string key = RandomBytes(kSnapshotKeyBytes);
+    if (key.empty()) return fail(Status::Unavailable("postgres: no random bytes for the snapshot key"));
+    const std::string sql = fmt::format("INSERT INTO snapshot_key (key) VALUES ('{}')", ToHex(key));
+    if (auto r = write_.Exec("make the snapshot key", sql.c_str()); !r) return fail(r.status());
   }
   std::string set = fmt::format("UPDATE schema_version SET version = {}", kKnown);
   if (auto r = write_.Exec("set schema version", set.c_str()); !r) return fail(r.status());
@@ -324,12 +396,15 @@ Status PostgresEventStore::AppendTransaction(const std::function<Status()>& body
   }
   auto r = write_.Exec("commit append", "COMMIT");
   if (!r) {
-    // An error the server reported means it rolled back. A lost connection
-    // leaves the outcome unknown: the batch may have landed. Either way it is
-    // kUnavailable here, and the caller must re-read the head to learn which.
-    if (r.status().code() == Code::kConflict) return r.status();
-    return Status::Unavailable(r.status().message() +
-                               " (the commit may or may not have landed: re-read the head)");
+    // An error the server reported, on a connection still up, means it
+    // rolled back. A connection lost (or given up on) after COMMIT was sent
+    // leaves the outcome unknown: the batch may have landed, and the
+    // follower applies it if it did.
+    if (write_.broken()) {
+      return Status::OutcomeUnknown(r.status().message() +
+                                    " (the commit may or may not have landed)");
+    }
+    return r.status();
   }
   // An aborted transaction answers COMMIT with ROLLBACK; every statement is
   // checked, so this would be a bug, but never report it as written.
@@ -386,10 +461,6 @@ Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
   size_t ci = 0;
   for (int i = 0; i < events->rows(); ++i) {
     int64_t rev = events->Int(i, 0);
-    while (ci < out->size() && (*out)[ci].revision < rev) ++ci;
-    if (ci == out->size() || (*out)[ci].revision != rev) {
-      return Status::Corruption(fmt::format("postgres: event of missing commit {}", rev));
-    }
     auto type = ParseStoredType("postgres", events->Text(i, 4), rev);
     if (!type) return type.status();
     Event e;
@@ -398,7 +469,7 @@ Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
     e.version = events->Int(i, 3);
     e.value = events->OptText(i, 5);
     e.previous_value = events->OptText(i, 6);
-    (*out)[ci].events.push_back(std::move(e));
+    if (Status s = AttachStoredEvent("postgres", rev, std::move(e), out, &ci); !s.ok()) return s;
   }
   return Status::OK();
 }

@@ -31,6 +31,12 @@ class PostgresEventStore final : public EventStore {
   // migrates the schema. Errors: kUnavailable when it cannot.
   static Result<std::unique_ptr<PostgresEventStore>> Open(const std::string& url,
                                                           Clock* clock = SystemClock::Default());
+  // Connects without writing (verify, copy --from): every transaction is
+  // read-only and nothing is migrated. Errors: kNotFound when the database
+  // holds no chronoconf schema; kUnavailable when it cannot be reached or its
+  // schema is of another version.
+  static Result<std::unique_ptr<PostgresEventStore>> OpenReadOnly(
+      const std::string& url, Clock* clock = SystemClock::Default());
 
   std::string_view kind() const override { return "postgres"; }
   Result<std::vector<RecordedCommit>> Append(const std::vector<CommitData>& commits) override;
@@ -38,6 +44,7 @@ class PostgresEventStore final : public EventStore {
   Result<std::vector<RecordedCommit>> ReadForward(int64_t after, size_t limit) override;
   Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
   Result<StoreHead> ReadHead() override;
+  Result<std::string> SnapshotKey() override;
 
   // Waits up to `timeout` for a commit by any node (NOTIFY on kChannel).
   // True when one arrived, and also right after (re)subscribing, since
@@ -47,14 +54,17 @@ class PostgresEventStore final : public EventStore {
   Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // Every append NOTIFYs this channel with the new head revision.
   static constexpr const char* kChannel = "chronoconf_commits";
 
  private:
-  PostgresEventStore(const std::string& url, Clock* clock)
-      : write_(url), read_(url), listen_(url), clock_(clock) {}
+  PostgresEventStore(const std::string& url, Clock* clock, bool read_only)
+      : write_(url, read_only), read_(url, read_only), listen_(url, read_only), clock_(clock) {}
   Status Migrate();
+  // Read-only opens: the schema is there, at this build's version.
+  Status CheckSchema();
+  Status LoadSnapshotKey();
   // One append transaction on write_ (caller holds write_mu_): BEGIN, the
   // revision lock, `body`, COMMIT; rolled back whole when anything fails.
   Status AppendTransaction(const std::function<Status()>& body) REQUIRES(write_mu_);
@@ -70,6 +80,7 @@ class PostgresEventStore final : public EventStore {
   pg::Connection listen_ GUARDED_BY(listen_mu_);
   bool listening_ GUARDED_BY(listen_mu_) = false;
   Clock* clock_;
+  std::string snapshot_key_;  // set once by Open, then read-only
 };
 
 }  // namespace chronoconf

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/sha256.h"
 #include "common/time_format.h"
 #include "store/commit_hash.h"
 #include "store/stored_fields.h"
@@ -53,7 +54,23 @@ CREATE TRIGGER events_immutable_update BEFORE UPDATE ON events
 CREATE TRIGGER events_immutable_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
 )sql",
+    // v2: the key of read-model snapshots' MACs (one row, written by
+    // Migrate with random bytes; a snapshot is never trusted on its own).
+    R"sql(
+CREATE TABLE snapshot_key (
+  key TEXT NOT NULL              -- lowercase hex, 32 random bytes
+);
+CREATE TRIGGER snapshot_key_immutable_update BEFORE UPDATE ON snapshot_key
+  BEGIN SELECT RAISE(ABORT, 'the snapshot key is immutable'); END;
+CREATE TRIGGER snapshot_key_immutable_delete BEFORE DELETE ON snapshot_key
+  BEGIN SELECT RAISE(ABORT, 'the snapshot key is immutable'); END;
+)sql",
 };
+static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
+
+// The migration that creates snapshot_key.
+constexpr int64_t kSnapshotKeyVersion = 2;
+constexpr size_t kSnapshotKeyBytes = 32;
 
 }  // namespace
 
@@ -250,10 +267,46 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::stri
   std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db, path, clock));
   sqlite3_busy_timeout(db, 5000);
   // WAL + FULL: every commit is fsynced before COMMIT returns (SPEC §6).
-  if (Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !s.ok()) {
+  // foreign_keys: an event without its commit is refused, as PostgreSQL does.
+  if (Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                          " PRAGMA foreign_keys=ON;");
+      !s.ok()) {
     return s;
   }
   if (Status s = store->Migrate(); !s.ok()) return s;
+  if (Status s = store->LoadSnapshotKey(); !s.ok()) return s;
+  return store;
+}
+
+Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::OpenReadOnly(const std::string& path,
+                                                                         Clock* clock) {
+  // Said plainly: SQLite's own words for this are "unable to open database file".
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type == std::filesystem::file_type::not_found) {
+    return Status::NotFound(fmt::format(
+        "sqlite: no store at {}: the file does not exist (verify and copy --from never create "
+        "one; check the path)",
+        path));
+  }
+  if (type != std::filesystem::file_type::regular) {
+    return Status::Unavailable(fmt::format("sqlite: {} is not a regular file", path));
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Status::Unavailable(
+        fmt::format("sqlite: cannot open {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close(db);
+    return s;
+  }
+  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db, path, clock));
+  sqlite3_busy_timeout(db, 5000);
+  // query_only: a belt to the read-only braces, for statements SQLite would
+  // otherwise try (and fail) to write.
+  if (Status s = Exec(db, "PRAGMA query_only=ON;"); !s.ok()) return s;
+  if (Status s = store->CheckSchema(); !s.ok()) return s;
+  if (Status s = store->LoadSnapshotKey(); !s.ok()) return s;
   return store;
 }
 
@@ -333,14 +386,53 @@ Status SqliteEventStore::Migrate() {
         "sqlite: the store has schema version {}, newer than this build knows ({})", version,
         kKnown)));
   }
+  if (version == kKnown) return Exec(db_, "COMMIT");  // nothing written
   for (int64_t v = version; v < kKnown; ++v) {
     if (Status s = Exec(db_, kMigrations[v]); !s.ok()) return fail(s);
+  }
+  if (version < kSnapshotKeyVersion) {
+    const std::string key = RandomBytes(kSnapshotKeyBytes);
+    if (key.empty()) return fail(Status::Unavailable("sqlite: no random bytes for the snapshot key"));
+    Stmt insert(*statements_, "INSERT INTO snapshot_key (key) VALUES (?)");
+    insert.Bind(1, ToHex(key));
+    if (insert.Step() != SQLITE_DONE) return fail(Error(db_, "make the snapshot key"));
   }
   Stmt set(*statements_, "UPDATE schema_version SET version = ?");
   set.Bind(1, kKnown);
   if (set.Step() != SQLITE_DONE) return fail(Error(db_, "set schema version"));
   return Exec(db_, "COMMIT");
 }
+
+Status SqliteEventStore::CheckSchema() {
+  MutexLock lock(&mu_);
+  Stmt has(*statements_,
+           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  if (!has.ok() || has.Step() != SQLITE_ROW) return Error(db_, "read the schema");
+  if (has.Int(0) == 0) {
+    return Status::NotFound(fmt::format(
+        "sqlite: {} is not a chronoconf store: it has no schema_version table (`chronoconf "
+        "migrate --store sqlite:{}` would create the schema)",
+        path_, path_));
+  }
+  Stmt q(*statements_, "SELECT version FROM schema_version");
+  const int64_t version = q.ok() && q.Step() == SQLITE_ROW ? q.Int(0) : 0;
+  return SchemaVersionStatus("sqlite", "sqlite:" + path_, version, kSchemaVersion);
+}
+
+Status SqliteEventStore::LoadSnapshotKey() {
+  MutexLock lock(&mu_);
+  Stmt q(*statements_, "SELECT key FROM snapshot_key");
+  if (!q.ok()) return Error(db_, "read the snapshot key");
+  const int rc = q.Step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(db_, "read the snapshot key");
+  snapshot_key_ = rc == SQLITE_ROW ? FromHex(q.Text(0)) : "";
+  if (snapshot_key_.size() != kSnapshotKeyBytes) {
+    return Status::Corruption(fmt::format("sqlite: {} has no valid snapshot key", path_));
+  }
+  return Status::OK();
+}
+
+Result<std::string> SqliteEventStore::SnapshotKey() { return snapshot_key_; }
 
 Result<StoreHead> SqliteEventStore::ReadHead() {
   MutexLock lock(&mu_);
@@ -431,8 +523,6 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
       size_t ci = 0;
       while ((rc = events.Step()) == SQLITE_ROW) {
         int64_t rev = events.Int(0);
-        while (ci < out.size() && out[ci].revision < rev) ++ci;
-        if (ci == out.size()) break;
         Event e;
         e.key = events.Text(2);
         e.version = events.Int(3);
@@ -444,7 +534,8 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
         e.type = *type;
         e.value = events.OptText(5);
         e.previous_value = events.OptText(6);
-        out[ci].events.push_back(std::move(e));
+        status = AttachStoredEvent("sqlite", rev, std::move(e), &out, &ci);
+        if (!status.ok()) break;
       }
       if (status.ok() && rc != SQLITE_DONE && rc != SQLITE_ROW) status = Error(db_, "read events");
     }

@@ -28,6 +28,11 @@ class SqliteEventStore final : public EventStore {
   // Errors: kUnavailable when it cannot be opened or migrated.
   static Result<std::unique_ptr<SqliteEventStore>> Open(const std::string& path,
                                                         Clock* clock = SystemClock::Default());
+  // Opens an existing store without writing to it (verify, copy --from):
+  // SQLITE_OPEN_READONLY, no migration. Errors: kNotFound naming the missing
+  // file or schema; kUnavailable for a schema of another version.
+  static Result<std::unique_ptr<SqliteEventStore>> OpenReadOnly(
+      const std::string& path, Clock* clock = SystemClock::Default());
   ~SqliteEventStore() override;
 
   std::string_view kind() const override { return "sqlite"; }
@@ -41,13 +46,17 @@ class SqliteEventStore final : public EventStore {
   // second `serve` on the same file is refused instead of silently forking
   // the read model (SQLite is one node, SPEC §3).
   Status ClaimSoleWriter() override;
+  Result<std::string> SnapshotKey() override;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
  private:
   SqliteEventStore(sqlite3* db, std::string path, Clock* clock);
   Status Migrate();
+  // Read-only opens: the schema is there, at this build's version.
+  Status CheckSchema();
+  Status LoadSnapshotKey();
   Result<StoreHead> ReadHeadLocked() REQUIRES(mu_);
   // BEGIN IMMEDIATE, `body`, then COMMIT, or ROLLBACK when anything failed.
   Status InTransaction(const std::function<Status()>& body) REQUIRES(mu_);
@@ -61,6 +70,7 @@ class SqliteEventStore final : public EventStore {
   std::string path_;
   Clock* clock_;
   int lock_fd_ = -1;  // the claim's lock file, -1 when not claimed
+  std::string snapshot_key_;  // set once by Open, then read-only
 };
 
 }  // namespace chronoconf

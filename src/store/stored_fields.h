@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "domain/events.h"
@@ -18,6 +19,21 @@ Result<int64_t> ParseStoredTime(std::string_view store, std::string_view text, i
 // The `type` of an event of commit `revision`.
 Result<EventType> ParseStoredType(std::string_view store, std::string_view text,
                                   int64_t revision);
+
+// What read-only access makes of a store's schema version: OK for this
+// build's (`known`); an older one is reported, never migrated by a command
+// that only reads; a newer one is refused. `store` is "sqlite"/"postgres",
+// `what` names the store in the message (never a URL with a password).
+Status SchemaVersionStatus(std::string_view store, std::string_view what, int64_t version,
+                           int64_t known);
+
+// Adds `event`, read with revision `revision`, to its commit in `commits`
+// (a page in revision order; `*at` is where the previous event went, 0 at
+// first). Events come in revision order. An event whose revision has no
+// commit in the page is kCorruption: the one decoding rule of every store,
+// never "attach it to the next commit".
+Status AttachStoredEvent(std::string_view store, int64_t revision, Event event,
+                         std::vector<RecordedCommit>* commits, size_t* at);
 
 }  // namespace chronoconf
 

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -173,6 +176,22 @@ TEST_F(PostgresStoreTest, UnparsableStoredTimeIsCorruption) {
   EXPECT_EQ(store->Append({SetA(1)}).status().code(), Code::kCorruption);
 }
 
+// The same rule as SQLite's (sqlite_store_test.cc): an event without its
+// commit is corruption. Planted with the foreign key's trigger switched off.
+TEST_F(PostgresStoreTest, AnEventWithoutItsCommitIsCorruption) {
+  auto store = Open();
+  ASSERT_TRUE(store->Append({SetA(1)}));
+  ASSERT_TRUE(factory_.Sql("SET session_replication_role = replica;"
+                           "INSERT INTO events VALUES (2, 0, 'orphan', 1, 'ConfigSet', '7', NULL);"
+                           "INSERT INTO commits VALUES (3, '2026-01-01T00:00:00.000000Z', 'x',"
+                           " NULL, NULL, 'p', 'h');"
+                           "INSERT INTO events VALUES (3, 0, 'b', 1, 'ConfigSet', '1', NULL);")
+                  .ok());
+  auto read = store->ReadForward(0, 10);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.status().code(), Code::kCorruption) << read.status().ToString();
+}
+
 TEST_F(PostgresStoreTest, NulCharacterIsRefusedAndNothingWritten) {
   auto store = Open();
   CommitData c = SetA(1);
@@ -208,6 +227,71 @@ TEST_F(PostgresStoreTest, ReconnectsAfterTheServerDropsTheConnection) {
   }
   ASSERT_TRUE(r) << r.status().ToString();
   EXPECT_EQ((*r)[0].revision, 2);
+}
+
+// SQL that makes every COMMIT of a commits row take `seconds` on the server
+// (a deferred trigger runs at COMMIT): the client gives up first.
+std::string SlowCommitSql(int seconds) {
+  return fmt::format(
+      "CREATE FUNCTION cc_slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$"
+      " BEGIN PERFORM pg_sleep({}); RETURN NULL; END $$;"
+      "CREATE CONSTRAINT TRIGGER cc_slow_commit AFTER INSERT ON commits"
+      " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION cc_slow_commit();",
+      seconds);
+}
+
+// Issue 13 item 9, SPEC §6: a COMMIT whose answer does not come is given up
+// within the bound, and reported as an unknown outcome (it may land), not as
+// "nothing was written".
+TEST_F(PostgresStoreTest, ACommitWhoseAnswerIsLostHasAnUnknownOutcome) {
+  auto store = Open();
+  ASSERT_TRUE(store->Append({SetA(1)}));
+  ASSERT_TRUE(factory_.Sql(SlowCommitSql(12)).ok());
+  const auto start = std::chrono::steady_clock::now();
+  auto r = store->Append({SetA(2)});
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), Code::kOutcomeUnknown) << r.status().ToString();
+  EXPECT_LT(waited, pg::kResponseTimeout + std::chrono::seconds(2));
+  // It did land, once the server finished: the caller must read to know.
+  int64_t head = 0;
+  for (int i = 0; i < 100 && head < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto h = store->ReadHead();
+    if (h) head = h->revision;
+  }
+  EXPECT_EQ(head, 2);
+}
+
+// A lock held by another session: the append fails cleanly (the server
+// rolls it back) within the lock timeout, and nothing is written.
+TEST_F(PostgresStoreTest, AHeldTableLockFailsTheAppendInTime) {
+  auto store = Open();
+  ASSERT_TRUE(store->Append({SetA(1)}));
+  // The lock is held until `release` is set, or 20 s at most (so that a
+  // store that waits for ever makes this test fail, not hang).
+  std::promise<void> locked, release;
+  std::thread holder([&] {
+    pg::Connection locker(factory_.url());
+    EXPECT_TRUE(locker.Ensure().ok());
+    EXPECT_TRUE(locker.Exec("lock", "BEGIN; LOCK TABLE commits IN ACCESS EXCLUSIVE MODE"));
+    locked.set_value();
+    release.get_future().wait_for(std::chrono::seconds(20));
+    EXPECT_TRUE(locker.Exec("unlock", "ROLLBACK"));
+  });
+  locked.get_future().wait();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = store->Append({SetA(2)});
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(r);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();
+  EXPECT_LT(waited, pg::kLockTimeout + std::chrono::seconds(2));
+  EXPECT_FALSE(store->ReadHead()) << "a read behind the lock must fail in time too";
+  release.set_value();
+  holder.join();
+  EXPECT_EQ(store->ReadHead()->revision, r ? 2 : 1);
+  if (r) return;
+  EXPECT_TRUE(store->Append({SetA(2)}));
 }
 
 TEST_F(PostgresStoreTest, OtherNodesAreWokenByNotify) {

@@ -97,5 +97,39 @@ TEST(SqliteEventStoreTest, DamagedRowsAreCorruptionNotGuesses) {
   }
 }
 
+// Issue 13 item 16: an events row whose revision has no commits row was
+// attached to the next commit (PostgreSQL reported it). One rule for every
+// store: an event without its commit is corruption.
+TEST(SqliteEventStoreTest, AnEventWithoutItsCommitIsCorruption) {
+  SqliteFactory factory;
+  ManualClock clock(1);
+  {
+    auto store = factory.Make(&clock);
+    CommitData c;
+    c.events = {Event{EventType::kConfigSet, "a", 1, "1", std::nullopt}};
+    ASSERT_TRUE(store->Append({c}));
+  }
+  // Planted behind the store's back (this connection leaves foreign keys
+  // off, SQLite's default): an event of revision 2, which has no commit,
+  // and a commit 3 after it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(factory.path().c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO events VALUES (2, 0, 'orphan', 1, 'ConfigSet', '7', NULL);"
+                         "INSERT INTO commits VALUES (3, '2026-01-01T00:00:00.000000Z', 'x', NULL,"
+                         " NULL, 'p', 'h');"
+                         "INSERT INTO events VALUES (3, 0, 'b', 1, 'ConfigSet', '1', NULL);",
+                         nullptr, nullptr, &err),
+            SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_close(db);
+  auto store = factory.Make(&clock);
+  auto read = store->ReadForward(0, 10);
+  ASSERT_FALSE(read) << "commit 3 came back with " << (*read)[1].events.size() << " events";
+  EXPECT_EQ(read.status().code(), Code::kCorruption) << read.status().ToString();
+  EXPECT_NE(read.status().message().find("2"), std::string::npos) << read.status().ToString();
+}
+
 }  // namespace
 }  // namespace chronoconf

@@ -52,7 +52,9 @@ TEST(ServeFlagsTest, ListenTakesAHostName) {
   EXPECT_NE((r.out + r.err).find(":" + std::to_string(port)), std::string::npos) << r.out << r.err;
 }
 
-TEST(ServeFlagsTest, CopyRefusesANonEmptyTargetAndABadSource) {
+// A copy run again resumes (issue 13 item 12: here, with nothing left to
+// copy); a target holding another history is refused.
+TEST(ServeFlagsTest, CopyRefusesAnotherHistoryAndABadSource) {
   TempDir dir;
   ServerProcess server(dir.SqliteUrl());
   ASSERT_TRUE(server.Start());
@@ -62,8 +64,18 @@ TEST(ServeFlagsTest, CopyRefusesANonEmptyTargetAndABadSource) {
   auto first = Chronoconf({"copy", "--from", dir.SqliteUrl(), "--to", other.SqliteUrl()});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   auto again = Chronoconf({"copy", "--from", dir.SqliteUrl(), "--to", other.SqliteUrl()});
-  EXPECT_EQ(again.exit_code, 1) << "a non-empty target is refused";
-  EXPECT_FALSE(again.err.empty());
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("copied 0 commits"), std::string::npos) << again.out;
+  TempDir third;
+  {
+    ServerProcess elsewhere(third.SqliteUrl());
+    ASSERT_TRUE(elsewhere.Start());
+    ASSERT_EQ(Api(elsewhere.url()).Set("b", "2").status, 201);
+    ASSERT_TRUE(elsewhere.Stop());
+  }
+  auto refused = Chronoconf({"copy", "--from", dir.SqliteUrl(), "--to", third.SqliteUrl()});
+  EXPECT_EQ(refused.exit_code, 1) << "a target with another history is refused";
+  EXPECT_NE(refused.err.find("not a prefix"), std::string::npos) << refused.err;
   auto bad = Chronoconf({"copy", "--from", "bogus:x", "--to", "memory:"});
   EXPECT_EQ(bad.exit_code, 1) << bad.err;
   auto bad_to = Chronoconf({"copy", "--from", dir.SqliteUrl(), "--to", "bogus:x"});
