@@ -143,11 +143,14 @@ bool HasExpectation(const Transaction& txn) {
 }
 
 // After a store conflict, with the read model caught up: marks `dropped`
-// (and fails with kConflict) every command with an expectation that writes
-// a key whose version is no longer the one the batch was decided against.
-// False when there is none (blind writes are decided again).
+// every command with an expectation that writes a key whose version is no
+// longer the one the batch was decided against, and fails it with
+// kConflict. A blind write of such a key is dropped too only when
+// `blind_too` (past the deadline), failing with kUnavailable; before that it
+// is decided again. False when nothing was dropped.
 bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& projection,
-                   std::vector<BatchDecision>* decisions, std::vector<bool>* dropped) {
+                   std::vector<BatchDecision>* decisions, std::vector<bool>* dropped,
+                   bool blind_too, std::chrono::seconds deadline) {
   // The version each key had when the batch was decided: at its first read
   // check, or its first event's version - 1.
   std::unordered_map<std::string, int64_t> base;
@@ -158,7 +161,9 @@ bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& pro
   bool any = false;
   for (size_t i = 0; i < decisions->size(); ++i) {
     BatchDecision& d = (*decisions)[i];
-    if (d.commit_index < 0 || !HasExpectation(d.txn)) continue;
+    if (d.commit_index < 0) continue;
+    const bool expects = HasExpectation(d.txn);
+    if (!expects && !blind_too) continue;
     const CommitData& commit = commits[static_cast<size_t>(d.commit_index)];
     std::vector<std::string> keys;
     for (const ReadCheck& r : commit.reads) keys.push_back(r.key);
@@ -166,11 +171,18 @@ bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& pro
     for (const std::string& key : keys) {
       const int64_t current = projection.State(key).version;
       if (current == base[key]) continue;
-      Status conflict = Status::Conflict({key, base[key], current});
-      conflict.WithMessage(fmt::format(
-          "key '{}' kept changing on other nodes while this write was retried; retry it",
-          key));
-      d.status = std::move(conflict);
+      if (expects) {
+        Status conflict = Status::Conflict({key, base[key], current});
+        conflict.WithMessage(fmt::format(
+            "key '{}' kept changing on other nodes while this write was retried; retry it",
+            key));
+        d.status = std::move(conflict);
+      } else {
+        d.status = Status::Unavailable(fmt::format(
+            "other nodes kept writing key '{}' for {} s, so this write could not commit; "
+            "nothing was written: retry it",
+            key, deadline.count()));
+      }
       d.commit_index = -1;
       (*dropped)[i] = true;
       any = true;
@@ -387,9 +399,11 @@ void CommandService::ProcessBatch(std::vector<Pending>& batch) {
     // hold, and commit the others; blind writes are decided again until the
     // deadline (a 409 would be a lie: they expected nothing).
     Status synced = follower_->SyncWithStore();
+    const bool past_deadline = std::chrono::steady_clock::now() >= conflict_deadline;
     const bool dropped_some =
-        synced.ok() && DropMovedKeys(commits, *projection_, &decisions, &dropped);
-    if (!dropped_some && std::chrono::steady_clock::now() >= conflict_deadline) {
+        synced.ok() && DropMovedKeys(commits, *projection_, &decisions, &dropped,
+                                     past_deadline, kConflictDeadline);
+    if (!dropped_some && past_deadline) {
       spdlog::error("append of {} commits kept conflicting for {} s: {}", commits.size(),
                     kConflictDeadline.count(), failure.ToString());
       fail_pending(Status::Unavailable(fmt::format(

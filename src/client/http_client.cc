@@ -1,5 +1,7 @@
 #include "client/http_client.h"
 
+#include <poll.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -71,6 +73,13 @@ void SetHeaders(Message& req, const std::string& host, std::string_view body,
   for (const auto& [name, value] : headers) req.set(name, value);
 }
 
+// True when an idle connection has something to read (the peer's FIN, or
+// bytes nobody asked for): it cannot carry another request.
+bool PeerClosed(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 HttpResponse ToResponse(http::response<http::string_body>& res) {
   HttpResponse out;
   out.status = static_cast<int>(res.result_int());
@@ -103,6 +112,10 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_vi
   std::string last_error;
   for (int attempt = 0; attempt < 2; ++attempt) {
     beast::error_code ec;
+    // A kept-alive connection the server has closed meanwhile (it timed out
+    // or restarted) shows as readable before anything is sent: open a new
+    // one instead of sending a write that could not be repeated.
+    if (conn_->open && PeerClosed(conn_->stream.socket().native_handle())) conn_->open = false;
     bool reused = conn_->open;
     if (!conn_->open) {
       conn_ = std::make_unique<Connection>();

@@ -21,7 +21,8 @@ Result<EventType> ParseStoredType(std::string_view store, std::string_view text,
                                   int64_t revision);
 
 // What read-only access makes of a store's schema version: OK for this
-// build's (`known`); an older one is reported, never migrated by a command
+// build's (`known`) and for every older one since 1 (the audit tables have
+// not changed); 0 (never migrated) is reported, never migrated by a command
 // that only reads; a newer one is refused. `store` is "sqlite"/"postgres",
 // `what` names the store in the message (never a URL with a password).
 Status SchemaVersionStatus(std::string_view store, std::string_view what, int64_t version,

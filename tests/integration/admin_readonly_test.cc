@@ -79,6 +79,22 @@ TEST(AdminReadOnlyTest, VerifyReportsAnOlderSchemaAndDoesNotMigrateIt) {
   EXPECT_EQ(v.out, "0\n") << "verify migrated the store";
 }
 
+// A store as the previous build left it (schema version 1, no snapshot
+// key): old stores stay valid, and a reader reads them as they are.
+TEST(AdminReadOnlyTest, VerifyReadsAVersionOneStoreWithoutMigratingIt) {
+  TempDir dir;
+  WriteCommits(dir.SqliteUrl(), 2);
+  ASSERT_EQ(RunCommand({"sqlite3", dir.File("events.db"),
+                        "DROP TABLE snapshot_key; UPDATE schema_version SET version = 1"})
+                .exit_code,
+            0);
+  CommandResult r = RunCommand({CHRONOCONF_BIN, "verify", "--store", dir.SqliteUrl()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  CommandResult v =
+      RunCommand({"sqlite3", dir.File("events.db"), "SELECT version FROM schema_version"});
+  EXPECT_EQ(v.out, "1\n") << "verify migrated the store";
+}
+
 TEST(AdminReadOnlyTest, VerifyWritesNothing) {
   TempDir dir;
   WriteCommits(dir.SqliteUrl(), 3);
