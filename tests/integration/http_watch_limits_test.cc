@@ -113,8 +113,19 @@ TEST(WatchMemoryTest, StalledWatchersHoldBoundedBytes) {
   }
   std::this_thread::sleep_for(std::chrono::seconds(3));
   const int64_t during = ResidentKiB(server.pid());
-  EXPECT_LT(during - before, 100 * 1024) << "KiB before " << before << ", with 8 stalled watchers "
-                                          << during;
+  // Under ASan, freed frames wait in its quarantine (256 MiB at most) before
+  // the memory is reused; ThreadSanitizer's shadow memory grows with every
+  // byte touched. Only an uninstrumented server shows what it holds.
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "resident memory is not the server's under ThreadSanitizer";
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr int64_t kAllowanceKiB = (100 + 256) * 1024;
+#else
+  constexpr int64_t kAllowanceKiB = 100 * 1024;
+#endif
+  EXPECT_LT(during - before, kAllowanceKiB) << "KiB before " << before
+                                            << ", with 8 stalled watchers " << during;
   EXPECT_EQ(api.Get("/healthz").status, 200);
 }
 
