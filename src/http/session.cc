@@ -72,11 +72,11 @@ bool IsClosed(const beast::error_code& ec) {
          ec == net::error::operation_aborted;
 }
 
-}  // namespace
-
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+}  // namespace
 
 Status Server::Impl::ReadError(const beast::error_code& ec) const {
   // (Named, not a temporary: GCC 12 mishandles temporaries across co_await.)
@@ -106,9 +106,9 @@ net::awaitable<void> Server::Impl::WriteResponseAndClose(beast::tcp_stream& stre
   std::string_view method = req ? std::string_view(req->method) : std::string_view("other");
   metrics->ObserveRequest(route, method, r.status, 0);
   ResponseFraming fields{.version = 11,
-                            .keep_alive = false,
-                            .revision = r.revision >= 0 ? r.revision : projection->head(),
-                            .request_id = request_id};
+                         .keep_alive = false,
+                         .revision = r.revision >= 0 ? r.revision : projection->head(),
+                         .request_id = request_id};
   const std::string head = ResponseHead(r, fields);
   const bool with_body = !(req && req->method == "HEAD");
   const std::array<net::const_buffer, 2> out = {
