@@ -73,11 +73,19 @@ int64_t Follower::lag() const {
   return std::max<int64_t>(0, store_head_.load() - projection_->head());
 }
 
-Status Follower::AwaitRevision(int64_t revision) {
+Status Follower::AwaitRevision(int64_t revision, std::chrono::milliseconds timeout) {
   if (projection_->head() >= revision) return Status::OK();
   Wake();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   MutexLock lock(&mu_);
-  while (!stopping_ && projection_->head() < revision) applied_cv_.Wait(&mu_);
+  while (!stopping_ && projection_->head() < revision) {
+    if (!applied_cv_.WaitUntil(&mu_, deadline) && projection_->head() < revision) {
+      return Status::Timeout(fmt::format(
+          "the read model did not reach revision {} within {} ms (it is at {}; the store "
+          "cannot be read)",
+          revision, timeout.count(), projection_->head()));
+    }
+  }
   if (projection_->head() >= revision) return Status::OK();
   return Status::Unavailable(fmt::format(
       "the server is stopping before its read model reached revision {}", revision));

@@ -63,8 +63,12 @@ class Follower {
   Status CatchUp();
 
   // Wakes the applier and waits until the projection's head is at least
-  // `revision`. Errors: kUnavailable when the follower stops first.
-  Status AwaitRevision(int64_t revision);
+  // `revision`, for at most `timeout` (every wait has a deadline, SPEC §6: a
+  // store that cannot be read after a commit must not hang its answer).
+  // Errors: kUnavailable when the follower stops first, kTimeout when the
+  // deadline passes.
+  static constexpr std::chrono::milliseconds kAwaitTimeout{10000};
+  Status AwaitRevision(int64_t revision, std::chrono::milliseconds timeout = kAwaitTimeout);
 
   // The committer's own commits, just appended: applied here when they are
   // the next ones in revision order (no read back, so an answer does not

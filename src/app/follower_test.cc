@@ -75,6 +75,24 @@ TEST(FollowerTest, AWaiterIsReleasedWhenTheFollowerStops) {
   stopper.join();
 }
 
+// Every wait has a deadline: a store that cannot be read after a commit
+// (another node's, here) must not hang the waiter (issue 14).
+TEST(FollowerTest, AWaitForARevisionTheStoreCannotServeHasADeadline) {
+  MemoryEventStore memory;
+  FaultyEventStore store(&memory);
+  Projection ours, theirs;
+  Follower follower(&store, &ours);
+  CommandService other(&memory, &theirs);
+  ASSERT_TRUE(other.Execute(Set("a", "1")).status.ok());
+  store.FailNext(1000000, /*reads_too=*/true);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(follower.AwaitRevision(1, milliseconds(200)).code(), Code::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  store.FailNext(0, true);
+  EXPECT_TRUE(follower.AwaitRevision(1, std::chrono::seconds(30)).ok());
+  follower.Stop();
+}
+
 TEST(FollowerTest, ReportsAFailingStoreAndCatchesUpWhenItIsBack) {
   MemoryEventStore memory;
   FaultyEventStore store(&memory);
