@@ -71,6 +71,15 @@ Transaction ImportOps(const Import& cmd, const Projection& projection) {
   return txn;
 }
 
+// DeleteKeyRange: a delete per key that exists in [start, end) now.
+Transaction RangeDeleteOps(const DeleteKeyRange& cmd, const Projection& projection) {
+  Transaction txn{{}, cmd.meta};
+  for (const KeyVersion& v :
+       projection.Range(cmd.start, cmd.end, projection.head(), SIZE_MAX, nullptr)) {
+    txn.ops.push_back(DeleteKey{std::string(v.key), std::nullopt});
+  }
+  return txn;
+}
 
 // Decides one command against `committed` (the read model, plus batches
 // appended but not applied yet) and `overlay` (the effects of the batch's
@@ -94,10 +103,12 @@ BatchDecision Decide(const Command& command, const Projection& projection,
       return d;
     }
     d.txn = std::move(*ops);
+  } else if (auto* import = std::get_if<Import>(&command)) {
+    d.txn = ImportOps(*import, projection);
   } else {
-    d.txn = ImportOps(std::get<Import>(command), projection);
+    d.txn = RangeDeleteOps(std::get<DeleteKeyRange>(command), projection);
   }
-  if (d.txn.ops.empty()) return d;  // a revert or import with nothing to do
+  if (d.txn.ops.empty()) return d;  // a revert, import or range delete with nothing to do
   auto decided = DecideTransaction(d.txn, lookup);
   if (!decided) {
     d.status = decided.status();
@@ -282,8 +293,9 @@ void CommandService::Run() {
       mu_.Unlock();
       return;
     }
-    // Revert and import read the whole config under a prefix, so each runs
-    // in a batch of its own, decided against committed state only.
+    // Revert, import and a range delete read the whole config under a prefix
+    // or in a range, so each runs in a batch of its own, decided against
+    // committed state only.
     while (!queue_.empty() && batch.size() < kMaxBatch) {
       bool alone = !std::holds_alternative<Transaction>(queue_.front().command);
       if (alone && !batch.empty()) break;
