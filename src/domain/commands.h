@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "domain/etcd_txn.h"
 #include "domain/events.h"
 
 namespace chronoconf {
@@ -79,7 +80,19 @@ struct DeleteKeyRange {
   CommitMeta meta;
 };
 
-using Command = std::variant<Transaction, RevertTo, Import, DeleteKeyRange>;
+// etcd's Txn (domain/etcd_txn.h): the compares, decided against the read
+// model in a batch of its own, pick the branch whose writes are committed
+// (puts with SetKey::commit_unchanged; range deletes resolved then), all in
+// one commit; none when the branch writes nothing.
+struct EtcdTxn {
+  using Write = std::variant<SetKey, RangeDelete>;
+  std::vector<EtcdCompare> compares;
+  std::vector<Write> success;
+  std::vector<Write> failure;
+  CommitMeta meta;
+};
+
+using Command = std::variant<Transaction, RevertTo, Import, DeleteKeyRange, EtcdTxn>;
 
 // The most ops one POST /v1/txn may hold (revert and import are not limited).
 inline constexpr size_t kMaxTransactionOps = 1000;

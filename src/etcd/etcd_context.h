@@ -35,6 +35,9 @@ struct EtcdOptions {
   // Status.version: one that etcd's clients and Kubernetes accept.
   std::string version = "3.5.0";
   size_t max_value_bytes = 256 * 1024;
+  // The most ops in one Txn (compares, or ops of one branch): etcd's
+  // --max-txn-ops, SPEC §7's --etcd-max-txn-ops.
+  size_t max_txn_ops = 128;
   // The largest request gRPC takes: etcd's default (1.5 MiB) plus room for
   // the envelope, as etcd adds grpc overhead bytes to --max-request-bytes.
   int max_request_bytes = 1536 * 1024 + 512 * 1024;

@@ -8,28 +8,23 @@
 #include "etcd/key_range.h"
 #include "etcd/range_query.h"
 #include "etcd/services.h"
-#include "etcd/values.h"
+#include "domain/etcd_value.h"
+#include "etcd/kv_helpers.h"
 
 namespace chronoconf::etcd {
-namespace {
-
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const grpc::Status& status) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(status);
   return reactor;
 }
 
-// The key as it was just before the commit at `revision` (prev_kv): exact,
-// since that commit is what changed it.
-bool PreviousKeyValue(const Projection& projection, const std::string& key, int64_t revision,
-                      mvccpb::KeyValue* kv) {
-  auto before = projection.VersionAt(key, revision - 1);
-  if (!before || before->deleted) return false;
-  FillKeyValue(*before, /*keys_only=*/false, kv);
+bool KeyValueAt(const Projection& projection, const std::string& key, int64_t revision,
+                mvccpb::KeyValue* kv) {
+  auto v = projection.VersionAt(key, revision);
+  if (!v || v->deleted) return false;
+  FillKeyValue(*v, /*keys_only=*/false, kv);
   return true;
 }
-
-}  // namespace
 
 grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
                                            const pb::RangeRequest* req, pb::RangeResponse* resp) {
@@ -100,7 +95,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
         context->FillHeader(r.revision, resp->mutable_header());
         if (prev_kv) {
           mvccpb::KeyValue kv;
-          if (PreviousKeyValue(context->projection(), key, r.revision, &kv)) {
+          if (KeyValueAt(context->projection(), key, r.revision - 1, &kv)) {
             *resp->mutable_prev_kv() = std::move(kv);
           }
         }
@@ -149,20 +144,13 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ct
           if (!op.changed) continue;
           ++deleted;
           if (prev_kv) {
-            PreviousKeyValue(context->projection(), op.key, r.revision, resp->add_prev_kvs());
+            KeyValueAt(context->projection(), op.key, r.revision - 1, resp->add_prev_kvs());
           }
         }
         resp->set_deleted(deleted);
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
-}
-
-grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
-                                         const pb::TxnRequest* /*req*/,
-                                         pb::TxnResponse* /*resp*/) {
-  return Finish(ctx, Unimplemented("KV.Txn", "not built yet; POST /v1/txn does a transaction "
-                                             "with version checks on the native API"));
 }
 
 grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx,

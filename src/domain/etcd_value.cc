@@ -1,9 +1,9 @@
-#include "etcd/values.h"
+#include "domain/etcd_value.h"
 
 #include "json/json_value.h"
 #include "json/json_writer.h"
 
-namespace chronoconf::etcd {
+namespace chronoconf {
 
 std::optional<std::string> StoredValueFromEtcd(std::string_view bytes) {
   if (!json::IsValidUtf8(bytes)) return std::nullopt;
@@ -28,4 +28,4 @@ std::string EtcdValueFromStored(std::string_view stored) {
   return parsed && parsed->is_string() ? parsed->str() : std::string(stored);
 }
 
-}  // namespace chronoconf::etcd
+}  // namespace chronoconf
