@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "etcd/services.h"
+#include "etcd/watch_service.h"
 
 namespace chronoconf::etcd {
 
@@ -17,7 +18,8 @@ EtcdServer::EtcdServer(Projection* projection, CommandService* commands, EtcdOpt
       maintenance_(std::make_unique<MaintenanceService>(&context_)),
       cluster_(std::make_unique<ClusterService>(&context_)),
       auth_(std::make_unique<AuthService>(&context_)),
-      lease_(std::make_unique<LeaseService>()) {}
+      lease_(std::make_unique<LeaseService>()),
+      watch_(std::make_unique<WatchService>(&context_)) {}
 
 EtcdServer::~EtcdServer() {
   BeginShutdown();
@@ -39,6 +41,7 @@ Status EtcdServer::Start() {
   builder.RegisterService(cluster_.get());
   builder.RegisterService(auth_.get());
   builder.RegisterService(lease_.get());
+  builder.RegisterService(watch_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();
@@ -52,6 +55,7 @@ void EtcdServer::BeginShutdown() {
   if (shutting_down_ || !server_) return;
   shutting_down_ = true;
   shutdown_ = std::thread([this] {
+    watch_->Stop();  // streams never end by themselves: end them first
     const auto deadline = std::chrono::system_clock::now() + context_.options().drain_timeout;
     server_->Shutdown(deadline);  // returns once every call is finished or cancelled
     spdlog::info("etcd API stopped");

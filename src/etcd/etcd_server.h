@@ -32,6 +32,7 @@ class MaintenanceService;
 class ClusterService;
 class AuthService;
 class LeaseService;
+class WatchService;
 
 class EtcdServer {
  public:
@@ -46,8 +47,9 @@ class EtcdServer {
   // The port bound (useful with port 0).
   int port() const { return port_; }
 
-  // Stops accepting calls; those in flight get drain_timeout to finish.
-  // Returns at once (the shutdown runs on a thread of its own).
+  // Ends the watch streams (clients reconnect elsewhere) and stops accepting
+  // calls; those in flight get drain_timeout to finish. Returns at once (the
+  // shutdown runs on a thread of its own).
   void BeginShutdown();
   // Returns once the shutdown BeginShutdown started is over.
   void Wait();
@@ -59,6 +61,7 @@ class EtcdServer {
   std::unique_ptr<ClusterService> cluster_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<LeaseService> lease_;
+  std::unique_ptr<WatchService> watch_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   Mutex mu_;

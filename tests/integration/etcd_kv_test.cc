@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -350,6 +351,54 @@ TEST_F(EtcdKvTest, TxnTakesOneBranchInOneCommit) {
   EXPECT_EQ(Head(), before + 2);
 }
 
+// etcdctl watch runs until killed: it is given a few seconds, and what it
+// printed is read afterwards.
+CommandResult WatchFor(int port, const std::vector<std::string>& args,
+                       std::chrono::milliseconds how_long) {
+  std::vector<std::string> argv{"etcdctl", "--endpoints=127.0.0.1:" + std::to_string(port),
+                                "watch"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandOptions options;
+  options.env["ETCDCTL_API"] = "3";
+  options.timeout = how_long;
+  return RunCommand(argv, options);
+}
+
+// True when `text` holds `parts` in this order.
+bool InOrder(const std::string& text, const std::vector<std::string>& parts) {
+  size_t at = 0;
+  for (const std::string& p : parts) {
+    at = text.find(p, at);
+    if (at == std::string::npos) return false;
+    at += p.size();
+  }
+  return true;
+}
+
+TEST_F(EtcdKvTest, WatchReplaysFromARevisionThenFollowsLive) {
+  ASSERT_EQ(Ctl({"put", K("w/1"), "one"}).exit_code, 0);
+  const int64_t first = Head();
+  ASSERT_EQ(Ctl({"put", K("w/2"), "two"}).exit_code, 0);
+  CommandResult watch;
+  std::thread watcher([&] {
+    watch = WatchFor(etcd_port_, {K("w/"), "--prefix", "--prev-kv", "--rev=" + std::to_string(first)},
+                     std::chrono::seconds(4));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(Ctl({"put", K("w/1"), "uno"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"del", K("w/2")}).exit_code, 0);
+  ASSERT_EQ(Ctl({"put", K("w0"), "outside"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"put", K("w/3"), "tres"}).exit_code, 0);
+  watcher.join();
+  EXPECT_TRUE(InOrder(watch.out, {"PUT\n" + K("w/1") + "\none\n",          // history
+                                  "PUT\n" + K("w/2") + "\ntwo\n",
+                                  "PUT\n" + K("w/1") + "\none\n" + K("w/1") + "\nuno\n",  // live, prev_kv
+                                  "DELETE\n" + K("w/2") + "\ntwo\n" + K("w/2") + "\n",
+                                  "PUT\n" + K("w/3") + "\ntres\n"}))
+      << watch.out << watch.err;
+  EXPECT_EQ(watch.out.find(K("w0")), std::string::npos) << watch.out;
+}
+
 // --------------------------------------------------------------- auth
 
 constexpr char kAdminToken[] = "etcd-admin-secret";
@@ -439,7 +488,13 @@ TEST(EtcdServeTest, SigtermStopsTheServerWithTheEtcdApiOpen) {
   ServerProcess server("memory:", {"--etcd-listen", "127.0.0.1:" + std::to_string(port)});
   ASSERT_TRUE(server.Start());
   ASSERT_EQ(Etcdctl(port, {"put", "k", "v"}).exit_code, 0);
+  // An open watch stream is ended by the shutdown, not waited for.
+  std::thread watcher([&] { WatchFor(port, {"k"}, std::chrono::seconds(3)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto stopping = std::chrono::steady_clock::now();
   EXPECT_TRUE(server.Stop(std::chrono::seconds(5))) << server.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(3));
+  watcher.join();
   RawConnection conn;
   EXPECT_FALSE(conn.Connect(port));  // the etcd port is closed too
 }
