@@ -2,14 +2,12 @@
 // the same group commit as the HTTP API. A write's reactor is finished by
 // the command service's callback once the commit is durable and applied,
 // so no gRPC thread waits on the store.
-#include <fmt/format.h>
-
+#include "domain/etcd_value.h"
 #include "etcd/errors.h"
 #include "etcd/key_range.h"
+#include "etcd/kv_helpers.h"
 #include "etcd/range_query.h"
 #include "etcd/services.h"
-#include "domain/etcd_value.h"
-#include "etcd/kv_helpers.h"
 
 namespace chronoconf::etcd {
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const grpc::Status& status) {

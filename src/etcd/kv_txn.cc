@@ -179,7 +179,7 @@ void FillResponses(const EtcdContext& context, const Ops& ops, const CommandResu
     if (op.request_case() == pb::RequestOp::kRequestRange) {
       const auto& req = op.request_range();
       KeyRange range;
-      ParseKeyRange(req.key(), req.range_end(), &range).ok();  // checked before
+      (void)ParseKeyRange(req.key(), req.range_end(), &range);  // checked before the commit
       auto* range_resp = out->mutable_response_range();
       if (!RunRangeInTxn(projection, pre, post, written, range, req, range_resp).ok()) {
         range_resp->Clear();  // a future revision reads nothing (checked by etcd at apply)
@@ -197,7 +197,7 @@ void FillResponses(const EtcdContext& context, const Ops& ops, const CommandResu
     } else {
       const auto& req = op.request_delete_range();
       KeyRange range;
-      ParseKeyRange(req.key(), req.range_end(), &range).ok();  // checked before
+      (void)ParseKeyRange(req.key(), req.range_end(), &range);  // checked before the commit
       auto* del_resp = out->mutable_response_delete_range();
       del_resp->mutable_header()->set_revision(post);
       int64_t deleted = 0;

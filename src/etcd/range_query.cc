@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "domain/etcd_value.h"
 #include "etcd/errors.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
-#include "domain/etcd_value.h"
 
 namespace chronoconf::etcd {
 namespace {
