@@ -273,6 +273,7 @@ int Serve(const ServeOptions& o) {
     etcd_options.auth = [&api] { return api.auth(); };
     etcd_options.ready = [&api] { return api.ready(); };
     etcd_options.db_size = [url = o.store] { return StoreBytes(url); };
+    etcd_options.metrics = &metrics;
     etcd_server = std::make_unique<etcd::EtcdServer>(&projection, &commands, etcd_options);
     server_options.on_shutdown = [&etcd_server] { etcd_server->BeginShutdown(); };
   }

@@ -91,7 +91,10 @@ grpc::Status ToGrpc(const Status& status) {
     case Code::kTimeout:
       return rpctypes::Timeout();
     case Code::kUnavailable:
-      // Clients retry UNAVAILABLE; keep the reason (store down, shutting down).
+    case Code::kOutcomeUnknown:
+      // Clients retry UNAVAILABLE; keep the reason (store down, shutting
+      // down, or a commit whose outcome is unknown: etcd answers that case
+      // with a timeout, also UNAVAILABLE).
       return {grpc::StatusCode::UNAVAILABLE, message};
     case Code::kInvalidKey:
     case Code::kInvalidJson:

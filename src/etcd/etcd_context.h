@@ -19,6 +19,7 @@
 #include "app/command_service.h"
 #include "etcd/caller.h"
 #include "http/auth.h"
+#include "http/metrics.h"
 #include "projection/projection.h"
 
 namespace etcdserverpb {
@@ -50,6 +51,8 @@ struct EtcdOptions {
   std::function<bool()> ready;
   // The store's size in bytes (Status.dbSize).
   std::function<int64_t()> db_size;
+  // Where calls are counted (chronoconf_etcd_requests_total); may be null.
+  http::Metrics* metrics = nullptr;
 };
 
 class EtcdContext {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "etcd/call_log.h"
 #include "etcd/services.h"
 #include "etcd/watch_service.h"
 
@@ -36,6 +37,9 @@ Status EtcdServer::Start() {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> hooks;
+  hooks.push_back(NewCallLogFactory(o.metrics));
+  builder.experimental().SetInterceptorCreators(std::move(hooks));
   builder.RegisterService(kv_.get());
   builder.RegisterService(maintenance_.get());
   builder.RegisterService(cluster_.get());

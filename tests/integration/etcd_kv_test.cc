@@ -287,6 +287,15 @@ TEST_F(EtcdKvTest, EndpointStatusAndMemberList) {
   ASSERT_EQ(m["members"].size(), 1u) << members.out;
   EXPECT_EQ(m["members"][0]["ID"], st["leader"]);
   EXPECT_EQ(m["members"][0]["clientURLs"][0], "http://127.0.0.1:" + std::to_string(etcd_port_));
+
+  // Every call is counted by method and gRPC code.
+  auto metrics = api().Get("/metrics");
+  EXPECT_NE(metrics.body.find(R"(chronoconf_etcd_requests_total{method="KV.Put",code="OK"})"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(
+                R"(chronoconf_etcd_requests_total{method="Maintenance.Status",code="OK"})"),
+            std::string::npos);
 }
 
 TEST_F(EtcdKvTest, WritesAreOrdinaryHistoryWithAnActorAndARequestId) {
