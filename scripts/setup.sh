@@ -50,7 +50,7 @@ TEST_PACKAGES=(
   postgresql                  # a throwaway server for the tests (scripts/pg-test-cluster.sh)
   prometheus                  # promtool checks the /metrics exposition in a test
   chromium fonts-liberation   # the console's e2e tests (scripts/e2e.sh; node and npm below)
-  etcd-client                 # etcdctl 3.4: the etcd API's tests (tests/integration/etcd_*)
+  etcd-client python3-etcd3   # etcdctl 3.4 and python-etcd3: the etcd API's tests (tests/integration/etcd_*)
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")
