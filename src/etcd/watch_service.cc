@@ -225,7 +225,7 @@ void WatchStream::Create(const pb::WatchCreateRequest& req) {
   pb::WatchResponse resp;
   Header(&resp);
   resp.set_created(true);
-  auto refuse = [&](int64_t id, const std::string& reason) {
+  auto refuse = [&](int64_t id, const std::string& reason) REQUIRES(mu_) {
     resp.set_watch_id(id);
     resp.set_canceled(true);
     resp.set_cancel_reason(reason);
