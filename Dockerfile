@@ -7,6 +7,8 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
       build-essential cmake ninja-build pkg-config \
       libboost1.81-dev libsqlite3-dev libpq-dev rapidjson-dev nlohmann-json3-dev \
       libcli11-dev libspdlog-dev libfmt-dev libssl-dev \
+      libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+      golang-etcd-server-dev golang-github-gogo-protobuf-dev golang-github-gogo-googleapis-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -22,7 +24,8 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-0 libpq5 libssl3 libspdlog1.10 libfmt9 curl ca-certificates \
+      libsqlite3-0 libpq5 libssl3 libspdlog1.10 libfmt9 libgrpc++1.51 libprotobuf32 \
+      curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/chronoconf --create-home chronoconf
 COPY --from=build /build/chronoconf /usr/local/bin/chronoconf

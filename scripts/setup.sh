@@ -34,6 +34,10 @@ SERVE_PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev                  # SHA-256 for the hash chain
   curl                        # the README's tour, a health check
+  # The etcd v3 API (src/etcd): gRPC C++ and protoc, and etcd's own .proto
+  # files with what they import, generated at build time (cmake/EtcdProtos.cmake).
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  golang-etcd-server-dev golang-github-gogo-protobuf-dev golang-github-gogo-googleapis-dev
 )
 # Only the tests (scripts/test.sh), benchmarks, fuzzers and coverage need these.
 TEST_PACKAGES=(
@@ -46,6 +50,7 @@ TEST_PACKAGES=(
   postgresql                  # a throwaway server for the tests (scripts/pg-test-cluster.sh)
   prometheus                  # promtool checks the /metrics exposition in a test
   chromium fonts-liberation   # the console's e2e tests (scripts/e2e.sh; node and npm below)
+  etcd-client python3-etcd3   # etcdctl 3.4 and python-etcd3: the etcd API's tests (tests/integration/etcd_*)
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")

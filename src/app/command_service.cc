@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "domain/etcd_value.h"
+
 namespace chronoconf {
 
 // What one command of a batch came to before the store is asked.
@@ -18,6 +20,7 @@ struct BatchDecision {
   std::vector<bool> changed;
   int commit_index = -1;  // into the batch's commits; -1 for a no-op
   bool created = false;
+  bool succeeded = true;  // an EtcdTxn's compares
 };
 
 namespace {
@@ -71,6 +74,67 @@ Transaction ImportOps(const Import& cmd, const Projection& projection) {
   return txn;
 }
 
+// DeleteKeyRange: a delete per key that exists in [start, end) now.
+Transaction RangeDeleteOps(const DeleteKeyRange& cmd, const Projection& projection) {
+  Transaction txn{{}, cmd.meta};
+  for (const KeyVersion& v :
+       projection.Range(cmd.start, cmd.end, projection.head(), SIZE_MAX, nullptr)) {
+    txn.ops.push_back(DeleteKey{std::string(v.key), std::nullopt});
+  }
+  return txn;
+}
+
+// The keys a compare looks at, as etcd sees them, at the head.
+std::vector<EtcdKeyView> CompareKeys(const EtcdCompare& c, const Projection& projection,
+                                     std::vector<std::string>* keys) {
+  std::vector<KeyVersion> found;
+  if (c.single) {
+    if (auto v = projection.Get(c.start)) found.push_back(std::move(*v));
+  } else {
+    found = projection.Range(c.start, c.end, projection.head(), SIZE_MAX, nullptr);
+  }
+  std::vector<EtcdKeyView> out;
+  for (const KeyVersion& v : found) {
+    keys->push_back(std::string(v.key));
+    out.push_back({v.version - v.created_version + 1, v.created_revision, v.revision,
+                   EtcdValueFromStored(v.value()), 0});
+  }
+  if (c.single && found.empty()) keys->push_back(c.start);  // its absence is read too
+  return out;
+}
+
+// EtcdTxn: the compares pick a branch; its puts as they are, its range
+// deletes resolved to the keys that exist (each once), and, when it writes,
+// a check of every compared key it does not write, so that the store refuses
+// the commit (and the batch is decided again) if another node moved one.
+Transaction EtcdTxnOps(const EtcdTxn& cmd, const Projection& projection, bool* succeeded) {
+  std::vector<std::string> compared;
+  *succeeded = true;
+  for (const EtcdCompare& c : cmd.compares) {
+    if (!CompareHolds(c, CompareKeys(c, projection, &compared))) *succeeded = false;
+  }
+  Transaction txn{{}, cmd.meta};
+  std::set<std::string> named;
+  for (const EtcdTxn::Write& w : *succeeded ? cmd.success : cmd.failure) {
+    if (const auto* set = std::get_if<SetKey>(&w)) {
+      named.insert(set->key);
+      txn.ops.push_back(*set);
+      continue;
+    }
+    const auto& del = std::get<RangeDelete>(w);
+    for (const KeyVersion& v :
+         projection.Range(del.start, del.end, projection.head(), SIZE_MAX, nullptr)) {
+      if (named.insert(std::string(v.key)).second) {
+        txn.ops.push_back(DeleteKey{std::string(v.key), std::nullopt});
+      }
+    }
+  }
+  if (txn.ops.empty()) return txn;
+  for (const std::string& key : compared) {
+    if (named.insert(key).second) txn.ops.push_back(CheckKey{key, projection.State(key).version});
+  }
+  return txn;
+}
 
 // Decides one command against `committed` (the read model, plus batches
 // appended but not applied yet) and `overlay` (the effects of the batch's
@@ -94,10 +158,14 @@ BatchDecision Decide(const Command& command, const Projection& projection,
       return d;
     }
     d.txn = std::move(*ops);
+  } else if (auto* import = std::get_if<Import>(&command)) {
+    d.txn = ImportOps(*import, projection);
+  } else if (auto* etcd = std::get_if<EtcdTxn>(&command)) {
+    d.txn = EtcdTxnOps(*etcd, projection, &d.succeeded);
   } else {
-    d.txn = ImportOps(std::get<Import>(command), projection);
+    d.txn = RangeDeleteOps(std::get<DeleteKeyRange>(command), projection);
   }
-  if (d.txn.ops.empty()) return d;  // a revert or import with nothing to do
+  if (d.txn.ops.empty()) return d;  // a revert, import or range delete with nothing to do
   auto decided = DecideTransaction(d.txn, lookup);
   if (!decided) {
     d.status = decided.status();
@@ -282,8 +350,9 @@ void CommandService::Run() {
       mu_.Unlock();
       return;
     }
-    // Revert and import read the whole config under a prefix, so each runs
-    // in a batch of its own, decided against committed state only.
+    // Revert, import, a range delete and an etcd txn read the whole config
+    // under a prefix or in a range, so each runs in a batch of its own,
+    // decided against committed state only.
     while (!queue_.empty() && batch.size() < kMaxBatch) {
       bool alone = !std::holds_alternative<Transaction>(queue_.front().command);
       if (alone && !batch.empty()) break;
@@ -517,6 +586,7 @@ void CommandService::AnswerApplied(Applied& a) {
     BatchDecision& d = a.decisions[i];
     CommandResult r;
     r.status = d.status;
+    r.succeeded = d.succeeded;
     if (r.status.ok() && d.commit_index >= 0 && !a.applied.ok()) {
       // Only when stopping (after the server stopped answering requests) or
       // when the store handed out a gap: the commit is durable, but this node

@@ -61,6 +61,7 @@ struct CommandResult {
   std::vector<OpResult> results;  // one per op of the (derived) transaction
   size_t events = 0;
   bool created = false;  // a single set that created its key (HTTP 201)
+  bool succeeded = true;  // an EtcdTxn: its compares held (the success branch ran)
 };
 
 struct CommandStats {

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "app/snapshotter.h"
 #include "app/verify.h"
 #include "cli/progress_bar.h"
+#include "etcd/etcd_server.h"
 #include "http/api.h"
 #include "http/log_format.h"
 #include "http/server.h"
@@ -33,6 +35,8 @@ namespace {
 struct ServeOptions {
   std::string store = kDefaultStore;
   std::string listen = "127.0.0.1:7700";
+  std::string etcd_listen;  // "": the etcd API is off
+  size_t etcd_max_txn_ops = 128;
   std::string auth_file;
   bool insecure = false;
   size_t max_value_bytes = 256 * 1024;
@@ -91,6 +95,54 @@ bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
   return true;
 }
 
+// Resolves a listen address (`flag` names it in errors) to an IP literal and
+// a port, and applies the listen rule: a non-loopback address needs
+// --auth-file or --insecure. Returns 0, or the exit code (2) after saying why.
+int ResolveListen(const ServeOptions& o, const char* flag, const std::string& listen,
+                  std::string* host, uint16_t* port) {
+  if (!SplitListen(listen, host, port)) {
+    std::cerr << fmt::format("error: {} must be HOST:PORT, like 127.0.0.1:7700 or [::1]:7700\n",
+                             flag);
+    return 2;
+  }
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(*host, ec);
+  if (ec) {
+    // A host name ("localhost"): listen on the first address it resolves to.
+    boost::asio::io_context resolver_context;
+    boost::asio::ip::tcp::resolver resolver(resolver_context);
+    auto results = resolver.resolve(*host, std::to_string(*port), ec);
+    if (ec || results.empty()) {
+      std::cerr << fmt::format("error: cannot resolve the {} host '{}': {}\n", flag, *host,
+                               ec ? ec.message() : "no address");
+      return 2;
+    }
+    address = results.begin()->endpoint().address();
+    *host = address.to_string();
+  }
+  if (!address.is_loopback() && o.auth_file.empty() && !o.insecure) {
+    std::cerr << fmt::format(
+        "error: refusing to listen on the non-loopback address {} without --auth-file; "
+        "pass --insecure to do it anyway\n", *host);
+    return 2;
+  }
+  return 0;
+}
+
+// The store's size on disk for etcd's Status.dbSize: the SQLite file and its
+// WAL; 0 where the store is not a local file (PostgreSQL, memory).
+int64_t StoreBytes(const std::string& url) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (!url.starts_with(kSqlite)) return 0;
+  const std::string path = url.substr(kSqlite.size());
+  int64_t total = 0;
+  for (const std::string& file : {path, path + "-wal"}) {
+    struct stat st {};
+    if (stat(file.c_str(), &st) == 0) total += static_cast<int64_t>(st.st_size);
+  }
+  return total;
+}
+
 int Serve(const ServeOptions& o) {
   // A peer that closed its socket must cost an error code, not the process.
   signal(SIGPIPE, SIG_IGN);
@@ -114,30 +166,14 @@ int Serve(const ServeOptions& o) {
   }
   std::string host;
   uint16_t port = 0;
-  if (!SplitListen(o.listen, &host, &port)) {
-    std::cerr << "error: --listen must be HOST:PORT, like 127.0.0.1:7700 or [::1]:7700\n";
-    return 2;
-  }
-  boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(host, ec);
-  if (ec) {
-    // A host name ("localhost"): listen on the first address it resolves to.
-    boost::asio::io_context resolver_context;
-    boost::asio::ip::tcp::resolver resolver(resolver_context);
-    auto results = resolver.resolve(host, std::to_string(port), ec);
-    if (ec || results.empty()) {
-      std::cerr << fmt::format("error: cannot resolve the --listen host '{}': {}\n", host,
-                               ec ? ec.message() : "no address");
-      return 2;
+  if (int code = ResolveListen(o, "--listen", o.listen, &host, &port); code != 0) return code;
+  std::string etcd_host;
+  uint16_t etcd_port = 0;
+  if (!o.etcd_listen.empty()) {
+    if (int code = ResolveListen(o, "--etcd-listen", o.etcd_listen, &etcd_host, &etcd_port);
+        code != 0) {
+      return code;
     }
-    address = results.begin()->endpoint().address();
-    host = address.to_string();
-  }
-  if (!address.is_loopback() && o.auth_file.empty() && !o.insecure) {
-    std::cerr << fmt::format(
-        "error: refusing to listen on the non-loopback address {} without --auth-file; "
-        "pass --insecure to do it anyway\n", host);
-    return 2;
   }
   std::shared_ptr<const http::AuthTable> auth;
   if (!o.auth_file.empty()) {
@@ -222,10 +258,36 @@ int Serve(const ServeOptions& o) {
       spdlog::info("SIGHUP: reloaded {} ({} tokens)", path, n);
     };
   }
+  // The etcd API (SPEC §7), beside the HTTP server: the same read model,
+  // command service and auth; it drains when the HTTP server does.
+  std::unique_ptr<etcd::EtcdServer> etcd_server;
+  if (!o.etcd_listen.empty()) {
+    etcd::EtcdOptions etcd_options;
+    etcd_options.listen = etcd_host.find(':') != std::string::npos
+                              ? fmt::format("[{}]:{}", etcd_host, etcd_port)
+                              : fmt::format("{}:{}", etcd_host, etcd_port);
+    etcd_options.node = api_options.node;
+    etcd_options.max_value_bytes = o.max_value_bytes;
+    etcd_options.max_txn_ops = o.etcd_max_txn_ops;
+    etcd_options.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
+    etcd_options.auth = [&api] { return api.auth(); };
+    etcd_options.ready = [&api] { return api.ready(); };
+    etcd_options.db_size = [url = o.store] { return StoreBytes(url); };
+    etcd_options.metrics = &metrics;
+    etcd_server = std::make_unique<etcd::EtcdServer>(&projection, &commands, etcd_options);
+    server_options.on_shutdown = [&etcd_server] { etcd_server->BeginShutdown(); };
+  }
   http::Server server(&api, &projection, &metrics, server_options);
   if (Status s = server.Listen(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
+  }
+  if (etcd_server) {
+    if (Status s = etcd_server->Start(); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return 1;
+    }
+    spdlog::info("etcd v3 API on {} (gRPC, plaintext)", o.etcd_listen);
   }
   // Serve /readyz 503 while the read model catches up with the store (the
   // follower's code path, on this thread).
@@ -264,6 +326,10 @@ int Serve(const ServeOptions& o) {
   // the committer, which waits on it for its last batch); then everything
   // is destroyed.
   server.Run(/*handle_signals=*/true);
+  if (etcd_server) {
+    etcd_server->BeginShutdown();  // (begun already by a signal)
+    etcd_server->Wait();           // etcd writes in flight still reach the committer
+  }
   commands.Stop();
   follower.Stop();
   catch_up.join();
@@ -341,6 +407,13 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
   serve->add_option("--store", o->store, "Event store URL: sqlite:PATH, postgres://..., memory:")
       ->capture_default_str();
   serve->add_option("--listen", o->listen, "Address to listen on (HOST:PORT)")->capture_default_str();
+  serve->add_option("--etcd-listen", o->etcd_listen,
+                    "Serve the etcd v3 API (gRPC) on HOST:PORT, like 127.0.0.1:2379 (off "
+                    "unless given; the same loopback rule as --listen)");
+  serve->add_option("--etcd-max-txn-ops", o->etcd_max_txn_ops,
+                    "The most ops an etcd Txn may hold (compares, or one branch's ops)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
   serve->add_option("--auth-file", o->auth_file, "Tokens and roles (JSON)");
   serve->add_flag("--insecure", o->insecure, "Allow a non-loopback address without auth");
   serve->add_option("--max-value-bytes", o->max_value_bytes, "Largest value accepted")

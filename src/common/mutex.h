@@ -24,6 +24,12 @@
 
 #define CAPABILITY(x) CC_THREAD_ANNOTATION(capability(x))
 #define SCOPED_CAPABILITY CC_THREAD_ANNOTATION(scoped_lockable)
+// Abseil's legacy thread_annotations.h (included by gRPC's headers, which
+// src/etcd uses) defines three of these names to the same attributes; ours
+// win in whatever order the headers come.
+#undef GUARDED_BY
+#undef PT_GUARDED_BY
+#undef NO_THREAD_SAFETY_ANALYSIS
 #define GUARDED_BY(x) CC_THREAD_ANNOTATION(guarded_by(x))
 #define PT_GUARDED_BY(x) CC_THREAD_ANNOTATION(pt_guarded_by(x))
 #define REQUIRES(...) CC_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "domain/etcd_txn.h"
 #include "domain/events.h"
 
 namespace chronoconf {
@@ -24,12 +25,18 @@ struct SetKey {
   std::string value;
   std::optional<int64_t> expected_version;  // If-Match / expected_version
   bool must_be_absent = false;              // If-None-Match: * / "absent":true
+  // etcd's Put: setting the value the key already has still commits (a new
+  // revision, version and event), where the native API's no-op rule
+  // appends nothing (SPEC §7).
+  bool commit_unchanged = false;
 };
 
-// Delete `key`; it must exist.
+// Delete `key`; it must exist, unless `if_exists` (etcd's DeleteRange of
+// one key: a missing key deletes nothing and is not an error).
 struct DeleteKey {
   std::string key;
   std::optional<int64_t> expected_version;
+  bool if_exists = false;
 };
 
 // Assert `key` is at `expected_version`; changes nothing.
@@ -63,7 +70,29 @@ struct Import {
   CommitMeta meta;
 };
 
-using Command = std::variant<Transaction, RevertTo, Import>;
+// Delete every key k that exists with `start` <= k < `end` (bytes; an empty
+// `end`: no upper bound): etcd's DeleteRange over a range. Resolved from the
+// read model by the application, like RevertTo; matching nothing is no
+// commit.
+struct DeleteKeyRange {
+  std::string start;
+  std::string end;
+  CommitMeta meta;
+};
+
+// etcd's Txn (domain/etcd_txn.h): the compares, decided against the read
+// model in a batch of its own, pick the branch whose writes are committed
+// (puts with SetKey::commit_unchanged; range deletes resolved then), all in
+// one commit; none when the branch writes nothing.
+struct EtcdTxn {
+  using Write = std::variant<SetKey, RangeDelete>;
+  std::vector<EtcdCompare> compares;
+  std::vector<Write> success;
+  std::vector<Write> failure;
+  CommitMeta meta;
+};
+
+using Command = std::variant<Transaction, RevertTo, Import, DeleteKeyRange, EtcdTxn>;
 
 // The most ops one POST /v1/txn may hold (revert and import are not limited).
 inline constexpr size_t kMaxTransactionOps = 1000;

@@ -33,14 +33,19 @@ Result<std::optional<Event>> KeyAggregate::Decide(const KeyState& state, const O
       Status s = Status::Conflict({set->key, 0, state.version});
       return s.WithMessage(fmt::format("key '{}' already exists", set->key));
     }
-    if (state.exists && state.value == set->value) return std::optional<Event>();
+    if (state.exists && state.value == set->value && !set->commit_unchanged) {
+      return std::optional<Event>();
+    }
     Event e{EventType::kConfigSet, set->key, state.version + 1, set->value, std::nullopt};
     if (state.exists) e.previous_value = state.value;
     return std::optional<Event>(std::move(e));
   }
   if (const auto* del = std::get_if<DeleteKey>(&op)) {
     if (Status s = CheckExpected(del->key, state, del->expected_version); !s.ok()) return s;
-    if (!state.exists) return Status::NotFound(fmt::format("key '{}' does not exist", del->key));
+    if (!state.exists) {
+      if (del->if_exists) return std::optional<Event>();
+      return Status::NotFound(fmt::format("key '{}' does not exist", del->key));
+    }
     return std::optional<Event>(
         Event{EventType::kConfigDeleted, del->key, state.version + 1, std::nullopt, state.value});
   }

@@ -30,7 +30,8 @@ class KeyAggregate {
   static void Apply(KeyState& state, const Event& event);
 
   // The event `op` produces against `state`, or nullopt when it changes
-  // nothing (same value, or a check). Expectations are checked first.
+  // nothing (same value unless SetKey::commit_unchanged, a check, or a
+  // DeleteKey::if_exists of a missing key). Expectations are checked first.
   // Errors: kConflict (expected version or absence not met), kNotFound
   // (deleting a key that does not exist), kInvalidKey.
   static Result<std::optional<Event>> Decide(const KeyState& state, const Op& op);

@@ -73,6 +73,27 @@ TEST(KeyAggregateTest, DeleteOfMissingKeyIsNotFound) {
   EXPECT_EQ(r.status().code(), Code::kNotFound);
 }
 
+// etcd's Put (SPEC §7): the same value still commits, with a new version.
+TEST(KeyAggregateTest, CommitUnchangedWritesTheSameValueAgain) {
+  SetKey put{"a", "1", std::nullopt, false};
+  put.commit_unchanged = true;
+  auto r = KeyAggregate::Decide(Given({Set("a", 1, "1")}), put);
+  ASSERT_TRUE(r && r->has_value());
+  EXPECT_EQ(**r, Set("a", 2, "1", "1"));
+}
+
+// etcd's DeleteRange of one key: a missing key deletes nothing.
+TEST(KeyAggregateTest, DeleteIfExistsOfMissingKeyIsANoOp) {
+  DeleteKey del{"a", std::nullopt};
+  del.if_exists = true;
+  auto r = KeyAggregate::Decide(Given({}), del);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->has_value());
+  r = KeyAggregate::Decide(Given({Set("a", 1, "1")}), del);
+  ASSERT_TRUE(r && r->has_value());
+  EXPECT_EQ((*r)->type, EventType::kConfigDeleted);
+}
+
 TEST(KeyAggregateTest, VersionsNeverReset) {
   KeyState s = Given({Set("a", 1, "1"), Set("a", 2, "2", "1")});
   auto del = KeyAggregate::Decide(s, DeleteKey{"a", 2});

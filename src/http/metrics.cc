@@ -82,15 +82,22 @@ void Metrics::ObserveRequest(std::string_view route, std::string_view method, in
   r->sum_ns.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
 }
 
+void Metrics::ObserveEtcdRequest(std::string_view method, std::string_view code) {
+  MutexLock lock(&mu_);
+  ++etcd_requests_[fmt::format("{}|{}", method, code)];
+}
+
 std::string Metrics::Render(const GaugeValues& g) const {
   std::string out;
   auto it = std::back_inserter(out);
   // Sorted by labels, as a scrape diff expects.
   std::map<std::string, uint64_t> requests;
   std::map<std::string_view, const RouteStats*> routes;
+  std::map<std::string, uint64_t> etcd_requests;
   {
     MutexLock lock(&mu_);
     requests = other_requests_;
+    etcd_requests = etcd_requests_;
   }
   const size_t n = route_count_.load(std::memory_order_acquire);
   for (size_t i = 0; i < n; ++i) {
@@ -170,6 +177,16 @@ std::string Metrics::Render(const GaugeValues& g) const {
   AppendHistogram(&out, "chronoconf_store_append_duration_seconds",
                   "Latency of one store append (one transaction), failed ones included.",
                   g.append_seconds);
+  if (!etcd_requests.empty()) {  // only when the etcd API is served
+    fmt::format_to(it, "# HELP chronoconf_etcd_requests_total etcd API calls by method and gRPC "
+                       "status code.\n"
+                       "# TYPE chronoconf_etcd_requests_total counter\n");
+    for (const auto& [labels, v] : etcd_requests) {
+      const size_t bar = labels.find('|');
+      fmt::format_to(it, "chronoconf_etcd_requests_total{{method=\"{}\",code=\"{}\"}} {}\n",
+                     labels.substr(0, bar), labels.substr(bar + 1), v);
+    }
+  }
   fmt::format_to(it, "# HELP chronoconf_build_info The running build.\n"
                      "# TYPE chronoconf_build_info gauge\n"
                      "chronoconf_build_info{{version=\"{}\"}} 1\n",

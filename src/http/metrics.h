@@ -51,6 +51,9 @@ class Metrics {
   // An idle connection closed to make room at the cap.
   void ConnectionEvicted() { connections_evicted_.fetch_add(1); }
   int64_t connections_open() const { return connections_open_.load(); }
+  // One finished etcd API call (src/etcd): `method` like "KV.Put", `code`
+  // a gRPC status name like "OK" (chronoconf_etcd_requests_total).
+  void ObserveEtcdRequest(std::string_view method, std::string_view code);
 
   std::string Render(const GaugeValues& gauges) const;
 
@@ -77,6 +80,7 @@ class Metrics {
   std::array<RouteStats, kMaxRoutes> routes_;
   std::atomic<size_t> route_count_{0};
   std::map<std::string, uint64_t> other_requests_ GUARDED_BY(mu_);  // "route|method|status"
+  std::map<std::string, uint64_t> etcd_requests_ GUARDED_BY(mu_);   // "method|code"
   std::atomic<int64_t> watchers_{0};
   std::atomic<int64_t> watchers_dropped_{0};
   std::atomic<int64_t> connections_open_{0};

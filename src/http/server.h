@@ -38,6 +38,10 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{10000};
   // Called (on an io_context thread) when the process gets SIGHUP.
   std::function<void()> on_hangup;
+  // Called (on an io_context thread) once, when the shutdown begins (a
+  // signal or Stop()), so that servers beside this one (the etcd API) drain
+  // at the same time. Must not block.
+  std::function<void()> on_shutdown;
 };
 
 class Server {

@@ -300,6 +300,12 @@ KeyVersion Projection::VersionOf(const KeyIndex& k, uint32_t event) const {
   v.version = e.version;
   v.deleted = e.deleted();
   v.created_revision = e.created_revision;
+  // The life's first event: one event per key per revision, so a binary
+  // search by revision finds it.
+  auto first = std::lower_bound(
+      k.events.begin(), k.events.end(), e.created_revision,
+      [this](uint32_t ev, int64_t r) { return events_[ev].revision < r; });
+  v.created_version = first != k.events.end() ? events_[*first].version : e.version;
   // A delete shows the entry it removed: the key's last set before it.
   uint32_t shown = event;
   while (shown != kNoEvent && events_[shown].deleted()) shown = events_[shown].prev_same_key;
@@ -485,6 +491,26 @@ std::vector<KeyVersion> Projection::Snapshot(const std::vector<std::string>& pre
       if (e != kNoEvent && !events_[e].deleted()) out.push_back(VersionOf(it->second, e));
     }
   }
+  return out;
+}
+
+std::vector<KeyVersion> Projection::Range(std::string_view start, std::string_view end,
+                                          int64_t at, size_t limit, int64_t* count) const {
+  ReaderLock lock(&mu_);
+  std::vector<KeyVersion> out;
+  int64_t n = 0;
+  for (auto it = keys_.lower_bound(start); it != keys_.end() && (end.empty() || it->first < end);
+       ++it) {
+    uint32_t e = EventAt(it->second, at);
+    if (e == kNoEvent || events_[e].deleted()) continue;
+    ++n;
+    if (out.size() < limit) {
+      out.push_back(VersionOf(it->second, e));
+    } else if (!count) {
+      break;
+    }
+  }
+  if (count) *count = n;
   return out;
 }
 

@@ -53,6 +53,10 @@ struct KeyVersion {
   int64_t version = 0;
   bool deleted = false;
   int64_t created_revision = 0;
+  // The version of the event at created_revision: the first of the key's
+  // current life. etcd's version (writes since the key was last created,
+  // SPEC §7) is version - created_version + 1.
+  int64_t created_version = 0;
   std::shared_ptr<const std::string> entry;  // entry JSON; for a delete, the entry before it
   size_t value_pos = 0;                      // where the value text lies in `entry`
   size_t value_len = 0;
@@ -138,6 +142,13 @@ class Projection {
   // Every key under `prefix` that exists at revision `at`, with its version.
   std::vector<KeyVersion> Snapshot(std::string_view prefix, int64_t at) const;
   std::vector<KeyVersion> Snapshot(const std::vector<std::string>& prefixes, int64_t at) const;
+
+  // Keys k that exist at revision `at` with `start` <= k < `end`, compared as
+  // bytes (an empty `end`: no upper bound), in key order: etcd's range. At
+  // most `limit` of them (SIZE_MAX: all; 0: none, to count only); `*count`
+  // (when given) gets how many there are in all. Costs what the range holds, not the size of the history.
+  std::vector<KeyVersion> Range(std::string_view start, std::string_view end, int64_t at,
+                                size_t limit, int64_t* count) const;
 
   // Keys that exist now and events ever, under `prefixes` (as for List).
   std::pair<int64_t, int64_t> CountUnder(const std::vector<std::string>& prefixes) const;

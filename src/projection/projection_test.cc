@@ -68,6 +68,55 @@ TEST(ProjectionTest, IgnoresRevisionsAtOrBelowTheHeadAsDuplicates) {
   EXPECT_EQ(p.Stats().events, 2);
 }
 
+RecordedCommit DeleteCommit(int64_t revision, const std::string& key, int64_t version,
+                            const std::string& previous) {
+  RecordedCommit c = SetCommit(revision, key, version, previous);
+  c.events[0] = {EventType::kConfigDeleted, key, version, std::nullopt, previous};
+  return c;
+}
+
+// etcd's view of a key's life: create_revision and the life's first version
+// reset when the key is deleted and written again.
+TEST(ProjectionTest, CreatedVersionIsTheFirstOfTheCurrentLife) {
+  Projection p;
+  ASSERT_TRUE(p.Apply(SetCommit(1, "a", 1, "1")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(2, "a", 2, "2")).ok());
+  ASSERT_TRUE(p.Apply(DeleteCommit(3, "a", 3, "2")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(4, "a", 4, "4")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(5, "a", 5, "5")).ok());
+  auto now = p.Get("a");
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->created_revision, 4);
+  EXPECT_EQ(now->created_version, 4);
+  EXPECT_EQ(now->version - now->created_version + 1, 2);
+  auto then = p.Get("a", 2);
+  ASSERT_TRUE(then);
+  EXPECT_EQ(then->created_revision, 1);
+  EXPECT_EQ(then->created_version, 1);
+}
+
+TEST(ProjectionTest, RangeIsByBytesWithLimitAndCount) {
+  Projection p;
+  ASSERT_TRUE(p.Apply(SetCommit(1, "a/1", 1, "1")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(2, "a/2", 1, "2")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(3, "a/3", 1, "3")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(4, "b", 1, "4")).ok());
+  ASSERT_TRUE(p.Apply(DeleteCommit(5, "a/2", 2, "2")).ok());
+  int64_t count = 0;
+  auto all = p.Range("a/", "a0", p.head(), SIZE_MAX, &count);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].key, "a/1");
+  EXPECT_EQ(all[1].key, "a/3");
+  EXPECT_EQ(count, 2);
+  auto first = p.Range("a/", "a0", p.head(), 1, &count);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(p.Range("a/", "", p.head(), SIZE_MAX, nullptr).size(), 3u);  // no upper bound
+  EXPECT_EQ(p.Range("a/", "a0", 4, SIZE_MAX, nullptr).size(), 3u);  // before the delete
+  EXPECT_TRUE(p.Range("a/", "a0", p.head(), 0, &count).empty());    // count only
+  EXPECT_EQ(count, 2);
+}
+
 TEST(ProjectionTest, TheFirstCommitMustBeRevisionOne) {
   Projection p;
   EXPECT_EQ(p.Apply(SetCommit(2, "a", 1, "1")).code(), Code::kCorruption);

@@ -1,0 +1,95 @@
+#include "etcd/call_log.h"
+
+#include <chrono>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace chronoconf::etcd {
+namespace {
+
+const char* CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "OTHER";
+  }
+}
+
+class CallLog final : public grpc::experimental::Interceptor {
+ public:
+  CallLog(std::string method, http::Metrics* metrics)
+      : method_(std::move(method)), metrics_(metrics) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const char* code = CodeName(status.error_code());
+      if (metrics_) metrics_->ObserveEtcdRequest(method_, code);
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+              .count();
+      // A server-side failure is a warning; a refused request is the client's.
+      const bool ours = status.error_code() == grpc::StatusCode::INTERNAL ||
+                        status.error_code() == grpc::StatusCode::UNKNOWN ||
+                        status.error_code() == grpc::StatusCode::DATA_LOSS;
+      spdlog::log(ours ? spdlog::level::warn : spdlog::level::info, "etcd {} {} {:.3f}ms",
+                  method_, code, ms);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+  http::Metrics* metrics_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+class CallLogFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallLogFactory(http::Metrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new CallLog(ShortMethodName(info->method()), metrics_);
+  }
+
+ private:
+  http::Metrics* metrics_;
+};
+
+}  // namespace
+
+std::string ShortMethodName(std::string_view full) {
+  // "/etcdserverpb.KV/Range": the service after the package's '.', the method.
+  if (full.starts_with('/')) full.remove_prefix(1);
+  const size_t slash = full.find('/');
+  if (slash == std::string_view::npos) return std::string(full);
+  std::string_view service = full.substr(0, slash);
+  if (size_t dot = service.rfind('.'); dot != std::string_view::npos) {
+    service.remove_prefix(dot + 1);
+  }
+  return std::string(service) + "." + std::string(full.substr(slash + 1));
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(
+    http::Metrics* metrics) {
+  return std::make_unique<CallLogFactory>(metrics);
+}
+
+}  // namespace chronoconf::etcd

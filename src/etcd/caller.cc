@@ -1,0 +1,69 @@
+#include "etcd/caller.h"
+
+#include <optional>
+#include <string>
+
+#include "domain/commands.h"
+#include "etcd/errors.h"
+#include "http/request_id.h"
+#include "http/request_parsing.h"
+
+namespace chronoconf::etcd {
+namespace {
+
+std::optional<std::string> Metadata(const grpc::ServerContextBase& ctx, const char* name) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(name);
+  if (it == md.end()) return std::nullopt;
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+grpc::Status PrincipalForToken(const http::AuthTable& auth, std::string_view token,
+                               http::Principal* out) {
+  // The table checks bearer tokens; the etcd token is that token.
+  const std::string authorization = "Bearer " + std::string(token);
+  auto who = auth.Authenticate(&authorization);
+  if (!who) return rpctypes::InvalidAuthToken();
+  *out = std::move(*who);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdentifyCaller(const grpc::ServerContextBase& ctx, const http::AuthTable* auth,
+                            http::Role needed, Caller* out) {
+  out->principal = http::Principal{};
+  if (auth) {
+    auto token = Metadata(ctx, "token");
+    if (!token || token->empty()) return rpctypes::UserEmpty();
+    if (grpc::Status s = PrincipalForToken(*auth, *token, &out->principal); !s.ok()) return s;
+    if (!http::RoleAllows(out->principal.role, needed)) return rpctypes::PermissionDenied();
+    out->meta.actor = out->principal.name;
+  } else if (auto actor = Metadata(ctx, "x-actor"); actor && !actor->empty()) {
+    if (Status s = ValidateLogText(*actor, kMaxActorBytes, "the x-actor metadata"); !s.ok()) {
+      return ToGrpc(s);
+    }
+    out->meta.actor = *actor;
+  }
+  if (auto reason = Metadata(ctx, "x-reason")) {
+    auto decoded = http::PercentDecode(*reason, /*plus_is_space=*/false);
+    if (!decoded) return ToGrpc(decoded.status());
+    if (Status s = ValidateLogText(*decoded, kMaxReasonBytes, "the x-reason metadata"); !s.ok()) {
+      return ToGrpc(s);
+    }
+    out->meta.reason = std::move(*decoded);
+  }
+  auto id = Metadata(ctx, "x-request-id");
+  if (id && !id->empty()) {
+    if (Status s = ValidateLogText(*id, kMaxRequestIdBytes, "the x-request-id metadata");
+        !s.ok()) {
+      return ToGrpc(s);
+    }
+    out->meta.request_id = std::move(*id);
+  } else {
+    out->meta.request_id = http::NewRequestId();
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace chronoconf::etcd

@@ -1,0 +1,88 @@
+// EtcdContext: what every etcd service shares: the read model and the
+// command service (the same ones the HTTP API uses: one write path, one read
+// model), the auth in force, and the ids and facts the response headers and
+// Status report. A translator's state, nothing of its own (ARCHITECTURE.md,
+// "For the etcd façade").
+//
+// Thread safety: immutable after construction, except through the
+// functions it was given, which must be safe to call from any thread.
+#ifndef CHRONOCONF_ETCD_ETCD_CONTEXT_H_
+#define CHRONOCONF_ETCD_ETCD_CONTEXT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <grpcpp/server_context.h>
+
+#include "app/command_service.h"
+#include "etcd/caller.h"
+#include "http/auth.h"
+#include "http/metrics.h"
+#include "projection/projection.h"
+
+namespace etcdserverpb {
+class ResponseHeader;
+}
+
+namespace chronoconf::etcd {
+
+struct EtcdOptions {
+  // gRPC's listen address: "127.0.0.1:2379", "[::1]:2379".
+  std::string listen = "127.0.0.1:2379";
+  // This node's name (MemberList's name, and the member id's source).
+  std::string node = "chronoconf";
+  // Status.version: one that etcd's clients and Kubernetes accept.
+  std::string version = "3.5.0";
+  size_t max_value_bytes = 256 * 1024;
+  // The most ops in one Txn (compares, or ops of one branch): etcd's
+  // --max-txn-ops, SPEC §7's --etcd-max-txn-ops.
+  size_t max_txn_ops = 128;
+  // The largest request gRPC takes: etcd's default (1.5 MiB) plus room for
+  // the envelope, as etcd adds grpc overhead bytes to --max-request-bytes.
+  int max_request_bytes = 1536 * 1024 + 512 * 1024;
+  // On shutdown, calls in flight get this long to finish; then they are
+  // cancelled.
+  std::chrono::milliseconds drain_timeout{10000};
+  // The auth table in force now (SIGHUP swaps it); null: auth off.
+  std::function<std::shared_ptr<const http::AuthTable>()> auth;
+  // False until the read model has caught up with the store at start.
+  std::function<bool()> ready;
+  // The store's size in bytes (Status.dbSize).
+  std::function<int64_t()> db_size;
+  // Where calls are counted (chronoconf_etcd_requests_total); may be null.
+  http::Metrics* metrics = nullptr;
+};
+
+class EtcdContext {
+ public:
+  EtcdContext(Projection* projection, CommandService* commands, EtcdOptions options);
+
+  Projection& projection() const { return *projection_; }
+  CommandService& commands() const { return *commands_; }
+  const EtcdOptions& options() const { return options_; }
+  uint64_t cluster_id() const { return cluster_id_; }
+  uint64_t member_id() const { return member_id_; }
+  std::shared_ptr<const http::AuthTable> auth() const {
+    return options_.auth ? options_.auth() : nullptr;
+  }
+
+  // The caller of `ctx`, if it may do what `needed` allows and the read
+  // model is ready (else UNAVAILABLE, which clients retry).
+  grpc::Status Admit(const grpc::ServerContextBase& ctx, http::Role needed, Caller* out) const;
+
+  // etcd's response header: ids, raft term 1, and `revision`.
+  void FillHeader(int64_t revision, etcdserverpb::ResponseHeader* header) const;
+
+ private:
+  Projection* projection_;
+  CommandService* commands_;
+  EtcdOptions options_;
+  uint64_t cluster_id_;
+  uint64_t member_id_;
+};
+
+}  // namespace chronoconf::etcd
+
+#endif  // CHRONOCONF_ETCD_ETCD_CONTEXT_H_

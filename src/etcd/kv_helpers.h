@@ -1,0 +1,30 @@
+// Small pieces the KV service's files share (kv_service.cc, kv_txn.cc).
+#ifndef CHRONOCONF_ETCD_KV_HELPERS_H_
+#define CHRONOCONF_ETCD_KV_HELPERS_H_
+
+#include <string>
+
+#include <grpcpp/support/server_callback.h>
+
+#include "projection/projection.h"
+
+namespace grpc {
+class CallbackServerContext;
+}
+namespace mvccpb {
+class KeyValue;
+}
+
+namespace chronoconf::etcd {
+
+// The context's default reactor, finished with `status`.
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const grpc::Status& status);
+
+// `key` as it was at `revision` into `kv`; false when it did not exist. With
+// the revision before a commit, this is the commit's prev_kv, exactly.
+bool KeyValueAt(const Projection& projection, const std::string& key, int64_t revision,
+                mvccpb::KeyValue* kv);
+
+}  // namespace chronoconf::etcd
+
+#endif  // CHRONOCONF_ETCD_KV_HELPERS_H_

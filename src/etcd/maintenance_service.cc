@@ -1,0 +1,80 @@
+// Maintenance: Status, an empty Alarm list and a no-op Defragment (SPEC §7);
+// what depends on etcd's storage engine answers UNIMPLEMENTED.
+#include "etcd/errors.h"
+#include "etcd/services.h"
+
+namespace chronoconf::etcd {
+
+grpc::Status MaintenanceService::Alarm(grpc::ServerContext* ctx, const pb::AlarmRequest* req,
+                                       pb::AlarmResponse* resp) {
+  Caller caller;
+  // Raising or clearing an alarm is an admin's act, even one recorded nowhere.
+  const http::Role needed =
+      req->action() == pb::AlarmRequest::GET ? http::Role::kRead : http::Role::kAdmin;
+  if (grpc::Status s = context_->Admit(*ctx, needed, &caller); !s.ok()) return s;
+  // chronoconf has no space quota or corruption alarm: the list is empty.
+  context_->FillHeader(context_->projection().head(), resp->mutable_header());
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::Status(grpc::ServerContext* ctx,
+                                        const pb::StatusRequest* /*req*/,
+                                        pb::StatusResponse* resp) {
+  Caller caller;
+  if (grpc::Status s = context_->Admit(*ctx, http::Role::kRead, &caller); !s.ok()) return s;
+  const int64_t head = context_->projection().head();
+  const int64_t size = context_->options().db_size ? context_->options().db_size() : 0;
+  context_->FillHeader(head, resp->mutable_header());
+  resp->set_version(context_->options().version);
+  resp->set_dbsize(size);
+  resp->set_dbsizeinuse(size);
+  // Every node accepts writes; each reports itself as the leader.
+  resp->set_leader(context_->member_id());
+  resp->set_raftindex(static_cast<uint64_t>(head));
+  resp->set_raftappliedindex(static_cast<uint64_t>(head));
+  resp->set_raftterm(1);
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::Defragment(grpc::ServerContext* ctx,
+                                            const pb::DefragmentRequest* /*req*/,
+                                            pb::DefragmentResponse* resp) {
+  Caller caller;
+  if (grpc::Status s = context_->Admit(*ctx, http::Role::kAdmin, &caller); !s.ok()) return s;
+  // Nothing to defragment: the store is SQLite or PostgreSQL.
+  context_->FillHeader(context_->projection().head(), resp->mutable_header());
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::Hash(grpc::ServerContext* /*ctx*/,
+                                      const pb::HashRequest* /*req*/,
+                                      pb::HashResponse* /*resp*/) {
+  return Unimplemented("Maintenance.Hash",
+                       "not built yet; every commit carries a SHA-256 hash chain "
+                       "(GET /v1/status head_hash, chronoconf verify)");
+}
+
+grpc::Status MaintenanceService::HashKV(grpc::ServerContext* /*ctx*/,
+                                        const pb::HashKVRequest* /*req*/,
+                                        pb::HashKVResponse* /*resp*/) {
+  return Unimplemented("Maintenance.HashKV",
+                       "not built yet; every commit carries a SHA-256 hash chain "
+                       "(GET /v1/status head_hash, chronoconf verify)");
+}
+
+grpc::Status MaintenanceService::Snapshot(grpc::ServerContext* /*ctx*/,
+                                          const pb::SnapshotRequest* /*req*/,
+                                          grpc::ServerWriter<pb::SnapshotResponse>* /*writer*/) {
+  return Unimplemented("Maintenance.Snapshot",
+                       "back up the store itself (chronoconf copy --from URL --to URL, or the "
+                       "database's own backup)");
+}
+
+grpc::Status MaintenanceService::MoveLeader(grpc::ServerContext* /*ctx*/,
+                                            const pb::MoveLeaderRequest* /*req*/,
+                                            pb::MoveLeaderResponse* /*resp*/) {
+  return Unimplemented("Maintenance.MoveLeader",
+                       "there is no leader to move: every chronoconf node accepts writes");
+}
+
+}  // namespace chronoconf::etcd

@@ -1,0 +1,131 @@
+// Watch (SPEC §7): one bidirectional stream carrying many watches, on gRPC's
+// callback API, so that thousands of streams need no thread each.
+//
+//   WatchStream  one per stream (a ServerBidiReactor): its watchers (a key
+//                range, the next revision to send, prev_kv, filters) and a
+//                small queue of control responses (created, canceled,
+//                progress). Nothing else is queued: events are read from the
+//                read model's commit log at the stream's own pace, one write
+//                in flight at a time, so a slow client holds no memory here
+//                and cannot block writers (as the native SSE watch).
+//   WatchHub     one thread for all streams: a commit (the read model's
+//                change feed) wakes it, and it gives each idle stream its
+//                next response; a stream whose write completes goes on by
+//                itself.
+//
+// Before each response with events the stream re-checks its token under
+// the auth in force (SPEC §6): a token removed by SIGHUP ends the stream,
+// a scope narrowed away from a watch cancels that watch.
+#ifndef CHRONOCONF_ETCD_WATCH_SERVICE_H_
+#define CHRONOCONF_ETCD_WATCH_SERVICE_H_
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+#include "common/mutex.h"
+#include "etcd/etcd_context.h"
+#include "etcd/key_range.h"
+
+namespace chronoconf::etcd {
+
+class WatchStream;
+
+class WatchHub {
+ public:
+  explicit WatchHub(const EtcdContext* context);
+  ~WatchHub();  // Stop()
+  WatchHub(const WatchHub&) = delete;
+  WatchHub& operator=(const WatchHub&) = delete;
+
+  // Registers a stream; false once stopping (the stream then finishes).
+  bool Add(const std::shared_ptr<WatchStream>& stream);
+  void Remove(const WatchStream* stream);
+  // Ends every stream with "etcdserver: server stopped" (UNAVAILABLE: clients
+  // go elsewhere) and refuses new ones. Idempotent.
+  void Stop();
+
+ private:
+  void Run();
+
+  const EtcdContext* context_;
+  Mutex mu_;
+  CondVar cv_;
+  bool wake_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::map<const WatchStream*, std::weak_ptr<WatchStream>> streams_ GUARDED_BY(mu_);
+  uint64_t subscription_ = 0;
+  std::thread thread_;
+};
+
+class WatchStream final
+    : public grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse> {
+ public:
+  // Starts reading. The stream keeps itself alive until OnDone.
+  static void Start(const EtcdContext* context, WatchHub* hub, grpc::CallbackServerContext* ctx,
+                    const std::shared_ptr<WatchStream>& self);
+  WatchStream(const EtcdContext* context, WatchHub* hub, grpc::CallbackServerContext* ctx)
+      : context_(context), hub_(hub), ctx_(ctx) {}
+
+  // Sends the next response if no write is in flight: a control response,
+  // else the events of the next watcher that has some. Any thread.
+  void Pump();
+  // Finishes the stream with `status` once the write in flight is done.
+  void RequestFinish(const grpc::Status& status);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  struct Watcher {
+    KeyRange range;
+    int64_t next = 1;  // the first revision not yet looked at
+    bool prev_kv = false;
+    bool no_put = false;
+    bool no_delete = false;
+  };
+  void Handle(const etcdserverpb::WatchRequest& req) REQUIRES(mu_);
+  void Create(const etcdserverpb::WatchCreateRequest& req) REQUIRES(mu_);
+  // The next response with events into out_; false when no watcher has any
+  // (or the stream must end: finish_requested_ is then set).
+  bool NextEvents() REQUIRES(mu_);
+  void Header(etcdserverpb::WatchResponse* resp) const;
+
+  const EtcdContext* context_;
+  WatchHub* hub_;
+  grpc::CallbackServerContext* ctx_;
+  std::shared_ptr<WatchStream> self_;  // until OnDone
+  Mutex mu_;
+  etcdserverpb::WatchRequest in_;  // the read in flight (one at a time)
+  etcdserverpb::WatchResponse out_ GUARDED_BY(mu_);  // the write in flight
+  std::deque<etcdserverpb::WatchResponse> control_ GUARDED_BY(mu_);
+  std::map<int64_t, Watcher> watchers_ GUARDED_BY(mu_);
+  int64_t next_id_ GUARDED_BY(mu_) = 0;      // etcd's automatic ids start at 0
+  int64_t round_robin_ GUARDED_BY(mu_) = 0;  // the watcher id to look at first
+  bool write_in_flight_ GUARDED_BY(mu_) = false;
+  bool read_paused_ GUARDED_BY(mu_) = false;
+  bool finish_requested_ GUARDED_BY(mu_) = false;
+  bool finished_ GUARDED_BY(mu_) = false;
+  bool done_ GUARDED_BY(mu_) = false;
+  grpc::Status finish_status_ GUARDED_BY(mu_);
+};
+
+class WatchService final : public etcdserverpb::Watch::CallbackService {
+ public:
+  explicit WatchService(const EtcdContext* context) : context_(context), hub_(context) {}
+  grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>* Watch(
+      grpc::CallbackServerContext* ctx) override;
+  // Ends every stream (shutdown).
+  void Stop() { hub_.Stop(); }
+
+ private:
+  const EtcdContext* context_;
+  WatchHub hub_;
+};
+
+}  // namespace chronoconf::etcd
+
+#endif  // CHRONOCONF_ETCD_WATCH_SERVICE_H_
