@@ -146,12 +146,6 @@ int64_t StoreBytes(const std::string& url) {
 int Serve(const ServeOptions& o) {
   // A peer that closed its socket must cost an error code, not the process.
   signal(SIGPIPE, SIG_IGN);
-  // Log lines are written by a thread of their own; every queued line is
-  // written before Serve returns, however it returns.
-  http::UseAsyncLogging();
-  struct FlushAtExit {
-    ~FlushAtExit() { http::FlushLogging(); }
-  } flush_at_exit;
   auto level = spdlog::level::from_str(o.log_level);
   if (level == spdlog::level::off && o.log_level != "off") {
     std::cerr << fmt::format(

@@ -4,9 +4,7 @@
 #include <chrono>
 #include <memory>
 
-#include <spdlog/async.h>
 #include <spdlog/formatter.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "common/time_format.h"
@@ -53,17 +51,6 @@ class JsonLineFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
-
-void UseAsyncLogging() {
-  constexpr size_t kQueuedLines = 8192;
-  spdlog::init_thread_pool(kQueuedLines, 1);
-  auto sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
-  auto logger = std::make_shared<spdlog::async_logger>(
-      "", std::move(sink), spdlog::thread_pool(), spdlog::async_overflow_policy::block);
-  spdlog::set_default_logger(std::move(logger));
-}
-
-void FlushLogging() { spdlog::shutdown(); }
 
 Status SetLogFormat(std::string_view name) {
   if (name == "text") {

@@ -16,14 +16,6 @@ namespace chronoconf::http {
 
 enum class LogFormat { kText, kJson };
 
-// Makes the default logger asynchronous: a line is formatted and written by
-// one logging thread, off the request's thread (the access line cost a GET
-// ~8 %). A full queue blocks the caller rather than drop a line. Call before
-// SetLogFormat and the level; FlushLogging() before the process exits
-// writes every queued line.
-void UseAsyncLogging();
-void FlushLogging();
-
 // "text" or "json"; anything else is kInvalidRequest and changes nothing.
 Status SetLogFormat(std::string_view name);
 LogFormat CurrentLogFormat();
