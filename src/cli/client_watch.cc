@@ -101,6 +101,9 @@ int RunWatch(ClientSession& s, const WatchArgs& a) {
         ReportError("unreachable", status.status().message());
         return kExitError;
       }
+    } else if (*status == 503 && connected && ++failures <= kMaxReconnects) {
+      // A server that restarted answers 503 while its read model catches
+      // up: wait and resume, as after a refused connection.
     } else if (*status != 200) {
       ErrorInfo info = ErrorFromResponse(*status, head);
       ReportError(info.code, info.message);
