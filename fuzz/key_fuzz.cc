@@ -12,22 +12,38 @@
 
 namespace {
 
+// SPEC §1, written out independently of src/domain: 1–1024 bytes of
+// well-formed UTF-8 (RFC 3629: no overlong form, no surrogate, at most
+// U+10FFFF) without a control character (U+0000–U+001F, U+007F).
 bool ObeysSpec(std::string_view k) {
-  if (k.empty() || k.size() > 256 || k.front() == '/' || k.back() == '/') return false;
-  if (k.find("//") != std::string_view::npos) return false;
-  auto ok = [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-' || c == '/';
-  };
-  for (char c : k) if (!ok(c)) return false;
-  if (k.front() == '.' || k.front() == '-') return false;
-  size_t start = 0;
-  while (start <= k.size()) {
-    size_t end = k.find('/', start);
-    std::string_view seg = k.substr(start, end == std::string_view::npos ? end : end - start);
-    if (seg == "." || seg == "..") return false;
-    if (end == std::string_view::npos) break;
-    start = end + 1;
+  if (k.empty() || k.size() > 1024) return false;
+  size_t i = 0;
+  while (i < k.size()) {
+    const auto b = static_cast<unsigned char>(k[i]);
+    if (b < 0x20 || b == 0x7f) return false;
+    size_t n = 0;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (b < 0x80) {
+      n = 1;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      n = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      n = 3;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      n = 4;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + n > k.size()) return false;
+    for (size_t j = 1; j < n; ++j) {
+      const auto c = static_cast<unsigned char>(k[i + j]);
+      if (c < (j == 1 ? lo : 0x80) || c > (j == 1 ? hi : 0xBF)) return false;
+    }
+    i += n;
   }
   return true;
 }
