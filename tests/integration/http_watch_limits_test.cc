@@ -115,17 +115,19 @@ TEST(WatchMemoryTest, StalledWatchersHoldBoundedBytes) {
   const int64_t during = ResidentKiB(server.pid());
   // Under ASan, freed frames wait in its quarantine (256 MiB at most) before
   // the memory is reused; ThreadSanitizer's shadow memory grows with every
-  // byte touched. Only an uninstrumented server shows what it holds.
-#if defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "resident memory is not the server's under ThreadSanitizer";
-#endif
+  // byte touched, so there the test runs (for races) without the bound.
 #if defined(__SANITIZE_ADDRESS__)
   constexpr int64_t kAllowanceKiB = (100 + 256) * 1024;
 #else
   constexpr int64_t kAllowanceKiB = 100 * 1024;
 #endif
+#if !defined(__SANITIZE_THREAD__)
   EXPECT_LT(during - before, kAllowanceKiB) << "KiB before " << before
                                             << ", with 8 stalled watchers " << during;
+#else
+  (void)kAllowanceKiB;
+  (void)during;
+#endif
   EXPECT_EQ(api.Get("/healthz").status, 200);
 }
 
