@@ -216,6 +216,9 @@ int Serve(const ServeOptions& o) {
   follower_options.wait_for_catch_up = true;  // the snapshot, if any, loads first
   Follower follower(store->get(), &projection, follower_options);
   CommandService commands(store->get(), &projection, &follower);
+  // Linearizable reads (consistent=true, etcd's default Range): the store's
+  // head, learned after the read arrived, applied before it is served.
+  ReadIndex read_index(&projection, &follower);
   http::Metrics metrics;
   char hostname[256] = "chronoconf";
   gethostname(hostname, sizeof(hostname) - 1);
@@ -223,6 +226,7 @@ int Serve(const ServeOptions& o) {
   api_options.max_value_bytes = o.max_value_bytes;
   api_options.store_kind = std::string((*store)->kind());
   api_options.node = o.node.empty() ? fmt::format("{}:{}", hostname, port) : o.node;
+  api_options.read_index = &read_index;
   http::Api api(&projection, &commands, &metrics, api_options);
   api.SetAuth(auth);
 
@@ -268,6 +272,7 @@ int Serve(const ServeOptions& o) {
     etcd_options.ready = [&api] { return api.ready(); };
     etcd_options.db_size = [url = o.store] { return StoreBytes(url); };
     etcd_options.metrics = &metrics;
+    etcd_options.read_index = &read_index;
     etcd_server = std::make_unique<etcd::EtcdServer>(&projection, &commands, etcd_options);
     server_options.on_shutdown = [&etcd_server] { etcd_server->BeginShutdown(); };
   }
@@ -324,6 +329,7 @@ int Serve(const ServeOptions& o) {
     etcd_server->BeginShutdown();  // (begun already by a signal)
     etcd_server->Wait();           // etcd writes in flight still reach the committer
   }
+  read_index.Stop();
   commands.Stop();
   follower.Stop();
   catch_up.join();

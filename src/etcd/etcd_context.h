@@ -17,6 +17,7 @@
 #include <grpcpp/server_context.h>
 
 #include "app/command_service.h"
+#include "app/read_index.h"
 #include "etcd/caller.h"
 #include "http/auth.h"
 #include "http/metrics.h"
@@ -51,6 +52,9 @@ struct EtcdOptions {
   std::function<bool()> ready;
   // The store's size in bytes (Status.dbSize).
   std::function<int64_t()> db_size;
+  // Makes a Range without `serializable` linearizable (SPEC §7); null: every
+  // Range is served from the read model as it is.
+  ReadIndex* read_index = nullptr;
   // Where calls are counted (chronoconf_etcd_requests_total); may be null.
   http::Metrics* metrics = nullptr;
 };

@@ -37,11 +37,24 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
   if (!ScopeCovers(caller.principal.scope, range)) {
     return Finish(ctx, rpctypes::PermissionDenied());
   }
+  ReadIndex* read_index = context_->options().read_index;
+  if (req->serializable() || !read_index) return Finish(ctx, ServeRange(range, *req, resp));
+  // Linearizable (etcd's default): served once the read model holds the
+  // store's head as of now, on the thread that learned it.
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  read_index->Request([this, reactor, range, req, resp](Status s, int64_t /*revision*/) {
+    reactor->Finish(s.ok() ? ServeRange(range, *req, resp) : rpctypes::Timeout());
+  });
+  return reactor;
+}
+
+grpc::Status KvService::ServeRange(const KeyRange& range, const pb::RangeRequest& req,
+                                   pb::RangeResponse* resp) const {
   const Projection& projection = context_->projection();
   const int64_t head = projection.head();
-  grpc::Status s = RunRange(projection, head, range, *req, resp);
+  grpc::Status s = RunRange(projection, head, range, req, resp);
   if (s.ok()) context_->FillHeader(head, resp->mutable_header());
-  return Finish(ctx, s);
+  return s;
 }
 
 grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,

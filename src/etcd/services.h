@@ -15,6 +15,7 @@
 
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 #include "etcd/etcd_context.h"
+#include "etcd/key_range.h"
 
 namespace chronoconf::etcd {
 
@@ -38,6 +39,10 @@ class KvService final : public pb::KV::CallbackService {
                                     pb::CompactionResponse* resp) override;
 
  private:
+  // A Range answered from the read model as it is now.
+  grpc::Status ServeRange(const KeyRange& range, const pb::RangeRequest& req,
+                          pb::RangeResponse* resp) const;
+
   const EtcdContext* context_;
 };
 

@@ -283,7 +283,32 @@ net::awaitable<bool> Api::WaitForRevision(int64_t revision, std::chrono::millise
   co_return projection_->head() >= revision;
 }
 
+net::awaitable<Status> Api::AwaitReadIndex() {
+  if (!options_.read_index) co_return Status::OK();
+  auto executor = co_await net::this_coro::executor;
+  auto initiate = [this, executor](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    options_.read_index->Request([h, executor](Status s, int64_t /*revision*/) {
+      net::post(executor, [h, s = std::move(s)]() mutable { (*h)(std::move(s)); });
+    });
+  };
+  Status s = co_await net::async_initiate<decltype(net::use_awaitable), void(Status)>(
+      initiate, net::use_awaitable);
+  if (s.ok() || s.code() == Code::kTimeout) co_return s;
+  co_return Status::Unavailable("a consistent read could not learn the store's head: " +
+                                s.message());
+}
+
 net::awaitable<Status> Api::AwaitMinRevision(const Request& req) {
+  if (const std::string* consistent = req.Query("consistent")) {
+    if (*consistent != "true" && *consistent != "false") {
+      co_return Status::InvalidRequest(
+          fmt::format("consistent must be true or false, not '{}'", *consistent));
+    }
+    if (*consistent == "true") {
+      if (Status s = co_await AwaitReadIndex(); !s.ok()) co_return s;
+    }
+  }
   auto min = IntParam(req, "min_revision", 0, INT64_MAX);
   if (!min) co_return min.status();
   auto timeout = IntParam(req, "timeout_ms", 0, 600000);

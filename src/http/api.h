@@ -19,6 +19,7 @@
 
 #include "common/mutex.h"
 #include "app/command_service.h"
+#include "app/read_index.h"
 #include "common/version.h"
 #include "http/auth.h"
 #include "http/browser_guard.h"
@@ -37,6 +38,10 @@ struct ApiOptions {
   // The names and addresses --listen was given as and resolved to: with
   // auth off, the Host headers served besides localhost and loopback.
   std::vector<std::string> listen_hosts = {"127.0.0.1"};
+  // Serves reads with consistent=true (SPEC §7); null: such a read is
+  // answered from the read model as it is (a store only this process
+  // writes, where both are the same).
+  ReadIndex* read_index = nullptr;
 };
 
 class Api {
@@ -83,8 +88,12 @@ class Api {
   // Waits until the read model has applied `revision` or `timeout` passes.
   boost::asio::awaitable<bool> WaitForRevision(int64_t revision,
                                                std::chrono::milliseconds timeout);
-  // Applies min_revision/timeout_ms; a non-OK status to answer with.
+  // Applies consistent, min_revision and timeout_ms; a non-OK status to
+  // answer with.
   boost::asio::awaitable<Status> AwaitMinRevision(const Request& req);
+  // Waits until the read model holds every commit the store held when this
+  // was called (ReadIndex). Errors: kUnavailable, kTimeout.
+  boost::asio::awaitable<Status> AwaitReadIndex();
 
   // Keys (api_keys.cc)
   Response GetKey(const Request& req, const std::string& key);

@@ -7,8 +7,9 @@
 namespace chronoconf::http {
 namespace {
 
-// Every read may wait for read-your-writes (min_revision, SPEC §2.2).
-#define CC_WAIT "min_revision", "timeout_ms"
+// Every read may wait for read-your-writes (min_revision, SPEC §2.2) or be
+// linearizable (consistent=true, SPEC §7).
+#define CC_WAIT "min_revision", "timeout_ms", "consistent"
 
 constexpr std::array<RouteSpec, 21> kRoutes = {{
     {RouteId::kHealthz, "GET", "/healthz", Role::kPublic, {}, false},

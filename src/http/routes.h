@@ -29,7 +29,7 @@ struct RouteSpec {
   std::string_view method;   // "GET" (HEAD is served by every GET route)
   std::string_view pattern;  // "/v1/kv/{key}": a trailing {name} takes the rest
   Role role;
-  std::array<std::string_view, 8> params;  // the query parameters it takes ("" = none)
+  std::array<std::string_view, 9> params;  // the query parameters it takes ("" = none)
   bool takes_body;
 };
 
