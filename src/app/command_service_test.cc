@@ -182,6 +182,8 @@ class RacingStore final : public EventStore {
     return target_->ReadStream(key);
   }
   Result<StoreHead> ReadHead() override { return target_->ReadHead(); }
+  Result<int64_t> ReadEtcdFloor() override { return target_->ReadEtcdFloor(); }
+  Result<int64_t> RaiseEtcdFloor(int64_t r) override { return target_->RaiseEtcdFloor(r); }
   std::atomic<int> races{0};
 
  private:
@@ -282,6 +284,8 @@ class MovesAOnAppend final : public EventStore {
     return target_->ReadStream(key);
   }
   Result<StoreHead> ReadHead() override { return target_->ReadHead(); }
+  Result<int64_t> ReadEtcdFloor() override { return target_->ReadEtcdFloor(); }
+  Result<int64_t> RaiseEtcdFloor(int64_t r) override { return target_->RaiseEtcdFloor(r); }
   std::atomic<int> moves{0};
 
  private:

@@ -37,6 +37,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:7700";
   std::string etcd_listen;  // "": the etcd API is off
   size_t etcd_max_txn_ops = 128;
+  std::string etcd_compaction = "floor";
   std::string auth_file;
   bool insecure = false;
   size_t max_value_bytes = 256 * 1024;
@@ -267,6 +268,8 @@ int Serve(const ServeOptions& o) {
     etcd_options.node = api_options.node;
     etcd_options.max_value_bytes = o.max_value_bytes;
     etcd_options.max_txn_ops = o.etcd_max_txn_ops;
+    etcd_options.store = store->get();
+    etcd_options.ignore_compaction = o.etcd_compaction == "ignore";
     etcd_options.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
     etcd_options.auth = [&api] { return api.auth(); };
     etcd_options.ready = [&api] { return api.ready(); };
@@ -414,6 +417,12 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
                     "The most ops an etcd Txn may hold (compares, or one branch's ops)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
+  serve->add_option("--etcd-compaction", o->etcd_compaction,
+                    "What an etcd Compact does: 'floor' records the revision below which the "
+                    "etcd API answers \"compacted\" (history is kept either way); 'ignore' "
+                    "accepts it and moves nothing")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"floor", "ignore"}));
   serve->add_option("--auth-file", o->auth_file, "Tokens and roles (JSON)");
   serve->add_flag("--insecure", o->insecure, "Allow a non-loopback address without auth");
   serve->add_option("--max-value-bytes", o->max_value_bytes, "Largest value accepted")

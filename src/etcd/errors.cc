@@ -35,6 +35,10 @@ grpc::Status FutureRev() {
   return Make(grpc::StatusCode::OUT_OF_RANGE,
               "etcdserver: mvcc: required revision is a future revision");
 }
+grpc::Status Compacted() {
+  return Make(grpc::StatusCode::OUT_OF_RANGE,
+              "etcdserver: mvcc: required revision has been compacted");
+}
 grpc::Status LeaseNotFound() {
   return Make(grpc::StatusCode::NOT_FOUND, "etcdserver: requested lease not found");
 }

@@ -21,6 +21,7 @@ grpc::Status LeaseProvided();    // InvalidArgument "etcdserver: lease is provid
 grpc::Status TooManyOps();       // InvalidArgument "etcdserver: too many operations in txn request"
 grpc::Status DuplicateKey();     // InvalidArgument "etcdserver: duplicate key given in txn request"
 grpc::Status FutureRev();        // OutOfRange "etcdserver: mvcc: required revision is a future revision"
+grpc::Status Compacted();        // OutOfRange "etcdserver: mvcc: required revision has been compacted"
 grpc::Status LeaseNotFound();    // NotFound "etcdserver: requested lease not found"
 grpc::Status RequestTooLarge();  // InvalidArgument "etcdserver: request is too large"
 grpc::Status UserEmpty();        // InvalidArgument "etcdserver: user name is empty"

@@ -25,7 +25,44 @@ EtcdContext::EtcdContext(Projection* projection, CommandService* commands, EtcdO
       options_(std::move(options)),
       // One cluster: every node that shares the store reports the same id.
       cluster_id_(IdFor("chronoconf")),
-      member_id_(IdFor(options_.node)) {}
+      member_id_(IdFor(options_.node)) {
+  if (options_.store) {
+    // A floor that cannot be read now is read again by the first request
+    // that needs it (CheckCompacted on a shared store) or by Compact.
+    if (auto floor = options_.store->ReadEtcdFloor(); floor) floor_.store(*floor);
+  }
+}
+
+namespace {
+void RaiseTo(std::atomic<int64_t>* floor, int64_t revision) {
+  int64_t seen = floor->load();
+  while (seen < revision && !floor->compare_exchange_weak(seen, revision)) {
+  }
+}
+}  // namespace
+
+grpc::Status EtcdContext::CheckCompacted(int64_t revision) const {
+  if (revision <= 0) return grpc::Status::OK;
+  if (revision < floor_.load()) return rpctypes::Compacted();
+  if (options_.store && options_.store->MayHaveOtherWriters() &&
+      revision < projection_->head()) {
+    auto floor = options_.store->ReadEtcdFloor();
+    if (!floor) return ToGrpc(floor.status());
+    RaiseTo(&floor_, *floor);
+    if (revision < *floor) return rpctypes::Compacted();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status EtcdContext::Compact(int64_t revision) const {
+  if (revision > projection_->head()) return rpctypes::FutureRev();
+  if (options_.ignore_compaction || !options_.store) return grpc::Status::OK;
+  auto before = options_.store->RaiseEtcdFloor(revision);
+  if (!before) return ToGrpc(before.status());
+  RaiseTo(&floor_, std::max(*before, revision));
+  if (revision <= *before) return rpctypes::Compacted();
+  return grpc::Status::OK;
+}
 
 grpc::Status EtcdContext::Admit(const grpc::ServerContextBase& ctx, http::Role needed,
                                 Caller* out) const {

@@ -9,6 +9,7 @@
 #ifndef CHRONOCONF_ETCD_ETCD_CONTEXT_H_
 #define CHRONOCONF_ETCD_ETCD_CONTEXT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "http/auth.h"
 #include "http/metrics.h"
 #include "projection/projection.h"
+#include "store/event_store.h"
 
 namespace etcdserverpb {
 class ResponseHeader;
@@ -52,6 +54,11 @@ struct EtcdOptions {
   std::function<bool()> ready;
   // The store's size in bytes (Status.dbSize).
   std::function<int64_t()> db_size;
+  // Keeps the etcd view's compaction floor (SPEC §7); null: no floor (0),
+  // and Compact moves nothing.
+  EventStore* store = nullptr;
+  // `--etcd-compaction ignore`: Compact succeeds without moving the floor.
+  bool ignore_compaction = false;
   // Makes a Range without `serializable` linearizable (SPEC §7); null: every
   // Range is served from the read model as it is.
   ReadIndex* read_index = nullptr;
@@ -76,6 +83,18 @@ class EtcdContext {
   // model is ready (else UNAVAILABLE, which clients retry).
   grpc::Status Admit(const grpc::ServerContextBase& ctx, http::Role needed, Caller* out) const;
 
+  // OK unless `revision` (> 0) is below the etcd view's compaction floor:
+  // then etcd's "required revision has been compacted". On a store other
+  // nodes share, a revision the cached floor allows is checked against the
+  // store's floor (another node may have compacted).
+  grpc::Status CheckCompacted(int64_t revision) const;
+  // The floor as this node knows it (0 before any Compact).
+  int64_t floor() const { return floor_.load(); }
+  // Compact(revision): raises the floor. Errors: etcd's Compacted when
+  // `revision` is at or below the floor, FutureRev above the head, the
+  // store's when it cannot be written.
+  grpc::Status Compact(int64_t revision) const;
+
   // etcd's response header: ids, raft term 1, and `revision`.
   void FillHeader(int64_t revision, etcdserverpb::ResponseHeader* header) const;
 
@@ -85,6 +104,7 @@ class EtcdContext {
   EtcdOptions options_;
   uint64_t cluster_id_;
   uint64_t member_id_;
+  mutable std::atomic<int64_t> floor_{0};  // only rises
 };
 
 }  // namespace chronoconf::etcd

@@ -50,6 +50,7 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
 
 grpc::Status KvService::ServeRange(const KeyRange& range, const pb::RangeRequest& req,
                                    pb::RangeResponse* resp) const {
+  if (grpc::Status s = context_->CheckCompacted(req.revision()); !s.ok()) return s;
   const Projection& projection = context_->projection();
   const int64_t head = projection.head();
   grpc::Status s = RunRange(projection, head, range, req, resp);
@@ -164,12 +165,19 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ct
   return reactor;
 }
 
+// Compact moves the etcd view's floor (SPEC §7); history itself is never
+// deleted, so `physical` has nothing to wait for. It changes what every
+// client of the etcd API may read, so it needs the admin role.
 grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx,
-                                             const pb::CompactionRequest* /*req*/,
-                                             pb::CompactionResponse* /*resp*/) {
-  return Finish(ctx, Unimplemented("KV.Compact",
-                                   "chronoconf keeps its whole history; the etcd view's "
-                                   "compaction floor is not built yet"));
+                                             const pb::CompactionRequest* req,
+                                             pb::CompactionResponse* resp) {
+  Caller caller;
+  if (grpc::Status s = context_->Admit(*ctx, http::Role::kAdmin, &caller); !s.ok()) {
+    return Finish(ctx, s);
+  }
+  grpc::Status s = context_->Compact(req->revision());
+  if (s.ok()) context_->FillHeader(context_->projection().head(), resp->mutable_header());
+  return Finish(ctx, s);
 }
 
 }  // namespace chronoconf::etcd

@@ -232,6 +232,15 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
   bool writes = false;
   if (grpc::Status s = CheckOps(req->success(), &writes); !s.ok()) return Finish(ctx, s);
   if (grpc::Status s = CheckOps(req->failure(), &writes); !s.ok()) return Finish(ctx, s);
+  // A branch's Range below the etcd view's floor fails the Txn, as in etcd.
+  for (const Ops* branch : {&req->success(), &req->failure()}) {
+    for (const pb::RequestOp& op : *branch) {
+      if (op.request_case() != pb::RequestOp::kRequestRange) continue;
+      if (grpc::Status s = context_->CheckCompacted(op.request_range().revision()); !s.ok()) {
+        return Finish(ctx, s);
+      }
+    }
+  }
   if (grpc::Status s = CheckDuplicates(req->success()); !s.ok()) return Finish(ctx, s);
   if (grpc::Status s = CheckDuplicates(req->failure()); !s.ok()) return Finish(ctx, s);
 

@@ -254,6 +254,20 @@ void WatchStream::Create(const pb::WatchCreateRequest& req) {
     id = next_id_++;
   }
   const int64_t head = context_->projection().head();
+  if (grpc::Status s = context_->CheckCompacted(req.start_revision()); !s.ok()) {
+    if (s.error_code() != grpc::StatusCode::OUT_OF_RANGE) return refuse(kNoWatch, s.error_message());
+    // etcd: created, then a response naming the floor, and the watch is
+    // gone (clients restart it from compact_revision).
+    resp.set_watch_id(id);
+    control_.push_back(resp);
+    pb::WatchResponse compacted;
+    Header(&compacted);
+    compacted.set_watch_id(id);
+    compacted.set_compact_revision(context_->floor());
+    compacted.set_canceled(true);
+    control_.push_back(std::move(compacted));
+    return;
+  }
   w.next = req.start_revision() > 0 ? req.start_revision() : head + 1;
   w.prev_kv = req.prev_kv();
   for (int f : req.filters()) {

@@ -86,6 +86,16 @@ class EventStore {
     return Status::InvalidRequest(std::string(kind()) + " stores keep no snapshot key");
   }
 
+  // The etcd view's compaction floor (SPEC §7): 0 until the first Compact.
+  // History is never deleted; the floor only tells the etcd API which
+  // revisions it answers "compacted" for. Durable, and shared by every node
+  // of the store. Errors: kUnavailable.
+  virtual Result<int64_t> ReadEtcdFloor() = 0;
+  // Raises the floor to `revision` when it is lower, atomically (two nodes
+  // compacting at once raise it once), and returns the floor as it was
+  // before: at or above `revision`, nothing changed. Errors: kUnavailable.
+  virtual Result<int64_t> RaiseEtcdFloor(int64_t revision) = 0;
+
   // Waits up to `timeout` for a commit made by another node; true when one
   // may have landed (read forward to learn which). Only stores shared by
   // several nodes have such commits: the others return false at once, and a

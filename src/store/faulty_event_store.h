@@ -70,6 +70,10 @@ class FaultyEventStore final : public EventStore {
     return target_->ReadHead();
   }
   Result<std::string> SnapshotKey() override { return target_->SnapshotKey(); }
+  Result<int64_t> ReadEtcdFloor() override { return target_->ReadEtcdFloor(); }
+  Result<int64_t> RaiseEtcdFloor(int64_t revision) override {
+    return target_->RaiseEtcdFloor(revision);
+  }
   // Passed through, so that a wrapped PostgreSQL store still wakes followers.
   Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override {
     return target_->WaitForNotification(timeout);

@@ -4,6 +4,7 @@
 #ifndef CHRONOCONF_STORE_MEMORY_EVENT_STORE_H_
 #define CHRONOCONF_STORE_MEMORY_EVENT_STORE_H_
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -28,6 +29,16 @@ class MemoryEventStore final : public EventStore {
   // Random, made with the store: a snapshot outlives a memory store only
   // in tests, and then it belongs to that instance alone.
   Result<std::string> SnapshotKey() override { return snapshot_key_; }
+  Result<int64_t> ReadEtcdFloor() override {
+    MutexLock lock(&mu_);
+    return etcd_floor_;
+  }
+  Result<int64_t> RaiseEtcdFloor(int64_t revision) override {
+    MutexLock lock(&mu_);
+    const int64_t before = etcd_floor_;
+    etcd_floor_ = std::max(etcd_floor_, revision);
+    return before;
+  }
 
  private:
   // Checks each event's version against versions_ (and the batch's earlier
@@ -41,6 +52,7 @@ class MemoryEventStore final : public EventStore {
   Mutex mu_;
   std::vector<RecordedCommit> commits_ GUARDED_BY(mu_);  // [i] = revision i+1
   std::map<std::string, int64_t, std::less<>> versions_ GUARDED_BY(mu_);
+  int64_t etcd_floor_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace chronoconf

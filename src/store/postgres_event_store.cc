@@ -79,6 +79,28 @@ CREATE TRIGGER snapshot_key_immutable_delete BEFORE DELETE ON snapshot_key
 CREATE TRIGGER snapshot_key_immutable_truncate BEFORE TRUNCATE ON snapshot_key
   FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
 )sql",
+    // v3: the etcd view's compaction floor (SPEC §7): one row that only
+    // rises, shared by every node. History is never deleted; the etcd API
+    // answers "compacted" below it.
+    R"sql(
+CREATE TABLE etcd_floor (
+  revision BIGINT NOT NULL
+);
+INSERT INTO etcd_floor (revision) VALUES (0);
+CREATE FUNCTION chronoconf_floor_rises() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.revision < OLD.revision THEN
+    RAISE EXCEPTION 'the etcd compaction floor only rises';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER etcd_floor_rises BEFORE UPDATE ON etcd_floor
+  FOR EACH ROW EXECUTE FUNCTION chronoconf_floor_rises();
+CREATE TRIGGER etcd_floor_kept_delete BEFORE DELETE ON etcd_floor
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+CREATE TRIGGER etcd_floor_kept_truncate BEFORE TRUNCATE ON etcd_floor
+  FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+)sql",
 };
 static_assert(std::size(kMigrations) == PostgresEventStore::kSchemaVersion);
 
@@ -287,6 +309,31 @@ Status PostgresEventStore::LoadSnapshotKey() {
 }
 
 Result<std::string> PostgresEventStore::SnapshotKey() { return snapshot_key_; }
+
+Result<int64_t> PostgresEventStore::ReadEtcdFloor() {
+  MutexLock lock(&read_mu_);
+  auto q = ReadWithRetry(read_, [&]() REQUIRES(read_mu_) {
+    return read_.Exec("read the etcd compaction floor", "SELECT revision FROM etcd_floor");
+  });
+  if (!q) return q.status();
+  if (q->rows() != 1) return Status::Corruption("postgres: the etcd compaction floor is missing");
+  return q->Int(0, 0);
+}
+
+Result<int64_t> PostgresEventStore::RaiseEtcdFloor(int64_t revision) {
+  // One statement: the row lock makes two nodes compacting at once raise
+  // it in turn, and the second sees the first's floor as "before".
+  static const pg::Statement kRaise = {
+      "cc_raise_etcd_floor",
+      "UPDATE etcd_floor f SET revision = GREATEST(f.revision, $1::bigint) "
+      "FROM (SELECT revision AS before FROM etcd_floor FOR UPDATE) b RETURNING b.before"};
+  MutexLock lock(&write_mu_);
+  if (Status s = write_.Ensure(); !s.ok()) return s;
+  auto r = write_.Run("raise the etcd compaction floor", kRaise, {std::to_string(revision)});
+  if (!r) return r.status();
+  if (r->rows() != 1) return Status::Corruption("postgres: the etcd compaction floor is missing");
+  return r->Int(0, 0);
+}
 
 Status PostgresEventStore::Migrate() {
   MutexLock lock(&write_mu_);

@@ -45,6 +45,8 @@ class PostgresEventStore final : public EventStore {
   Result<std::vector<StreamEvent>> ReadStream(std::string_view key) override;
   Result<StoreHead> ReadHead() override;
   Result<std::string> SnapshotKey() override;
+  Result<int64_t> ReadEtcdFloor() override;
+  Result<int64_t> RaiseEtcdFloor(int64_t revision) override;
 
   // Waits up to `timeout` for a commit by any node (NOTIFY on kChannel).
   // True when one arrived, and also right after (re)subscribing, since
@@ -54,7 +56,7 @@ class PostgresEventStore final : public EventStore {
   Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // Every append NOTIFYs this channel with the new head revision.
   static constexpr const char* kChannel = "chronoconf_commits";
 

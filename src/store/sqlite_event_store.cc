@@ -65,6 +65,19 @@ CREATE TRIGGER snapshot_key_immutable_update BEFORE UPDATE ON snapshot_key
 CREATE TRIGGER snapshot_key_immutable_delete BEFORE DELETE ON snapshot_key
   BEGIN SELECT RAISE(ABORT, 'the snapshot key is immutable'); END;
 )sql",
+    // v3: the etcd view's compaction floor (SPEC §7): one row that only
+    // rises. History is never deleted; the etcd API answers "compacted"
+    // below it.
+    R"sql(
+CREATE TABLE etcd_floor (
+  revision INTEGER NOT NULL
+);
+INSERT INTO etcd_floor (revision) VALUES (0);
+CREATE TRIGGER etcd_floor_rises BEFORE UPDATE ON etcd_floor WHEN NEW.revision < OLD.revision
+  BEGIN SELECT RAISE(ABORT, 'the etcd compaction floor only rises'); END;
+CREATE TRIGGER etcd_floor_kept BEFORE DELETE ON etcd_floor
+  BEGIN SELECT RAISE(ABORT, 'the etcd compaction floor is kept'); END;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
 
@@ -435,6 +448,34 @@ Status SqliteEventStore::LoadSnapshotKey() {
 }
 
 Result<std::string> SqliteEventStore::SnapshotKey() { return snapshot_key_; }
+
+Result<int64_t> SqliteEventStore::ReadEtcdFloor() {
+  MutexLock lock(&mu_);
+  return ReadEtcdFloorLocked();
+}
+
+Result<int64_t> SqliteEventStore::ReadEtcdFloorLocked() {
+  Stmt q(*statements_, "SELECT revision FROM etcd_floor");
+  if (q.Step() != SQLITE_ROW) return Error(db_, "read the etcd compaction floor");
+  return q.Int(0);
+}
+
+Result<int64_t> SqliteEventStore::RaiseEtcdFloor(int64_t revision) {
+  MutexLock lock(&mu_);
+  int64_t before = 0;
+  Status s = InTransaction([&]() REQUIRES(mu_) {
+    auto floor = ReadEtcdFloorLocked();
+    if (!floor) return floor.status();
+    before = *floor;
+    if (revision <= before) return Status::OK();
+    Stmt set(*statements_, "UPDATE etcd_floor SET revision = ?");
+    set.Bind(1, revision);
+    if (set.Step() != SQLITE_DONE) return Error(db_, "raise the etcd compaction floor");
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return before;
+}
 
 Result<StoreHead> SqliteEventStore::ReadHead() {
   MutexLock lock(&mu_);

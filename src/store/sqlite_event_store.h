@@ -47,9 +47,11 @@ class SqliteEventStore final : public EventStore {
   // the read model (SQLite is one node, SPEC §3).
   Status ClaimSoleWriter() override;
   Result<std::string> SnapshotKey() override;
+  Result<int64_t> ReadEtcdFloor() override;
+  Result<int64_t> RaiseEtcdFloor(int64_t revision) override;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
  private:
   SqliteEventStore(sqlite3* db, std::string path, Clock* clock);
@@ -58,6 +60,7 @@ class SqliteEventStore final : public EventStore {
   Status CheckSchema();
   Status LoadSnapshotKey();
   Result<StoreHead> ReadHeadLocked() REQUIRES(mu_);
+  Result<int64_t> ReadEtcdFloorLocked() REQUIRES(mu_);
   // BEGIN IMMEDIATE, `body`, then COMMIT, or ROLLBACK when anything failed.
   Status InTransaction(const std::function<Status()>& body) REQUIRES(mu_);
   Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out)

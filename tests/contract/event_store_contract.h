@@ -234,13 +234,26 @@ TYPED_TEST_P(EventStoreContract, AppendRecordedKeepsCopiesVerbatim) {
   EXPECT_EQ((*next)[0].prev_hash, recorded->back().hash);
 }
 
+// The etcd view's compaction floor (SPEC §7): 0 at first, it only rises,
+// and a raise answers the floor as it was.
+TYPED_TEST_P(EventStoreContract, TheEtcdFloorOnlyRises) {
+  EXPECT_EQ(*this->store_->ReadEtcdFloor(), 0);
+  EXPECT_EQ(*this->store_->RaiseEtcdFloor(5), 0);
+  EXPECT_EQ(*this->store_->ReadEtcdFloor(), 5);
+  EXPECT_EQ(*this->store_->RaiseEtcdFloor(3), 5);  // lower: nothing changes
+  EXPECT_EQ(*this->store_->RaiseEtcdFloor(5), 5);
+  EXPECT_EQ(*this->store_->ReadEtcdFloor(), 5);
+  EXPECT_EQ(*this->store_->RaiseEtcdFloor(9), 5);
+  EXPECT_EQ(*this->store_->ReadEtcdFloor(), 9);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, EmptyStoreIsAtRevisionZero,
                             AppendAssignsGapFreeRevisionsAndChainsHashes,
                             KeepsValueTextAndMetadataExactly,
                             WrongVersionIsAConflictAndWritesNothing,
                             AReadCheckOnAKeyThatMovedIsAConflict, CommitTimeNeverGoesBack,
                             ReadForwardPagesFromARevision, ReadStreamReturnsOneKeyInVersionOrder,
-                            AppendRecordedKeepsCopiesVerbatim);
+                            AppendRecordedKeepsCopiesVerbatim, TheEtcdFloorOnlyRises);
 
 // What only a durable store shared by processes can promise: its data
 // survives a reopen, and a second instance on the same data (another
@@ -345,8 +358,32 @@ TYPED_TEST_P(DurableStoreContract, TwoInstancesAppendingConcurrentlyStayConsiste
   }
 }
 
+// The floor is durable and shared: a reopen and another instance (node)
+// see it, and two instances raising it at once raise it in turn.
+TYPED_TEST_P(DurableStoreContract, TheEtcdFloorIsDurableAndShared) {
+  ASSERT_EQ(*this->store_->RaiseEtcdFloor(4), 0);
+  std::unique_ptr<EventStore> other = this->factory_.OpenAnother(&this->clock_);
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(*other->ReadEtcdFloor(), 4);
+  std::vector<int64_t> befores(2 * 20);
+  std::thread a([&] {
+    for (int i = 0; i < 20; ++i) befores[2 * i] = *this->store_->RaiseEtcdFloor(10 + 2 * i);
+  });
+  std::thread b([&] {
+    for (int i = 0; i < 20; ++i) befores[2 * i + 1] = *other->RaiseEtcdFloor(11 + 2 * i);
+  });
+  a.join();
+  b.join();
+  EXPECT_EQ(*other->ReadEtcdFloor(), 49);
+  other.reset();
+  auto reopened = this->factory_.Reopen(std::move(this->store_), &this->clock_);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(*reopened->ReadEtcdFloor(), 49);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DurableStoreContract, KeepsEverythingAcrossReopen,
-                            TwoInstancesAppendingConcurrentlyStayConsistent);
+                            TwoInstancesAppendingConcurrentlyStayConsistent,
+                            TheEtcdFloorIsDurableAndShared);
 
 }  // namespace chronoconf
 
