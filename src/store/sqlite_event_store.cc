@@ -494,12 +494,26 @@ Result<StoreHead> SqliteEventStore::ReadHeadLocked() {
 }
 
 Status SqliteEventStore::InTransaction(const std::function<Status()>& body) {
+  if (!write_failure_.empty()) return Status::Unavailable(write_failure_);
   // IMMEDIATE takes the write lock now, so the head read inside stays the head.
   if (Status s = Run(db_, *statements_, "BEGIN IMMEDIATE"); !s.ok()) return s;
-  Status s = body();
-  if (s.ok()) s = Run(db_, *statements_, "COMMIT");
-  if (!s.ok()) Run(db_, *statements_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
-  return s;
+  if (Status s = body(); !s.ok()) {
+    Run(db_, *statements_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
+    return s;
+  }
+  Status commit = Run(db_, *statements_, "COMMIT");
+  if (commit.ok()) return commit;
+  // A COMMIT that fails (an fsync error, a full disk) may have written the
+  // transaction's WAL frames whole before it failed; the next open's WAL
+  // recovery can then find them and commit them. So its outcome is unknown
+  // (SPEC §6), and, as leveldb does after a failed sync, this store takes no
+  // more writes: whatever the file holds is learned by the next start.
+  Run(db_, *statements_, "ROLLBACK").IgnoreError();
+  write_failure_ = fmt::format(
+      "sqlite: a COMMIT failed ({}); {} takes no more writes until the server restarts and "
+      "reads it as it is",
+      commit.message(), path_);
+  return Status::OutcomeUnknown(commit.message());
 }
 
 Result<std::vector<RecordedCommit>> SqliteEventStore::Append(

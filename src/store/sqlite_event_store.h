@@ -62,6 +62,8 @@ class SqliteEventStore final : public EventStore {
   Result<StoreHead> ReadHeadLocked() REQUIRES(mu_);
   Result<int64_t> ReadEtcdFloorLocked() REQUIRES(mu_);
   // BEGIN IMMEDIATE, `body`, then COMMIT, or ROLLBACK when anything failed.
+  // A failed COMMIT is kOutcomeUnknown, and the store refuses every write
+  // after it (kUnavailable).
   Status InTransaction(const std::function<Status()>& body) REQUIRES(mu_);
   Status AppendLocked(const std::vector<CommitData>& commits, std::vector<RecordedCommit>* out)
       REQUIRES(mu_);
@@ -74,6 +76,8 @@ class SqliteEventStore final : public EventStore {
   Clock* clock_;
   int lock_fd_ = -1;  // the claim's lock file, -1 when not claimed
   std::string snapshot_key_;  // set once by Open, then read-only
+  // Set when a COMMIT failed: every later write is refused with it.
+  std::string write_failure_ GUARDED_BY(mu_);
 };
 
 }  // namespace chronoconf

@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "event_store_contract.h"
@@ -129,6 +130,143 @@ TEST(SqliteEventStoreTest, AnEventWithoutItsCommitIsCorruption) {
   ASSERT_FALSE(read) << "commit 3 came back with " << (*read)[1].events.size() << " events";
   EXPECT_EQ(read.status().code(), Code::kCorruption) << read.status().ToString();
   EXPECT_NE(read.status().message().find("2"), std::string::npos) << read.status().ToString();
+}
+
+// A VFS over the default one whose fsync fails on demand: what a disk
+// error at COMMIT looks like to SQLite. Registered as the default VFS for
+// one test, so the store opens through it unchanged.
+class FailingSyncVfs {
+ public:
+  FailingSyncVfs() {
+    real_ = sqlite3_vfs_find(nullptr);
+    vfs_ = *real_;
+    vfs_.zName = "cc-failing-sync";
+    vfs_.szOsFile = static_cast<int>(sizeof(File)) + real_->szOsFile;
+    vfs_.pAppData = this;
+    vfs_.xOpen = &Open;
+    sqlite3_vfs_register(&vfs_, /*makeDflt=*/1);
+  }
+  ~FailingSyncVfs() {
+    sqlite3_vfs_unregister(&vfs_);
+    sqlite3_vfs_register(real_, /*makeDflt=*/1);
+  }
+  static inline std::atomic<bool> fail_sync{false};
+
+ private:
+  // Our file, followed in memory by the real VFS's file.
+  struct File {
+    sqlite3_file base;
+    sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
+  };
+  static sqlite3_file* Real(sqlite3_file* f) { return reinterpret_cast<File*>(f)->real(); }
+
+  static int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags,
+                  int* out_flags) {
+    auto* self = static_cast<FailingSyncVfs*>(vfs->pAppData);
+    auto* ours = reinterpret_cast<File*>(file);
+    ours->base.pMethods = nullptr;
+    int rc = self->real_->xOpen(self->real_, name, ours->real(), flags, out_flags);
+    if (ours->real()->pMethods) {
+      self->methods_ = *ours->real()->pMethods;
+      self->methods_.xClose = [](sqlite3_file* f) { return Real(f)->pMethods->xClose(Real(f)); };
+      self->methods_.xRead = [](sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
+        return Real(f)->pMethods->xRead(Real(f), b, n, o);
+      };
+      self->methods_.xWrite = [](sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
+        return Real(f)->pMethods->xWrite(Real(f), b, n, o);
+      };
+      self->methods_.xTruncate = [](sqlite3_file* f, sqlite3_int64 size) {
+        return Real(f)->pMethods->xTruncate(Real(f), size);
+      };
+      self->methods_.xSync = [](sqlite3_file* f, int sync_flags) {
+        if (fail_sync.load()) return SQLITE_IOERR_FSYNC;
+        return Real(f)->pMethods->xSync(Real(f), sync_flags);
+      };
+      self->methods_.xFileSize = [](sqlite3_file* f, sqlite3_int64* size) {
+        return Real(f)->pMethods->xFileSize(Real(f), size);
+      };
+      self->methods_.xLock = [](sqlite3_file* f, int l) { return Real(f)->pMethods->xLock(Real(f), l); };
+      self->methods_.xUnlock = [](sqlite3_file* f, int l) {
+        return Real(f)->pMethods->xUnlock(Real(f), l);
+      };
+      self->methods_.xCheckReservedLock = [](sqlite3_file* f, int* out) {
+        return Real(f)->pMethods->xCheckReservedLock(Real(f), out);
+      };
+      self->methods_.xFileControl = [](sqlite3_file* f, int op, void* arg) {
+        return Real(f)->pMethods->xFileControl(Real(f), op, arg);
+      };
+      self->methods_.xSectorSize = [](sqlite3_file* f) {
+        return Real(f)->pMethods->xSectorSize(Real(f));
+      };
+      self->methods_.xDeviceCharacteristics = [](sqlite3_file* f) {
+        return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
+      };
+      self->methods_.xShmMap = [](sqlite3_file* f, int page, int size, int extend,
+                                  void volatile** out) {
+        return Real(f)->pMethods->xShmMap(Real(f), page, size, extend, out);
+      };
+      self->methods_.xShmLock = [](sqlite3_file* f, int offset, int n, int lock_flags) {
+        return Real(f)->pMethods->xShmLock(Real(f), offset, n, lock_flags);
+      };
+      self->methods_.xShmBarrier = [](sqlite3_file* f) { Real(f)->pMethods->xShmBarrier(Real(f)); };
+      self->methods_.xShmUnmap = [](sqlite3_file* f, int del) {
+        return Real(f)->pMethods->xShmUnmap(Real(f), del);
+      };
+      self->methods_.xFetch = [](sqlite3_file* f, sqlite3_int64 o, int n, void** p) {
+        return Real(f)->pMethods->xFetch(Real(f), o, n, p);
+      };
+      self->methods_.xUnfetch = [](sqlite3_file* f, sqlite3_int64 o, void* p) {
+        return Real(f)->pMethods->xUnfetch(Real(f), o, p);
+      };
+      ours->base.pMethods = &self->methods_;
+    }
+    return rc;
+  }
+
+  sqlite3_vfs* real_;
+  sqlite3_vfs vfs_;
+  sqlite3_io_methods methods_{};
+};
+
+// SPEC §6 and issue 14: a COMMIT whose fsync fails is an unknown outcome
+// (its frames may be in the WAL, and recovery may commit them), never
+// "nothing was written"; the store then takes no more writes, and a reopen
+// reads the file as it is: one of the two possible histories, whole.
+TEST(SqliteEventStoreTest, AFailedCommitIsAnUnknownOutcomeAndStopsWrites) {
+  SqliteFactory factory;
+  ManualClock clock(1);
+  auto set = [](const std::string& key, int64_t version, const std::string& value) {
+    CommitData c;
+    c.events = {Event{EventType::kConfigSet, key, version, value, std::nullopt}};
+    return c;
+  };
+  {
+    FailingSyncVfs vfs;
+    auto store = factory.Make(&clock);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append({set("a", 1, "1")}));
+    FailingSyncVfs::fail_sync.store(true);
+    auto failed = store->Append({set("b", 1, "2")});
+    FailingSyncVfs::fail_sync.store(false);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.status().code(), Code::kOutcomeUnknown) << failed.status().ToString();
+    auto refused = store->Append({set("c", 1, "3")});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.status().code(), Code::kUnavailable);
+    EXPECT_NE(refused.status().message().find("takes no more writes until the server restarts"),
+              std::string::npos)
+        << refused.status().message();
+    EXPECT_FALSE(store->RaiseEtcdFloor(1));  // every write, not only appends
+    EXPECT_TRUE(store->ReadHead());          // reads go on
+  }
+  auto reopened = factory.Make(&clock);
+  ASSERT_NE(reopened, nullptr);
+  const int64_t head = reopened->ReadHead()->revision;
+  EXPECT_TRUE(head == 1 || head == 2) << head;
+  EXPECT_TRUE(reopened->ReadStream("c")->empty());
+  auto next = reopened->Append({set("c", 1, "3")});
+  ASSERT_TRUE(next) << next.status().ToString();
+  EXPECT_EQ((*next)[0].revision, head + 1);
 }
 
 }  // namespace
