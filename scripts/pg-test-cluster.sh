@@ -7,6 +7,8 @@
 #   scripts/pg-test-cluster.sh stop    # stops it and removes its folder
 #   scripts/pg-test-cluster.sh stop-server   # stops the server only (data kept): an outage
 #   scripts/pg-test-cluster.sh start-server  # starts it again, same port and data
+#   scripts/pg-test-cluster.sh freeze-server # SIGSTOP to the server and its backends: a hang
+#   scripts/pg-test-cluster.sh thaw-server   # SIGCONT: it goes on where it stopped
 #
 # BUILD_DIR (default build) holds the state: a test that needs a cluster of its
 # own (to stop it under running nodes) passes a private BUILD_DIR.
@@ -97,8 +99,17 @@ start_server() {
   as_owner "$BIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1 || pg_start
 }
 
+# signal_server SIG: the postmaster and every process it started.
+signal_server() {
+  load_state
+  local pid
+  pid=$(head -1 "$PGDIR/data/postmaster.pid")
+  kill -"$1" "$pid" $(pgrep -P "$pid" || true)
+}
+
 stop() {
   if [ -f "$STATE" ]; then
+    signal_server CONT 2>/dev/null || true  # a frozen server cannot stop
     # shellcheck disable=SC1090
     . "$STATE"
     ensure_server
@@ -113,6 +124,9 @@ case "${1:-}" in
   stop) stop ;;
   stop-server) stop_server ;;
   start-server) start_server ;;
+  freeze-server) signal_server STOP ;;
+  thaw-server) signal_server CONT ;;
   url) running && url_of "$PORT" || { echo "pg-test-cluster: not running" >&2; exit 1; } ;;
-  *) echo "usage: $0 start|stop|stop-server|start-server|url" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|stop-server|start-server|freeze-server|thaw-server|url" >&2
+     exit 2 ;;
 esac

@@ -103,6 +103,7 @@ Status Connection::Ensure() {
   }
   prepared_.clear();
   broken_ = false;
+  gave_up_ = false;
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     broken_ = true;
     std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
@@ -167,6 +168,7 @@ Status Connection::GiveUp(std::string_view what) {
   PQfinish(conn_);
   conn_ = nullptr;
   broken_ = true;
+  gave_up_ = true;
   prepared_.clear();
   return Status::Unavailable(fmt::format(
       "postgres: {}: the server sent nothing for {} ms; the connection was closed", what,

@@ -103,6 +103,10 @@ class Connection {
   // connection (or gave up on it), which tells a failed COMMIT whose outcome
   // is unknown from one the server refused.
   bool broken() const;
+  // True when the last call closed the connection because the server sent
+  // nothing in time (a hung server: reconnecting at once only adds the
+  // connect timeout to the wait).
+  bool gave_up() const { return gave_up_; }
 
   // Runs `sql` (may hold several statements, no parameters).
   Result<PgResult> Exec(std::string_view what, const char* sql);
@@ -133,6 +137,7 @@ class Connection {
   bool read_only_;
   pg_conn* conn_ = nullptr;
   bool broken_ = false;           // a call saw the connection fail
+  bool gave_up_ = false;          // ... because the server stopped answering
   std::set<std::string> prepared_;  // statement names prepared on conn_
 };
 

@@ -252,7 +252,9 @@ NO_THREAD_SAFETY_ANALYSIS auto ReadWithRetry(pg::Connection& conn, F&& read) -> 
   for (int attempt = 0;; ++attempt) {
     if (Status s = conn.Ensure(); !s.ok()) return s;
     auto r = read();
-    if (r || attempt == 1 || !conn.broken()) return r;
+    // One retry on a fresh connection after a dropped one (a restarted
+    // server); none after a hung one, whose deadline has passed already.
+    if (r || attempt == 1 || !conn.broken() || conn.gave_up()) return r;
   }
 }
 

@@ -98,6 +98,8 @@ PgPrivateCluster::~PgPrivateCluster() {
 
 ::testing::AssertionResult PgPrivateCluster::StopServer() { return Script("stop-server"); }
 ::testing::AssertionResult PgPrivateCluster::StartServer() { return Script("start-server"); }
+::testing::AssertionResult PgPrivateCluster::FreezeServer() { return Script("freeze-server"); }
+::testing::AssertionResult PgPrivateCluster::ThawServer() { return Script("thaw-server"); }
 
 ::testing::AssertionResult PgPrivateCluster::Script(const std::string& command, std::string* out) {
   CommandOptions options;

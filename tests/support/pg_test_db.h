@@ -62,6 +62,10 @@ class PgPrivateCluster {
   // pg_ctl stop -m fast / start, on the same port and data.
   ::testing::AssertionResult StopServer();
   ::testing::AssertionResult StartServer();
+  // SIGSTOP / SIGCONT to the server and its backends: it accepts nothing
+  // and answers nothing until thawed (a hung host, a stalled disk).
+  ::testing::AssertionResult FreezeServer();
+  ::testing::AssertionResult ThawServer();
 
  private:
   ::testing::AssertionResult Script(const std::string& command, std::string* out = nullptr);
