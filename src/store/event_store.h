@@ -25,6 +25,13 @@ struct StoreHead {
   int64_t timestamp_us = 0;
 };
 
+// A node that serves the store, as etcd's MemberList shows it (SPEC §7).
+struct MemberRecord {
+  std::string name;        // --node: unique per node
+  std::string client_url;  // where it serves the etcd API ("http://127.0.0.1:2379")
+  bool operator==(const MemberRecord&) const = default;
+};
+
 // One event of a key's stream, with the revision of its commit.
 struct StreamEvent {
   int64_t revision = 0;
@@ -95,6 +102,17 @@ class EventStore {
   // compacting at once raise it once), and returns the floor as it was
   // before: at or above `revision`, nothing changed. Errors: kUnavailable.
   virtual Result<int64_t> RaiseEtcdFloor(int64_t revision) = 0;
+
+  // The nodes serving this store (etcd's MemberList, SPEC §7). Each node
+  // announces itself about every second and leaves when it stops; a node
+  // is live while its last announcement is younger than `ttl`. Stores that
+  // only one node serves (memory, SQLite) keep nothing: LiveMembers is
+  // empty, and the node lists itself alone. Errors: kUnavailable.
+  virtual Status Announce(const MemberRecord& /*me*/) { return Status::OK(); }
+  virtual Status Leave(const std::string& /*name*/) { return Status::OK(); }
+  virtual Result<std::vector<MemberRecord>> LiveMembers(std::chrono::milliseconds /*ttl*/) {
+    return std::vector<MemberRecord>{};
+  }
 
   // Waits up to `timeout` for a commit made by another node; true when one
   // may have landed (read forward to learn which). Only stores shared by

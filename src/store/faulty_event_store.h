@@ -71,6 +71,11 @@ class FaultyEventStore final : public EventStore {
   }
   Result<std::string> SnapshotKey() override { return target_->SnapshotKey(); }
   Result<int64_t> ReadEtcdFloor() override { return target_->ReadEtcdFloor(); }
+  Status Announce(const MemberRecord& me) override { return target_->Announce(me); }
+  Status Leave(const std::string& name) override { return target_->Leave(name); }
+  Result<std::vector<MemberRecord>> LiveMembers(std::chrono::milliseconds ttl) override {
+    return target_->LiveMembers(ttl);
+  }
   Result<int64_t> RaiseEtcdFloor(int64_t revision) override {
     return target_->RaiseEtcdFloor(revision);
   }

@@ -100,6 +100,13 @@ CREATE TRIGGER etcd_floor_kept_delete BEFORE DELETE ON etcd_floor
   FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
 CREATE TRIGGER etcd_floor_kept_truncate BEFORE TRUNCATE ON etcd_floor
   FOR EACH STATEMENT EXECUTE FUNCTION chronoconf_immutable();
+-- The nodes serving the store (etcd's MemberList): each announces itself
+-- every second; a row not announced for a few seconds is a dead node.
+CREATE TABLE etcd_members (
+  name         TEXT PRIMARY KEY,
+  client_url   TEXT NOT NULL,
+  announced_at TIMESTAMPTZ NOT NULL
+);
 )sql",
 };
 static_assert(std::size(kMigrations) == PostgresEventStore::kSchemaVersion);
@@ -320,6 +327,44 @@ Result<int64_t> PostgresEventStore::ReadEtcdFloor() {
   if (!q) return q.status();
   if (q->rows() != 1) return Status::Corruption("postgres: the etcd compaction floor is missing");
   return q->Int(0, 0);
+}
+
+// Announcements go over the read connection: a heartbeat must not queue
+// behind a batch holding the write connection (or hold it up).
+Status PostgresEventStore::Announce(const MemberRecord& me) {
+  static const pg::Statement kAnnounce = {
+      "cc_announce",
+      "INSERT INTO etcd_members (name, client_url, announced_at) VALUES ($1, $2, now()) "
+      "ON CONFLICT (name) DO UPDATE SET client_url = EXCLUDED.client_url, announced_at = now()"};
+  MutexLock lock(&read_mu_);
+  auto r = ReadWithRetry(read_, [&]() REQUIRES(read_mu_) {
+    return read_.Run("announce this node", kAnnounce, {me.name, me.client_url});
+  });
+  return r ? Status::OK() : r.status();
+}
+
+Status PostgresEventStore::Leave(const std::string& name) {
+  static const pg::Statement kLeave = {"cc_leave", "DELETE FROM etcd_members WHERE name = $1"};
+  MutexLock lock(&read_mu_);
+  auto r = ReadWithRetry(read_, [&]() REQUIRES(read_mu_) {
+    return read_.Run("leave the members", kLeave, {name});
+  });
+  return r ? Status::OK() : r.status();
+}
+
+Result<std::vector<MemberRecord>> PostgresEventStore::LiveMembers(std::chrono::milliseconds ttl) {
+  static const pg::Statement kLive = {
+      "cc_live_members",
+      "SELECT name, client_url FROM etcd_members "
+      "WHERE announced_at > now() - $1::bigint * interval '1 millisecond' ORDER BY name"};
+  MutexLock lock(&read_mu_);
+  auto q = ReadWithRetry(read_, [&]() REQUIRES(read_mu_) {
+    return read_.Run("list the members", kLive, {std::to_string(ttl.count())});
+  });
+  if (!q) return q.status();
+  std::vector<MemberRecord> out;
+  for (int i = 0; i < q->rows(); ++i) out.push_back({q->Text(i, 0), q->Text(i, 1)});
+  return out;
 }
 
 Result<int64_t> PostgresEventStore::RaiseEtcdFloor(int64_t revision) {

@@ -47,6 +47,9 @@ class PostgresEventStore final : public EventStore {
   Result<std::string> SnapshotKey() override;
   Result<int64_t> ReadEtcdFloor() override;
   Result<int64_t> RaiseEtcdFloor(int64_t revision) override;
+  Status Announce(const MemberRecord& me) override;
+  Status Leave(const std::string& name) override;
+  Result<std::vector<MemberRecord>> LiveMembers(std::chrono::milliseconds ttl) override;
 
   // Waits up to `timeout` for a commit by any node (NOTIFY on kChannel).
   // True when one arrived, and also right after (re)subscribing, since

@@ -138,6 +138,26 @@ TEST_F(PostgresStoreTest, StoresTheSameTextAsSqlite) {
   EXPECT_EQ(q->Text(0, 3), "ConfigSet");
 }
 
+// etcd's MemberList (SPEC §7): every node sharing the database announces
+// itself; a node that stopped announcing drops out after the ttl, one that
+// leaves at once.
+TEST_F(PostgresStoreTest, NodesAnnounceThemselvesAndDropOutWhenSilentOrGone) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_TRUE(a->Announce({"node-a", "http://127.0.0.1:2379"}).ok());
+  ASSERT_TRUE(b->Announce({"node-b", "http://127.0.0.1:2380"}).ok());
+  ASSERT_TRUE(b->Announce({"node-b", "http://127.0.0.1:2381"}).ok());  // again: one row
+  auto live = a->LiveMembers(std::chrono::seconds(5));
+  ASSERT_TRUE(live) << live.status().ToString();
+  EXPECT_EQ(*live, (std::vector<MemberRecord>{{"node-a", "http://127.0.0.1:2379"},
+                                              {"node-b", "http://127.0.0.1:2381"}}));
+  ASSERT_TRUE(b->Leave("node-b").ok());
+  EXPECT_EQ(a->LiveMembers(std::chrono::seconds(5))->size(), 1u);
+  ASSERT_TRUE(factory_.Sql("UPDATE etcd_members SET announced_at = now() - interval '1 minute'")
+                  .ok());
+  EXPECT_TRUE(a->LiveMembers(std::chrono::seconds(5))->empty());  // silent: dead
+}
+
 TEST_F(PostgresStoreTest, RefusesAStoreFromANewerBuild) {
   Open().reset();
   ASSERT_TRUE(factory_.Sql("UPDATE schema_version SET version = 99").ok());
