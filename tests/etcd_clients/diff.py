@@ -53,6 +53,11 @@ KNOWN_GAPS = [
     ("hash_kv", "Maintenance.Hash/HashKV (SPEC §7 Maintenance)"),
     ("member_list_several_nodes", "MemberList of every node sharing a PostgreSQL store (SPEC §7 Cluster)"),
     ("gateway_*", "etcd's JSON gateway on the HTTP port (/v3/..., GET /version)"),
+    # Differences these tests found in what is built (reported to the C++
+    # side; remove the entry with the fix).
+    ("auth_watch_outside_scope", "a watch refused by auth: etcd's cancel_reason is the gRPC status text "
+     "'rpc error: code = PermissionDenied desc = etcdserver: permission denied', chronoconf's 'etcdserver: permission denied'"),
+    ("member_list_header", "MemberList's header: etcd 3.4 leaves revision 0 (unset), chronoconf sends the head"),
 ]
 
 # What SPEC §7 says differs, masked on both sides.
