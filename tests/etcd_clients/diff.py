@@ -21,7 +21,11 @@ at the end of every run and do not fail it; a known-gap check that now
 matches etcd FAILS the run, so that whoever builds the feature removes its
 entry and the check guards it from then on.
 
-Usage: diff.py --chronoconf BIN --client go|node|python|etcdctl|gateway
+With --client cluster it starts a 3-member etcd cluster and 3 chronoconf
+nodes sharing a fresh database on $CHRONOCONF_TEST_PG_URL, and runs etcdctl
+against the members (member list, a write on one seen by the others).
+
+Usage: diff.py --chronoconf BIN --client go|node|python|etcdctl|gateway|cluster
                [--work-dir DIR] [--etcd /usr/bin/etcd] [--verbose]
 A missing client or etcd skips (exit 77) unless CI is set, where it fails.
 """
@@ -181,6 +185,75 @@ def start_chronoconf(binary, tmp, password):
                   f"http://127.0.0.1:{http}/readyz", f"127.0.0.1:{port}", f"http://127.0.0.1:{http}")
 
 
+class Group:
+    """Several servers of one kind (a cluster), stopped together."""
+
+    def __init__(self, servers):
+        self.servers = servers
+        self.endpoint = ",".join(x.endpoint for x in servers)
+        self.http_url = ",".join(x.http_url for x in servers)
+
+    def stop(self):
+        for x in self.servers:
+            x.stop()
+
+    def log_tail(self, n=30):
+        return "\n".join(x.log_tail(n) for x in self.servers)
+
+
+def start_etcd_cluster(etcd_bin, tmp, size=3):
+    ports = [(free_port(), free_port()) for _ in range(size)]
+    initial = ",".join(f"m{i}=http://127.0.0.1:{peer}" for i, (_, peer) in enumerate(ports))
+    procs = []
+    for i, (port, peer) in enumerate(ports):
+        url, peer_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer}"
+        argv = [etcd_bin, "--name", f"m{i}", "--data-dir", os.path.join(tmp, f"etcd-data-{i}"),
+                "--listen-client-urls", url, "--advertise-client-urls", url,
+                "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+                "--initial-cluster", initial, "--initial-cluster-state", "new"]
+        log = os.path.join(tmp, f"etcd-{i}.log")
+        procs.append((argv, log, url, port))
+    # All members start before any is ready (they elect a leader together).
+    servers = []
+    for argv, log, url, port in procs:
+        x = Server.__new__(Server)
+        x.name, x.log_path, x.logf = "etcd", log, open(log, "wb")
+        x.proc = subprocess.Popen(argv, stdout=x.logf, stderr=subprocess.STDOUT)
+        x.endpoint, x.http_url = f"127.0.0.1:{port}", url
+        servers.append(x)
+    group = Group(servers)
+    try:
+        for x in servers:
+            wait_http(x.http_url + "/health", x.proc, "etcd cluster member")
+    except Exception:
+        group.stop()
+        raise
+    return group
+
+
+def start_chronoconf_cluster(binary, tmp, pg_url, size=3):
+    # A fresh database on the test PostgreSQL (scripts/pg-test-cluster.sh).
+    name = "etcd_diff_" + os.urandom(6).hex()
+    r = subprocess.run(["psql", pg_url, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError("cannot create a test database: " + r.stderr)
+    store = pg_url.rsplit("/", 1)[0] + "/" + name
+    servers = []
+    try:
+        for i in range(size):
+            port, http = free_port(), free_port()
+            argv = [binary, "serve", "--store", store, "--listen", f"127.0.0.1:{http}",
+                    "--etcd-listen", f"127.0.0.1:{port}", "--node", f"m{i}"]
+            servers.append(Server("chronoconf", argv, os.path.join(tmp, f"chronoconf-{i}.log"),
+                                  f"http://127.0.0.1:{http}/readyz", f"127.0.0.1:{port}",
+                                  f"http://127.0.0.1:{http}"))
+    except Exception:
+        Group(servers).stop()
+        raise
+    return Group(servers)
+
+
 # ------------------------------------------------------------------ clients
 
 def go_client(work_dir):
@@ -232,8 +305,17 @@ def gateway_client(work_dir):
     return (lambda ep, mode, pw, http: [sys.executable, script, http, mode, pw or ""]), None
 
 
+def cluster_client(work_dir):
+    if not shutil.which("etcdctl"):
+        return None, "etcdctl is not installed (apt-get install etcd-client)"
+    if not os.environ.get("CHRONOCONF_TEST_PG_URL"):
+        return None, "CHRONOCONF_TEST_PG_URL is not set (several chronoconf nodes share a PostgreSQL store; scripts/test.sh starts one)"
+    script = os.path.join(HERE, "cluster", "scenario.py")
+    return (lambda ep, mode, pw, http: [sys.executable, script, ep]), None
+
+
 CLIENTS = {"go": go_client, "node": node_client, "python": python_client,
-           "etcdctl": etcdctl_client, "gateway": gateway_client}
+           "etcdctl": etcdctl_client, "gateway": gateway_client, "cluster": cluster_client}
 
 
 def run_scenario(argv, timeout):
@@ -282,7 +364,8 @@ def main():
     results = []  # (mode, check, status, etcd lines, chronoconf lines)
     timings = []
     t_start = time.time()
-    for mode in args.modes.split(","):
+    modes = ["cluster"] if args.client == "cluster" else args.modes.split(",")
+    for mode in modes:
         password = "ci-token-" + os.urandom(8).hex() if mode == "auth" else None
         outputs = {}
         with tempfile.TemporaryDirectory(prefix=f"etcd-diff-{args.client}-{mode}-") as tmp:
@@ -291,8 +374,12 @@ def main():
                 os.makedirs(d)
                 server = None
                 try:
-                    server = (start_etcd(args.etcd, d, password) if target == "etcd"
-                              else start_chronoconf(args.chronoconf, d, password))
+                    if mode == "cluster":
+                        server = (start_etcd_cluster(args.etcd, d) if target == "etcd" else
+                                  start_chronoconf_cluster(args.chronoconf, d, os.environ["CHRONOCONF_TEST_PG_URL"]))
+                    else:
+                        server = (start_etcd(args.etcd, d, password) if target == "etcd"
+                                  else start_chronoconf(args.chronoconf, d, password))
                     argv = make_argv(server.endpoint, mode, password, server.http_url)
                     rc, out, err, secs = run_scenario(argv, 120)
                     timings.append((mode, target, secs))
