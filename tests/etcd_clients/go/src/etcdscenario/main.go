@@ -236,7 +236,7 @@ func main() {
 	// known gap (a write one server commits and the other refuses) does not
 	// shift every revision after it.
 	for _, section := range []func(*clientv3.Client){kvScenario, valueScenario, keyScenario, txnScenario, nestedTxnScenario,
-		watchScenario, clusterScenario, errorScenario, leaseScenario, compactScenario} {
+		watchScenario, rawWatchScenario, moreTxnScenario, txnIgnoreScenario, clusterScenario, errorScenario, leaseScenario, compactScenario} {
 		learnBase(cli, "base-probe")
 		section(cli)
 	}
@@ -517,6 +517,138 @@ func watchScenario(cli *clientv3.Client) {
 	}
 	pcancel()
 	del(cli, "watch_cleanup", "", clientv3.WithPrefix())
+}
+
+// rawWatchScenario speaks the Watch stream itself (as jetcd and other
+// clients do): client-chosen ids, a duplicate id, cancel of an unknown id,
+// progress requests, an empty key, a future start revision; every response
+// printed as it comes.
+func rawWatchScenario(cli *clientv3.Client) {
+	wctx, wcancel := context.WithCancel(context.Background())
+	defer wcancel()
+	stream, err := pb.NewWatchClient(cli.ActiveConnection()).Watch(wctx)
+	if err != nil {
+		out("raw_watch", "%s", errs(err))
+		return
+	}
+	resps := make(chan *pb.WatchResponse, 100)
+	go func() {
+		for {
+			r, err := stream.Recv()
+			if err != nil {
+				out("raw_watch_stream_end", "%s", errs(err))
+				close(resps)
+				return
+			}
+			resps <- r
+		}
+	}()
+	// step sends one request and prints the responses that arrive within wait.
+	step := func(check string, req *pb.WatchRequest, wait time.Duration) {
+		if req != nil {
+			if err := stream.Send(req); err != nil {
+				out(check, "send %s", errs(err))
+				return
+			}
+		}
+		// The responses of one step in a fixed order: which of several
+		// watches hears of a commit first is not specified (etcd varies).
+		lines := []string{}
+		defer func() {
+			sort.Strings(lines)
+			for _, l := range lines {
+				out(check, "%s", l)
+			}
+		}()
+		deadline := time.After(wait)
+		for {
+			select {
+			case r, ok := <-resps:
+				if !ok {
+					return
+				}
+				evs := []string{}
+				for _, e := range r.Events {
+					evs = append(evs, fmt.Sprintf("%s %s", e.Type, kv(e.Kv)))
+				}
+				lines = append(lines, fmt.Sprintf("watch_id=%d created=%v canceled=%v cancel_reason=%q compact_revision=%d fragment=%v header_rev=%d events=%v",
+					r.WatchId, r.Created, r.Canceled, r.CancelReason, rv(r.CompactRevision), r.Fragment, rv(r.Header.Revision), evs))
+			case <-deadline:
+				return
+			}
+		}
+	}
+	create := func(c *pb.WatchCreateRequest) *pb.WatchRequest {
+		return &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: c}}
+	}
+	put(cli, "raw_watch_setup", "rw/a", "1")
+	step("raw_watch_create_id_7", create(&pb.WatchCreateRequest{Key: []byte("rw/a"), WatchId: 7, StartRevision: abs(1)}), 500*time.Millisecond)
+	step("raw_watch_create_duplicate_id_7", create(&pb.WatchCreateRequest{Key: []byte("rw/b"), WatchId: 7}), 500*time.Millisecond)
+	step("raw_watch_create_auto_id", create(&pb.WatchCreateRequest{Key: []byte("rw/"), RangeEnd: []byte("rw0"), PrevKv: true}), 500*time.Millisecond)
+	step("raw_watch_create_auto_id_2", create(&pb.WatchCreateRequest{Key: []byte("rw/c")}), 500*time.Millisecond)
+	put(cli, "raw_watch_write", "rw/a", "2")
+	step("raw_watch_events", nil, 500*time.Millisecond)
+	step("raw_watch_progress_request", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_ProgressRequest{ProgressRequest: &pb.WatchProgressRequest{}}}, 500*time.Millisecond)
+	step("raw_watch_cancel_7", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: 7}}}, 500*time.Millisecond)
+	step("raw_watch_cancel_unknown", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: 999}}}, 500*time.Millisecond)
+	step("raw_watch_create_future_start", create(&pb.WatchCreateRequest{Key: []byte("rw/f"), WatchId: 20, StartRevision: abs(1000)}), 500*time.Millisecond)
+	step("raw_watch_create_empty_key", create(&pb.WatchCreateRequest{Key: []byte(""), WatchId: 21}), 500*time.Millisecond)
+	step("raw_watch_create_negative_id", create(&pb.WatchCreateRequest{Key: []byte("rw/n"), WatchId: -5}), 500*time.Millisecond)
+	step("raw_watch_create_filters_both", create(&pb.WatchCreateRequest{Key: []byte("rw/"), RangeEnd: []byte("rw0"), WatchId: 22,
+		Filters: []pb.WatchCreateRequest_FilterType{pb.WatchCreateRequest_NOPUT, pb.WatchCreateRequest_NODELETE}}), 500*time.Millisecond)
+	del(cli, "raw_watch_delete", "rw/a")
+	step("raw_watch_events_after_delete", nil, 500*time.Millisecond)
+	step("raw_watch_empty_request", &pb.WatchRequest{}, 500*time.Millisecond)
+	stream.CloseSend()
+	step("raw_watch_close_send", nil, 500*time.Millisecond)
+	del(cli, "raw_watch_cleanup", "rw/", clientv3.WithPrefix())
+}
+
+// moreTxnScenario: Txn corners (reads at a revision inside a branch, sorted
+// and limited reads, compares over an empty range, too many compares, a
+// future revision inside a branch, a delete of a range in a branch).
+func moreTxnScenario(cli *clientv3.Client) {
+	put(cli, "txn2_setup", "m/a", "1")
+	put(cli, "txn2_setup", "m/b", "2")
+	put(cli, "txn2_setup", "m/a", "3")
+	r, err := cli.Txn(ctx()).Then(clientv3.OpGet("m/a", clientv3.WithRev(abs(1))), clientv3.OpGet("m/", clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithLimit(1)),
+		clientv3.OpGet("m/", clientv3.WithPrefix(), clientv3.WithCountOnly())).Commit()
+	txnResp("txn2_reads_at_revision_sorted_limited", r, err)
+	r, err = cli.Txn(ctx()).If(clientv3.Compare(clientv3.Version("n/"), "=", 0).WithPrefix()).Then(clientv3.OpGet("m/a")).Commit()
+	txnResp("txn2_compare_empty_range_version_zero", r, err)
+	r, err = cli.Txn(ctx()).If(clientv3.Compare(clientv3.CreateRevision("m/"), ">", 0).WithPrefix(), clientv3.Compare(clientv3.ModRevision("m/"), "<", abs(100)).WithPrefix()).Then(clientv3.OpGet("m/b")).Commit()
+	txnResp("txn2_compare_range_create_mod", r, err)
+	r, err = cli.Txn(ctx()).If(clientv3.Compare(clientv3.Value("m/"), ">", "0").WithRange("m/c")).Then(clientv3.OpGet("m/b")).Commit()
+	txnResp("txn2_compare_value_greater_range", r, err)
+	cmps := []clientv3.Cmp{}
+	for i := 0; i < 129; i++ {
+		cmps = append(cmps, clientv3.Compare(clientv3.Version(fmt.Sprintf("m/c%03d", i)), "=", 0))
+	}
+	r, err = cli.Txn(ctx()).If(cmps...).Then(clientv3.OpGet("m/a")).Commit()
+	txnResp("txn2_too_many_compares", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpGet("m/a", clientv3.WithRev(abs(1000)))).Commit()
+	txnResp("txn2_future_revision_in_branch", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpDelete("m/", clientv3.WithPrefix(), clientv3.WithPrevKV()), clientv3.OpGet("m/", clientv3.WithPrefix()), clientv3.OpPut("n/x", "1")).Commit()
+	txnResp("txn2_delete_range_then_read_then_put_elsewhere", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpPut("n/y", "1", clientv3.WithPrevKV()), clientv3.OpPut("n/x", "2", clientv3.WithPrevKV())).Commit()
+	txnResp("txn2_puts_prev_kv", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpDelete("n/nothing")).Commit()
+	txnResp("txn2_delete_nothing_no_commit", r, err)
+	get(cli, "txn2_after", "n/", clientv3.WithPrefix())
+	del(cli, "txn2_cleanup", "n/", clientv3.WithPrefix())
+}
+
+// txnIgnoreScenario: ignore_value and ignore_lease on a Put inside a Txn.
+func txnIgnoreScenario(cli *clientv3.Client) {
+	put(cli, "txn_ignore_setup", "n/x", "1")
+	r, err := cli.Txn(ctx()).Then(clientv3.OpPut("n/z", "", clientv3.WithIgnoreValue())).Commit()
+	txnResp("txn_ignore_value_missing_key", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpPut("n/x", "", clientv3.WithIgnoreValue(), clientv3.WithPrevKV())).Commit()
+	txnResp("txn_ignore_value", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpPut("n/x", "9", clientv3.WithIgnoreLease())).Commit()
+	txnResp("txn_ignore_lease", r, err)
+	get(cli, "txn_ignore_after", "n/", clientv3.WithPrefix())
+	del(cli, "txn_ignore_cleanup", "n/", clientv3.WithPrefix())
 }
 
 func clusterScenario(cli *clientv3.Client) {
