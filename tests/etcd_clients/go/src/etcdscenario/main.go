@@ -24,6 +24,7 @@ import (
 	"go.etcd.io/etcd/etcdserver/api/v3rpc/rpctypes"
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
 	"go.etcd.io/etcd/mvcc/mvccpb"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -774,6 +775,9 @@ func authScenario(endpoint, password string) {
 	out("auth_unknown_user", "%s", errs(err))
 	_, err = newClient(endpoint, "ci", "wrong-password")
 	out("auth_client_wrong_password", "%s", errs(err))
+	bogus := metadata.AppendToOutgoingContext(ctx(), "token", "not-a-token")
+	_, err = pb.NewKVClient(anon.ActiveConnection()).Range(bogus, &pb.RangeRequest{Key: []byte("payments/a")})
+	out("auth_invalid_token", "%s", errs(err))
 	ci, err := newClient(endpoint, "ci", password)
 	if err != nil {
 		out("auth_client", "%s", errs(err))
@@ -804,4 +808,11 @@ func authScenario(endpoint, password string) {
 	collect("auth_watch_outside_scope", wc2, 1, 3*time.Second)
 	wcancel2()
 	del(ci, "auth_delete_in_scope", "payments/", clientv3.WithPrefix())
+	// Methods beside KV, with a token of role write scoped to payments/.
+	_, err = ci.MemberList(ctx())
+	out("auth_scoped_member_list", "%s", errs(err))
+	_, err = ci.AlarmList(ctx())
+	out("auth_scoped_alarm_list", "%s", errs(err))
+	_, err = ci.Defragment(ctx(), endpoint)
+	out("auth_scoped_defragment", "%s", errs(err))
 }
