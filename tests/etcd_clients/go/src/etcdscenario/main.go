@@ -237,7 +237,7 @@ func main() {
 	// known gap (a write one server commits and the other refuses) does not
 	// shift every revision after it.
 	for _, section := range []func(*clientv3.Client){kvScenario, valueScenario, keyScenario, txnScenario, nestedTxnScenario,
-		watchScenario, rawWatchScenario, moreTxnScenario, txnIgnoreScenario, clusterScenario, errorScenario, leaseScenario, compactScenario} {
+		watchScenario, rawWatchScenario, bigScenario, moreTxnScenario, txnIgnoreScenario, clusterScenario, errorScenario, leaseScenario, compactScenario} {
 		learnBase(cli, "base-probe")
 		section(cli)
 	}
@@ -544,8 +544,10 @@ func rawWatchScenario(cli *clientv3.Client) {
 			resps <- r
 		}
 	}()
-	// step sends one request and prints the responses that arrive within wait.
-	step := func(check string, req *pb.WatchRequest, wait time.Duration) {
+	// step sends one request and prints the responses it brings: it waits
+	// (up to 5 s) for the `expect` responses etcd 3.4 sends, then 200 ms more
+	// for any it does not.
+	step := func(check string, req *pb.WatchRequest, expect int) {
 		if req != nil {
 			if err := stream.Send(req); err != nil {
 				out(check, "send %s", errs(err))
@@ -561,13 +563,19 @@ func rawWatchScenario(cli *clientv3.Client) {
 				out(check, "%s", l)
 			}
 		}()
-		deadline := time.After(wait)
+		deadline := time.After(5 * time.Second)
+		got := 0
 		for {
+			if got >= expect {
+				deadline = time.After(200 * time.Millisecond)
+				expect = 1 << 30
+			}
 			select {
 			case r, ok := <-resps:
 				if !ok {
 					return
 				}
+				got++
 				evs := []string{}
 				for _, e := range r.Events {
 					evs = append(evs, fmt.Sprintf("%s %s", e.Type, kv(e.Kv)))
@@ -583,26 +591,97 @@ func rawWatchScenario(cli *clientv3.Client) {
 		return &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: c}}
 	}
 	put(cli, "raw_watch_setup", "rw/a", "1")
-	step("raw_watch_create_id_7", create(&pb.WatchCreateRequest{Key: []byte("rw/a"), WatchId: 7, StartRevision: abs(1)}), 500*time.Millisecond)
-	step("raw_watch_create_duplicate_id_7", create(&pb.WatchCreateRequest{Key: []byte("rw/b"), WatchId: 7}), 500*time.Millisecond)
-	step("raw_watch_create_auto_id", create(&pb.WatchCreateRequest{Key: []byte("rw/"), RangeEnd: []byte("rw0"), PrevKv: true}), 500*time.Millisecond)
-	step("raw_watch_create_auto_id_2", create(&pb.WatchCreateRequest{Key: []byte("rw/c")}), 500*time.Millisecond)
+	step("raw_watch_create_id_7", create(&pb.WatchCreateRequest{Key: []byte("rw/a"), WatchId: 7, StartRevision: abs(1)}), 2)
+	step("raw_watch_create_duplicate_id_7", create(&pb.WatchCreateRequest{Key: []byte("rw/b"), WatchId: 7}), 1)
+	step("raw_watch_create_auto_id", create(&pb.WatchCreateRequest{Key: []byte("rw/"), RangeEnd: []byte("rw0"), PrevKv: true}), 1)
+	step("raw_watch_create_auto_id_2", create(&pb.WatchCreateRequest{Key: []byte("rw/c")}), 1)
 	put(cli, "raw_watch_write", "rw/a", "2")
-	step("raw_watch_events", nil, 500*time.Millisecond)
-	step("raw_watch_progress_request", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_ProgressRequest{ProgressRequest: &pb.WatchProgressRequest{}}}, 500*time.Millisecond)
-	step("raw_watch_cancel_7", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: 7}}}, 500*time.Millisecond)
-	step("raw_watch_cancel_unknown", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: 999}}}, 500*time.Millisecond)
-	step("raw_watch_create_future_start", create(&pb.WatchCreateRequest{Key: []byte("rw/f"), WatchId: 20, StartRevision: abs(1000)}), 500*time.Millisecond)
-	step("raw_watch_create_empty_key", create(&pb.WatchCreateRequest{Key: []byte(""), WatchId: 21}), 500*time.Millisecond)
-	step("raw_watch_create_negative_id", create(&pb.WatchCreateRequest{Key: []byte("rw/n"), WatchId: -5}), 500*time.Millisecond)
+	step("raw_watch_events", nil, 2)
+	step("raw_watch_progress_request", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_ProgressRequest{ProgressRequest: &pb.WatchProgressRequest{}}}, 1)
+	step("raw_watch_cancel_7", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: 7}}}, 1)
+	step("raw_watch_cancel_unknown", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: 999}}}, 0)
+	step("raw_watch_create_future_start", create(&pb.WatchCreateRequest{Key: []byte("rw/f"), WatchId: 20, StartRevision: abs(1000)}), 1)
+	step("raw_watch_create_empty_key", create(&pb.WatchCreateRequest{Key: []byte(""), WatchId: 21}), 1)
+	step("raw_watch_create_negative_id", create(&pb.WatchCreateRequest{Key: []byte("rw/n"), WatchId: -5}), 1)
 	step("raw_watch_create_filters_both", create(&pb.WatchCreateRequest{Key: []byte("rw/"), RangeEnd: []byte("rw0"), WatchId: 22,
-		Filters: []pb.WatchCreateRequest_FilterType{pb.WatchCreateRequest_NOPUT, pb.WatchCreateRequest_NODELETE}}), 500*time.Millisecond)
+		Filters: []pb.WatchCreateRequest_FilterType{pb.WatchCreateRequest_NOPUT, pb.WatchCreateRequest_NODELETE}}), 1)
 	del(cli, "raw_watch_delete", "rw/a")
-	step("raw_watch_events_after_delete", nil, 500*time.Millisecond)
-	step("raw_watch_empty_request", &pb.WatchRequest{}, 500*time.Millisecond)
+	step("raw_watch_events_after_delete", nil, 1)
+	step("raw_watch_empty_request", &pb.WatchRequest{}, 0)
 	stream.CloseSend()
-	step("raw_watch_close_send", nil, 500*time.Millisecond)
+	step("raw_watch_close_send", nil, 0)
 	del(cli, "raw_watch_cleanup", "rw/", clientv3.WithPrefix())
+}
+
+// bigScenario: 2.4 MB of values (twelve of 200 kB): a Range of all of them,
+// and a watch from history with and without `fragment` (etcd 3.4 splits a
+// response over its request limit + gRPC overhead, 2 MiB, into fragments
+// only when asked; how many responses carry the events otherwise is not
+// specified, so only the fragment flags are compared).
+func bigScenario(cli *clientv3.Client) {
+	big := strings.Repeat("b", 200*1000)
+	for i := 0; i < 12; i++ {
+		if _, err := cli.Put(ctx(), fmt.Sprintf("big/%02d", i), big); err != nil {
+			out("big_put", "%s", errs(err))
+			return
+		}
+	}
+	r, err := cli.Get(ctx(), "big/", clientv3.WithPrefix())
+	if err != nil {
+		out("big_range", "%s", errs(err))
+	} else {
+		size := 0
+		for _, k := range r.Kvs {
+			size += len(k.Value)
+		}
+		out("big_range", "count=%d bytes=%d", r.Count, size)
+	}
+	for _, fragment := range []bool{false, true} {
+		check := fmt.Sprintf("big_watch_history_fragment_%v", fragment)
+		wctx, wcancel := context.WithCancel(context.Background())
+		stream, err := pb.NewWatchClient(cli.ActiveConnection()).Watch(wctx)
+		if err != nil {
+			out(check, "%s", errs(err))
+			wcancel()
+			continue
+		}
+		stream.Send(&pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: &pb.WatchCreateRequest{
+			Key: []byte("big/"), RangeEnd: []byte("big0"), StartRevision: abs(1), Fragment: fragment}}})
+		events, responses, fragments, lastFragment := 0, 0, 0, false
+		for events < 12 {
+			done := make(chan *pb.WatchResponse, 1)
+			go func() {
+				r, err := stream.Recv()
+				if err != nil {
+					out(check, "recv %s", errs(err))
+					done <- nil
+					return
+				}
+				done <- r
+			}()
+			var resp *pb.WatchResponse
+			select {
+			case resp = <-done:
+			case <-time.After(5 * time.Second):
+			}
+			if resp == nil {
+				out(check, "stopped after %d events", events)
+				break
+			}
+			if resp.Created && len(resp.Events) == 0 {
+				continue
+			}
+			responses++
+			if resp.Fragment {
+				fragments++
+			}
+			lastFragment = resp.Fragment
+			events += len(resp.Events)
+		}
+		out(check, "events=%d fragmented=%v last_response_unflagged=%v", events, fragments > 0, !lastFragment)
+		wcancel()
+	}
+	del(cli, "big_cleanup", "big/", clientv3.WithPrefix())
 }
 
 // moreTxnScenario: Txn corners (reads at a revision inside a branch, sorted
