@@ -130,14 +130,18 @@ class Server:
         wait_http(ready_url, self.proc, name)
 
     def stop(self):
-        if self.proc.poll() is None:
+        """SIGTERM, then the exit code (None: it had to be killed after 15 s)."""
+        code = self.proc.poll()
+        if code is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=15)
+                code = self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                code = None
         self.logf.close()
+        return code
 
     def log_tail(self, n=30):
         try:
@@ -204,8 +208,8 @@ class Group:
         self.http_url = ",".join(x.http_url for x in servers)
 
     def stop(self):
-        for x in self.servers:
-            x.stop()
+        codes = [x.stop() for x in self.servers]
+        return next((c for c in codes if c != 0), 0)
 
     def log_tail(self, n=30):
         return "\n".join(x.log_tail(n) for x in self.servers)
@@ -371,6 +375,7 @@ def main():
         print(f"SKIP: {missing}")
         return SKIP
 
+    exit_code = 0
     results = []  # (mode, check, status, etcd lines, chronoconf lines)
     timings = []
     t_start = time.time()
@@ -404,7 +409,14 @@ def main():
                     outputs[target] = parse(out)
                 finally:
                     if server:
-                        server.stop()
+                        code = server.stop()
+                        # chronoconf must also end well: SIGTERM drains and
+                        # exits 0 (under the sanitizer builds, a report
+                        # shows here).
+                        if target == "chronoconf" and code != 0:
+                            print(f"FAIL: chronoconf ({mode}) exited {code} on SIGTERM")
+                            print(f"--- chronoconf log:\n{server.log_tail(60)}")
+                            exit_code = 1
         etcd_checks, cc_checks = outputs["etcd"], outputs["chronoconf"]
         for check in list(etcd_checks) + [c for c in cc_checks if c not in etcd_checks]:
             e, c = etcd_checks.get(check), cc_checks.get(check)
@@ -445,7 +457,7 @@ def main():
     print(f"=== {args.client}: {passed} checks match etcd, {len(failed)} fail, {len(gaps)} known gaps "
           f"({len(results)} checks; {time.time() - t_start:.1f} s; scenario runs: " +
           ", ".join(f"{m}/{t} {s:.1f}s" for m, t, s in timings) + ")")
-    return 1 if failed or fixed else 0
+    return 1 if failed or fixed or exit_code else 0
 
 
 if __name__ == "__main__":
