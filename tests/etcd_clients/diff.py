@@ -70,6 +70,12 @@ KNOWN_GAPS = [
      "cancels; chronoconf ends it (the client reads EOF)"),
     ("auth_scoped_defragment", "Defragment by a user who is not admin: etcd 3.4 answers UNKNOWN 'auth: permission denied' "
      "(its untranslated auth error); chronoconf PERMISSION_DENIED 'etcdserver: permission denied'"),
+    ("error_put_300kb", "a Put of a 300 kB value: etcd 3.4 takes it (its limit is --max-request-bytes, 1.5 MiB a request); "
+     "chronoconf answers 'etcdserver: request is too large' (--max-value-bytes, 256 KiB a stored value, by default)"),
+    ("error_txn_request_too_large", "a Txn request of 2 MB (100 puts of 20 kB): etcd 3.4 answers INVALID_ARGUMENT "
+     "'etcdserver: request is too large' (1.5 MiB a request); chronoconf commits it"),
+    ("error_txn_compare_unknown_target", "a Txn compare with an unknown target (9): etcd 3.4 evaluates it (succeeded=true); "
+     "chronoconf answers INVALID_ARGUMENT 'etcdserver: unknown compare target'"),
     ("txn2_future_revision_in_branch", "a Range at a future revision inside a Txn: etcd 3.4 answers OUT_OF_RANGE "
      "'etcdserver: mvcc: required revision is a future revision'; chronoconf succeeds with no keys"),
 ]

@@ -237,7 +237,7 @@ func main() {
 	// known gap (a write one server commits and the other refuses) does not
 	// shift every revision after it.
 	for _, section := range []func(*clientv3.Client){kvScenario, valueScenario, keyScenario, txnScenario, nestedTxnScenario,
-		watchScenario, rawWatchScenario, bigScenario, moreTxnScenario, txnIgnoreScenario, clusterScenario, errorScenario, leaseScenario, compactScenario} {
+		watchScenario, rawWatchScenario, bigScenario, moreTxnScenario, txnIgnoreScenario, clusterScenario, errorScenario, limitsScenario, leaseScenario, compactScenario} {
 		learnBase(cli, "base-probe")
 		section(cli)
 	}
@@ -777,6 +777,19 @@ func errorScenario(cli *clientv3.Client) {
 	r, err := cli.Txn(ctx()).If(clientv3.Compare(clientv3.Value("e/a"), "=", "x")).Then(clientv3.OpPut("", "v")).Commit()
 	txnResp("error_txn_empty_key", r, err)
 	put(cli, "error_lease_not_found", "e/a", "v", clientv3.WithLease(clientv3.LeaseID(12345)))
+	kvc := pb.NewKVClient(cli.ActiveConnection())
+	_, err = kvc.Txn(ctx(), &pb.TxnRequest{Success: []*pb.RequestOp{{}}})
+	out("error_txn_empty_op", "%s", errs(err))
+	_, err = kvc.Put(ctx(), &pb.PutRequest{Key: []byte("e/a"), Value: []byte("v"), IgnoreValue: true})
+	out("error_put_ignore_value_with_value", "%s", errs(err))
+	_, err = kvc.DeleteRange(ctx(), &pb.DeleteRangeRequest{Key: []byte("")})
+	out("error_delete_empty_key", "%s", errs(err))
+	rr, err := kvc.Range(ctx(), &pb.RangeRequest{Key: []byte("e/9"), RangeEnd: []byte("e/1")})
+	if err != nil {
+		out("range_end_before_key", "%s", errs(err))
+	} else {
+		out("range_end_before_key", "count=%d", rr.Count)
+	}
 	put(cli, "put_ignore_value_missing_key", "e/none", "", clientv3.WithIgnoreValue())
 	put(cli, "put_ignore_value_setup", "e/b", "keep")
 	put(cli, "put_ignore_value", "e/b", "", clientv3.WithIgnoreValue(), clientv3.WithPrevKV())
@@ -784,6 +797,29 @@ func errorScenario(cli *clientv3.Client) {
 	put(cli, "put_ignore_lease", "e/b", "new", clientv3.WithIgnoreLease())
 	get(cli, "put_ignore_lease_after", "e/b")
 	del(cli, "error_cleanup", "e/", clientv3.WithPrefix())
+}
+
+// limitsScenario: where etcd's limits and chronoconf's part (each check
+// writes or not depending on the server: its cleanup prints nothing).
+func limitsScenario(cli *clientv3.Client) {
+	put(cli, "error_put_300kb", "lim/300k", strings.Repeat("x", 300*1000))
+	ops := []clientv3.Op{}
+	for i := 0; i < 100; i++ {
+		ops = append(ops, clientv3.OpPut(fmt.Sprintf("lim/t%03d", i), strings.Repeat("y", 20000)))
+	}
+	r, err := cli.Txn(ctx()).Then(ops...).Commit()
+	if err != nil {
+		out("error_txn_request_too_large", "%s", errs(err))
+	} else {
+		out("error_txn_request_too_large", "succeeded=%v responses=%d", r.Succeeded, len(r.Responses))
+	}
+	tr, err := pb.NewKVClient(cli.ActiveConnection()).Txn(ctx(), &pb.TxnRequest{Compare: []*pb.Compare{{Key: []byte("lim/a"), Target: 9, Result: pb.Compare_EQUAL}}})
+	if err != nil {
+		out("error_txn_compare_unknown_target", "%s", errs(err))
+	} else {
+		out("error_txn_compare_unknown_target", "succeeded=%v", tr.Succeeded)
+	}
+	cli.Delete(ctx(), "lim/", clientv3.WithPrefix())
 }
 
 func leaseScenario(cli *clientv3.Client) {
@@ -813,6 +849,14 @@ func leaseScenario(cli *clientv3.Client) {
 	get(cli, "lease_revoked_key_gone", "lease/a")
 	_, err = cli.Revoke(ctx(), g.ID)
 	out("lease_revoke_unknown", "%s", errs(err))
+	t, err = cli.TimeToLive(ctx(), g.ID)
+	if err != nil {
+		out("lease_time_to_live_unknown", "%s", errs(err))
+	} else {
+		out("lease_time_to_live_unknown", "ttl=%d granted_ttl=%d", t.TTL, t.GrantedTTL)
+	}
+	_, err = cli.Grant(ctx(), 10000000000)
+	out("lease_grant_ttl_too_large", "%s", errs(err))
 }
 
 func compactScenario(cli *clientv3.Client) {
