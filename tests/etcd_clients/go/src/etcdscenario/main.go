@@ -492,6 +492,17 @@ func watchScenario(cli *clientv3.Client) {
 		collect("watch_live_from_key_nodelete", fromKey, 1, 5*time.Second)
 	}
 
+	// Every key ("" with WithPrefix: key "\x00", range_end "\x00"), and every
+	// key from one on ("\x00" as range_end).
+	all := cli.Watch(wctx, "", clientv3.WithPrefix(), clientv3.WithCreatedNotify())
+	from := cli.Watch(wctx, "live/", clientv3.WithFromKey(), clientv3.WithCreatedNotify())
+	if waitCreated("watch_every_key", all) && waitCreated("watch_from_key", from) {
+		put(cli, "watch_every_key_write", "a-first-key", "1")
+		put(cli, "watch_every_key_write", "zz-last-key", "1")
+		collect("watch_every_key", all, 2, 5*time.Second)
+		collect("watch_from_key", from, 1, 5*time.Second)
+	}
+
 	// Progress request: answered on every watch of the stream with the head.
 	if err := cli.RequestProgress(wctx); err != nil {
 		out("watch_progress_request", "%s", errs(err))
