@@ -455,10 +455,10 @@ def main():
         if mine and all(r[2] == "GAP-SAME" for r in mine):
             fixed.append(feature)
             print(f"GAP-FIXED [{args.client}] every check of '{feature}' now matches etcd: "
-                  f"remove its entry from KNOWN_GAPS in {os.path.relpath(__file__)}")
+                  f"remove its entry from KNOWN_GAPS in tests/etcd_clients/diff.py")
     print()
     print(f"=== known gaps ({len(gaps)} checks differ: features not built yet, and differences found and "
-          f"reported; KNOWN_GAPS in {os.path.relpath(__file__)}):")
+          f"reported; KNOWN_GAPS in tests/etcd_clients/diff.py):")
     by_feature = {}
     for mode, check, _, e, c in gaps:
         by_feature.setdefault(gap_of(check), []).append(f"{mode}:{check}")
