@@ -51,6 +51,12 @@ TEST_PACKAGES=(
   prometheus                  # promtool checks the /metrics exposition in a test
   chromium fonts-liberation   # the console's e2e tests (scripts/e2e.sh; node and npm below)
   etcd-client python3-etcd3   # etcdctl 3.4 and python-etcd3: the etcd API's tests (tests/integration/etcd_*)
+  # The etcd differential tests (tests/etcd_clients/diff.py): the real etcd 3.4
+  # to compare with, and Go to build the clientv3 scenario offline in GOPATH
+  # mode. clientv3 and every package it imports (grpc, genproto, gogo, zap,
+  # x/net, ...) come with golang-etcd-server-dev (the serve profile) and its
+  # dependencies: /usr/share/gocode has all of them.
+  etcd-server golang-go
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")
@@ -71,6 +77,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The npm etcd3 client of the etcd differential tests, as its lock file pins it.
+# (Again whenever package-lock.json changes: a copy of it marks the install.)
+if [ "$profile" = test ] && ! cmp -s tests/etcd_clients/node/package-lock.json \
+     tests/etcd_clients/node/node_modules/.installed-package-lock.json; then
+  echo "setup: npm ci in tests/etcd_clients/node (npm etcd3)"
+  (cd tests/etcd_clients/node && npm ci --no-audit --no-fund --loglevel=error &&
+   cp package-lock.json node_modules/.installed-package-lock.json)
 fi
 
 [ "$build" = no ] && exit 0

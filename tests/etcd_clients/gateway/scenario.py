@@ -1,0 +1,177 @@
+"""etcd's JSON gateway scenario of chronoconf's etcd differential tests
+(tests/etcd_clients/diff.py), over plain HTTP as Patroni, APISIX and
+python-etcd3gw speak it: etcd serves it on its client URL, chronoconf on its
+HTTP port (SPEC §7). Prints "check: text" lines: the HTTP status and the JSON
+body with revisions relative to the section's start, bytes decoded and the ids
+SPEC §7 says differ labelled for the harness to mask.
+
+Usage: python3 scenario.py http://HOST:PORT plain|auth [PASSWORD]
+"""
+import base64
+import json
+import socket
+import sys
+import urllib.error
+import urllib.request
+
+url, mode = sys.argv[1], sys.argv[2]
+password = sys.argv[3] if len(sys.argv) > 3 else ""
+base = 0
+token = None
+REV = ("revision", "create_revision", "mod_revision", "compact_revision", "raftIndex", "raftAppliedIndex")
+
+
+def out(check, text):
+    print(f"{check}: {text}", flush=True)
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def rel(obj):
+    if isinstance(obj, dict):
+        res = {}
+        for k, v in obj.items():
+            if k in REV and isinstance(v, str) and v.lstrip("-").isdigit():
+                n = int(v)
+                res[k] = str(n - base) if n > 0 and k not in ("raftIndex", "raftAppliedIndex") else ("<index>" if n > 0 else v)
+            elif k in ("key", "value", "range_end") and isinstance(v, str):
+                try:
+                    res[k] = base64.b64decode(v).decode()
+                except Exception:
+                    res[k] = v
+            elif k in ("cluster_id", "member_id", "raft_term", "ID", "leader", "raftTerm", "dbSize", "dbSizeInUse", "token"):
+                res[k] = "<masked>"
+            elif k in ("name", "peerURLs", "clientURLs"):
+                res[k] = "<node>"
+            elif k == "version" and isinstance(v, str) and "." in v:
+                res[k] = "3.4+" if tuple(int(x) for x in v.split(".")[:2]) >= (3, 4) else v
+            elif k in ("etcdserver", "etcdcluster") and isinstance(v, str):
+                res[k] = "3.4+" if tuple(int(x) for x in v.split(".")[:2]) >= (3, 4) else v
+            else:
+                res[k] = rel(v)
+        return res
+    if isinstance(obj, list):
+        return [rel(x) for x in obj]
+    return obj
+
+
+def call(check, path, body=None, method="POST", quiet=False):
+    data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+    req = urllib.request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", token)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            status, text = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read().decode(errors="replace")
+    except Exception as e:
+        status, text = "error", type(e).__name__
+    try:
+        doc = json.loads(text)
+        shown = json.dumps(rel(doc), sort_keys=True)
+    except Exception:
+        doc, shown = None, text.strip()[:200]
+    if not quiet:
+        out(check, f"{status} {shown}")
+    return doc
+
+
+def learn_base(probe="base-probe"):
+    global base
+    base = 0
+    doc = call("base", "/v3/kv/range", {"key": b64(probe)}, quiet=True)
+    try:
+        base = int(doc["header"].get("revision", "0"))
+    except Exception:
+        base = 0
+
+
+def watch(check, body, lines, timeout=3):
+    """POST /v3/watch and read up to `lines` JSON lines of the stream."""
+    host, port = url[len("http://"):].split(":")
+    data = json.dumps(body).encode()
+    s = socket.create_connection((host, int(port)), timeout=timeout)
+    auth = f"Authorization: {token}\r\n" if token else ""
+    s.sendall(f"POST /v3/watch HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}"
+              f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    buf = b""
+    try:
+        while buf.count(b"\n{") + (1 if b"\r\n\r\n{" in buf else 0) < lines + 1:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except socket.timeout:
+        pass
+    s.close()
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n")[0].decode(errors="replace") if head else "no answer"
+    out(check, status.split(" ", 1)[1] if " " in status else status)
+    n = 0
+    for line in rest.decode(errors="replace").splitlines():
+        line = line.strip()
+        if line.startswith("{") and n < lines:
+            try:
+                out(check, json.dumps(rel(json.loads(line)), sort_keys=True))
+            except Exception:
+                out(check, line[:200])
+            n += 1
+
+
+def plain():
+    learn_base()
+    call("gateway_put", "/v3/kv/put", {"key": b64("g/a"), "value": b64("1")})
+    call("gateway_put_prev_kv", "/v3/kv/put", {"key": b64("g/a"), "value": b64("2"), "prev_kv": True})
+    call("gateway_put_json", "/v3/kv/put", {"key": b64("g/b"), "value": b64('{"x":1}')})
+    call("gateway_range", "/v3/kv/range", {"key": b64("g/a")})
+    call("gateway_range_prefix", "/v3/kv/range", {"key": b64("g/"), "range_end": b64("g0")})
+    call("gateway_range_limit_sort", "/v3/kv/range", {"key": b64("g/"), "range_end": b64("g0"), "limit": 1,
+                                                      "sort_order": "DESCEND", "sort_target": "KEY"})
+    call("gateway_range_revision", "/v3/kv/range", {"key": b64("g/a"), "revision": str(base + 1)})
+    call("gateway_range_future", "/v3/kv/range", {"key": b64("g/a"), "revision": str(base + 1000)})
+    call("gateway_range_v3beta", "/v3beta/kv/range", {"key": b64("g/a")})
+    # (Not /v3alpha/: SPEC §7 promises it, but etcd 3.4 answers it 404, so
+    # there is nothing to compare it with.)
+    call("gateway_txn", "/v3/kv/txn", {
+        "compare": [{"key": b64("g/a"), "target": "VALUE", "result": "EQUAL", "value": b64("2")}],
+        "success": [{"request_put": {"key": b64("g/a"), "value": b64("3")}}, {"request_range": {"key": b64("g/a")}}],
+        "failure": [{"request_range": {"key": b64("g/b")}}]})
+    call("gateway_txn_failure", "/v3/kv/txn", {
+        "compare": [{"key": b64("g/a"), "target": "VERSION", "result": "LESS", "version": "1"}],
+        "success": [], "failure": [{"request_range": {"key": b64("g/b")}}]})
+    call("gateway_put_empty_key", "/v3/kv/put", {"value": b64("x")})
+    call("gateway_bad_json", "/v3/kv/put", None)
+    call("gateway_deleterange", "/v3/kv/deleterange", {"key": b64("g/b"), "prev_kv": True})
+    call("gateway_member_list", "/v3/cluster/member/list", {})
+    call("gateway_status", "/v3/maintenance/status", {})
+    call("gateway_version", "/version", method="GET")
+    call("gateway_authenticate_auth_off", "/v3/auth/authenticate", {"name": "ci", "password": "x"})
+    learn_base()
+    start = base + 1
+    call("gateway_watch_setup", "/v3/kv/put", {"key": b64("gw/a"), "value": b64("1")})
+    call("gateway_watch_setup", "/v3/kv/put", {"key": b64("gw/a"), "value": b64("2")})
+    watch("gateway_watch_history", {"create_request": {"key": b64("gw/"), "range_end": b64("gw0"),
+                                                       "start_revision": str(start), "prev_kv": True}}, 2)
+    call("gateway_lease_grant", "/v3/lease/grant", {"TTL": "60"})
+    call("gateway_compaction_future", "/v3/kv/compaction", {"revision": str(base + 1000)})
+    call("gateway_deleterange_prefix", "/v3/kv/deleterange", {"key": b64("g"), "range_end": b64("h")})
+
+
+def auth():
+    global token
+    call("gateway_auth_no_token", "/v3/kv/range", {"key": b64("payments/a")})
+    call("gateway_auth_wrong_password", "/v3/auth/authenticate", {"name": "ci", "password": "wrong"})
+    doc = call("gateway_auth_authenticate", "/v3/auth/authenticate", {"name": "ci", "password": password})
+    token = (doc or {}).get("token")
+    learn_base("payments/base-probe")
+    call("gateway_auth_put_in_scope", "/v3/kv/put", {"key": b64("payments/a"), "value": b64("1")})
+    call("gateway_auth_put_outside_scope", "/v3/kv/put", {"key": b64("other/a"), "value": b64("1")})
+    call("gateway_auth_range_all", "/v3/kv/range", {"key": b64("\0"), "range_end": b64("\0")})
+    call("gateway_auth_delete_in_scope", "/v3/kv/deleterange", {"key": b64("payments/"), "range_end": b64("payments0")})
+
+
+if __name__ == "__main__":
+    auth() if mode == "auth" else plain()
