@@ -51,7 +51,6 @@ SKIP = 77
 # the missing feature). Remove an entry when its feature is built.
 KNOWN_GAPS = [
     ("txn_nested*", "nested Txn ops (docs/ETCD.md: KV.Txn partial, nested Txn answers UNIMPLEMENTED)"),
-    ("compact*", "KV.Compact and the etcd view's compaction floor (SPEC §7 Compaction)"),
     ("big_watch_history_fragment_true", "Watch `fragment` (docs/ETCD.md: accepted and ignored; etcd 3.4 splits a response over 2 MiB into fragments)"),
     ("watch_progress_notify", "periodic progress_notify on a watch (etcd runs here with --experimental-watch-progress-notify-interval=1s)"),
     ("lease_*", "leases (Lease.Grant/Revoke/KeepAlive/TimeToLive/Leases; the next issue)"),
