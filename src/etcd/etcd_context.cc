@@ -27,10 +27,9 @@ EtcdContext::EtcdContext(Projection* projection, CommandService* commands, EtcdO
       cluster_id_(IdFor("chronoconf")),
       member_id_(IdFor(options_.node)) {}
 
-grpc::Status EtcdContext::Admit(const grpc::ServerContextBase& ctx, http::Role needed,
-                                Caller* out) const {
+grpc::Status EtcdContext::Admit(const CallMetadata& md, http::Role needed, Caller* out) const {
   auto table = auth();
-  if (grpc::Status s = IdentifyCaller(ctx, table.get(), needed, out); !s.ok()) return s;
+  if (grpc::Status s = IdentifyCaller(md, table.get(), needed, out); !s.ok()) return s;
   if (options_.ready && !options_.ready()) {
     return {grpc::StatusCode::UNAVAILABLE,
             "etcdserver: the read model is catching up with the store"};

@@ -68,9 +68,9 @@ class EtcdContext {
     return options_.auth ? options_.auth() : nullptr;
   }
 
-  // The caller of `ctx`, if it may do what `needed` allows and the read
+  // The caller `md` names, if it may do what `needed` allows and the read
   // model is ready (else UNAVAILABLE, which clients retry).
-  grpc::Status Admit(const grpc::ServerContextBase& ctx, http::Role needed, Caller* out) const;
+  grpc::Status Admit(const CallMetadata& md, http::Role needed, Caller* out) const;
 
   // etcd's response header: ids, raft term 1, and `revision`.
   void FillHeader(int64_t revision, etcdserverpb::ResponseHeader* header) const;

@@ -2,6 +2,7 @@
 //   server.cc        the listener, the connection cap, signals and shutdown
 //   session.cc       one connection: read a request, admit it, answer it
 //   watch_stream.cc  GET /v1/watch as a Server-Sent Events stream
+//   gateway_stream.cc  etcd's POST /v3/watch as a stream of JSON lines
 // Nothing outside src/http/server*.cc, session.cc and watch_stream.cc
 // includes this file.
 #ifndef CHRONOCONF_HTTP_SERVER_IMPL_H_
@@ -180,6 +181,10 @@ struct Server::Impl {
   net::awaitable<void> Session(tcp::socket* socket);
   net::awaitable<void> Watch(Conn& conn, const Request& req, const RouteMatch& match,
                              const std::string& request_id);
+  // Streams an admitted etcd gateway call (POST /v3/watch, its body read)
+  // as chunked JSON lines.
+  net::awaitable<void> EtcdStream(Conn& conn, const Request& req, const RouteMatch& match,
+                                  const std::string& request_id, int http_version);
   // A watch client sends nothing after its request, so a read that
   // completes means it has gone: the stream ends now, not at the next write.
   // Takes ownership of `holder` (a raw pointer for GCC 12, as Session).

@@ -253,6 +253,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       req.headers["x-request-id"] = request_id;
     }
     RouteMatch match = MatchRoute(req.method, req.path);
+    api->LabelEtcdRoute(&match);
     // Everything the header decides, decided before the body is read: an
     // unauthenticated or cross-site client costs no body.
     if (!match.route) {
@@ -277,7 +278,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       break;
     }
     if (Status s = api->Admit(req, match); !s.ok()) {
-      Response r = Api::Refusal(s);
+      Response r = api->RefusalFor(match, s);
       co_await WriteResponseAndClose(stream, r, request_id, MetricsLabel(match), &req);
       break;
     }
@@ -293,12 +294,19 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     if (!parser.is_done()) co_await bhttp::async_read(stream, buffer, parser, Into(ec));
     if (IsClosed(ec)) break;
     if (ec) {
-      Status error = ReadError(ec);
-      co_await WriteError(stream, error, request_id, MetricsLabel(match), &req);
+      Response r = api->RefusalFor(match, ReadError(ec));
+      co_await WriteResponseAndClose(stream, r, request_id, MetricsLabel(match), &req);
       break;
     }
     auto& msg = parser.get();
     req.body = std::move(msg.body());
+    if (api->IsEtcdStream(match)) {
+      conn->watching = true;
+      net::co_spawn(stream.get_executor(), DetectHangup(new std::shared_ptr<Conn>(conn)),
+                    net::detached);
+      co_await EtcdStream(*conn, req, match, request_id, msg.version());
+      break;
+    }
 
     Response r = co_await api->Serve(req, match);
     const bool head = req.method == "HEAD";
