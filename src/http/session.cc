@@ -65,6 +65,17 @@ Status RequestFromHeader(const bhttp::request_header<>& h, Request* req) {
   return Status::OK();
 }
 
+// The method and target of a request line ("POST /v3/kv/put HTTP/1.1").
+Status RequestLineOf(std::string_view line, Request* req) {
+  const size_t sp = line.find(' ');
+  const size_t sp2 = line.find(' ', sp == std::string_view::npos ? sp : sp + 1);
+  if (sp == std::string_view::npos || sp2 == std::string_view::npos) {
+    return Status::InvalidRequest("malformed request line");
+  }
+  req->method = std::string(line.substr(0, sp));
+  return ParseTarget(line.substr(sp + 1, sp2 - sp - 1), req);
+}
+
 // The client went away or was timed out: nothing to answer.
 bool IsClosed(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
@@ -211,7 +222,11 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     }
     // The whole block is in `buffer`: parse it here, without a read (and
     // without the post an async read that needs no I/O would cost).
+    std::string request_line;  // for a refusal that the parser gives before the route
     if (!ec) {
+      std::string_view block(static_cast<const char*>(buffer.data().data()), buffer.size());
+      block.remove_prefix(std::min(block.find_first_not_of("\r\n"), block.size()));
+      request_line = block.substr(0, block.find("\r\n"));
       size_t used = parser.put(buffer.data(), ec);
       buffer.consume(used);
       if (ec == bhttp::error::need_more) {
@@ -223,6 +238,18 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     if (ec) {
       Status error = ReadError(ec);
       std::string id = NewRequestId();
+      // A Content-Length over the limit fails the header already; etcd's
+      // gateway clients still get their error shape.
+      if (Request over; ec == bhttp::error::body_limit &&
+                        RequestLineOf(request_line, &over).ok()) {
+        RouteMatch match = MatchRoute(over.method, over.path);
+        api->LabelEtcdRoute(&match);
+        if (match.route && match.route->id == RouteId::kEtcdGateway) {
+          Response r = api->RefusalFor(match, error);
+          co_await WriteResponseAndClose(stream, r, id, MetricsLabel(match), &over);
+          break;
+        }
+      }
       co_await WriteError(stream, error, id);
       break;
     }

@@ -264,6 +264,9 @@ TEST_F(EtcdGatewayTest, ErrorsHaveGrpcGatewaysShapeAndStatus) {
               std::string::npos) << r;
   }
   ExpectGatewayError(Call(api, "/v3/kv/compaction", {{"revision", "1"}}), 501, 12, "");
+  // A body over --max-body-bytes (1 MiB here), known from its Content-Length.
+  ExpectGatewayError(api.Post("/v3/kv/put", std::string(1100000, ' ')), 400, 3,
+                     "etcdserver: request is too large");
   // Routes: a method etcd's gateway does not have, a GET.
   EXPECT_EQ(api.Post("/v3/kv/nope", "{}").status, 404);
   EXPECT_EQ(api.Get("/v3/kv/range").status, 405);
