@@ -51,7 +51,8 @@ TEST_PACKAGES=(
   prometheus                  # promtool checks the /metrics exposition in a test
   chromium fonts-liberation   # the console's e2e tests (scripts/e2e.sh; node and npm below)
   etcd-client python3-etcd3   # etcdctl 3.4 and python-etcd3: the etcd API's tests (tests/integration/etcd_*)
-  etcd-server                 # etcd 3.4 itself: the JSON gateway's differential test (etcd_gateway_test.cc)
+  etcd-server                 # etcd 3.4 itself: the JSON gateway's differential tests (etcd_gateway*_test.cc)
+  python3-etcd3gw             # a JSON-gateway client (etcd_gateway_python_test.cc)
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")

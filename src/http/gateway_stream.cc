@@ -1,6 +1,6 @@
 // etcd's POST /v3/watch on the HTTP port (Server::Impl::EtcdStream): the
-// gateway's JSON lines in HTTP/1.1 chunks (grpc-gateway's framing; Patroni
-// reads the chunks), written at the client's pace with the native watch's
+// gateway's JSON lines in HTTP/1.1 chunks, one a line (grpc-gateway's
+// framing; Patroni and python-etcd3gw read the chunks), written at the client's pace with the native watch's
 // bounds (StreamWrite): nothing queued per stream beyond what it writes at
 // a time (kWatchChunkBytes, or one response when that alone is larger), all
 // watchers together within kAllWatchersBytes, and a client that stops
@@ -8,6 +8,9 @@
 // the native watches; a shutdown ends it with etcd's "server stopped" line,
 // a client that hangs up ends it at once.
 #include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <iterator>
 
 #include "http/server_impl.h"
 
@@ -39,7 +42,16 @@ net::awaitable<void> Server::Impl::EtcdStream(Conn& conn, const Request& req,
   std::string out;    // the lines to write next
   std::string frame;  // the same in a chunk
   auto send = [&](bool last) {
-    frame = chunked ? fmt::format("{:x}\r\n{}\r\n", out.size(), out) : std::move(out);
+    // One chunk a line, as grpc-gateway flushes each message: python-etcd3gw
+    // parses each chunk as one JSON object.
+    frame.clear();
+    for (size_t begin = 0; chunked && begin < out.size();) {
+      const size_t end = std::min(out.find('\n', begin), out.size() - 1) + 1;
+      fmt::format_to(std::back_inserter(frame), "{:x}\r\n", end - begin);
+      frame.append(out, begin, end - begin).append("\r\n");
+      begin = end;
+    }
+    if (!chunked) frame = std::move(out);
     out.clear();
     out.shrink_to_fit();
     return StreamWrite(conn, *timer, frame, &dropped, last);

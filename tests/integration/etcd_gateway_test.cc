@@ -6,9 +6,6 @@
 // at shutdown and at the client's hang-up). EtcdGatewayDiffTest runs the
 // same calls against Debian's etcd-server 3.4 and compares the JSON shapes
 // (skipped without /usr/bin/etcd, a failure under CI).
-#include <signal.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -18,6 +15,7 @@
 #include <vector>
 
 #include "support/http_test_util.h"
+#include "support/real_etcd.h"
 #include "support/require.h"
 #include "support/run_command.h"
 
@@ -121,6 +119,7 @@ class GatewayWatch {
   }
   const std::vector<json>& lines() const { return lines_; }
   bool ended() const { return ended_; }  // the last chunk (0) arrived
+  bool one_line_per_chunk() const { return one_line_per_chunk_; }
   void Close() { conn_.Close(); }
 
  private:
@@ -131,7 +130,10 @@ class GatewayWatch {
       if (eol == std::string::npos) break;
       const size_t size = std::stoul(raw_.substr(0, eol), nullptr, 16);
       if (raw_.size() < eol + 2 + size + 2) break;
-      text_ += raw_.substr(eol + 2, size);
+      const std::string chunk = raw_.substr(eol + 2, size);
+      // One line a chunk, as grpc-gateway flushes each message.
+      if (size > 0 && (chunk.find('\n') != size - 1)) one_line_per_chunk_ = false;
+      text_ += chunk;
       raw_.erase(0, eol + 2 + size + 2);
       if (size == 0) ended_ = true;
     }
@@ -146,6 +148,7 @@ class GatewayWatch {
   std::vector<json> lines_;
   bool ended_ = false;
   bool closed_ = false;
+  bool one_line_per_chunk_ = true;
 };
 
 // One server for the suite (auth off).
@@ -378,6 +381,7 @@ TEST_F(EtcdGatewayTest, WatchStreamsJsonLines) {
   const json& del = watch.lines()[4]["result"]["events"][0];
   EXPECT_EQ(del["type"], "DELETE") << del;
   EXPECT_EQ(del["kv"]["key"], B64("w/a")) << del;
+  EXPECT_TRUE(watch.one_line_per_chunk()) << "python-etcd3gw parses each chunk as one object";
   // A client that hangs up ends its stream (the watcher gauge falls back).
   watch.Close();
   bool closed = false;
@@ -528,57 +532,8 @@ std::set<std::string> Shape(const json& j) {
   return out;
 }
 
-std::string EtcdMissing() {
-  if (access("/usr/bin/etcd", X_OK) == 0) return "";
-  return "etcd-server is not installed (apt-get install etcd-server)";
-}
-
-// Debian's etcd on loopback, in a temporary directory.
-class RealEtcd {
- public:
-  bool Start() {
-    client_port_ = PickFreePort();
-    const int peer_port = PickFreePort();
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string client = "http://127.0.0.1:" + std::to_string(client_port_);
-      const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port);
-      const std::string log = dir_.File("etcd.log");
-      freopen(log.c_str(), "w", stdout);
-      freopen(log.c_str(), "a", stderr);
-      execl("/usr/bin/etcd", "etcd", "--data-dir", dir_.File("data").c_str(),
-            "--listen-client-urls", client.c_str(), "--advertise-client-urls", client.c_str(),
-            "--listen-peer-urls", peer.c_str(), "--initial-advertise-peer-urls", peer.c_str(),
-            "--initial-cluster", ("default=" + peer).c_str(), nullptr);
-      _exit(127);
-    }
-    Api api(url(), std::chrono::seconds(1));
-    for (int i = 0; i < 200; ++i) {
-      if (api.Get("/version").status == 200 &&
-          api.Post("/v3/maintenance/status", "{}").status == 200) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  ~RealEtcd() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(client_port_); }
-  int port() const { return client_port_; }
-
- private:
-  TempDir dir_{"chronoconf-real-etcd"};
-  int client_port_ = 0;
-  pid_t pid_ = -1;
-};
-
 TEST(EtcdGatewayDiffTest, SameCallsSameShapesAsRealEtcd) {
-  CHRONOCONF_REQUIRE(EtcdMissing());
+  CHRONOCONF_REQUIRE(RealEtcd::MissingReason());
   RealEtcd etcd;
   ASSERT_TRUE(etcd.Start());
   TempDir dir;  // a file store: Status's dbSize is not 0 (a default, left out)
