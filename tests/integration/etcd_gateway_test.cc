@@ -6,6 +6,8 @@
 // at shutdown and at the client's hang-up). EtcdGatewayDiffTest runs the
 // same calls against Debian's etcd-server 3.4 and compares the JSON shapes
 // (skipped without /usr/bin/etcd, a failure under CI).
+#include <signal.h>
+
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -509,6 +511,49 @@ TEST_F(EtcdGatewayAuthTest, AWatchOutsideTheTokensPrefixesIsCanceled) {
   EXPECT_EQ(watch.lines()[0]["result"]["cancel_reason"], "etcdserver: permission denied");
   EXPECT_EQ(watch.lines()[1]["result"]["created"], true) << watch.lines()[1];
   EXPECT_FALSE(watch.lines()[1]["result"].contains("canceled")) << watch.lines()[1];
+}
+
+TEST(EtcdGatewayReloadTest, AWatchWhoseTokenIsRemovedEndsWithEtcdsError) {
+  TempDir dir("chronoconf-gw-reload");
+  auto write_tokens = [&](bool with_bob) {
+    std::ofstream(dir.File("auth.json"))
+        << R"({"tokens":[{"name":"alice","sha256":")" << Sha256Hex(kAdminToken)
+        << R"(","role":"admin"})"
+        << (with_bob ? std::string(R"(,{"name":"bob","sha256":")") + Sha256Hex(kReadToken) +
+                           R"(","role":"read"})"
+                     : std::string())
+        << "]}";
+  };
+  write_tokens(true);
+  ServerProcess server("memory:", {"--auth-file", dir.File("auth.json")});
+  ASSERT_TRUE(server.Start());
+  GatewayWatch watch;
+  ASSERT_TRUE(watch.Open(server.port(), json({{"create_request", {{"key", B64("k")}}}}).dump(),
+                         std::string("Authorization: ") + kReadToken + "\r\n"));
+  ASSERT_TRUE(watch.WaitForLines(1));
+  EXPECT_EQ(watch.lines()[0]["result"]["created"], true) << watch.lines()[0];
+
+  write_tokens(false);
+  ASSERT_EQ(kill(server.pid(), SIGHUP), 0);
+  Api api(server.url());
+  bool reloaded = false;
+  for (int i = 0; i < 200 && !reloaded; ++i) {
+    reloaded = Call(api, "/v3/kv/range", {{"key", B64("k")}}, {{"Authorization", kReadToken}})
+                   .status == 401;
+    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(reloaded);
+  // The next commit it would send: the token is checked first, and gone.
+  ASSERT_EQ(Call(api, "/v3/kv/put", {{"key", B64("k")}, {"value", B64("1")}},
+                 {{"Authorization", kAdminToken}})
+                .status,
+            200);
+  ASSERT_TRUE(watch.WaitForClose());
+  ASSERT_EQ(watch.lines().size(), 2u);
+  EXPECT_EQ(watch.lines()[1]["error"]["grpc_code"], 16) << watch.lines()[1];
+  EXPECT_EQ(watch.lines()[1]["error"]["http_code"], 401);
+  EXPECT_EQ(watch.lines()[1]["error"]["message"], "etcdserver: invalid auth token");
+  EXPECT_TRUE(watch.ended());
 }
 
 // --------------------------------------------------------------- differential
