@@ -51,12 +51,14 @@ TEST_PACKAGES=(
   prometheus                  # promtool checks the /metrics exposition in a test
   chromium fonts-liberation   # the console's e2e tests (scripts/e2e.sh; node and npm below)
   etcd-client python3-etcd3   # etcdctl 3.4 and python-etcd3: the etcd API's tests (tests/integration/etcd_*)
-  # The etcd differential tests (tests/etcd_clients/diff.py): the real etcd 3.4
+  # The etcd differential tests (tests/etcd_clients/diff.py, and the JSON
+  # gateway's in tests/integration/etcd_gateway*_test.cc): the real etcd 3.4
   # to compare with, and Go to build the clientv3 scenario offline in GOPATH
   # mode. clientv3 and every package it imports (grpc, genproto, gogo, zap,
   # x/net, ...) come with golang-etcd-server-dev (the serve profile) and its
   # dependencies: /usr/share/gocode has all of them.
   etcd-server golang-go
+  python3-etcd3gw             # a JSON-gateway client (etcd_gateway_python_test.cc)
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")

@@ -22,6 +22,7 @@
 #include "app/verify.h"
 #include "cli/progress_bar.h"
 #include "etcd/etcd_server.h"
+#include "etcd/gateway.h"
 #include "http/api.h"
 #include "http/log_format.h"
 #include "http/server.h"
@@ -257,26 +258,35 @@ int Serve(const ServeOptions& o) {
       spdlog::info("SIGHUP: reloaded {} ({} tokens)", path, n);
     };
   }
-  // The etcd API (SPEC §7), beside the HTTP server: the same read model,
-  // command service and auth; it drains when the HTTP server does.
-  std::unique_ptr<etcd::EtcdServer> etcd_server;
-  if (!o.etcd_listen.empty()) {
+  // The etcd API (SPEC §7): the same read model, command service and auth.
+  // Its options, but for the address clients reach it at (MemberList's
+  // URLs): the gRPC server's, or the HTTP port's for the JSON gateway.
+  // One compaction floor for both transports (SPEC §7 "Compaction").
+  etcd::CompactionFloor etcd_floor(store->get(), o.etcd_compaction == "ignore");
+  auto etcd_options_for = [&](std::string listen) {
     etcd::EtcdOptions etcd_options;
-    etcd_options.listen = etcd_host.find(':') != std::string::npos
-                              ? fmt::format("[{}]:{}", etcd_host, etcd_port)
-                              : fmt::format("{}:{}", etcd_host, etcd_port);
+    etcd_options.listen = std::move(listen);
     etcd_options.node = api_options.node;
     etcd_options.max_value_bytes = o.max_value_bytes;
     etcd_options.max_txn_ops = o.etcd_max_txn_ops;
-    etcd_options.store = store->get();
-    etcd_options.ignore_compaction = o.etcd_compaction == "ignore";
     etcd_options.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
     etcd_options.auth = [&api] { return api.auth(); };
     etcd_options.ready = [&api] { return api.ready(); };
     etcd_options.db_size = [url = o.store] { return StoreBytes(url); };
     etcd_options.metrics = &metrics;
     etcd_options.read_index = &read_index;
-    etcd_server = std::make_unique<etcd::EtcdServer>(&projection, &commands, etcd_options);
+    etcd_options.floor = &etcd_floor;
+    return etcd_options;
+  };
+  auto host_port = [](const std::string& h, uint16_t p) {
+    return h.find(':') != std::string::npos ? fmt::format("[{}]:{}", h, p)
+                                            : fmt::format("{}:{}", h, p);
+  };
+  // The gRPC services, beside the HTTP server; they drain when it does.
+  std::unique_ptr<etcd::EtcdServer> etcd_server;
+  if (!o.etcd_listen.empty()) {
+    etcd_server = std::make_unique<etcd::EtcdServer>(
+        &projection, &commands, etcd_options_for(host_port(etcd_host, etcd_port)));
     server_options.on_shutdown = [&etcd_server] { etcd_server->BeginShutdown(); };
   }
   http::Server server(&api, &projection, &metrics, server_options);
@@ -284,6 +294,11 @@ int Serve(const ServeOptions& o) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
+  // etcd's JSON gateway on the HTTP port, always served (SPEC §7).
+  etcd::EtcdContext gateway_context(&projection, &commands,
+                                    etcd_options_for(host_port(host, server.port())));
+  etcd::JsonGateway gateway(&gateway_context);
+  api.SetEtcdGateway(&gateway);
   if (etcd_server) {
     if (Status s = etcd_server->Start(); !s.ok()) {
       std::cerr << "error: " << s.message() << "\n";

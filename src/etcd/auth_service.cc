@@ -3,6 +3,7 @@
 // handed back is that same token, so every node accepts it and a SIGHUP that
 // removes it ends it at once. Users and roles live in the auth file.
 #include "etcd/errors.h"
+#include "etcd/methods.h"
 #include "etcd/services.h"
 
 namespace chronoconf::etcd {
@@ -13,18 +14,24 @@ constexpr const char* kAuthFileInstead =
 
 }  // namespace
 
-grpc::Status AuthService::Authenticate(grpc::ServerContext* /*ctx*/,
-                                       const pb::AuthenticateRequest* req,
-                                       pb::AuthenticateResponse* resp) {
-  auto table = context_->auth();
+grpc::Status AuthAuthenticate(const EtcdContext& context, const CallMetadata& /*md*/,
+                              const pb::AuthenticateRequest& req,
+                              pb::AuthenticateResponse* resp) {
+  auto table = context.auth();
   if (!table) return rpctypes::AuthNotEnabled();
   http::Principal who;
-  if (!PrincipalForToken(*table, req->password(), &who).ok() || who.name != req->name()) {
+  if (!PrincipalForToken(*table, req.password(), &who).ok() || who.name != req.name()) {
     return rpctypes::AuthFailed();
   }
-  context_->FillHeader(context_->projection().head(), resp->mutable_header());
-  resp->set_token(req->password());
+  context.FillHeader(context.projection().head(), resp->mutable_header());
+  resp->set_token(req.password());
   return grpc::Status::OK;
+}
+
+grpc::Status AuthService::Authenticate(grpc::ServerContext* ctx,
+                                       const pb::AuthenticateRequest* req,
+                                       pb::AuthenticateResponse* resp) {
+  return AuthAuthenticate(*context_, MetadataOf(*ctx), *req, resp);
 }
 
 #define CHRONOCONF_AUTH_UNIMPLEMENTED(Method, Request, Response)                     \

@@ -39,18 +39,7 @@ class CallLog final : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
-      const char* code = CodeName(status.error_code());
-      if (metrics_) metrics_->ObserveEtcdRequest(method_, code);
-      const double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-              .count();
-      // A server-side failure is a warning; a refused request is the client's.
-      const bool ours = status.error_code() == grpc::StatusCode::INTERNAL ||
-                        status.error_code() == grpc::StatusCode::UNKNOWN ||
-                        status.error_code() == grpc::StatusCode::DATA_LOSS;
-      spdlog::log(ours ? spdlog::level::warn : spdlog::level::info, "etcd {} {} {:.3f}ms",
-                  method_, code, ms);
+      RecordEtcdCall(metrics_, method_, methods->GetSendStatus().error_code(), started_);
     }
     methods->Proceed();
   }
@@ -85,6 +74,20 @@ std::string ShortMethodName(std::string_view full) {
     service.remove_prefix(dot + 1);
   }
   return std::string(service) + "." + std::string(full.substr(slash + 1));
+}
+
+void RecordEtcdCall(http::Metrics* metrics, std::string_view method, grpc::StatusCode code,
+                    std::chrono::steady_clock::time_point started) {
+  const char* name = CodeName(code);
+  if (metrics) metrics->ObserveEtcdRequest(method, name);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+          .count();
+  // A server-side failure is a warning; a refused request is the client's.
+  const bool ours = code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
+                    code == grpc::StatusCode::DATA_LOSS;
+  spdlog::log(ours ? spdlog::level::warn : spdlog::level::info, "etcd {} {} {:.3f}ms", method,
+              name, ms);
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(

@@ -1,11 +1,15 @@
-// One gRPC server interceptor for every etcd call: counts it in
-// chronoconf_etcd_requests_total{method,code} and writes its access line
+// Every etcd call, over gRPC or the JSON gateway, is counted in
+// chronoconf_etcd_requests_total{method,code} and gets one access line
 // (method, gRPC code, latency; never a token), as the HTTP server does for
-// each request. A watch stream is one call, logged when it ends.
+// each request: gRPC's through one server interceptor, the gateway's
+// through RecordEtcdCall. A watch stream is one call, logged when it ends.
 #ifndef CHRONOCONF_ETCD_CALL_LOG_H_
 #define CHRONOCONF_ETCD_CALL_LOG_H_
 
+#include <chrono>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include <grpcpp/support/server_interceptor.h>
 
@@ -15,6 +19,11 @@ namespace chronoconf::etcd {
 
 // "/etcdserverpb.KV/Range" -> "KV.Range".
 std::string ShortMethodName(std::string_view full);
+
+// Counts and logs one finished call of `method` ("KV.Range") begun at
+// `started`. `metrics` may be null.
+void RecordEtcdCall(http::Metrics* metrics, std::string_view method, grpc::StatusCode code,
+                    std::chrono::steady_clock::time_point started);
 
 // `metrics` may be null (then only the log line); it must outlive the server.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(

@@ -30,22 +30,29 @@ grpc::Status PrincipalForToken(const http::AuthTable& auth, std::string_view tok
   return grpc::Status::OK;
 }
 
-grpc::Status IdentifyCaller(const grpc::ServerContextBase& ctx, const http::AuthTable* auth,
+CallMetadata MetadataOf(const grpc::ServerContextBase& ctx) {
+  return {.token = Metadata(ctx, "token"),
+          .actor = Metadata(ctx, "x-actor"),
+          .reason = Metadata(ctx, "x-reason"),
+          .request_id = Metadata(ctx, "x-request-id")};
+}
+
+grpc::Status IdentifyCaller(const CallMetadata& md, const http::AuthTable* auth,
                             http::Role needed, Caller* out) {
   out->principal = http::Principal{};
   if (auth) {
-    auto token = Metadata(ctx, "token");
+    const auto& token = md.token;
     if (!token || token->empty()) return rpctypes::UserEmpty();
     if (grpc::Status s = PrincipalForToken(*auth, *token, &out->principal); !s.ok()) return s;
     if (!http::RoleAllows(out->principal.role, needed)) return rpctypes::PermissionDenied();
     out->meta.actor = out->principal.name;
-  } else if (auto actor = Metadata(ctx, "x-actor"); actor && !actor->empty()) {
+  } else if (const auto& actor = md.actor; actor && !actor->empty()) {
     if (Status s = ValidateLogText(*actor, kMaxActorBytes, "the x-actor metadata"); !s.ok()) {
       return ToGrpc(s);
     }
     out->meta.actor = *actor;
   }
-  if (auto reason = Metadata(ctx, "x-reason")) {
+  if (const auto& reason = md.reason) {
     auto decoded = http::PercentDecode(*reason, /*plus_is_space=*/false);
     if (!decoded) return ToGrpc(decoded.status());
     if (Status s = ValidateLogText(*decoded, kMaxReasonBytes, "the x-reason metadata"); !s.ok()) {
@@ -53,13 +60,12 @@ grpc::Status IdentifyCaller(const grpc::ServerContextBase& ctx, const http::Auth
     }
     out->meta.reason = std::move(*decoded);
   }
-  auto id = Metadata(ctx, "x-request-id");
-  if (id && !id->empty()) {
+  if (const auto& id = md.request_id; id && !id->empty()) {
     if (Status s = ValidateLogText(*id, kMaxRequestIdBytes, "the x-request-id metadata");
         !s.ok()) {
       return ToGrpc(s);
     }
-    out->meta.request_id = std::move(*id);
+    out->meta.request_id = *id;
   } else {
     out->meta.request_id = http::NewRequestId();
   }

@@ -8,6 +8,9 @@
 #ifndef CHRONOCONF_ETCD_CALLER_H_
 #define CHRONOCONF_ETCD_CALLER_H_
 
+#include <optional>
+#include <string>
+
 #include <grpcpp/server_context.h>
 
 #include "domain/events.h"
@@ -21,12 +24,25 @@ struct Caller {
   CommitMeta meta;  // what a write records
 };
 
-// Identifies the caller of `ctx` under `auth` (nullptr: auth off) and checks
-// that its role allows `needed`. Errors (etcd's): UserEmpty without a token
-// when auth is on, InvalidAuthToken for an unknown one, PermissionDenied
-// when the role is too low; InvalidArgument for metadata texts that may not
-// enter the log (SPEC §2.1).
-grpc::Status IdentifyCaller(const grpc::ServerContextBase& ctx, const http::AuthTable* auth,
+// What a call says about its caller, whatever carried it: gRPC metadata, or
+// the JSON gateway's HTTP headers (`Authorization` holds the token there,
+// as etcd's gateway takes it). Absent: nullopt.
+struct CallMetadata {
+  std::optional<std::string> token;
+  std::optional<std::string> actor;       // x-actor
+  std::optional<std::string> reason;      // x-reason, percent-encoded
+  std::optional<std::string> request_id;  // x-request-id
+};
+
+// The metadata of a gRPC call.
+CallMetadata MetadataOf(const grpc::ServerContextBase& ctx);
+
+// Identifies the caller under `auth` (nullptr: auth off) and checks that
+// its role allows `needed`. Errors (etcd's): UserEmpty without a token when
+// auth is on, InvalidAuthToken for an unknown one, PermissionDenied when the
+// role is too low; InvalidArgument for metadata texts that may not enter the
+// log (SPEC §2.1).
+grpc::Status IdentifyCaller(const CallMetadata& md, const http::AuthTable* auth,
                             http::Role needed, Caller* out);
 
 // The principal a bare token names (Authenticate, and each call's `token`).

@@ -2,6 +2,7 @@
 // PostgreSQL store are not listed yet). Membership changes are not etcd's to
 // make here: a member is a `chronoconf serve` sharing the store.
 #include "etcd/errors.h"
+#include "etcd/methods.h"
 #include "etcd/services.h"
 
 namespace chronoconf::etcd {
@@ -12,19 +13,23 @@ constexpr const char* kMembersInstead =
 
 }  // namespace
 
-grpc::Status ClusterService::MemberList(grpc::ServerContext* ctx,
-                                        const pb::MemberListRequest* /*req*/,
-                                        pb::MemberListResponse* resp) {
+grpc::Status ClusterMemberList(const EtcdContext& context, const CallMetadata& md,
+                               const pb::MemberListRequest& /*req*/, pb::MemberListResponse* resp) {
   Caller caller;
-  if (grpc::Status s = context_->Admit(*ctx, http::Role::kRead, &caller); !s.ok()) return s;
-  context_->FillHeader(context_->projection().head(), resp->mutable_header());
+  if (grpc::Status s = context.Admit(md, http::Role::kRead, &caller); !s.ok()) return s;
+  context.FillHeader(context.projection().head(), resp->mutable_header());
   pb::Member* me = resp->add_members();
-  me->set_id(context_->member_id());
-  me->set_name(context_->options().node);
-  const std::string url = "http://" + context_->options().listen;
+  me->set_id(context.member_id());
+  me->set_name(context.options().node);
+  const std::string url = "http://" + context.options().listen;
   me->add_peerurls(url);
   me->add_clienturls(url);
   return grpc::Status::OK;
+}
+
+grpc::Status ClusterService::MemberList(grpc::ServerContext* ctx, const pb::MemberListRequest* req,
+                                        pb::MemberListResponse* resp) {
+  return ClusterMemberList(*context_, MetadataOf(*ctx), *req, resp);
 }
 
 grpc::Status ClusterService::MemberAdd(grpc::ServerContext* /*ctx*/,

@@ -25,49 +25,22 @@ EtcdContext::EtcdContext(Projection* projection, CommandService* commands, EtcdO
       options_(std::move(options)),
       // One cluster: every node that shares the store reports the same id.
       cluster_id_(IdFor("chronoconf")),
-      member_id_(IdFor(options_.node)) {
-  if (options_.store) {
-    // A floor that cannot be read now is read again by the first request
-    // that needs it (CheckCompacted on a shared store) or by Compact.
-    if (auto floor = options_.store->ReadEtcdFloor(); floor) floor_.store(*floor);
-  }
-}
-
-namespace {
-void RaiseTo(std::atomic<int64_t>* floor, int64_t revision) {
-  int64_t seen = floor->load();
-  while (seen < revision && !floor->compare_exchange_weak(seen, revision)) {
-  }
-}
-}  // namespace
+      member_id_(IdFor(options_.node)) {}
 
 grpc::Status EtcdContext::CheckCompacted(int64_t revision) const {
-  if (revision <= 0) return grpc::Status::OK;
-  if (revision < floor_.load()) return rpctypes::Compacted();
-  if (options_.store && options_.store->MayHaveOtherWriters() &&
-      revision < projection_->head()) {
-    auto floor = options_.store->ReadEtcdFloor();
-    if (!floor) return ToGrpc(floor.status());
-    RaiseTo(&floor_, *floor);
-    if (revision < *floor) return rpctypes::Compacted();
-  }
-  return grpc::Status::OK;
+  if (!options_.floor) return grpc::Status::OK;
+  return options_.floor->Check(revision, projection_->head());
 }
 
 grpc::Status EtcdContext::Compact(int64_t revision) const {
   if (revision > projection_->head()) return rpctypes::FutureRev();
-  if (options_.ignore_compaction || !options_.store) return grpc::Status::OK;
-  auto before = options_.store->RaiseEtcdFloor(revision);
-  if (!before) return ToGrpc(before.status());
-  RaiseTo(&floor_, std::max(*before, revision));
-  if (revision <= *before) return rpctypes::Compacted();
-  return grpc::Status::OK;
+  if (!options_.floor) return grpc::Status::OK;
+  return options_.floor->Compact(revision, projection_->head());
 }
 
-grpc::Status EtcdContext::Admit(const grpc::ServerContextBase& ctx, http::Role needed,
-                                Caller* out) const {
+grpc::Status EtcdContext::Admit(const CallMetadata& md, http::Role needed, Caller* out) const {
   auto table = auth();
-  if (grpc::Status s = IdentifyCaller(ctx, table.get(), needed, out); !s.ok()) return s;
+  if (grpc::Status s = IdentifyCaller(md, table.get(), needed, out); !s.ok()) return s;
   if (options_.ready && !options_.ready()) {
     return {grpc::StatusCode::UNAVAILABLE,
             "etcdserver: the read model is catching up with the store"};

@@ -23,7 +23,7 @@
 #include "http/auth.h"
 #include "http/metrics.h"
 #include "projection/projection.h"
-#include "store/event_store.h"
+#include "etcd/compaction_floor.h"
 
 namespace etcdserverpb {
 class ResponseHeader;
@@ -54,11 +54,9 @@ struct EtcdOptions {
   std::function<bool()> ready;
   // The store's size in bytes (Status.dbSize).
   std::function<int64_t()> db_size;
-  // Keeps the etcd view's compaction floor (SPEC §7); null: no floor (0),
-  // and Compact moves nothing.
-  EventStore* store = nullptr;
-  // `--etcd-compaction ignore`: Compact succeeds without moving the floor.
-  bool ignore_compaction = false;
+  // The etcd view's compaction floor (SPEC §7), shared by both transports;
+  // null: no floor (0), and Compact moves nothing.
+  CompactionFloor* floor = nullptr;
   // Makes a Range without `serializable` linearizable (SPEC §7); null: every
   // Range is served from the read model as it is.
   ReadIndex* read_index = nullptr;
@@ -79,17 +77,15 @@ class EtcdContext {
     return options_.auth ? options_.auth() : nullptr;
   }
 
-  // The caller of `ctx`, if it may do what `needed` allows and the read
+  // The caller `md` names, if it may do what `needed` allows and the read
   // model is ready (else UNAVAILABLE, which clients retry).
-  grpc::Status Admit(const grpc::ServerContextBase& ctx, http::Role needed, Caller* out) const;
+  grpc::Status Admit(const CallMetadata& md, http::Role needed, Caller* out) const;
 
   // OK unless `revision` (> 0) is below the etcd view's compaction floor:
-  // then etcd's "required revision has been compacted". On a store other
-  // nodes share, a revision the cached floor allows is checked against the
-  // store's floor (another node may have compacted).
+  // then etcd's "required revision has been compacted" (CompactionFloor).
   grpc::Status CheckCompacted(int64_t revision) const;
   // The floor as this node knows it (0 before any Compact).
-  int64_t floor() const { return floor_.load(); }
+  int64_t floor() const { return options_.floor ? options_.floor->floor() : 0; }
   // Compact(revision): raises the floor. Errors: etcd's Compacted when
   // `revision` is at or below the floor, FutureRev above the head, the
   // store's when it cannot be written.
@@ -104,7 +100,6 @@ class EtcdContext {
   EtcdOptions options_;
   uint64_t cluster_id_;
   uint64_t member_id_;
-  mutable std::atomic<int64_t> floor_{0};  // only rises
 };
 
 }  // namespace chronoconf::etcd

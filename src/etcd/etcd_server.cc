@@ -19,7 +19,7 @@ EtcdServer::EtcdServer(Projection* projection, CommandService* commands, EtcdOpt
       maintenance_(std::make_unique<MaintenanceService>(&context_)),
       cluster_(std::make_unique<ClusterService>(&context_)),
       auth_(std::make_unique<AuthService>(&context_)),
-      lease_(std::make_unique<LeaseService>()),
+      lease_(std::make_unique<LeaseService>(&context_)),
       watch_(std::make_unique<WatchService>(&context_)) {}
 
 EtcdServer::~EtcdServer() {

@@ -4,21 +4,13 @@
 
 #include <string>
 
-#include <grpcpp/support/server_callback.h>
-
 #include "projection/projection.h"
 
-namespace grpc {
-class CallbackServerContext;
-}
 namespace mvccpb {
 class KeyValue;
 }
 
 namespace chronoconf::etcd {
-
-// The context's default reactor, finished with `status`.
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const grpc::Status& status);
 
 // `key` as it was at `revision` into `kv`; false when it did not exist. With
 // the revision before a commit, this is the commit's prev_kv, exactly.

@@ -12,6 +12,7 @@
 #include "etcd/errors.h"
 #include "etcd/key_range.h"
 #include "etcd/kv_helpers.h"
+#include "etcd/methods.h"
 #include "etcd/range_query.h"
 #include "etcd/services.h"
 
@@ -219,66 +220,62 @@ void FillResponses(const EtcdContext& context, const Ops& ops, const CommandResu
 
 }  // namespace
 
-grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
-                                         const pb::TxnRequest* req, pb::TxnResponse* resp) {
+void KvTxn(const EtcdContext& context, const CallMetadata& md, const pb::TxnRequest& req,
+           pb::TxnResponse* resp, Done done) {
   // etcd's checkTxnRequest: the op limit, empty keys and ops, in its order.
-  const size_t ops = std::max({static_cast<size_t>(req->compare_size()),
-                               static_cast<size_t>(req->success_size()),
-                               static_cast<size_t>(req->failure_size())});
-  if (ops > context_->options().max_txn_ops) return Finish(ctx, rpctypes::TooManyOps());
-  for (const pb::Compare& c : req->compare()) {
-    if (c.key().empty()) return Finish(ctx, rpctypes::EmptyKey());
+  const size_t ops = std::max({static_cast<size_t>(req.compare_size()),
+                               static_cast<size_t>(req.success_size()),
+                               static_cast<size_t>(req.failure_size())});
+  if (ops > context.options().max_txn_ops) return done(rpctypes::TooManyOps());
+  for (const pb::Compare& c : req.compare()) {
+    if (c.key().empty()) return done(rpctypes::EmptyKey());
   }
   bool writes = false;
-  if (grpc::Status s = CheckOps(req->success(), &writes); !s.ok()) return Finish(ctx, s);
-  if (grpc::Status s = CheckOps(req->failure(), &writes); !s.ok()) return Finish(ctx, s);
-  // A branch's Range below the etcd view's floor fails the Txn, as in etcd.
-  for (const Ops* branch : {&req->success(), &req->failure()}) {
+  if (grpc::Status s = CheckOps(req.success(), &writes); !s.ok()) return done(s);
+  if (grpc::Status s = CheckOps(req.failure(), &writes); !s.ok()) return done(s);
+  // A branch's Range below the etcd view's floor or above the head fails
+  // the Txn, as in etcd.
+  for (const Ops* branch : {&req.success(), &req.failure()}) {
     for (const pb::RequestOp& op : *branch) {
       if (op.request_case() != pb::RequestOp::kRequestRange) continue;
-      if (grpc::Status s = context_->CheckCompacted(op.request_range().revision()); !s.ok()) {
-        return Finish(ctx, s);
-      }
+      const int64_t revision = op.request_range().revision();
+      if (revision > context.projection().head()) return done(rpctypes::FutureRev());
+      if (grpc::Status s = context.CheckCompacted(revision); !s.ok()) return done(s);
     }
   }
-  if (grpc::Status s = CheckDuplicates(req->success()); !s.ok()) return Finish(ctx, s);
-  if (grpc::Status s = CheckDuplicates(req->failure()); !s.ok()) return Finish(ctx, s);
+  if (grpc::Status s = CheckDuplicates(req.success()); !s.ok()) return done(s);
+  if (grpc::Status s = CheckDuplicates(req.failure()); !s.ok()) return done(s);
 
   Caller caller;
   if (grpc::Status s =
-          context_->Admit(*ctx, writes ? http::Role::kWrite : http::Role::kRead, &caller);
+          context.Admit(md, writes ? http::Role::kWrite : http::Role::kRead, &caller);
       !s.ok()) {
-    return Finish(ctx, s);
+    return done(s);
   }
   const KeyScope& scope = caller.principal.scope;
-  const size_t max_value = context_->options().max_value_bytes;
+  const size_t max_value = context.options().max_value_bytes;
   EtcdTxn txn;
-  for (const pb::Compare& c : req->compare()) {
+  for (const pb::Compare& c : req.compare()) {
     EtcdCompare compare;
-    if (grpc::Status s = ToCompare(c, scope, &compare); !s.ok()) return Finish(ctx, s);
+    if (grpc::Status s = ToCompare(c, scope, &compare); !s.ok()) return done(s);
     txn.compares.push_back(std::move(compare));
   }
-  if (grpc::Status s = ToWrites(req->success(), scope, max_value, &txn.success); !s.ok()) {
-    return Finish(ctx, s);
+  if (grpc::Status s = ToWrites(req.success(), scope, max_value, &txn.success); !s.ok()) {
+    return done(s);
   }
-  if (grpc::Status s = ToWrites(req->failure(), scope, max_value, &txn.failure); !s.ok()) {
-    return Finish(ctx, s);
+  if (grpc::Status s = ToWrites(req.failure(), scope, max_value, &txn.failure); !s.ok()) {
+    return done(s);
   }
   txn.meta = std::move(caller.meta);
 
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const EtcdContext* context = context_;
-  context_->commands().Submit(std::move(txn), [reactor, req, resp, context](CommandResult r) {
-    if (!r.status.ok()) {
-      reactor->Finish(ToGrpc(r.status));
-      return;
-    }
-    context->FillHeader(r.revision, resp->mutable_header());
-    resp->set_succeeded(r.succeeded);
-    FillResponses(*context, r.succeeded ? req->success() : req->failure(), r, resp);
-    reactor->Finish(grpc::Status::OK);
-  });
-  return reactor;
+  context.commands().Submit(
+      std::move(txn), [done = std::move(done), &req, resp, &context](CommandResult r) {
+        if (!r.status.ok()) return done(ToGrpc(r.status));
+        context.FillHeader(r.revision, resp->mutable_header());
+        resp->set_succeeded(r.succeeded);
+        FillResponses(context, r.succeeded ? req.success() : req.failure(), r, resp);
+        done(grpc::Status::OK);
+      });
 }
 
 }  // namespace chronoconf::etcd

@@ -1,49 +1,65 @@
 // Maintenance: Status, an empty Alarm list and a no-op Defragment (SPEC §7);
 // what depends on etcd's storage engine answers UNIMPLEMENTED.
 #include "etcd/errors.h"
+#include "etcd/methods.h"
 #include "etcd/services.h"
 
 namespace chronoconf::etcd {
 
-grpc::Status MaintenanceService::Alarm(grpc::ServerContext* ctx, const pb::AlarmRequest* req,
-                                       pb::AlarmResponse* resp) {
+grpc::Status MaintenanceAlarm(const EtcdContext& context, const CallMetadata& md,
+                              const pb::AlarmRequest& req, pb::AlarmResponse* resp) {
   Caller caller;
   // Raising or clearing an alarm is an admin's act, even one recorded nowhere.
   const http::Role needed =
-      req->action() == pb::AlarmRequest::GET ? http::Role::kRead : http::Role::kAdmin;
-  if (grpc::Status s = context_->Admit(*ctx, needed, &caller); !s.ok()) return s;
+      req.action() == pb::AlarmRequest::GET ? http::Role::kRead : http::Role::kAdmin;
+  if (grpc::Status s = context.Admit(md, needed, &caller); !s.ok()) return s;
   // chronoconf has no space quota or corruption alarm: the list is empty.
-  context_->FillHeader(context_->projection().head(), resp->mutable_header());
+  context.FillHeader(context.projection().head(), resp->mutable_header());
   return grpc::Status::OK;
 }
 
-grpc::Status MaintenanceService::Status(grpc::ServerContext* ctx,
-                                        const pb::StatusRequest* /*req*/,
-                                        pb::StatusResponse* resp) {
+grpc::Status MaintenanceStatus(const EtcdContext& context, const CallMetadata& md,
+                               const pb::StatusRequest& /*req*/, pb::StatusResponse* resp) {
   Caller caller;
-  if (grpc::Status s = context_->Admit(*ctx, http::Role::kRead, &caller); !s.ok()) return s;
-  const int64_t head = context_->projection().head();
-  const int64_t size = context_->options().db_size ? context_->options().db_size() : 0;
-  context_->FillHeader(head, resp->mutable_header());
-  resp->set_version(context_->options().version);
+  if (grpc::Status s = context.Admit(md, http::Role::kRead, &caller); !s.ok()) return s;
+  const int64_t head = context.projection().head();
+  const int64_t size = context.options().db_size ? context.options().db_size() : 0;
+  context.FillHeader(head, resp->mutable_header());
+  resp->set_version(context.options().version);
   resp->set_dbsize(size);
   resp->set_dbsizeinuse(size);
   // Every node accepts writes; each reports itself as the leader.
-  resp->set_leader(context_->member_id());
+  resp->set_leader(context.member_id());
   resp->set_raftindex(static_cast<uint64_t>(head));
   resp->set_raftappliedindex(static_cast<uint64_t>(head));
   resp->set_raftterm(1);
   return grpc::Status::OK;
 }
 
-grpc::Status MaintenanceService::Defragment(grpc::ServerContext* ctx,
-                                            const pb::DefragmentRequest* /*req*/,
-                                            pb::DefragmentResponse* resp) {
+grpc::Status MaintenanceDefragment(const EtcdContext& context, const CallMetadata& md,
+                                   const pb::DefragmentRequest& /*req*/,
+                                   pb::DefragmentResponse* resp) {
   Caller caller;
-  if (grpc::Status s = context_->Admit(*ctx, http::Role::kAdmin, &caller); !s.ok()) return s;
+  if (grpc::Status s = context.Admit(md, http::Role::kAdmin, &caller); !s.ok()) return s;
   // Nothing to defragment: the store is SQLite or PostgreSQL.
-  context_->FillHeader(context_->projection().head(), resp->mutable_header());
+  context.FillHeader(context.projection().head(), resp->mutable_header());
   return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::Alarm(grpc::ServerContext* ctx, const pb::AlarmRequest* req,
+                                       pb::AlarmResponse* resp) {
+  return MaintenanceAlarm(*context_, MetadataOf(*ctx), *req, resp);
+}
+
+grpc::Status MaintenanceService::Status(grpc::ServerContext* ctx, const pb::StatusRequest* req,
+                                        pb::StatusResponse* resp) {
+  return MaintenanceStatus(*context_, MetadataOf(*ctx), *req, resp);
+}
+
+grpc::Status MaintenanceService::Defragment(grpc::ServerContext* ctx,
+                                            const pb::DefragmentRequest* req,
+                                            pb::DefragmentResponse* resp) {
+  return MaintenanceDefragment(*context_, MetadataOf(*ctx), *req, resp);
 }
 
 grpc::Status MaintenanceService::Hash(grpc::ServerContext* /*ctx*/,

@@ -1,5 +1,5 @@
-// The etcd v3 gRPC services (SPEC §7), each a translator from etcd's
-// messages to chronoconf's commands and read-model queries and back.
+// The etcd v3 gRPC services (SPEC §7): thin gRPC wrappers around the
+// transport-free methods of methods.h, which the JSON gateway calls too.
 //
 //   KvService           kv_service.cc           callback API: Put and
 //                                               DeleteRange wait for the group
@@ -134,6 +134,8 @@ class AuthService final : public pb::Auth::Service {
 
 class LeaseService final : public pb::Lease::Service {
  public:
+  explicit LeaseService(const EtcdContext* context) : context_(context) {}
+
   grpc::Status LeaseGrant(grpc::ServerContext* ctx, const pb::LeaseGrantRequest* req,
                           pb::LeaseGrantResponse* resp) override;
   grpc::Status LeaseRevoke(grpc::ServerContext* ctx, const pb::LeaseRevokeRequest* req,
@@ -146,6 +148,9 @@ class LeaseService final : public pb::Lease::Service {
                                pb::LeaseTimeToLiveResponse* resp) override;
   grpc::Status LeaseLeases(grpc::ServerContext* ctx, const pb::LeaseLeasesRequest* req,
                            pb::LeaseLeasesResponse* resp) override;
+
+ private:
+  const EtcdContext* context_;
 };
 
 }  // namespace chronoconf::etcd

@@ -1,25 +1,19 @@
 // Watch (SPEC §7): one bidirectional stream carrying many watches, on gRPC's
 // callback API, so that thousands of streams need no thread each.
 //
-//   WatchStream  one per stream (a ServerBidiReactor): its watchers (a key
-//                range, the next revision to send, prev_kv, filters) and a
-//                small queue of control responses (created, canceled,
-//                progress). Nothing else is queued: events are read from the
-//                read model's commit log at the stream's own pace, one write
-//                in flight at a time, so a slow client holds no memory here
-//                and cannot block writers (as the native SSE watch).
+//   WatchStream  one per stream (a ServerBidiReactor) around a WatchSession
+//                (watch_session.h: its watchers and control responses,
+//                shared with the JSON gateway's watch), one write in flight
+//                at a time, so a slow client holds no memory here and cannot
+//                block writers (as the native SSE watch).
 //   WatchHub     one thread for all streams: a commit (the read model's
 //                change feed) wakes it, and it gives each idle stream its
 //                next response; a stream whose write completes goes on by
 //                itself.
 //
-// Before each response with events the stream re-checks its token under
-// the auth in force (SPEC §6): a token removed by SIGHUP ends the stream,
-// a scope narrowed away from a watch cancels that watch.
 #ifndef CHRONOCONF_ETCD_WATCH_SERVICE_H_
 #define CHRONOCONF_ETCD_WATCH_SERVICE_H_
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <thread>
@@ -27,7 +21,7 @@
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 #include "common/mutex.h"
 #include "etcd/etcd_context.h"
-#include "etcd/key_range.h"
+#include "etcd/watch_session.h"
 
 namespace chronoconf::etcd {
 
@@ -67,7 +61,7 @@ class WatchStream final
   static void Start(const EtcdContext* context, WatchHub* hub, grpc::CallbackServerContext* ctx,
                     const std::shared_ptr<WatchStream>& self);
   WatchStream(const EtcdContext* context, WatchHub* hub, grpc::CallbackServerContext* ctx)
-      : context_(context), hub_(hub), ctx_(ctx) {}
+      : hub_(hub), session_(context, MetadataOf(*ctx)) {}
 
   // Sends the next response if no write is in flight: a control response,
   // else the events of the next watcher that has some. Any thread.
@@ -80,31 +74,12 @@ class WatchStream final
   void OnDone() override;
 
  private:
-  struct Watcher {
-    KeyRange range;
-    int64_t next = 1;  // the first revision not yet looked at
-    bool prev_kv = false;
-    bool no_put = false;
-    bool no_delete = false;
-  };
-  void Handle(const etcdserverpb::WatchRequest& req) REQUIRES(mu_);
-  void Create(const etcdserverpb::WatchCreateRequest& req) REQUIRES(mu_);
-  // The next response with events into out_; false when no watcher has any
-  // (or the stream must end: finish_requested_ is then set).
-  bool NextEvents() REQUIRES(mu_);
-  void Header(etcdserverpb::WatchResponse* resp) const;
-
-  const EtcdContext* context_;
   WatchHub* hub_;
-  grpc::CallbackServerContext* ctx_;
   std::shared_ptr<WatchStream> self_;  // until OnDone
   Mutex mu_;
   etcdserverpb::WatchRequest in_;  // the read in flight (one at a time)
   etcdserverpb::WatchResponse out_ GUARDED_BY(mu_);  // the write in flight
-  std::deque<etcdserverpb::WatchResponse> control_ GUARDED_BY(mu_);
-  std::map<int64_t, Watcher> watchers_ GUARDED_BY(mu_);
-  int64_t next_id_ GUARDED_BY(mu_) = 0;      // etcd's automatic ids start at 0
-  int64_t round_robin_ GUARDED_BY(mu_) = 0;  // the watcher id to look at first
+  WatchSession session_ GUARDED_BY(mu_);
   bool write_in_flight_ GUARDED_BY(mu_) = false;
   bool read_paused_ GUARDED_BY(mu_) = false;
   bool finish_requested_ GUARDED_BY(mu_) = false;

@@ -92,7 +92,10 @@ Status Api::Admit(Request& req, const RouteMatch& match) const {
   if (route.method != "GET") {
     if (Status s = BrowserGuard::CheckSameOrigin(req); !s.ok()) return s;
   }
-  if (route.takes_body) {
+  // etcd's gateway takes any type, as etcd does: its clients send none
+  // (APISIX's lua-resty-etcd) or curl's form type (etcd's own examples). A
+  // browser's cross-site POST is still refused by its Origin (above).
+  if (route.takes_body && id != RouteId::kEtcdGateway && id != RouteId::kEtcdVersion) {
     if (Status s = CheckJsonContentType(req); !s.ok()) return s;
   }
   if (route.role != Role::kPublic && table) {
@@ -132,6 +135,24 @@ Result<Principal> Api::Reauthorize(const Request& req, const RouteMatch& match) 
   return AuthenticateFor(*table, req, *match.route);
 }
 
+Response Api::RefusalFor(const RouteMatch& match, const Status& status) const {
+  const bool etcd = match.route && (match.route->id == RouteId::kEtcdGateway ||
+                                    match.route->id == RouteId::kEtcdVersion);
+  if (etcd && etcd_gateway_) return etcd_gateway_->Error(status);
+  return Refusal(status);
+}
+
+bool Api::IsEtcdStream(const RouteMatch& match) const {
+  return etcd_gateway_ && match.route && match.route->id == RouteId::kEtcdGateway &&
+         etcd_gateway_->KindOf(match.tail) == EtcdGateway::Kind::kStream;
+}
+
+void Api::LabelEtcdRoute(RouteMatch* match) const {
+  if (etcd_gateway_ && match->route && match->route->id == RouteId::kEtcdGateway) {
+    match->label = etcd_gateway_->Label(match->tail);
+  }
+}
+
 Response Api::Refusal(const Status& status) {
   Response r = ErrorResponse(status);
   if (status.code() == Code::kUnauthorized) {
@@ -150,14 +171,15 @@ net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
     r.status = 405;
     co_return r;
   }
-  if (Status s = Admit(req, match); !s.ok()) co_return Refusal(s);
+  if (Status s = Admit(req, match); !s.ok()) co_return RefusalFor(match, s);
   co_return co_await Serve(req, match);
 }
 
 net::awaitable<Response> Api::Serve(Request& req, const RouteMatch& match) {
   const RouteSpec& route = *match.route;
   if (Status s = CheckBodyAllowed(route, req); !s.ok()) co_return ErrorResponse(s);
-  if (route.method == "GET" && route.id != RouteId::kHealthz && route.id != RouteId::kReadyz) {
+  if (route.method == "GET" && route.id != RouteId::kHealthz && route.id != RouteId::kReadyz &&
+      route.id != RouteId::kEtcdVersion) {
     if (Status s = co_await AwaitMinRevision(req); !s.ok()) co_return ErrorResponse(s);
   }
   const std::string& tail = match.tail;
@@ -227,8 +249,16 @@ net::awaitable<Response> Api::Serve(Request& req, const RouteMatch& match) {
     case RouteId::kUiIndex:
     case RouteId::kUiAsset:
       co_return GetUi(route.id, tail);
+    case RouteId::kEtcdGateway:
+      co_return co_await CallEtcdGateway(req, match);
+    case RouteId::kEtcdVersion:
+      if (!etcd_gateway_) break;
+      co_return etcd_gateway_->Version();
     case RouteId::kWatch:
       break;  // a stream, not a response: server.cc serves GET
+  }
+  if (route.id == RouteId::kEtcdVersion) {
+    co_return ErrorResponse(Status::NotFound("etcd's gateway is not served here"));
   }
   Response r = ErrorResponse(Status::InvalidRequest("the watch stream is served to GET only"));
   r.status = 405;
@@ -251,6 +281,24 @@ net::awaitable<CommandResult> Api::Execute(Command& command) {
       co_await net::async_initiate<decltype(net::use_awaitable), void(CommandResult)>(
           initiate, net::use_awaitable);
   co_return result;
+}
+
+net::awaitable<Response> Api::CallEtcdGateway(const Request& req, const RouteMatch& match) {
+  if (!etcd_gateway_ || etcd_gateway_->KindOf(match.tail) != EtcdGateway::Kind::kUnary) {
+    co_return ErrorResponse(Status::NotFound(fmt::format("no route {} {}", req.method, req.path)));
+  }
+  // As Execute: `done` may run on the committer's thread; the coroutine
+  // resumes on its own executor.
+  auto executor = co_await net::this_coro::executor;
+  auto initiate = [this, executor, &req, &match](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    etcd_gateway_->Call(req, match.tail, [h, executor](Response r) {
+      net::post(executor, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+    });
+  };
+  Response response = co_await net::async_initiate<decltype(net::use_awaitable), void(Response)>(
+      initiate, net::use_awaitable);
+  co_return response;
 }
 
 net::awaitable<bool> Api::WaitForRevision(int64_t revision, std::chrono::milliseconds timeout) {

@@ -23,6 +23,7 @@
 #include "common/version.h"
 #include "http/auth.h"
 #include "http/browser_guard.h"
+#include "http/etcd_gateway.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
 #include "http/routes.h"
@@ -65,6 +66,18 @@ class Api {
   boost::asio::awaitable<Response> Serve(Request& req, const RouteMatch& match);
   // The response to a request Admit refused.
   static Response Refusal(const Status& status);
+  // The same for a request to `match`'s route: in the etcd gateway's error
+  // shape on its routes.
+  Response RefusalFor(const RouteMatch& match, const Status& status) const;
+
+  // Serves etcd's JSON gateway (SPEC §7) with `gateway` (it must outlive the
+  // server); without one its routes answer 404.
+  void SetEtcdGateway(EtcdGateway* gateway) { etcd_gateway_ = gateway; }
+  EtcdGateway* etcd_gateway() const { return etcd_gateway_; }
+  // For a request to a gateway route: whether it opens a stream
+  // (POST /v3/watch), and its label (match.label) for the metrics and log.
+  bool IsEtcdStream(const RouteMatch& match) const;
+  void LabelEtcdRoute(RouteMatch* match) const;
 
   // For streams (watch), before each commit they send: the principal the
   // request's token names under the auth in force now, so a SIGHUP that
@@ -85,6 +98,8 @@ class Api {
   // Takes an lvalue on purpose: GCC 12 destroys temporaries that live across
   // a co_await twice, so callers keep the command in a named variable.
   boost::asio::awaitable<CommandResult> Execute(Command& command);
+  // A unary call of the etcd gateway, resumed on this coroutine's executor.
+  boost::asio::awaitable<Response> CallEtcdGateway(const Request& req, const RouteMatch& match);
   // Waits until the read model has applied `revision` or `timeout` passes.
   boost::asio::awaitable<bool> WaitForRevision(int64_t revision,
                                                std::chrono::milliseconds timeout);
@@ -131,6 +146,7 @@ class Api {
   Metrics* metrics_;
   ApiOptions options_;
   BrowserGuard browser_guard_;
+  EtcdGateway* etcd_gateway_ = nullptr;
   std::atomic<bool> ready_{false};
   mutable Mutex auth_mu_;
   std::shared_ptr<const AuthTable> auth_ GUARDED_BY(auth_mu_);  // null: auth off

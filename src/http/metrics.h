@@ -66,7 +66,7 @@ class Metrics {
   static constexpr std::array<int, 22> kStatuses = {200, 201, 204, 304, 400, 401, 403, 404,
                                                     405, 406, 409, 412, 413, 415, 422, 428,
                                                     429, 431, 500, 501, 503, 504};
-  static constexpr size_t kMaxRoutes = 48;
+  static constexpr size_t kMaxRoutes = 64;  // the route table and the etcd gateway's labels
   struct RouteStats {
     std::string label;  // written once, before route_count_ publishes it
     std::array<std::array<std::atomic<uint64_t>, kStatuses.size()>, kMethods.size()> requests{};

@@ -11,7 +11,7 @@ namespace {
 // linearizable (consistent=true, SPEC §7).
 #define CC_WAIT "min_revision", "timeout_ms", "consistent"
 
-constexpr std::array<RouteSpec, 21> kRoutes = {{
+constexpr std::array<RouteSpec, 25> kRoutes = {{
     {RouteId::kHealthz, "GET", "/healthz", Role::kPublic, {}, false},
     {RouteId::kReadyz, "GET", "/readyz", Role::kPublic, {}, false},
     {RouteId::kMetrics, "GET", "/metrics", Role::kRead, {}, false},
@@ -41,6 +41,12 @@ constexpr std::array<RouteSpec, 21> kRoutes = {{
     {RouteId::kRoot, "GET", "/", Role::kPublic, {}, false},
     {RouteId::kUiIndex, "GET", "/ui", Role::kPublic, {}, false},
     {RouteId::kUiAsset, "GET", "/ui/{path}", Role::kPublic, {}, false},
+    // etcd's JSON gateway: etcd's own auth (a token in Authorization), so
+    // public here; the method is what follows the prefix ("kv/range").
+    {RouteId::kEtcdGateway, "POST", "/v3/{method}", Role::kPublic, {}, true},
+    {RouteId::kEtcdGateway, "POST", "/v3beta/{method}", Role::kPublic, {}, true},
+    {RouteId::kEtcdGateway, "POST", "/v3alpha/{method}", Role::kPublic, {}, true},
+    {RouteId::kEtcdVersion, "GET", "/version", Role::kPublic, {}, true},  // ignored, as etcd
 }};
 
 #undef CC_WAIT
@@ -83,6 +89,7 @@ RouteMatch MatchRoute(std::string_view method, std::string_view path) {
 }
 
 std::string_view MetricsLabel(const RouteMatch& match) {
+  if (!match.label.empty()) return match.label;
   if (match.route) return match.route->pattern;
   return "other";
 }
@@ -97,10 +104,11 @@ Status CheckBodyAllowed(const RouteSpec& route, const Request& req) {
 }
 
 Status CheckRequestShape(const RouteSpec& route, const Request& req) {
-  const bool console = route.id == RouteId::kRoot || route.id == RouteId::kUiIndex ||
-                       route.id == RouteId::kUiAsset;
+  const bool any_query = route.id == RouteId::kRoot || route.id == RouteId::kUiIndex ||
+                         route.id == RouteId::kUiAsset || route.id == RouteId::kEtcdGateway ||
+                         route.id == RouteId::kEtcdVersion;
   for (const auto& [name, value] : req.query) {
-    if (console) break;
+    if (any_query) break;
     if (name.empty() ||
         std::find(route.params.begin(), route.params.end(), name) == route.params.end()) {
       return Status::InvalidRequest(

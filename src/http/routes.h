@@ -21,6 +21,7 @@ enum class RouteId {
   kHistory, kEvents, kRevision, kDiff,
   kRevert, kImport, kExport, kStatus, kWatch, kWhoami,
   kRoot, kUiIndex, kUiAsset,  // the web console (SPEC §5, api_ui.cc)
+  kEtcdGateway, kEtcdVersion,  // etcd's JSON gateway (SPEC §7, etcd_gateway.h)
 };
 
 
@@ -37,17 +38,21 @@ struct RouteMatch {
   const RouteSpec* route = nullptr;  // nullptr: no route for this method and path
   bool path_known = false;           // some route has this path (405, not 404)
   std::string tail;                  // what a trailing {name} matched
+  // Counted and logged under this instead of the pattern when set (an etcd
+  // gateway method: "/v3/kv/range").
+  std::string_view label;
 };
 
 // Finds the route for `method` and `path` (percent-decoded, no query).
 RouteMatch MatchRoute(std::string_view method, std::string_view path);
 
-// The label a request is counted under in /metrics: its route's pattern, or
-// "other" for a path no route has.
+// The label a request is counted under in /metrics: match.label, else its
+// route's pattern, or "other" for a path no route has.
 std::string_view MetricsLabel(const RouteMatch& match);
 
 // The checks every route shares that need only the header: no unknown query
-// parameter (the console's files take any: a cache-busting ?v=1), no
+// parameter (the console's files take any: a cache-busting ?v=1; etcd's
+// gateway ignores the query, as etcd does), no
 // conditional header the route would ignore (RFC 9110 §13: honoured where
 // the route has a validator, refused elsewhere, never ignored), no repeated
 // header that has one meaning. Errors: kInvalidRequest.

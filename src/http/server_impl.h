@@ -2,6 +2,7 @@
 //   server.cc        the listener, the connection cap, signals and shutdown
 //   session.cc       one connection: read a request, admit it, answer it
 //   watch_stream.cc  GET /v1/watch as a Server-Sent Events stream
+//   gateway_stream.cc  etcd's POST /v3/watch as a stream of JSON lines
 // Nothing outside src/http/server*.cc, session.cc and watch_stream.cc
 // includes this file.
 #ifndef CHRONOCONF_HTTP_SERVER_IMPL_H_
@@ -180,6 +181,25 @@ struct Server::Impl {
   net::awaitable<void> Session(tcp::socket* socket);
   net::awaitable<void> Watch(Conn& conn, const Request& req, const RouteMatch& match,
                              const std::string& request_id);
+  // What every stream (GET /v1/watch, POST /v3/watch) shares
+  // (watch_stream.cc). BeginStream writes the response head `head`, counts
+  // and logs the stream under `label`, and registers a timer that a commit
+  // cancels (a wait on it ends); null when the head could not be written.
+  net::awaitable<std::shared_ptr<net::steady_timer>> BeginStream(
+      Conn& conn, const Request& req, std::string_view label, const std::string& request_id,
+      const std::string& head);
+  // Writes `bytes` within the budget of all watchers (kAllWatchersBytes),
+  // then frees them. False: the stream must end; *dropped when the client
+  // stopped reading. A `last` write (a stream's last line at shutdown) is
+  // made while the server stops too.
+  net::awaitable<bool> StreamWrite(Conn& conn, net::steady_timer& timer, std::string& bytes,
+                                   bool* dropped, bool last = false);
+  // Undoes BeginStream's registration and counts the stream's end.
+  void EndStream(Conn& conn, net::steady_timer* timer, bool dropped);
+  // Streams an admitted etcd gateway call (POST /v3/watch, its body read)
+  // as chunked JSON lines.
+  net::awaitable<void> EtcdStream(Conn& conn, const Request& req, const RouteMatch& match,
+                                  const std::string& request_id, int http_version);
   // A watch client sends nothing after its request, so a read that
   // completes means it has gone: the stream ends now, not at the next write.
   // Takes ownership of `holder` (a raw pointer for GCC 12, as Session).

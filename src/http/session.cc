@@ -65,6 +65,17 @@ Status RequestFromHeader(const bhttp::request_header<>& h, Request* req) {
   return Status::OK();
 }
 
+// The method and target of a request line ("POST /v3/kv/put HTTP/1.1").
+Status RequestLineOf(std::string_view line, Request* req) {
+  const size_t sp = line.find(' ');
+  const size_t sp2 = line.find(' ', sp == std::string_view::npos ? sp : sp + 1);
+  if (sp == std::string_view::npos || sp2 == std::string_view::npos) {
+    return Status::InvalidRequest("malformed request line");
+  }
+  req->method = std::string(line.substr(0, sp));
+  return ParseTarget(line.substr(sp + 1, sp2 - sp - 1), req);
+}
+
 // The client went away or was timed out: nothing to answer.
 bool IsClosed(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
@@ -211,7 +222,11 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     }
     // The whole block is in `buffer`: parse it here, without a read (and
     // without the post an async read that needs no I/O would cost).
+    std::string request_line;  // for a refusal that the parser gives before the route
     if (!ec) {
+      std::string_view block(static_cast<const char*>(buffer.data().data()), buffer.size());
+      block.remove_prefix(std::min(block.find_first_not_of("\r\n"), block.size()));
+      request_line = block.substr(0, block.find("\r\n"));
       size_t used = parser.put(buffer.data(), ec);
       buffer.consume(used);
       if (ec == bhttp::error::need_more) {
@@ -223,6 +238,18 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     if (ec) {
       Status error = ReadError(ec);
       std::string id = NewRequestId();
+      // A Content-Length over the limit fails the header already; etcd's
+      // gateway clients still get their error shape.
+      if (Request over; ec == bhttp::error::body_limit &&
+                        RequestLineOf(request_line, &over).ok()) {
+        RouteMatch match = MatchRoute(over.method, over.path);
+        api->LabelEtcdRoute(&match);
+        if (match.route && match.route->id == RouteId::kEtcdGateway) {
+          Response r = api->RefusalFor(match, error);
+          co_await WriteResponseAndClose(stream, r, id, MetricsLabel(match), &over);
+          break;
+        }
+      }
       co_await WriteError(stream, error, id);
       break;
     }
@@ -253,6 +280,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       req.headers["x-request-id"] = request_id;
     }
     RouteMatch match = MatchRoute(req.method, req.path);
+    api->LabelEtcdRoute(&match);
     // Everything the header decides, decided before the body is read: an
     // unauthenticated or cross-site client costs no body.
     if (!match.route) {
@@ -277,7 +305,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
       break;
     }
     if (Status s = api->Admit(req, match); !s.ok()) {
-      Response r = Api::Refusal(s);
+      Response r = api->RefusalFor(match, s);
       co_await WriteResponseAndClose(stream, r, request_id, MetricsLabel(match), &req);
       break;
     }
@@ -293,12 +321,19 @@ net::awaitable<void> Server::Impl::Session(tcp::socket* raw_socket) {
     if (!parser.is_done()) co_await bhttp::async_read(stream, buffer, parser, Into(ec));
     if (IsClosed(ec)) break;
     if (ec) {
-      Status error = ReadError(ec);
-      co_await WriteError(stream, error, request_id, MetricsLabel(match), &req);
+      Response r = api->RefusalFor(match, ReadError(ec));
+      co_await WriteResponseAndClose(stream, r, request_id, MetricsLabel(match), &req);
       break;
     }
     auto& msg = parser.get();
     req.body = std::move(msg.body());
+    if (api->IsEtcdStream(match)) {
+      conn->watching = true;
+      net::co_spawn(stream.get_executor(), DetectHangup(new std::shared_ptr<Conn>(conn)),
+                    net::detached);
+      co_await EtcdStream(*conn, req, match, request_id, msg.version());
+      break;
+    }
 
     Response r = co_await api->Serve(req, match);
     const bool head = req.method == "HEAD";

@@ -59,30 +59,9 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
       "Cache-Control: no-cache\r\nConnection: close\r\nX-Chronoconf-Revision: {}\r\n"
       "X-Request-Id: {}\r\n\r\n",
       projection->head(), request_id);
-  stream.expires_after(options.watch_send_timeout);
-  beast::error_code hec;
-  co_await net::async_write(stream, net::buffer(header), Into(hec));
-  if (hec) co_return;
-  // Counted and logged once the stream has begun (an error before it is
-  // counted by WriteError instead).
-  metrics->ObserveRequest("/v1/watch", req.method, 200, 0);
-  if (AccessLogOn(200)) {
-    LogAccess({.method = req.method,
-               .route = "/v1/watch",
-               .status = 200,
-               .seconds = 0,
-               .bytes = 0,
-               .request_id = request_id,
-               .actor = ActorForLog(req),
-               .error = {}});
-  }
-
-  metrics->WatcherOpened();
-  auto executor = co_await net::this_coro::executor;
-  auto timer = std::make_shared<net::steady_timer>(executor);
-  conn.watch_timer = timer;
-  LoopWatchers& loop = WatchersOf(executor);
-  loop.timers.insert(timer.get());  // a commit cancels its wait
+  std::shared_ptr<net::steady_timer> timer =
+      co_await BeginStream(conn, req, "/v1/watch", request_id, header);
+  if (!timer) co_return;
   // A watcher reads commits from the read model at its own pace; nothing is
   // queued per watcher. What it holds is bounded in bytes: the commits it
   // reads at a time (kWatchReadBytes) and the frames it writes at a time
@@ -93,27 +72,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   bool dropped = false;
   std::shared_ptr<const AuthTable> auth_seen = api->auth();
   std::string chunk;
-  // Writes `chunk` within the global budget. False: the watch must end.
-  auto send = [&]() -> net::awaitable<bool> {
-    const auto deadline = std::chrono::steady_clock::now() + options.watch_send_timeout;
-    while (!watch_bytes.TryReserve(chunk.size())) {
-      if (std::chrono::steady_clock::now() >= deadline || stopping.load() || conn.hung_up) {
-        dropped = true;
-        co_return false;
-      }
-      timer->expires_after(kWatchBudgetRetry);
-      beast::error_code tec;
-      co_await timer->async_wait(Into(tec));
-    }
-    stream.expires_after(options.watch_send_timeout);
-    beast::error_code wec;
-    co_await net::async_write(stream, net::buffer(chunk), Into(wec));
-    watch_bytes.Release(chunk.size());
-    chunk.clear();
-    chunk.shrink_to_fit();  // a large frame is not kept while the watch waits
-    if (wec) dropped = wec == beast::error::timeout;
-    co_return !wec;
-  };
+  auto send = [&]() { return StreamWrite(conn, *timer, chunk, &dropped); };
   while (!stopping.load() && !conn.hung_up) {
     // Before each commit it sends, the stream re-checks its token under
     // the auth in force (SPEC §6): a SIGHUP that narrows its prefixes
@@ -156,14 +115,70 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
     }
     if (!chunk.empty() && !co_await send()) break;
   }
-  loop.timers.erase(timer.get());
-  metrics->WatcherClosed();
-  if (dropped) {
-    metrics->WatcherDropped();
-    spdlog::info("dropped a watcher that stopped reading (at revision {})", last);
-  }
+  EndStream(conn, timer.get(), dropped);
+  if (dropped) spdlog::info("dropped a watcher that stopped reading (at revision {})", last);
   beast::error_code ignored;
   stream.socket().close(ignored);
+}
+
+net::awaitable<std::shared_ptr<net::steady_timer>> Server::Impl::BeginStream(
+    Conn& conn, const Request& req, std::string_view label, const std::string& request_id,
+    const std::string& head) {
+  beast::tcp_stream& stream = conn.stream;
+  stream.expires_after(options.watch_send_timeout);
+  beast::error_code hec;
+  co_await net::async_write(stream, net::buffer(head), Into(hec));
+  if (hec) co_return nullptr;
+  // Counted and logged once the stream has begun (an error before it is
+  // counted where it is answered).
+  metrics->ObserveRequest(label, req.method, 200, 0);
+  if (AccessLogOn(200)) {
+    LogAccess({.method = req.method,
+               .route = label,
+               .status = 200,
+               .seconds = 0,
+               .bytes = 0,
+               .request_id = request_id,
+               .actor = ActorForLog(req),
+               .error = {}});
+  }
+  metrics->WatcherOpened();
+  auto executor = co_await net::this_coro::executor;
+  auto timer = std::make_shared<net::steady_timer>(executor);
+  conn.watch_timer = timer;
+  WatchersOf(executor).timers.insert(timer.get());  // a commit cancels its wait
+  co_return timer;
+}
+
+net::awaitable<bool> Server::Impl::StreamWrite(Conn& conn, net::steady_timer& timer,
+                                               std::string& bytes, bool* dropped, bool last) {
+  const auto deadline = std::chrono::steady_clock::now() + options.watch_send_timeout;
+  // (A shutdown also ends the hang-up detector's read: a last write is
+  // tried anyway; to a client that has gone it just fails.)
+  auto must_end = [&] { return !last && (stopping.load() || conn.hung_up); };
+  while (!watch_bytes.TryReserve(bytes.size())) {
+    if (std::chrono::steady_clock::now() >= deadline || must_end()) {
+      *dropped = true;
+      co_return false;
+    }
+    timer.expires_after(kWatchBudgetRetry);
+    beast::error_code tec;
+    co_await timer.async_wait(Into(tec));
+  }
+  conn.stream.expires_after(options.watch_send_timeout);
+  beast::error_code wec;
+  co_await net::async_write(conn.stream, net::buffer(bytes), Into(wec));
+  watch_bytes.Release(bytes.size());
+  bytes.clear();
+  bytes.shrink_to_fit();  // a large frame is not kept while the stream waits
+  if (wec) *dropped = wec == beast::error::timeout;
+  co_return !wec;
+}
+
+void Server::Impl::EndStream(Conn& conn, net::steady_timer* timer, bool dropped) {
+  WatchersOf(conn.stream.get_executor()).timers.erase(timer);
+  metrics->WatcherClosed();
+  if (dropped) metrics->WatcherDropped();
 }
 
 }  // namespace chronoconf::http

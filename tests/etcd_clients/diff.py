@@ -75,8 +75,6 @@ KNOWN_GAPS = [
      "'etcdserver: request is too large' (1.5 MiB a request); chronoconf commits it"),
     ("error_txn_compare_unknown_target", "a Txn compare with an unknown target (9): etcd 3.4 evaluates it (succeeded=true); "
      "chronoconf answers INVALID_ARGUMENT 'etcdserver: unknown compare target'"),
-    ("txn2_future_revision_in_branch", "a Range at a future revision inside a Txn: etcd 3.4 answers OUT_OF_RANGE "
-     "'etcdserver: mvcc: required revision is a future revision'; chronoconf succeeds with no keys"),
 ]
 
 # What SPEC §7 says differs, masked on both sides.

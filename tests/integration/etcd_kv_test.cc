@@ -474,6 +474,13 @@ TEST_F(EtcdCompactionTest, CompactSetsAFloorForTheEtcdViewOnly) {
             std::string::npos)
       << watch.out << watch.err;
 
+  // One floor for both transports: the JSON gateway on the HTTP port too.
+  auto gateway = api().Post("/v3/kv/range", json({{"key", "Yw=="}, {"revision", std::to_string(a)}}).dump(),
+                            {{"Content-Type", "application/json"}});
+  EXPECT_EQ(gateway.status, 400) << gateway;
+  EXPECT_NE(gateway.body.find("required revision has been compacted"), std::string::npos)
+      << gateway;
+
   // History is never deleted: the native API still reads before the floor.
   auto old = api().GetKey(K("c"), "at_revision=" + std::to_string(a));
   ASSERT_EQ(old.status, 200) << old;

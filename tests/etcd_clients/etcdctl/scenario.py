@@ -70,8 +70,10 @@ def ctl(check, *args, stdin=None, user=None, timeout=15, json_out=False, quiet=F
             if line.startswith("{"):
                 docs.append(json.dumps(rel(json.loads(line)), sort_keys=True))
         text = "\n".join(docs)
-    # The server's address and timings differ by nature.
+    # The server's address and timings differ by nature; a revision in
+    # etcdctl's text is relative to the section's start, as in its JSON.
     text = text.replace(endpoint, "<endpoint>")
+    text = re.sub(r"compacted revision (\d+)", lambda m: f"compacted revision base+{int(m.group(1)) - base}", text)
     se = re.sub(r"took = [0-9.]+[µm]?s", "took = <t>", se.replace(endpoint, "<endpoint>"))
     out(check, f"rc={rc}")
     for line in text.splitlines():

@@ -1,0 +1,73 @@
+// WatchSession: the watches of one etcd Watch stream, free of any transport
+// (SPEC §7). The gRPC Watch stream (watch_service.cc) and the JSON
+// gateway's POST /v3/watch (gateway.cc) both hand it the client's
+// WatchRequests and send what it gives them: control responses (created,
+// canceled, progress) first, then events read from the read model's commit
+// log at the stream's own pace. Nothing else is queued, so a slow client
+// holds no memory here and cannot block writers.
+//
+// Before each response with events it re-checks the caller's token under
+// the auth in force (SPEC §6): a token removed by SIGHUP ends the stream, a
+// scope narrowed away from a watch cancels that watch.
+//
+// Thread safety: none; its stream serializes the calls.
+#ifndef CHRONOCONF_ETCD_WATCH_SESSION_H_
+#define CHRONOCONF_ETCD_WATCH_SESSION_H_
+
+#include <deque>
+#include <map>
+
+#include "etcd/caller.h"
+#include "etcd/etcd_context.h"
+#include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
+#include "etcd/key_range.h"
+
+namespace chronoconf::etcd {
+
+class WatchSession {
+ public:
+  // `md`: the stream's caller, checked at each create and before each
+  // response with events.
+  WatchSession(const EtcdContext* context, CallMetadata md)
+      : context_(context), md_(std::move(md)) {}
+
+  // Takes one request: a create, cancel or progress request queues its
+  // answer; an empty one is ignored (as etcd does).
+  void Handle(const etcdserverpb::WatchRequest& req);
+
+  enum class Next {
+    kResponse,  // *out is the next response to send
+    kNothing,   // nothing to send until the read model moves
+    kEnd,       // the stream must end with *end (the caller's token is gone)
+  };
+  // The next response: a control response, else the events of the next
+  // watcher (round robin) that has some: whole commits, about 1.5 MiB at
+  // most.
+  Next Pop(etcdserverpb::WatchResponse* out, grpc::Status* end);
+
+  // Control responses waiting to be sent.
+  size_t pending_control() const { return control_.size(); }
+
+ private:
+  struct Watcher {
+    KeyRange range;
+    int64_t next = 1;  // the first revision not yet looked at
+    bool prev_kv = false;
+    bool no_put = false;
+    bool no_delete = false;
+  };
+  void Create(const etcdserverpb::WatchCreateRequest& req);
+  Next NextEvents(etcdserverpb::WatchResponse* out, grpc::Status* end);
+  void Header(etcdserverpb::WatchResponse* resp) const;
+
+  const EtcdContext* context_;
+  const CallMetadata md_;
+  std::deque<etcdserverpb::WatchResponse> control_;
+  std::map<int64_t, Watcher> watchers_;
+  int64_t next_id_ = 0;      // etcd's automatic ids start at 0
+  int64_t round_robin_ = 0;  // the watcher id to look at first
+};
+
+}  // namespace chronoconf::etcd
+
+#endif  // CHRONOCONF_ETCD_WATCH_SESSION_H_
