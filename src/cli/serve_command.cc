@@ -22,6 +22,7 @@
 #include "app/verify.h"
 #include "cli/progress_bar.h"
 #include "etcd/etcd_server.h"
+#include "etcd/member_announcer.h"
 #include "etcd/gateway.h"
 #include "http/api.h"
 #include "http/log_format.h"
@@ -263,9 +264,11 @@ int Serve(const ServeOptions& o) {
   // URLs): the gRPC server's, or the HTTP port's for the JSON gateway.
   // One compaction floor for both transports (SPEC §7 "Compaction").
   etcd::CompactionFloor etcd_floor(store->get(), o.etcd_compaction == "ignore");
-  auto etcd_options_for = [&](std::string listen) {
+  auto etcd_options_for = [&](std::string listen, bool gateway) {
     etcd::EtcdOptions etcd_options;
     etcd_options.listen = std::move(listen);
+    etcd_options.gateway = gateway;
+    etcd_options.live_members = [s = store->get()] { return s->LiveMembers(etcd::kMemberTtl); };
     etcd_options.node = api_options.node;
     etcd_options.max_value_bytes = o.max_value_bytes;
     etcd_options.max_txn_ops = o.etcd_max_txn_ops;
@@ -286,7 +289,7 @@ int Serve(const ServeOptions& o) {
   std::unique_ptr<etcd::EtcdServer> etcd_server;
   if (!o.etcd_listen.empty()) {
     etcd_server = std::make_unique<etcd::EtcdServer>(
-        &projection, &commands, etcd_options_for(host_port(etcd_host, etcd_port)));
+        &projection, &commands, etcd_options_for(host_port(etcd_host, etcd_port), false));
     server_options.on_shutdown = [&etcd_server] { etcd_server->BeginShutdown(); };
   }
   http::Server server(&api, &projection, &metrics, server_options);
@@ -296,7 +299,7 @@ int Serve(const ServeOptions& o) {
   }
   // etcd's JSON gateway on the HTTP port, always served (SPEC §7).
   etcd::EtcdContext gateway_context(&projection, &commands,
-                                    etcd_options_for(host_port(host, server.port())));
+                                    etcd_options_for(host_port(host, server.port()), true));
   etcd::JsonGateway gateway(&gateway_context);
   api.SetEtcdGateway(&gateway);
   if (etcd_server) {
@@ -306,6 +309,12 @@ int Serve(const ServeOptions& o) {
     }
     spdlog::info("etcd v3 API on {} (gRPC, plaintext)", o.etcd_listen);
   }
+  // This node in the store's list of live nodes (etcd's MemberList on a
+  // PostgreSQL store every node shares).
+  etcd::MemberAnnouncer announcer(
+      store->get(),
+      {api_options.node, etcd_server ? "http://" + host_port(etcd_host, etcd_port) : "",
+       "http://" + host_port(host, server.port())});
   // Serve /readyz 503 while the read model catches up with the store (the
   // follower's code path, on this thread).
   std::atomic<bool> catch_up_failed{false};
@@ -347,6 +356,7 @@ int Serve(const ServeOptions& o) {
     etcd_server->BeginShutdown();  // (begun already by a signal)
     etcd_server->Wait();           // etcd writes in flight still reach the committer
   }
+  announcer.Stop();  // other nodes stop listing this one at once
   read_index.Stop();
   commands.Stop();
   follower.Stop();

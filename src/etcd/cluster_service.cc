@@ -1,6 +1,8 @@
 // Cluster: MemberList names this node (SPEC §7; several nodes on one
 // PostgreSQL store are not listed yet). Membership changes are not etcd's to
 // make here: a member is a `chronoconf serve` sharing the store.
+#include <map>
+
 #include "etcd/errors.h"
 #include "etcd/methods.h"
 #include "etcd/services.h"
@@ -17,13 +19,28 @@ grpc::Status ClusterMemberList(const EtcdContext& context, const CallMetadata& m
                                const pb::MemberListRequest& /*req*/, pb::MemberListResponse* resp) {
   Caller caller;
   if (grpc::Status s = context.Admit(md, http::Role::kRead, &caller); !s.ok()) return s;
-  context.FillHeader(context.projection().head(), resp->mutable_header());
-  pb::Member* me = resp->add_members();
-  me->set_id(context.member_id());
-  me->set_name(context.options().node);
-  const std::string url = "http://" + context.options().listen;
-  me->add_peerurls(url);
-  me->add_clienturls(url);
+  // etcd 3.4 leaves the header's revision out of MemberList.
+  context.FillHeader(0, resp->mutable_header());
+  const EtcdOptions& options = context.options();
+  // Every live node as the store lists it (PostgreSQL); this node always,
+  // also before its first announcement or while the store cannot answer.
+  std::vector<MemberRecord> members;
+  if (options.live_members) {
+    if (auto live = options.live_members(); live) members = std::move(*live);
+  }
+  std::map<std::string, std::string> urls;  // name -> this transport's URL, by name
+  for (const MemberRecord& m : members) {
+    const std::string& url = options.gateway ? m.gateway_url : m.client_url;
+    if (!url.empty()) urls[m.name] = url;
+  }
+  urls[options.node] = "http://" + options.listen;
+  for (const auto& [name, url] : urls) {
+    pb::Member* m = resp->add_members();
+    m->set_id(MemberIdOf(name));
+    m->set_name(name);
+    m->add_peerurls(url);
+    m->add_clienturls(url);
+  }
   return grpc::Status::OK;
 }
 

@@ -39,6 +39,21 @@ grpc::Status Compacted() {
   return Make(grpc::StatusCode::OUT_OF_RANGE,
               "etcdserver: mvcc: required revision has been compacted");
 }
+grpc::Status AuthPermissionDenied() {
+  return Make(grpc::StatusCode::UNKNOWN, "auth: permission denied");
+}
+std::string WatchCancelReason(const grpc::Status& status) {
+  // grpc-go's codes.Code.String() for the codes a refusal can have.
+  const char* code = "Unknown";
+  switch (status.error_code()) {
+    case grpc::StatusCode::PERMISSION_DENIED: code = "PermissionDenied"; break;
+    case grpc::StatusCode::INVALID_ARGUMENT: code = "InvalidArgument"; break;
+    case grpc::StatusCode::UNAUTHENTICATED: code = "Unauthenticated"; break;
+    case grpc::StatusCode::UNAVAILABLE: code = "Unavailable"; break;
+    default: break;
+  }
+  return "rpc error: code = " + std::string(code) + " desc = " + status.error_message();
+}
 grpc::Status LeaseNotFound() {
   return Make(grpc::StatusCode::NOT_FOUND, "etcdserver: requested lease not found");
 }

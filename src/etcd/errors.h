@@ -31,6 +31,12 @@ grpc::Status AuthNotEnabled();   // FailedPrecondition "etcdserver: authenticati
 grpc::Status InvalidAuthToken();  // Unauthenticated "etcdserver: invalid auth token"
 grpc::Status Stopped();          // Unavailable "etcdserver: server stopped"
 grpc::Status Timeout();          // Unavailable "etcdserver: request timed out"
+grpc::Status AuthPermissionDenied();  // Unknown "auth: permission denied": etcd 3.4's
+                                      // untranslated answer to a non-admin Defragment
+
+// A watch's cancel_reason for a refusal, as etcd 3.4 writes it: Go's text
+// of the gRPC status ("rpc error: code = PermissionDenied desc = ...").
+std::string WatchCancelReason(const grpc::Status& status);
 }  // namespace rpctypes
 
 // SPEC §7: a value that is not valid UTF-8 (InvalidArgument).

@@ -4,11 +4,10 @@
 #include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
 
 namespace chronoconf::etcd {
-namespace {
 
 // FNV-1a, 64 bits: a stable id from a name (never 0, which etcd reads as
 // "no member").
-uint64_t IdFor(std::string_view name) {
+uint64_t MemberIdOf(std::string_view name) {
   uint64_t h = 14695981039346656037ull;
   for (unsigned char c : name) {
     h ^= c;
@@ -17,15 +16,13 @@ uint64_t IdFor(std::string_view name) {
   return h == 0 ? 1 : h;
 }
 
-}  // namespace
-
 EtcdContext::EtcdContext(Projection* projection, CommandService* commands, EtcdOptions options)
     : projection_(projection),
       commands_(commands),
       options_(std::move(options)),
       // One cluster: every node that shares the store reports the same id.
-      cluster_id_(IdFor("chronoconf")),
-      member_id_(IdFor(options_.node)) {}
+      cluster_id_(MemberIdOf("chronoconf")),
+      member_id_(MemberIdOf(options_.node)) {}
 
 grpc::Status EtcdContext::CheckCompacted(int64_t revision) const {
   if (!options_.floor) return grpc::Status::OK;

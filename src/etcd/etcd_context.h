@@ -54,6 +54,11 @@ struct EtcdOptions {
   std::function<bool()> ready;
   // The store's size in bytes (Status.dbSize).
   std::function<int64_t()> db_size;
+  // The nodes serving the store now (MemberList); null: this node alone.
+  std::function<Result<std::vector<MemberRecord>>()> live_members;
+  // This transport's URL of every node: the gRPC port, or the HTTP port
+  // for the JSON gateway (whose clients, Patroni, connect to clientURLs).
+  bool gateway = false;
   // The etcd view's compaction floor (SPEC §7), shared by both transports;
   // null: no floor (0), and Compact moves nothing.
   CompactionFloor* floor = nullptr;
@@ -63,6 +68,10 @@ struct EtcdOptions {
   // Where calls are counted (chronoconf_etcd_requests_total); may be null.
   http::Metrics* metrics = nullptr;
 };
+
+// A node's member id (and the cluster's, from "chronoconf"): a hash of its
+// name, the same on every node.
+uint64_t MemberIdOf(std::string_view name);
 
 class EtcdContext {
  public:

@@ -40,7 +40,13 @@ grpc::Status MaintenanceDefragment(const EtcdContext& context, const CallMetadat
                                    const pb::DefragmentRequest& /*req*/,
                                    pb::DefragmentResponse* resp) {
   Caller caller;
-  if (grpc::Status s = context.Admit(md, http::Role::kAdmin, &caller); !s.ok()) return s;
+  if (grpc::Status s = context.Admit(md, http::Role::kAdmin, &caller); !s.ok()) {
+    // etcd 3.4 answers a user who is not root with its auth error as it is.
+    if (s.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      return rpctypes::AuthPermissionDenied();
+    }
+    return s;
+  }
   // Nothing to defragment: the store is SQLite or PostgreSQL.
   context.FillHeader(context.projection().head(), resp->mutable_header());
   return grpc::Status::OK;

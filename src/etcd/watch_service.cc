@@ -87,11 +87,9 @@ void WatchStream::Start(const EtcdContext* /*context*/, WatchHub* hub,
 }
 
 void WatchStream::OnReadDone(bool ok) {
-  if (!ok) {
-    // The client closed its side, or the call ended: etcd ends the stream.
-    RequestFinish(grpc::Status::OK);
-    return;
-  }
+  // The client closed its sending side: like etcd, go on sending until it
+  // cancels the call (OnCancel) or the server stops.
+  if (!ok) return;
   bool read_more;
   {
     MutexLock lock(&mu_);
@@ -113,6 +111,10 @@ void WatchStream::OnWriteDone(bool ok) {
     }
   }
   Pump();
+}
+
+void WatchStream::OnCancel() {
+  RequestFinish(grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the watch"));
 }
 
 void WatchStream::OnDone() {

@@ -74,10 +74,13 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
   const std::string key = req.key().empty() ? std::string(1, '\0') : req.key();
   Watcher w;
   if (grpc::Status s = ParseKeyRange(key, req.range_end(), &w.range); !s.ok()) {
-    return refuse(kNoWatch, s.error_message());
+    // etcd validates no watched key: a single key no chronoconf key can
+    // equal (a control character, not UTF-8) is a watch that never fires.
+    if (!req.range_end().empty()) return refuse(kNoWatch, s.error_message());
+    w.range = KeyRange{key, "", true};
   }
   if (!ScopeCovers(caller.principal.scope, w.range)) {
-    return refuse(kNoWatch, rpctypes::PermissionDenied().error_message());
+    return refuse(kNoWatch, rpctypes::WatchCancelReason(rpctypes::PermissionDenied()));
   }
   int64_t id = req.watch_id();
   if (id != 0) {
@@ -136,7 +139,7 @@ WatchSession::Next WatchSession::NextEvents(pb::WatchResponse* out, grpc::Status
       Header(out);
       out->set_watch_id(it->first);
       out->set_canceled(true);
-      out->set_cancel_reason(rpctypes::PermissionDenied().error_message());
+      out->set_cancel_reason(rpctypes::WatchCancelReason(rpctypes::PermissionDenied()));
       watchers_.erase(it);
       return Next::kResponse;
     }

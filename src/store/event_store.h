@@ -27,8 +27,9 @@ struct StoreHead {
 
 // A node that serves the store, as etcd's MemberList shows it (SPEC §7).
 struct MemberRecord {
-  std::string name;        // --node: unique per node
-  std::string client_url;  // where it serves the etcd API ("http://127.0.0.1:2379")
+  std::string name;         // --node: unique per node
+  std::string client_url;   // its etcd gRPC API ("http://127.0.0.1:2379"); empty: none
+  std::string gateway_url;  // its HTTP port, where etcd's JSON gateway is
   bool operator==(const MemberRecord&) const = default;
 };
 

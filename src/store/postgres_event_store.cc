@@ -105,6 +105,7 @@ CREATE TRIGGER etcd_floor_kept_truncate BEFORE TRUNCATE ON etcd_floor
 CREATE TABLE etcd_members (
   name         TEXT PRIMARY KEY,
   client_url   TEXT NOT NULL,
+  gateway_url  TEXT NOT NULL,
   announced_at TIMESTAMPTZ NOT NULL
 );
 )sql",
@@ -334,11 +335,12 @@ Result<int64_t> PostgresEventStore::ReadEtcdFloor() {
 Status PostgresEventStore::Announce(const MemberRecord& me) {
   static const pg::Statement kAnnounce = {
       "cc_announce",
-      "INSERT INTO etcd_members (name, client_url, announced_at) VALUES ($1, $2, now()) "
-      "ON CONFLICT (name) DO UPDATE SET client_url = EXCLUDED.client_url, announced_at = now()"};
+      "INSERT INTO etcd_members (name, client_url, gateway_url, announced_at) "
+      "VALUES ($1, $2, $3, now()) ON CONFLICT (name) DO UPDATE SET "
+      "client_url = EXCLUDED.client_url, gateway_url = EXCLUDED.gateway_url, announced_at = now()"};
   MutexLock lock(&read_mu_);
   auto r = ReadWithRetry(read_, [&]() REQUIRES(read_mu_) {
-    return read_.Run("announce this node", kAnnounce, {me.name, me.client_url});
+    return read_.Run("announce this node", kAnnounce, {me.name, me.client_url, me.gateway_url});
   });
   return r ? Status::OK() : r.status();
 }
@@ -355,7 +357,7 @@ Status PostgresEventStore::Leave(const std::string& name) {
 Result<std::vector<MemberRecord>> PostgresEventStore::LiveMembers(std::chrono::milliseconds ttl) {
   static const pg::Statement kLive = {
       "cc_live_members",
-      "SELECT name, client_url FROM etcd_members "
+      "SELECT name, client_url, gateway_url FROM etcd_members "
       "WHERE announced_at > now() - $1::bigint * interval '1 millisecond' ORDER BY name"};
   MutexLock lock(&read_mu_);
   auto q = ReadWithRetry(read_, [&]() REQUIRES(read_mu_) {
@@ -363,7 +365,9 @@ Result<std::vector<MemberRecord>> PostgresEventStore::LiveMembers(std::chrono::m
   });
   if (!q) return q.status();
   std::vector<MemberRecord> out;
-  for (int i = 0; i < q->rows(); ++i) out.push_back({q->Text(i, 0), q->Text(i, 1)});
+  for (int i = 0; i < q->rows(); ++i) {
+    out.push_back({q->Text(i, 0), q->Text(i, 1), q->Text(i, 2)});
+  }
   return out;
 }
 

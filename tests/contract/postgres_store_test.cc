@@ -144,13 +144,15 @@ TEST_F(PostgresStoreTest, StoresTheSameTextAsSqlite) {
 TEST_F(PostgresStoreTest, NodesAnnounceThemselvesAndDropOutWhenSilentOrGone) {
   auto a = Open();
   auto b = Open();
-  ASSERT_TRUE(a->Announce({"node-a", "http://127.0.0.1:2379"}).ok());
-  ASSERT_TRUE(b->Announce({"node-b", "http://127.0.0.1:2380"}).ok());
-  ASSERT_TRUE(b->Announce({"node-b", "http://127.0.0.1:2381"}).ok());  // again: one row
+  ASSERT_TRUE(a->Announce({"node-a", "http://127.0.0.1:2379", "http://127.0.0.1:7700"}).ok());
+  ASSERT_TRUE(b->Announce({"node-b", "http://127.0.0.1:2380", "http://127.0.0.1:7701"}).ok());
+  // Again: one row, the new URLs.
+  ASSERT_TRUE(b->Announce({"node-b", "http://127.0.0.1:2381", "http://127.0.0.1:7702"}).ok());
   auto live = a->LiveMembers(std::chrono::seconds(5));
   ASSERT_TRUE(live) << live.status().ToString();
-  EXPECT_EQ(*live, (std::vector<MemberRecord>{{"node-a", "http://127.0.0.1:2379"},
-                                              {"node-b", "http://127.0.0.1:2381"}}));
+  EXPECT_EQ(*live, (std::vector<MemberRecord>{
+                       {"node-a", "http://127.0.0.1:2379", "http://127.0.0.1:7700"},
+                       {"node-b", "http://127.0.0.1:2381", "http://127.0.0.1:7702"}}));
   ASSERT_TRUE(b->Leave("node-b").ok());
   EXPECT_EQ(a->LiveMembers(std::chrono::seconds(5))->size(), 1u);
   ASSERT_TRUE(factory_.Sql("UPDATE etcd_members SET announced_at = now() - interval '1 minute'")

@@ -377,5 +377,53 @@ TEST_F(MultiNodeTest, ConsistentReadsSeeWritesAnotherNodeAcknowledged) {
   }
 }
 
+// SPEC §7 Cluster: MemberList lists every live node sharing the store, the
+// same on every node; a node that stops leaves the list at once, one that is
+// killed once its last announcement is older than the ttl (5 s).
+TEST_F(MultiNodeTest, MemberListShowsTheLiveNodes) {
+  CHRONOCONF_REQUIRE_PG(db_);
+  if (access("/usr/bin/etcdctl", X_OK) != 0) {
+    if (std::getenv("CI")) FAIL() << "etcdctl is not installed";
+    GTEST_SKIP() << "etcdctl is not installed";
+  }
+  std::vector<int> etcd_ports;
+  for (int i = 0; i < kNodes; ++i) etcd_ports.push_back(PickFreePort());
+  ASSERT_NO_FATAL_FAILURE(StartNodes(db_.url(), etcd_ports));
+  auto members = [&](int node) {
+    CommandOptions options;
+    options.env["ETCDCTL_API"] = "3";
+    options.timeout = std::chrono::seconds(20);
+    auto r = RunCommand({"etcdctl", "--endpoints=127.0.0.1:" +
+                                        std::to_string(etcd_ports[static_cast<size_t>(node)]),
+                         "member", "list"},
+                        options);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  // Every node announces itself within a second of starting.
+  auto listed = [&](int node, int n) {
+    for (int i = 0; i < 60; ++i) {
+      std::string out = members(node);
+      if (std::count(out.begin(), out.end(), '\n') == n) return out;
+      std::this_thread::sleep_for(milliseconds(250));
+    }
+    return members(node);
+  };
+  const std::string all = listed(1, 3);
+  for (int i = 0; i < kNodes; ++i) {
+    EXPECT_NE(all.find(", node" + std::to_string(i) + ", http://127.0.0.1:" +
+                       std::to_string(etcd_ports[static_cast<size_t>(i)])),
+              std::string::npos)
+        << all;
+  }
+  EXPECT_EQ(listed(2, 3), all);  // the same list on every node
+  nodes_[2]->Stop();             // SIGTERM: leaves at once
+  const std::string two = members(1);
+  EXPECT_EQ(std::count(two.begin(), two.end(), '\n'), 2) << two;
+  nodes_[0]->Kill();  // kill -9: drops out after the ttl
+  const std::string alone = listed(1, 1);
+  EXPECT_NE(alone.find(", node1, "), std::string::npos) << alone;
+}
+
 }  // namespace
 }  // namespace chronoconf::test
