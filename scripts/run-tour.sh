@@ -4,6 +4,7 @@
 # as written.
 #
 #   scripts/run-tour.sh BIN README.md       # the "A five-minute tour" section
+#   scripts/run-tour.sh BIN README.md#etcd  # the "Using etcd clients" section
 #   scripts/run-tour.sh BIN docs/TUTORIAL.md
 #
 # Each command (backslash continuations joined) runs from the repository root
@@ -13,7 +14,9 @@
 set -u -o pipefail
 
 BIN=$(realpath "$1")
-DOC=$2
+DOC=${2%%#*}
+PART=
+[[ $2 == *#* ]] && PART=${2#*#}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/chronoconf-tour.XXXXXX")
@@ -24,8 +27,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A fresh store on a free port (port 0: the log line names the real one).
-"$BIN" serve --store memory: --listen 127.0.0.1:0 --log-level info >"$WORK/server.log" 2>&1 &
+# A fresh store on a free port (port 0: the log line names the real one);
+# the etcd section's on a free etcd port too, in place of 2379.
+ETCD_ARGS=()
+ETCD_PORT=
+if [[ $PART == etcd ]]; then
+  ETCD_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  ETCD_ARGS=(--etcd-listen "127.0.0.1:$ETCD_PORT")
+  # The clients as Debian installs them (python3-etcd3 is /usr/bin/python3's).
+  export PATH=/usr/bin:$PATH
+fi
+"$BIN" serve --store memory: --listen 127.0.0.1:0 --log-level info "${ETCD_ARGS[@]}" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 PORT=
 for _ in $(seq 100); do
@@ -38,8 +50,10 @@ export CHRONOCONF_SERVER="http://127.0.0.1:$PORT" NO_COLOR=1
 unset CHRONOCONF_TOKEN
 
 # The ```sh blocks, of the tour section only for the README.
-awk -v readme="$([[ $(basename "$DOC") == README.md ]] && echo 1)" '
-  /^## / { in_section = !readme || $0 ~ /^## A five-minute tour/ }
+SECTION="A five-minute tour"
+[[ $PART == etcd ]] && SECTION="Using etcd clients"
+awk -v readme="$([[ $(basename "$DOC") == README.md ]] && echo 1)" -v section="$SECTION" '
+  /^## / { in_section = !readme || index($0, "## " section) == 1 }
   /^```sh$/ { if (in_section) { in_block = 1; next } }
   /^```$/ { if (in_block) { in_block = 0; print "#END-OF-BLOCK" } next }
   in_block { print }
@@ -64,6 +78,7 @@ C=$BIN
 outputs=()
 for i in "${!commands[@]}"; do
   cmd=${commands[$i]//localhost:7700/127.0.0.1:$PORT}
+  [[ -n $ETCD_PORT ]] && cmd=${cmd//127.0.0.1:2379/127.0.0.1:$ETCD_PORT}
   cmd=${cmd//build\/chronoconf/$BIN}
   out=$(timeout 20 bash -c "C='$BIN'; $cmd" 2>&1)
   rc=$?
@@ -88,8 +103,17 @@ expect_lines() {  # expect_lines COMMAND-SUBSTRING PATTERN N: at least N lines m
   [[ $n -ge $3 ]] || fail "'$1' should print $3 lines matching '$2', printed $n"
 }
 
-case $(basename "$DOC") in
-  README.md)
+case $(basename "$DOC")#$PART in
+  README.md#etcd)
+    expect_in 'get app/ --prefix' 'db1.internal'
+    expect_in 'import etcd3' 'on'
+    expect_in 'put_get.go' 'v2 at revision'
+    expect_in 'put_get.js' 'eu-west'
+    expect_in 'chronoconf log' 'deploy-bot'
+    expect_in 'chronoconf log' 'roll out v2'
+    expect_in '/v3/kv/range' '"kvs":[{"key":"'
+    ;;
+  README.md#)
     expect_in '"first setting"' '"revision":1,'
     expect_in '"holiday peak"' '"revision":2,'
     expect_in 'timeout_ms?at_revision=1' '"value":1000'
@@ -107,7 +131,7 @@ case $(basename "$DOC") in
     expect_in 'export --format env' 'PAYMENTS_TIMEOUT_MS=1000'
     expect_lines 'watch payments/' 'payments/' 3
     ;;
-  TUTORIAL.md)
+  TUTORIAL.md#)
     [[ -f "$ROOT/docs/tutorial-checks.sh" ]] && source "$ROOT/docs/tutorial-checks.sh"
     ;;
 esac

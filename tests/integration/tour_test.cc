@@ -26,5 +26,9 @@ TEST(TourTest, ReadmeTourRunsAsWritten) { RunTour("README.md"); }
 
 TEST(TourTest, TutorialRunsAsWritten) { RunTour("docs/TUTORIAL.md"); }
 
+// README "Using etcd clients": etcdctl, python3-etcd3, Go clientv3, npm etcd3
+// and the JSON gateway, as written.
+TEST(TourTest, ReadmeEtcdClientsRunAsWritten) { RunTour("README.md#etcd"); }
+
 }  // namespace
 }  // namespace chronoconf::test
