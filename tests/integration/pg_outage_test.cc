@@ -165,7 +165,9 @@ TEST(PgOutageTest, AFrozenServerFailsWritesInTimeAndTheNodeRecovers) {
   auto consistent = api.GetKey("before", "consistent=true");
   waited = std::chrono::duration_cast<milliseconds>(Steady::now() - start);
   EXPECT_EQ(consistent.status, 503) << consistent;
-  EXPECT_LT(waited, milliseconds(12000)) << "the consistent read waited " << waited.count()
+  // Its head read may queue behind the follower's, on a connection that
+  // must then reconnect (libpq's connect timeout, per attempt): 8-15 s seen.
+  EXPECT_LT(waited, milliseconds(20000)) << "the consistent read waited " << waited.count()
                                          << " ms";
   std::cout << "frozen PostgreSQL: write answered " << w.status << " " << w.ErrorCode()
             << ", consistent read answered " << consistent.status << " in " << waited.count()
