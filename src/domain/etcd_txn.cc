@@ -82,7 +82,9 @@ Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, size_t* at,
       d->writes.emplace_back(put->key, std::move(value));
     } else if (const auto* del = std::get_if<RangeDelete>(&w)) {
       for (EtcdKeyRead& k : read(del->start, del->end, false)) {
-        if (deleted_or_put->insert(k.key).second) d->writes.emplace_back(std::move(k.key), std::nullopt);
+        if (deleted_or_put->insert(k.key).second) {
+          d->writes.emplace_back(std::move(k.key), std::nullopt);
+        }
       }
     } else {
       Status s = Apply(*std::get<NestedEtcdTxn>(w).txn, read, at, deleted_or_put, d);

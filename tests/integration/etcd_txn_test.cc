@@ -24,15 +24,24 @@ constexpr char kScript[] = R"(
 import os, grpc
 from etcd3 import etcdrpc as p
 kv = p.KVStub(grpc.insecure_channel('127.0.0.1:' + os.environ['ETCD_PORT']))
-def put_op(k, v='', **kw): return p.RequestOp(request_put=p.PutRequest(key=k.encode(), value=v.encode(), **kw))
+def put_op(k, v='', **kw):
+    return p.RequestOp(request_put=p.PutRequest(key=k.encode(), value=v.encode(), **kw))
 def get_op(k): return p.RequestOp(request_range=p.RangeRequest(key=k.encode()))
 def del_op(k): return p.RequestOp(request_delete_range=p.DeleteRangeRequest(key=k.encode()))
-def txn_op(c, s, f=()): return p.RequestOp(request_txn=p.TxnRequest(compare=c, success=s, failure=f))
-def value_is(k, v): return p.Compare(key=k.encode(), target=p.Compare.VALUE, result=p.Compare.EQUAL, value=v.encode())
+def txn_op(c, s, f=()):
+    return p.RequestOp(request_txn=p.TxnRequest(compare=c, success=s, failure=f))
+def value_is(k, v):
+    return p.Compare(key=k.encode(), target=p.Compare.VALUE, result=p.Compare.EQUAL,
+                     value=v.encode())
 def show(r):
     kind = r.WhichOneof('response')
-    if kind == 'response_range': return 'get ' + ','.join(f'{k.key.decode()}={k.value.decode()} v{k.version}' for k in r.response_range.kvs)
-    if kind == 'response_put': return 'put' + (f' prev={r.response_put.prev_kv.value.decode()}' if r.response_put.HasField('prev_kv') else '')
+    if kind == 'response_range':
+        kvs = r.response_range.kvs
+        return 'get ' + ','.join(f'{k.key.decode()}={k.value.decode()} v{k.version}' for k in kvs)
+    if kind == 'response_put':
+        prev = r.response_put.prev_kv
+        has_prev = r.response_put.HasField('prev_kv')
+        return 'put' + (f' prev={prev.value.decode()}' if has_prev else '')
     if kind == 'response_delete_range': return f'del {r.response_delete_range.deleted}'
     t = r.response_txn
     return f'txn {t.succeeded} [' + '; '.join(show(o) for o in t.responses) + ']'
@@ -45,22 +54,30 @@ def run(name, req):
 kv.Put(p.PutRequest(key=b'/it/a', value=b'1'))
 run('nested', p.TxnRequest(compare=[value_is('/it/a', '1')], success=[
     put_op('/it/a', '2'),
-    txn_op([value_is('/it/a', '2')], [put_op('/it/b', 'yes')], [put_op('/it/b', 'no'), get_op('/it/a')]),
+    txn_op([value_is('/it/a', '2')], [put_op('/it/b', 'yes')],
+           [put_op('/it/b', 'no'), get_op('/it/a')]),
     get_op('/it/b')]))
-run('ignore_value', p.TxnRequest(success=[put_op('/it/a', ignore_value=True, prev_kv=True), get_op('/it/a')]))
-run('ignore_lease', p.TxnRequest(success=[put_op('/it/a', '3', ignore_lease=True), get_op('/it/a')]))
-run('ignore_value_missing', p.TxnRequest(success=[txn_op([], [put_op('/it/none', ignore_value=True)])]))
-run('duplicate_across_nested', p.TxnRequest(success=[del_op('/it/b'), txn_op([], [put_op('/it/b', 'x')])]))
-run('both_branches', p.TxnRequest(success=[txn_op([value_is('/it/a', '9')], [put_op('/it/c', 'x')], [put_op('/it/c', 'y'), del_op('/it/b')])]))
+run('ignore_value', p.TxnRequest(success=[put_op('/it/a', ignore_value=True, prev_kv=True),
+                                          get_op('/it/a')]))
+run('ignore_lease', p.TxnRequest(success=[put_op('/it/a', '3', ignore_lease=True),
+                                          get_op('/it/a')]))
+run('ignore_value_missing',
+    p.TxnRequest(success=[txn_op([], [put_op('/it/none', ignore_value=True)])]))
+run('duplicate_across_nested',
+    p.TxnRequest(success=[del_op('/it/b'), txn_op([], [put_op('/it/b', 'x')])]))
+run('both_branches', p.TxnRequest(success=[txn_op([value_is('/it/a', '9')], [put_op('/it/c', 'x')],
+                                                 [put_op('/it/c', 'y'), del_op('/it/b')])]))
 run('op_limit', p.TxnRequest(success=[txn_op([], [get_op('/it/a')] * 128)]))
-run('unknown_target', p.TxnRequest(compare=[p.Compare(key=b'/it/a', target=9, result=p.Compare.EQUAL)], success=[get_op('/it/c')]))
+run('unknown_target', p.TxnRequest(
+    compare=[p.Compare(key=b'/it/a', target=9, result=p.Compare.EQUAL)], success=[get_op('/it/c')]))
 run('too_large', p.TxnRequest(success=[put_op(f'/it/big{i}', 'x' * 20000) for i in range(100)]))
 try:
     kv.Put(p.PutRequest(key=b'/it/big', value=b'x' * (1600 * 1024)))
     print('put_too_large ok')
 except grpc.RpcError as e:
     print('put_too_large', e.code().name, e.details())
-print('keys', [k.key.decode() for k in kv.Range(p.RangeRequest(key=b'/it/', range_end=b'/it0')).kvs])
+kvs = kv.Range(p.RangeRequest(key=b'/it/', range_end=b'/it0')).kvs
+print('keys', [k.key.decode() for k in kvs])
 )";
 
 TEST(EtcdTxnTest, NestedTxnsIgnoreFlagsAndLimitsAnswerAsEtcd) {
