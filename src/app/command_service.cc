@@ -113,7 +113,7 @@ Transaction EtcdTxnOps(const EtcdTxn& cmd, const Projection& projection,
   *decided = DecideEtcdTxn(cmd.body, [&](const std::string& start, const std::string& end,
                                          bool single) {
     return EtcdRead(projection, start, end, single);
-  });
+  }, projection.head());
   Transaction txn{{}, cmd.meta};
   std::set<std::string> named;
   for (auto& [key, value] : decided->writes) {

@@ -66,9 +66,10 @@ void ChoosePath(const EtcdTxnBody& txn, const EtcdReader& read, EtcdTxnDecision*
 
 // etcd's checkRequests and applyTxn along the path from `*at`: the writes
 // of the chosen branches, in order. `deleted_or_put`: each key is written
-// once (a second range over a deleted key deletes nothing).
-Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, size_t* at,
-             std::set<std::string>* deleted_or_put, EtcdTxnDecision* d) {
+// once (a second range over a deleted key deletes nothing). A Range above
+// `head` sets `*future` (etcd checks the puts first, then the ranges).
+Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head, size_t* at,
+             std::set<std::string>* deleted_or_put, Status* future, EtcdTxnDecision* d) {
   const bool succeeded = d->path[(*at)++];
   for (const EtcdTxnBody::Write& w : succeeded ? txn.success : txn.failure) {
     if (const auto* put = std::get_if<EtcdPut>(&w)) {
@@ -86,8 +87,12 @@ Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, size_t* at,
           d->writes.emplace_back(std::move(k.key), std::nullopt);
         }
       }
+    } else if (const auto* range = std::get_if<EtcdRangeAt>(&w)) {
+      if (range->revision > head && future->ok()) {
+        *future = Status::FutureRevision("mvcc: required revision is a future revision");
+      }
     } else {
-      Status s = Apply(*std::get<NestedEtcdTxn>(w).txn, read, at, deleted_or_put, d);
+      Status s = Apply(*std::get<NestedEtcdTxn>(w).txn, read, head, at, deleted_or_put, future, d);
       if (!s.ok()) return s;
     }
   }
@@ -109,12 +114,14 @@ bool CompareHolds(const EtcdCompare& compare, const std::vector<EtcdKeyView>& ke
   return true;
 }
 
-EtcdTxnDecision DecideEtcdTxn(const EtcdTxnBody& txn, const EtcdReader& read) {
+EtcdTxnDecision DecideEtcdTxn(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head) {
   EtcdTxnDecision d;
   ChoosePath(txn, read, &d);
   size_t at = 0;
   std::set<std::string> deleted_or_put;
-  d.status = Apply(txn, read, &at, &deleted_or_put, &d);
+  Status future;
+  d.status = Apply(txn, read, head, &at, &deleted_or_put, &future, &d);
+  if (d.status.ok()) d.status = std::move(future);
   if (!d.status.ok()) d.writes.clear();
   return d;
 }

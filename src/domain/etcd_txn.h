@@ -67,6 +67,12 @@ struct EtcdPut {
   bool must_exist = false;
 };
 
+// A Range of a branch: it changes nothing, but a revision above the head
+// fails the Txn when the branch is taken (etcd's checkRange).
+struct EtcdRangeAt {
+  int64_t revision = 0;
+};
+
 struct EtcdTxnBody;
 
 // A Txn in a branch (etcd's RequestOp.request_txn). Shared: a command is
@@ -77,7 +83,7 @@ struct NestedEtcdTxn {
 
 // The compares and the two branches of an etcd Txn, outer or nested.
 struct EtcdTxnBody {
-  using Write = std::variant<EtcdPut, RangeDelete, NestedEtcdTxn>;
+  using Write = std::variant<EtcdPut, RangeDelete, NestedEtcdTxn, EtcdRangeAt>;
   std::vector<EtcdCompare> compares;
   std::vector<Write> success;
   std::vector<Write> failure;
@@ -100,7 +106,8 @@ using EtcdReader = std::function<std::vector<EtcdKeyRead>(
 // the chosen path (compareToPath) and every check (checkRequests) reads the
 // state before the Txn; then the chosen branches' writes run in order.
 struct EtcdTxnDecision {
-  // InvalidRequest "key not found": a put that must find its key did not.
+  // InvalidRequest "key not found": a put that must find its key did not
+  // (etcd's checkPut); else FutureRevision: a Range above the head.
   Status status;
   // Which branch ran: the outer Txn's, then each nested Txn's of the chosen
   // branches, depth first in request order (etcd's txnPath).
@@ -112,7 +119,8 @@ struct EtcdTxnDecision {
   std::vector<std::string> compared;
 };
 
-EtcdTxnDecision DecideEtcdTxn(const EtcdTxnBody& txn, const EtcdReader& read);
+// `head`: the revision `read` reads.
+EtcdTxnDecision DecideEtcdTxn(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head);
 
 }  // namespace chronoconf
 

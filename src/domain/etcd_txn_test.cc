@@ -69,8 +69,10 @@ class EtcdTxnDecisionTest : public ::testing::Test {
         if (in) out.push_back(read);
       }
       return out;
-    });
+    }, kHead);
   }
+
+  static constexpr int64_t kHead = 10;
 
   static EtcdCompare ValueIs(const std::string& key, const std::string& value) {
     EtcdCompare c;
@@ -170,6 +172,32 @@ TEST_F(EtcdTxnDecisionTest, APutThatMustFindItsKeyFailsTheTxnOnlyOnTheTakenPath)
   other.compares.push_back(ValueIs("a", "1"));
   other.failure.push_back(EtcdPut{"missing", "", /*keep_value=*/true, /*must_exist=*/true});
   EXPECT_TRUE(Decide(other).status.ok());
+}
+
+TEST_F(EtcdTxnDecisionTest, ARangeAboveTheHeadFailsTheTxnOnlyOnTheTakenPath) {
+  Set("a", "1");
+  EtcdTxnBody inner;
+  inner.compares.push_back(ValueIs("a", "1"));
+  inner.success.push_back(EtcdRangeAt{kHead});
+  inner.failure.push_back(EtcdRangeAt{kHead + 1});  // not taken
+  EtcdTxnBody txn;
+  txn.success.push_back(EtcdPut{"b", "x"});
+  txn.success.push_back(Nested(inner));
+  EtcdTxnDecision taken_ok = Decide(txn);
+  ASSERT_TRUE(taken_ok.status.ok());
+  EXPECT_EQ(taken_ok.writes, (Writes{{"b", "x"}}));
+
+  inner.success.push_back(EtcdRangeAt{kHead + 1});
+  EtcdTxnBody future;
+  future.success.push_back(EtcdPut{"b", "x"});
+  future.success.push_back(Nested(inner));
+  EtcdTxnDecision d = Decide(future);
+  EXPECT_EQ(d.status.code(), Code::kFutureRevision);
+  EXPECT_TRUE(d.writes.empty());
+
+  // etcd checks the puts first: a missing key is the answer, even after.
+  future.success.push_back(EtcdPut{"missing", "", /*keep_value=*/true, /*must_exist=*/true});
+  EXPECT_EQ(Decide(future).status.code(), Code::kInvalidRequest);
 }
 
 }  // namespace

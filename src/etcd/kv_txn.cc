@@ -122,17 +122,19 @@ grpc::Status CheckIntervals(const Ops& ops, Intervals* out) {
   return grpc::Status::OK;
 }
 
-// A Range of any branch, nested too, below the etcd view's floor or above
-// the head fails the Txn, as in etcd.
-grpc::Status CheckRangeRevisions(const EtcdContext& context, const pb::TxnRequest& req) {
+// A Range of any branch, nested too, below the etcd view's floor fails the
+// Txn. (etcd checks only the branches taken, as DecideEtcdTxn does for a
+// Range above the head; the floor is the etcd layer's, so it is checked
+// here, on every branch.)
+grpc::Status CheckCompactedRanges(const EtcdContext& context, const pb::TxnRequest& req) {
   for (const Ops* branch : {&req.success(), &req.failure()}) {
     for (const pb::RequestOp& op : *branch) {
       if (op.request_case() == pb::RequestOp::kRequestTxn) {
-        if (grpc::Status s = CheckRangeRevisions(context, op.request_txn()); !s.ok()) return s;
+        if (grpc::Status s = CheckCompactedRanges(context, op.request_txn()); !s.ok()) return s;
       }
       if (op.request_case() != pb::RequestOp::kRequestRange) continue;
       const int64_t revision = op.request_range().revision();
-      if (revision > context.projection().head()) return rpctypes::FutureRev();
+      if (revision > context.projection().head()) continue;  // the decision's to refuse
       if (grpc::Status s = context.CheckCompacted(revision); !s.ok()) return s;
     }
   }
@@ -194,8 +196,8 @@ grpc::Status ToCompare(const pb::Compare& c, const KeyScope& scope, EtcdCompare*
 grpc::Status ToBody(const pb::TxnRequest& req, const KeyScope& scope, size_t max_value_bytes,
                     EtcdTxnBody* out);
 
-// A branch's writes as the command holds them (ranges are left to the
-// response). Errors: invalid keys or values, leases, scopes.
+// A branch's ops as the command holds them (a Range by its revision alone:
+// the response reads it). Errors: invalid keys or values, leases, scopes.
 grpc::Status ToWrites(const Ops& ops, const KeyScope& scope, size_t max_value_bytes,
                       std::vector<EtcdTxnBody::Write>* out) {
   for (const pb::RequestOp& op : ops) {
@@ -204,6 +206,7 @@ grpc::Status ToWrites(const Ops& ops, const KeyScope& scope, size_t max_value_by
       const auto& r = op.request_range();
       if (grpc::Status s = ParseKeyRange(r.key(), r.range_end(), &range); !s.ok()) return s;
       if (!ScopeCovers(scope, range)) return rpctypes::PermissionDenied();
+      out->emplace_back(std::in_place_type<EtcdRangeAt>, r.revision());
     } else if (op.request_case() == pb::RequestOp::kRequestPut) {
       const pb::PutRequest& put = op.request_put();
       if (grpc::Status s = ParseKeyRange(put.key(), "", &range); !s.ok()) return s;
@@ -361,7 +364,7 @@ void KvTxn(const EtcdContext& context, const CallMetadata& md, const pb::TxnRequ
   if (grpc::Status s = CheckTxn(req, context.options().max_txn_ops, &writes); !s.ok()) {
     return done(s);
   }
-  if (grpc::Status s = CheckRangeRevisions(context, req); !s.ok()) return done(s);
+  if (grpc::Status s = CheckCompactedRanges(context, req); !s.ok()) return done(s);
   for (const Ops* branch : {&req.success(), &req.failure()}) {
     Intervals intervals;
     if (grpc::Status s = CheckIntervals(*branch, &intervals); !s.ok()) return done(s);

@@ -496,6 +496,15 @@ func nestedTxnScenario(cli *clientv3.Client) {
 		}
 	}
 	get(cli, "txn_nested_ops_limit_count", "t/lim/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	// A Range above the head fails the Txn only in a branch taken.
+	future := clientv3.OpGet("t/a", clientv3.WithRev(1000000000))
+	r, err = cli.Txn(ctx()).Then(clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.Value("t/a"), "=", "nope")},
+		[]clientv3.Op{future}, []clientv3.Op{clientv3.OpGet("t/a")})).Commit()
+	txnResp("txn_nested_future_revision_not_taken", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpTxn(nil, []clientv3.Op{clientv3.OpPut("t/z", "1"), future}, nil)).Commit()
+	txnResp("txn_nested_future_revision_taken", r, err)
+	r, err = cli.Txn(ctx()).If(clientv3.Compare(clientv3.Value("t/a"), "=", "nope")).Then(future).Else(clientv3.OpGet("t/z")).Commit()
+	txnResp("txn_future_revision_not_taken", r, err)
 	del(cli, "txn_nested_cleanup", "t/", clientv3.WithPrefix())
 	// A delete from a key on (range_end "\0") is no interval to etcd's
 	// duplicate check: a put of a key it deletes is taken, and re-creates it.
