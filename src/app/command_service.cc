@@ -21,6 +21,7 @@ struct BatchDecision {
   int commit_index = -1;  // into the batch's commits; -1 for a no-op
   bool created = false;
   bool succeeded = true;  // an EtcdTxn's compares
+  std::vector<bool> txn_path;  // an EtcdTxn's branches (EtcdTxnDecision::path)
 };
 
 namespace {
@@ -84,53 +85,49 @@ Transaction RangeDeleteOps(const DeleteKeyRange& cmd, const Projection& projecti
   return txn;
 }
 
-// The keys a compare looks at, as etcd sees them, at the head.
-std::vector<EtcdKeyView> CompareKeys(const EtcdCompare& c, const Projection& projection,
-                                     std::vector<std::string>* keys) {
+// The keys in [start, end) (or `start` alone) as an etcd Txn reads them, at
+// the head.
+std::vector<EtcdKeyRead> EtcdRead(const Projection& projection, const std::string& start,
+                                  const std::string& end, bool single) {
   std::vector<KeyVersion> found;
-  if (c.single) {
-    if (auto v = projection.Get(c.start)) found.push_back(std::move(*v));
+  if (single) {
+    if (auto v = projection.Get(start)) found.push_back(std::move(*v));
   } else {
-    found = projection.Range(c.start, c.end, projection.head(), SIZE_MAX, nullptr);
+    found = projection.Range(start, end, projection.head(), SIZE_MAX, nullptr);
   }
-  std::vector<EtcdKeyView> out;
+  std::vector<EtcdKeyRead> out;
   for (const KeyVersion& v : found) {
-    keys->push_back(std::string(v.key));
-    out.push_back({v.version - v.created_version + 1, v.created_revision, v.revision,
-                   EtcdValueFromStored(v.value()), 0});
+    out.push_back({std::string(v.key),
+                   {v.version - v.created_version + 1, v.created_revision, v.revision,
+                    EtcdValueFromStored(v.value()), 0},
+                   std::string(v.value())});
   }
-  if (c.single && found.empty()) keys->push_back(c.start);  // its absence is read too
   return out;
 }
 
-// EtcdTxn: the compares pick a branch; its puts as they are, its range
-// deletes resolved to the keys that exist (each once), and, when it writes,
-// a check of every compared key it does not write, so that the store refuses
-// the commit (and the batch is decided again) if another node moved one.
-Transaction EtcdTxnOps(const EtcdTxn& cmd, const Projection& projection, bool* succeeded) {
-  std::vector<std::string> compared;
-  *succeeded = true;
-  for (const EtcdCompare& c : cmd.compares) {
-    if (!CompareHolds(c, CompareKeys(c, projection, &compared))) *succeeded = false;
-  }
+// EtcdTxn: DecideEtcdTxn's writes and, when there are any, a check of every
+// compared key they do not write, so that the store refuses the commit (and
+// the batch is decided again) if another node moved one.
+Transaction EtcdTxnOps(const EtcdTxn& cmd, const Projection& projection,
+                       EtcdTxnDecision* decided) {
+  *decided = DecideEtcdTxn(cmd.body, [&](const std::string& start, const std::string& end,
+                                         bool single) {
+    return EtcdRead(projection, start, end, single);
+  }, projection.head());
   Transaction txn{{}, cmd.meta};
   std::set<std::string> named;
-  for (const EtcdTxn::Write& w : *succeeded ? cmd.success : cmd.failure) {
-    if (const auto* set = std::get_if<SetKey>(&w)) {
-      named.insert(set->key);
-      txn.ops.push_back(*set);
-      continue;
-    }
-    const auto& del = std::get<RangeDelete>(w);
-    for (const KeyVersion& v :
-         projection.Range(del.start, del.end, projection.head(), SIZE_MAX, nullptr)) {
-      if (named.insert(std::string(v.key)).second) {
-        txn.ops.push_back(DeleteKey{std::string(v.key), std::nullopt});
-      }
+  for (auto& [key, value] : decided->writes) {
+    named.insert(key);
+    if (value) {
+      SetKey set{key, std::move(*value), std::nullopt, false};
+      set.commit_unchanged = true;
+      txn.ops.push_back(std::move(set));
+    } else {
+      txn.ops.push_back(DeleteKey{key, std::nullopt});
     }
   }
   if (txn.ops.empty()) return txn;
-  for (const std::string& key : compared) {
+  for (const std::string& key : decided->compared) {
     if (named.insert(key).second) txn.ops.push_back(CheckKey{key, projection.State(key).version});
   }
   return txn;
@@ -161,7 +158,14 @@ BatchDecision Decide(const Command& command, const Projection& projection,
   } else if (auto* import = std::get_if<Import>(&command)) {
     d.txn = ImportOps(*import, projection);
   } else if (auto* etcd = std::get_if<EtcdTxn>(&command)) {
-    d.txn = EtcdTxnOps(*etcd, projection, &d.succeeded);
+    EtcdTxnDecision decided;
+    d.txn = EtcdTxnOps(*etcd, projection, &decided);
+    d.succeeded = decided.path.front();
+    d.txn_path = std::move(decided.path);
+    if (!decided.status.ok()) {
+      d.status = std::move(decided.status);
+      return d;
+    }
   } else {
     d.txn = RangeDeleteOps(std::get<DeleteKeyRange>(command), projection);
   }
@@ -587,6 +591,7 @@ void CommandService::AnswerApplied(Applied& a) {
     CommandResult r;
     r.status = d.status;
     r.succeeded = d.succeeded;
+    r.txn_path = d.txn_path;
     if (r.status.ok() && d.commit_index >= 0 && !a.applied.ok()) {
       // Only when stopping (after the server stopped answering requests) or
       // when the store handed out a gap: the commit is durable, but this node

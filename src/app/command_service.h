@@ -62,6 +62,8 @@ struct CommandResult {
   size_t events = 0;
   bool created = false;  // a single set that created its key (HTTP 201)
   bool succeeded = true;  // an EtcdTxn: its compares held (the success branch ran)
+  // An EtcdTxn: the branch each Txn on its path took (EtcdTxnDecision::path).
+  std::vector<bool> txn_path;
 };
 
 struct CommandStats {

@@ -80,15 +80,12 @@ struct DeleteKeyRange {
   CommitMeta meta;
 };
 
-// etcd's Txn (domain/etcd_txn.h): the compares, decided against the read
-// model in a batch of its own, pick the branch whose writes are committed
-// (puts with SetKey::commit_unchanged; range deletes resolved then), all in
-// one commit; none when the branch writes nothing.
+// etcd's Txn (domain/etcd_txn.h): DecideEtcdTxn, against the read model,
+// picks the branches whose writes are committed (puts with
+// SetKey::commit_unchanged; range deletes resolved then), all in one commit;
+// none when they write nothing.
 struct EtcdTxn {
-  using Write = std::variant<SetKey, RangeDelete>;
-  std::vector<EtcdCompare> compares;
-  std::vector<Write> success;
-  std::vector<Write> failure;
+  EtcdTxnBody body;
   CommitMeta meta;
 };
 

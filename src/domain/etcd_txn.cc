@@ -1,5 +1,7 @@
 #include "domain/etcd_txn.h"
 
+#include <set>
+
 namespace chronoconf {
 namespace {
 
@@ -24,6 +26,8 @@ bool Holds(const EtcdCompare& c, const EtcdKeyView& kv) {
     case EtcdCompare::Target::kLease:
       cmp = Sign(kv.lease, c.number);
       break;
+    case EtcdCompare::Target::kUnknown:
+      break;  // etcd compares nothing: equal
   }
   switch (c.result) {
     case EtcdCompare::Result::kEqual:
@@ -34,8 +38,65 @@ bool Holds(const EtcdCompare& c, const EtcdKeyView& kv) {
       return cmp > 0;
     case EtcdCompare::Result::kLess:
       return cmp < 0;
+    case EtcdCompare::Result::kUnknown:
+      return true;
   }
-  return false;
+  return true;
+}
+
+// etcd's compareToPath: the branch each Txn on the chosen path takes, all
+// decided on the state before the Txn (a nested Txn's compares do not see
+// the writes of the ops before it: etcd 3.4 reads them up front).
+void ChoosePath(const EtcdTxnBody& txn, const EtcdReader& read, EtcdTxnDecision* d) {
+  bool holds = true;
+  for (const EtcdCompare& c : txn.compares) {
+    std::vector<EtcdKeyView> views;
+    for (EtcdKeyRead& k : read(c.start, c.end, c.single)) {
+      d->compared.push_back(std::move(k.key));
+      views.push_back(std::move(k.view));
+    }
+    if (c.single && views.empty()) d->compared.push_back(c.start);
+    if (!CompareHolds(c, views)) holds = false;
+  }
+  d->path.push_back(holds);
+  for (const EtcdTxnBody::Write& w : holds ? txn.success : txn.failure) {
+    if (const auto* nested = std::get_if<NestedEtcdTxn>(&w)) ChoosePath(*nested->txn, read, d);
+  }
+}
+
+// etcd's checkRequests and applyTxn along the path from `*at`: the writes
+// of the chosen branches, in order. `deleted_or_put`: each key is written
+// once (a second range over a deleted key deletes nothing). A Range above
+// `head` sets `*future` (etcd checks the puts first, then the ranges).
+Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head, size_t* at,
+             std::set<std::string>* deleted_or_put, Status* future, EtcdTxnDecision* d) {
+  const bool succeeded = d->path[(*at)++];
+  for (const EtcdTxnBody::Write& w : succeeded ? txn.success : txn.failure) {
+    if (const auto* put = std::get_if<EtcdPut>(&w)) {
+      std::optional<std::string> value = put->value;
+      if (put->must_exist) {
+        std::vector<EtcdKeyRead> current = read(put->key, "", true);
+        if (current.empty()) return Status::InvalidRequest("key not found");
+        if (put->keep_value) value = std::move(current.front().stored_value);
+      }
+      deleted_or_put->insert(put->key);
+      d->writes.emplace_back(put->key, std::move(value));
+    } else if (const auto* del = std::get_if<RangeDelete>(&w)) {
+      for (EtcdKeyRead& k : read(del->start, del->end, false)) {
+        if (deleted_or_put->insert(k.key).second) {
+          d->writes.emplace_back(std::move(k.key), std::nullopt);
+        }
+      }
+    } else if (const auto* range = std::get_if<EtcdRangeAt>(&w)) {
+      if (range->revision > head && future->ok()) {
+        *future = Status::FutureRevision("mvcc: required revision is a future revision");
+      }
+    } else {
+      Status s = Apply(*std::get<NestedEtcdTxn>(w).txn, read, head, at, deleted_or_put, future, d);
+      if (!s.ok()) return s;
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -51,6 +112,18 @@ bool CompareHolds(const EtcdCompare& compare, const std::vector<EtcdKeyView>& ke
     if (!Holds(compare, kv)) return false;
   }
   return true;
+}
+
+EtcdTxnDecision DecideEtcdTxn(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head) {
+  EtcdTxnDecision d;
+  ChoosePath(txn, read, &d);
+  size_t at = 0;
+  std::set<std::string> deleted_or_put;
+  Status future;
+  d.status = Apply(txn, read, head, &at, &deleted_or_put, &future, &d);
+  if (d.status.ok()) d.status = std::move(future);
+  if (!d.status.ok()) d.writes.clear();
+  return d;
 }
 
 }  // namespace chronoconf

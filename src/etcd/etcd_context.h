@@ -45,6 +45,10 @@ struct EtcdOptions {
   // The largest request gRPC takes: etcd's default (1.5 MiB) plus room for
   // the envelope, as etcd adds grpc overhead bytes to --max-request-bytes.
   int max_request_bytes = 1536 * 1024 + 512 * 1024;
+  // The largest Put or Txn that writes, counted on the request itself:
+  // etcd's --max-request-bytes (its default), which etcd checks on what it
+  // sends through raft.
+  size_t max_write_request_bytes = 1536 * 1024;
   // On shutdown, calls in flight get this long to finish; then they are
   // cancelled.
   std::chrono::milliseconds drain_timeout{10000};

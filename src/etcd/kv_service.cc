@@ -102,6 +102,10 @@ void KvPut(const EtcdContext& context, const CallMetadata& md, const pb::PutRequ
     return done(rpctypes::ValueProvided());
   }
   if (req.ignore_lease() && req.lease() != 0) return done(rpctypes::LeaseProvided());
+  // etcd's --max-request-bytes, on the whole request.
+  if (req.ByteSizeLong() > context.options().max_write_request_bytes) {
+    return done(rpctypes::RequestTooLarge());
+  }
   KeyRange range;
   if (grpc::Status s = ParseKeyRange(req.key(), "", &range); !s.ok()) return done(s);
   // Leases are the next issue: no lease exists yet.

@@ -142,6 +142,9 @@ def plain():
     call("gateway_txn_failure", "/v3/kv/txn", {
         "compare": [{"key": b64("g/a"), "target": "VERSION", "result": "LESS", "version": "1"}],
         "success": [], "failure": [{"request_range": {"key": b64("g/b")}}]})
+    call("gateway_txn_nested", "/v3/kv/txn", {"success": [{"request_txn": {
+        "compare": [{"key": b64("g/a"), "target": "VALUE", "result": "EQUAL", "value": b64("3")}],
+        "success": [{"request_put": {"key": b64("g/n"), "value": b64("1")}}, {"request_range": {"key": b64("g/n")}}]}}]})
     call("gateway_put_empty_key", "/v3/kv/put", {"value": b64("x")})
     call("gateway_bad_json", "/v3/kv/put", None)
     call("gateway_deleterange", "/v3/kv/deleterange", {"key": b64("g/b"), "prev_kv": True})

@@ -453,7 +453,70 @@ func nestedTxnScenario(cli *clientv3.Client) {
 	get(cli, "txn_nested_after", "t/nested")
 	r, err = cli.Txn(ctx()).Then(clientv3.OpPut("t/e", "1"), clientv3.OpTxn(nil, []clientv3.Op{clientv3.OpPut("t/e", "2")}, nil)).Commit()
 	txnResp("txn_nested_duplicate_key", r, err)
+	// etcd 3.4 decides every compare of the path before any op runs: the
+	// nested compare does not see the outer put before it.
+	r, err = cli.Txn(ctx()).Then(clientv3.OpPut("t/f", "2"),
+		clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.Value("t/f"), "=", "2")},
+			[]clientv3.Op{clientv3.OpPut("t/g", "yes")},
+			[]clientv3.Op{clientv3.OpPut("t/g", "no"), clientv3.OpGet("t/f")}),
+		clientv3.OpGet("t/g")).Commit()
+	txnResp("txn_nested_compares_read_before_the_txn", r, err)
+	// Both branches of one nested Txn may put a key (one runs); a key put
+	// by one nested Txn and deleted by another may not.
+	r, err = cli.Txn(ctx()).Then(clientv3.OpTxn(nil, []clientv3.Op{clientv3.OpPut("t/h", "1")},
+		[]clientv3.Op{clientv3.OpPut("t/h", "2")})).Commit()
+	txnResp("txn_nested_both_branches_put", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpTxn(nil, []clientv3.Op{clientv3.OpDelete("t/h")}, nil),
+		clientv3.OpTxn(nil, nil, []clientv3.Op{clientv3.OpPut("t/h", "3")})).Commit()
+	txnResp("txn_nested_delete_and_put_duplicate", r, err)
+	// A nested Txn's failure branch runs, and deletes in it count.
+	r, err = cli.Txn(ctx()).If(clientv3.Compare(clientv3.Version("t/c"), "=", 1)).Then(
+		clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.Value("t/a"), "=", "nope")},
+			[]clientv3.Op{clientv3.OpPut("t/never", "x")},
+			[]clientv3.Op{clientv3.OpDelete("t/g", clientv3.WithPrevKV()), clientv3.OpGet("t/", clientv3.WithPrefix(), clientv3.WithCountOnly())})).Commit()
+	txnResp("txn_nested_failure_branch", r, err)
+	// The op limit (128) is shared with the enclosing Txn: 100 ops leave 28.
+	nestedOf := func(n int) clientv3.Op {
+		ops := []clientv3.Op{}
+		for i := 0; i < n; i++ {
+			ops = append(ops, clientv3.OpPut(fmt.Sprintf("t/lim/%03d", i), "x"))
+		}
+		return clientv3.OpTxn(nil, ops, nil)
+	}
+	for _, n := range []int{28, 29} {
+		ops := []clientv3.Op{nestedOf(n)}
+		for i := 0; i < 99; i++ {
+			ops = append(ops, clientv3.OpGet("t/a"))
+		}
+		r, err = cli.Txn(ctx()).Then(ops...).Commit()
+		if err != nil {
+			out(fmt.Sprintf("txn_nested_ops_limit_%d", n), "%s", errs(err))
+		} else {
+			out(fmt.Sprintf("txn_nested_ops_limit_%d", n), "rev=%d succeeded=%v responses=%d", rv(r.Header.Revision), r.Succeeded, len(r.Responses))
+		}
+	}
+	get(cli, "txn_nested_ops_limit_count", "t/lim/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	// A Range above the head fails the Txn only in a branch taken.
+	future := clientv3.OpGet("t/a", clientv3.WithRev(1000000000))
+	r, err = cli.Txn(ctx()).Then(clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.Value("t/a"), "=", "nope")},
+		[]clientv3.Op{future}, []clientv3.Op{clientv3.OpGet("t/a")})).Commit()
+	txnResp("txn_nested_future_revision_not_taken", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpTxn(nil, []clientv3.Op{clientv3.OpPut("t/z", "1"), future}, nil)).Commit()
+	txnResp("txn_nested_future_revision_taken", r, err)
+	r, err = cli.Txn(ctx()).If(clientv3.Compare(clientv3.Value("t/a"), "=", "nope")).Then(future).Else(clientv3.OpGet("t/z")).Commit()
+	txnResp("txn_future_revision_not_taken", r, err)
 	del(cli, "txn_nested_cleanup", "t/", clientv3.WithPrefix())
+	// A delete from a key on (range_end "\0") is no interval to etcd's
+	// duplicate check: a put of a key it deletes is taken, and re-creates it.
+	// ("~": after every other key the scenario leaves.)
+	put(cli, "txn_delete_from_key_setup", "~txn/a", "1")
+	put(cli, "txn_delete_from_key_setup", "~txn/b", "1")
+	r, err = cli.Txn(ctx()).Then(clientv3.OpDelete("~txn/a", clientv3.WithFromKey()), clientv3.OpPut("~txn/c", "new")).Commit()
+	txnResp("txn_delete_from_key_then_put_new", r, err)
+	r, err = cli.Txn(ctx()).Then(clientv3.OpDelete("~txn/c", clientv3.WithFromKey()), clientv3.OpPut("~txn/c", "again")).Commit()
+	txnResp("txn_delete_from_key_then_put_deleted_key", r, err)
+	get(cli, "txn_delete_from_key_then_put_deleted_key_after", "~txn/", clientv3.WithPrefix())
+	del(cli, "txn_delete_from_key_then_put_deleted_key_cleanup", "~txn/", clientv3.WithPrefix())
 }
 
 func watchScenario(cli *clientv3.Client) {
@@ -829,6 +892,12 @@ func limitsScenario(cli *clientv3.Client) {
 		out("error_txn_compare_unknown_target", "%s", errs(err))
 	} else {
 		out("error_txn_compare_unknown_target", "succeeded=%v", tr.Succeeded)
+	}
+	tr, err = pb.NewKVClient(cli.ActiveConnection()).Txn(ctx(), &pb.TxnRequest{Compare: []*pb.Compare{{Key: []byte("lim/a"), Target: pb.Compare_VERSION, Result: 9, TargetUnion: &pb.Compare_Version{Version: 123}}}})
+	if err != nil {
+		out("error_txn_compare_unknown_result", "%s", errs(err))
+	} else {
+		out("error_txn_compare_unknown_result", "succeeded=%v", tr.Succeeded)
 	}
 	cli.Delete(ctx(), "lim/", clientv3.WithPrefix())
 }
