@@ -59,6 +59,7 @@ TEST_PACKAGES=(
   # dependencies: /usr/share/gocode has all of them.
   etcd-server golang-go
   python3-etcd3gw             # a JSON-gateway client (etcd_gateway_python_test.cc)
+  openssl                     # a throwaway certificate for the etcd port's TLS test
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <thread>
 
@@ -40,6 +42,8 @@ struct ServeOptions {
   std::string etcd_listen;  // "": the etcd API is off
   size_t etcd_max_txn_ops = 128;
   std::string etcd_compaction = "floor";
+  std::string tls_cert;  // PEM files for the etcd gRPC port; "": plaintext
+  std::string tls_key;
   std::string auth_file;
   bool insecure = false;
   size_t max_value_bytes = 256 * 1024;
@@ -172,6 +176,29 @@ int Serve(const ServeOptions& o) {
       return code;
     }
   }
+  // TLS for the etcd port (SPEC §7): both files or neither, read now so a
+  // typo fails the start, not the first client.
+  std::string tls_cert_pem, tls_key_pem;
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    std::cerr << "error: give --tls-cert and --tls-key together\n";
+    return 2;
+  }
+  if (!o.tls_cert.empty()) {
+    if (o.etcd_listen.empty()) {
+      std::cerr << "error: --tls-cert and --tls-key secure the etcd port: give --etcd-listen\n";
+      return 2;
+    }
+    for (auto [path, out] : {std::pair{&o.tls_cert, &tls_cert_pem}, {&o.tls_key, &tls_key_pem}}) {
+      std::ifstream in(*path, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (!in || text.str().find("-----BEGIN ") == std::string::npos) {
+        std::cerr << "error: cannot read a PEM file from " << *path << "\n";
+        return 2;
+      }
+      *out = text.str();
+    }
+  }
   std::shared_ptr<const http::AuthTable> auth;
   if (!o.auth_file.empty()) {
     auto table = http::AuthTable::Load(o.auth_file);
@@ -278,6 +305,10 @@ int Serve(const ServeOptions& o) {
     etcd_options.db_size = [url = o.store] { return StoreBytes(url); };
     etcd_options.metrics = &metrics;
     etcd_options.read_index = &read_index;
+    if (!gateway) {
+      etcd_options.tls_cert_pem = tls_cert_pem;
+      etcd_options.tls_key_pem = tls_key_pem;
+    }
     etcd_options.floor = &etcd_floor;
     return etcd_options;
   };
@@ -307,13 +338,16 @@ int Serve(const ServeOptions& o) {
       std::cerr << "error: " << s.message() << "\n";
       return 1;
     }
-    spdlog::info("etcd v3 API on {} (gRPC, plaintext)", o.etcd_listen);
+    spdlog::info("etcd v3 API on {} (gRPC, {})", o.etcd_listen,
+                 tls_cert_pem.empty() ? "plaintext" : "TLS");
   }
+  const std::string etcd_scheme = tls_cert_pem.empty() ? "http://" : "https://";
   // This node in the store's list of live nodes (etcd's MemberList on a
   // PostgreSQL store every node shares).
   etcd::MemberAnnouncer announcer(
       store->get(),
-      {api_options.node, etcd_server ? "http://" + host_port(etcd_host, etcd_port) : "",
+      {api_options.node,
+       etcd_server ? etcd_scheme + host_port(etcd_host, etcd_port) : "",
        "http://" + host_port(host, server.port())});
   // Serve /readyz 503 while the read model catches up with the store (the
   // follower's code path, on this thread).
@@ -448,6 +482,9 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
                     "accepts it and moves nothing")
       ->capture_default_str()
       ->check(CLI::IsMember({"floor", "ignore"}));
+  serve->add_option("--tls-cert", o->tls_cert,
+                    "PEM certificate (chain) for the etcd gRPC port: serve it over TLS");
+  serve->add_option("--tls-key", o->tls_key, "PEM private key of --tls-cert");
   serve->add_option("--auth-file", o->auth_file, "Tokens and roles (JSON)");
   serve->add_flag("--insecure", o->insecure, "Allow a non-loopback address without auth");
   serve->add_option("--max-value-bytes", o->max_value_bytes, "Largest value accepted")

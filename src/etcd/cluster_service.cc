@@ -33,7 +33,7 @@ grpc::Status ClusterMemberList(const EtcdContext& context, const CallMetadata& m
     const std::string& url = options.gateway ? m.gateway_url : m.client_url;
     if (!url.empty()) urls[m.name] = url;
   }
-  urls[options.node] = "http://" + options.listen;
+  urls[options.node] = (options.tls_cert_pem.empty() ? "http://" : "https://") + options.listen;
   for (const auto& [name, url] : urls) {
     pb::Member* m = resp->add_members();
     m->set_id(MemberIdOf(name));

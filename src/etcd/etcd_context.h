@@ -39,6 +39,10 @@ struct EtcdOptions {
   // Status.version: one that etcd's clients and Kubernetes accept.
   std::string version = "3.5.0";
   size_t max_value_bytes = 256 * 1024;
+  // TLS for the gRPC port (PEM text of --tls-cert and --tls-key); both
+  // empty: plaintext.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
   // The most ops in one Txn (compares, or ops of one branch): etcd's
   // --max-txn-ops, SPEC §7's --etcd-max-txn-ops.
   size_t max_txn_ops = 128;

@@ -30,7 +30,13 @@ EtcdServer::~EtcdServer() {
 Status EtcdServer::Start() {
   const EtcdOptions& o = context_.options();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &port_);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!o.tls_cert_pem.empty()) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({o.tls_key_pem, o.tls_cert_pem});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(o.listen, credentials, &port_);
   builder.SetMaxReceiveMessageSize(o.max_request_bytes);
   // etcd's clients ping every few seconds (etcdctl: --keepalive-time 2s);
   // gRPC's default policy would answer a long watch's pings with GOAWAY.

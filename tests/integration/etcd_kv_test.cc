@@ -596,5 +596,46 @@ TEST(EtcdServeTest, ANonLoopbackEtcdAddressNeedsAuthOrInsecure) {
       << r.err;
 }
 
+// SPEC §7 "Listening": with --tls-cert and --tls-key the gRPC port speaks
+// TLS; etcdctl with the CA reads and writes, a plaintext client does not get
+// in, and MemberList names the https URL. Bad flags stop the start.
+TEST(EtcdServeTest, TlsOnTheEtcdPort) {
+  CHRONOCONF_REQUIRE(EtcdctlMissing());
+  TempDir dir("chronoconf-etcd-tls");
+  const std::string cert = dir.File("cert.pem"), key = dir.File("key.pem");
+  auto made = RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                          "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext",
+                          "subjectAltName=IP:127.0.0.1,DNS:localhost"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const int port = PickFreePort();
+  const std::string endpoint = "127.0.0.1:" + std::to_string(port);
+  ServerProcess server("memory:", {"--etcd-listen", endpoint, "--tls-cert", cert, "--tls-key", key});
+  ASSERT_TRUE(server.Start());
+  CommandOptions options;
+  options.env["ETCDCTL_API"] = "3";
+  options.timeout = std::chrono::seconds(20);
+  auto ctl = [&](std::vector<std::string> args, bool tls) {
+    std::vector<std::string> argv{"etcdctl", "--dial-timeout=3s", "--command-timeout=5s",
+                                  "--endpoints=" + std::string(tls ? "https://" : "") + endpoint};
+    if (tls) argv.push_back("--cacert=" + cert);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, options);
+  };
+  ASSERT_EQ(ctl({"put", "tls/a", "1"}, true).exit_code, 0);
+  EXPECT_EQ(ctl({"get", "tls/a", "--print-value-only"}, true).out, "1\n");
+  EXPECT_NE(ctl({"member", "list"}, true).out.find("https://" + endpoint), std::string::npos);
+  EXPECT_NE(ctl({"get", "tls/a"}, false).exit_code, 0);  // plaintext: no handshake
+
+  auto alone = RunCommand({CHRONOCONF_BIN, "serve", "--store", "memory:", "--listen", "127.0.0.1:0",
+                           "--etcd-listen", "127.0.0.1:0", "--tls-cert", cert});
+  EXPECT_EQ(alone.exit_code, 2);
+  EXPECT_NE(alone.err.find("give --tls-cert and --tls-key together"), std::string::npos) << alone.err;
+  auto missing = RunCommand({CHRONOCONF_BIN, "serve", "--store", "memory:", "--listen",
+                             "127.0.0.1:0", "--etcd-listen", "127.0.0.1:0", "--tls-cert",
+                             dir.File("nope.pem"), "--tls-key", key});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("cannot read a PEM file from"), std::string::npos) << missing.err;
+}
+
 }  // namespace
 }  // namespace chronoconf::test
