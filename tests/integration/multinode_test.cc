@@ -338,10 +338,7 @@ TEST_F(MultiNodeTest, BlindWritesToOneKeyAcrossNodesNeverConflict) {
 // not asserted: that is what they promise).
 TEST_F(MultiNodeTest, ConsistentReadsSeeWritesAnotherNodeAcknowledged) {
   CHRONOCONF_REQUIRE_PG(db_);
-  const bool have_etcdctl = access("/usr/bin/etcdctl", X_OK) == 0;
-  std::vector<int> etcd_ports;
-  for (int i = 0; i < kNodes; ++i) etcd_ports.push_back(PickFreePort());
-  ASSERT_NO_FATAL_FAILURE(StartNodes(db_.url(), etcd_ports));
+  ASSERT_NO_FATAL_FAILURE(StartNodes(db_.url()));
   Api a(nodes_[0]->url()), b(nodes_[1]->url());
   int stale_plain = 0;
   for (int i = 1; i <= 150; ++i) {
@@ -360,8 +357,21 @@ TEST_F(MultiNodeTest, ConsistentReadsSeeWritesAnotherNodeAcknowledged) {
   std::cout << "plain GETs on the other node that missed the write: " << stale_plain
             << " of 150\n";
   EXPECT_EQ(b.GetKey("lin/k", "consistent=maybe").status, 400);
-  if (!have_etcdctl && std::getenv("CI")) FAIL() << "etcdctl is not installed";
-  if (!have_etcdctl) return;
+}
+
+// The same for an etcd Range (linearizable unless serializable), through
+// etcdctl on another node. ("Etcd" in the name: the ThreadSanitizer stage
+// leaves out the tests whose servers run gRPC, which it cannot see into.)
+TEST_F(MultiNodeTest, EtcdRangeSeesWritesAnotherNodeAcknowledged) {
+  CHRONOCONF_REQUIRE_PG(db_);
+  if (access("/usr/bin/etcdctl", X_OK) != 0) {
+    if (std::getenv("CI")) FAIL() << "etcdctl is not installed";
+    GTEST_SKIP() << "etcdctl is not installed";
+  }
+  std::vector<int> etcd_ports;
+  for (int i = 0; i < kNodes; ++i) etcd_ports.push_back(PickFreePort());
+  ASSERT_NO_FATAL_FAILURE(StartNodes(db_.url(), etcd_ports));
+  Api a(nodes_[0]->url());
   for (int i = 1; i <= 25; ++i) {
     const std::string value = "e" + std::to_string(i);
     auto w = a.Set("lin/e", "\"" + value + "\"");
@@ -380,7 +390,7 @@ TEST_F(MultiNodeTest, ConsistentReadsSeeWritesAnotherNodeAcknowledged) {
 // SPEC §7 Cluster: MemberList lists every live node sharing the store, the
 // same on every node; a node that stops leaves the list at once, one that is
 // killed once its last announcement is older than the ttl (5 s).
-TEST_F(MultiNodeTest, MemberListShowsTheLiveNodes) {
+TEST_F(MultiNodeTest, EtcdMemberListShowsTheLiveNodes) {
   CHRONOCONF_REQUIRE_PG(db_);
   if (access("/usr/bin/etcdctl", X_OK) != 0) {
     if (std::getenv("CI")) FAIL() << "etcdctl is not installed";
