@@ -413,23 +413,9 @@ TEST_F(EtcdKvTest, WatchReplaysFromARevisionThenFollowsLive) {
 // SPEC §7 "Compaction": Compact records a floor for the etcd view, with
 // etcd's errors (the texts and exit codes real etcd 3.4 gives for the same
 // calls); the native API still reads everything. A suite of its own: the
-// floor is shared by every key of its server.
-class EtcdCompactionTest : public ServerTest {
- public:
-  static void SetUpTestSuite() {
-    etcd_port_ = PickFreePort();
-    StartSharedServer("sqlite", {"--etcd-listen", "127.0.0.1:" + std::to_string(etcd_port_)});
-  }
-
- protected:
-  void SetUp() override {
-    CHRONOCONF_REQUIRE(EtcdctlMissing());
-    ServerTest::SetUp();
-  }
-  CommandResult Ctl(const std::vector<std::string>& args) { return Etcdctl(etcd_port_, args); }
-  static int etcd_port_;
-};
-int EtcdCompactionTest::etcd_port_ = 0;
+// floor is shared by every key of its server (gtest starts the server of
+// each suite in turn).
+class EtcdCompactionTest : public EtcdKvTest {};
 
 TEST_F(EtcdCompactionTest, CompactSetsAFloorForTheEtcdViewOnly) {
   ASSERT_EQ(Ctl({"put", K("c"), "a"}).exit_code, 0);

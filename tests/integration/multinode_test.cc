@@ -67,8 +67,28 @@ class MultiNodeTest : public ::testing::Test {
   void TearDown() override {
     for (auto& n : nodes_) n->Stop();  // before the database is dropped
   }
+  // Starts the nodes each with an etcd port too (SKIPs without etcdctl,
+  // fails under CI).
+  void StartEtcdNodes(const std::string& url) {
+    if (access("/usr/bin/etcdctl", X_OK) != 0) {
+      if (std::getenv("CI")) FAIL() << "etcdctl is not installed";
+      GTEST_SKIP() << "etcdctl is not installed";
+    }
+    for (int i = 0; i < kNodes; ++i) etcd_ports_.push_back(PickFreePort());
+    StartNodes(url, etcd_ports_);
+  }
+  // etcdctl against node `node`'s etcd port.
+  CommandResult Etcdctl(int node, std::vector<std::string> args) {
+    CommandOptions options;
+    options.env["ETCDCTL_API"] = "3";
+    options.timeout = std::chrono::seconds(20);
+    args.insert(args.begin(), {"etcdctl", "--endpoints=127.0.0.1:" +
+                                              std::to_string(etcd_ports_[static_cast<size_t>(node)])});
+    return RunCommand(args, options);
+  }
   PgTestDatabase db_;  // dropped after the nodes are gone (members die in reverse)
   std::vector<std::unique_ptr<ServerProcess>> nodes_;
+  std::vector<int> etcd_ports_;
 };
 
 TEST_F(MultiNodeTest, EveryNodeFollowsTheOthers) {
@@ -364,24 +384,14 @@ TEST_F(MultiNodeTest, ConsistentReadsSeeWritesAnotherNodeAcknowledged) {
 // leaves out the tests whose servers run gRPC, which it cannot see into.)
 TEST_F(MultiNodeTest, EtcdRangeSeesWritesAnotherNodeAcknowledged) {
   CHRONOCONF_REQUIRE_PG(db_);
-  if (access("/usr/bin/etcdctl", X_OK) != 0) {
-    if (std::getenv("CI")) FAIL() << "etcdctl is not installed";
-    GTEST_SKIP() << "etcdctl is not installed";
-  }
-  std::vector<int> etcd_ports;
-  for (int i = 0; i < kNodes; ++i) etcd_ports.push_back(PickFreePort());
-  ASSERT_NO_FATAL_FAILURE(StartNodes(db_.url(), etcd_ports));
+  ASSERT_NO_FATAL_FAILURE(StartEtcdNodes(db_.url()));
+  if (IsSkipped()) return;
   Api a(nodes_[0]->url());
   for (int i = 1; i <= 25; ++i) {
     const std::string value = "e" + std::to_string(i);
     auto w = a.Set("lin/e", "\"" + value + "\"");
     ASSERT_TRUE(w.status == 200 || w.status == 201) << w;
-    CommandOptions options;
-    options.env["ETCDCTL_API"] = "3";
-    options.timeout = std::chrono::seconds(20);
-    auto got = RunCommand({"etcdctl", "--endpoints=127.0.0.1:" + std::to_string(etcd_ports[1]),
-                           "get", "lin/e", "--print-value-only"},
-                          options);
+    auto got = Etcdctl(1, {"get", "lin/e", "--print-value-only"});
     ASSERT_EQ(got.exit_code, 0) << got.err;
     ASSERT_EQ(got.out, value + "\n") << "write " << i << " acknowledged by node0";
   }
@@ -392,21 +402,10 @@ TEST_F(MultiNodeTest, EtcdRangeSeesWritesAnotherNodeAcknowledged) {
 // killed once its last announcement is older than the ttl (5 s).
 TEST_F(MultiNodeTest, EtcdMemberListShowsTheLiveNodes) {
   CHRONOCONF_REQUIRE_PG(db_);
-  if (access("/usr/bin/etcdctl", X_OK) != 0) {
-    if (std::getenv("CI")) FAIL() << "etcdctl is not installed";
-    GTEST_SKIP() << "etcdctl is not installed";
-  }
-  std::vector<int> etcd_ports;
-  for (int i = 0; i < kNodes; ++i) etcd_ports.push_back(PickFreePort());
-  ASSERT_NO_FATAL_FAILURE(StartNodes(db_.url(), etcd_ports));
+  ASSERT_NO_FATAL_FAILURE(StartEtcdNodes(db_.url()));
+  if (IsSkipped()) return;
   auto members = [&](int node) {
-    CommandOptions options;
-    options.env["ETCDCTL_API"] = "3";
-    options.timeout = std::chrono::seconds(20);
-    auto r = RunCommand({"etcdctl", "--endpoints=127.0.0.1:" +
-                                        std::to_string(etcd_ports[static_cast<size_t>(node)]),
-                         "member", "list"},
-                        options);
+    auto r = Etcdctl(node, {"member", "list"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   };
@@ -422,7 +421,7 @@ TEST_F(MultiNodeTest, EtcdMemberListShowsTheLiveNodes) {
   const std::string all = listed(1, 3);
   for (int i = 0; i < kNodes; ++i) {
     EXPECT_NE(all.find(", node" + std::to_string(i) + ", http://127.0.0.1:" +
-                       std::to_string(etcd_ports[static_cast<size_t>(i)])),
+                       std::to_string(etcd_ports_[static_cast<size_t>(i)])),
               std::string::npos)
         << all;
   }
