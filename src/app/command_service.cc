@@ -97,10 +97,15 @@ std::vector<EtcdKeyRead> EtcdRead(const Projection& projection, const std::strin
   }
   std::vector<EtcdKeyRead> out;
   for (const KeyVersion& v : found) {
-    out.push_back({std::string(v.key),
-                   {v.version - v.created_version + 1, v.created_revision, v.revision,
-                    EtcdValueFromStored(v.value()), 0},
-                   std::string(v.value())});
+    // Member by member: GCC 12 at -O3 takes the nested braced temporary's
+    // strings for uninitialized (-Wmaybe-uninitialized).
+    EtcdKeyRead& read = out.emplace_back();
+    read.key = v.key;
+    read.view.version = v.version - v.created_version + 1;
+    read.view.create_revision = v.created_revision;
+    read.view.mod_revision = v.revision;
+    read.view.value = EtcdValueFromStored(v.value());
+    read.stored_value = v.value();
   }
   return out;
 }

@@ -57,7 +57,15 @@ TEST(EtcdCompareTest, AnUnknownTargetComparesAsEqualAndAnUnknownResultHolds) {
 class EtcdTxnDecisionTest : public ::testing::Test {
  protected:
   void Set(const std::string& key, const std::string& value) {
-    keys_[key] = {key, {static_cast<int64_t>(value.size()), 1, 2, value, 0}, "stored:" + value};
+    // Member by member: GCC 12 at -O3 takes a nested braced temporary's
+    // strings for uninitialized (-Wmaybe-uninitialized).
+    EtcdKeyRead& read = keys_[key];
+    read.key = key;
+    read.view.version = static_cast<int64_t>(value.size());
+    read.view.create_revision = 1;
+    read.view.mod_revision = 2;
+    read.view.value = value;
+    read.stored_value = "stored:" + value;
   }
 
   EtcdTxnDecision Decide(const EtcdTxnBody& txn) {
