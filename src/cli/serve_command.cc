@@ -27,6 +27,7 @@
 #include "etcd/member_announcer.h"
 #include "etcd/gateway.h"
 #include "http/api.h"
+#include "http/buffered_log.h"
 #include "http/log_format.h"
 #include "http/server.h"
 #include "json/json_writer.h"
@@ -161,6 +162,12 @@ int Serve(const ServeOptions& o) {
     return 2;
   }
   spdlog::set_level(level);
+  // Access lines batched into one write(2) when stdout is a file or a pipe
+  // (a service's log); a terminal keeps spdlog's colored line-at-a-time sink.
+  if (!isatty(STDOUT_FILENO)) http::InstallBufferedLog();
+  struct FlushAtReturn {
+    ~FlushAtReturn() { http::FlushLog(); }
+  } flush_at_return;
   if (Status s = http::SetLogFormat(o.log_format); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;

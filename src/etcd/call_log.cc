@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/buffered_log.h"
+
 namespace chronoconf::etcd {
 namespace {
 
@@ -86,8 +88,10 @@ void RecordEtcdCall(http::Metrics* metrics, std::string_view method, grpc::Statu
   // A server-side failure is a warning; a refused request is the client's.
   const bool ours = code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
                     code == grpc::StatusCode::DATA_LOSS;
-  spdlog::log(ours ? spdlog::level::warn : spdlog::level::info, "etcd {} {} {:.3f}ms", method,
-              name, ms);
+  const auto level = ours ? spdlog::level::warn : spdlog::level::info;
+  if (spdlog::should_log(level)) {
+    http::AccessLogger().log(level, "etcd {} {} {:.3f}ms", method, name, ms);
+  }
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallLogFactory(

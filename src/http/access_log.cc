@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "http/buffered_log.h"
 #include "http/log_format.h"
 #include "json/json_writer.h"
 
@@ -64,14 +65,14 @@ void LogAccess(const AccessRecord& r) {
     // The members without the braces: the formatter puts them after "msg".
     const std::string& obj = w.str();
     line.append(obj, 1, obj.size() - 2);
-    spdlog::log(level, "{}", line);
+    AccessLogger().log(level, "{}", line);
     return;
   }
   if (r.error.empty()) {
-    spdlog::log(level, "{} {} {} {:.3f}ms {}B request_id={} actor={}", LogSafe(r.method),
+    AccessLogger().log(level, "{} {} {} {:.3f}ms {}B request_id={} actor={}", LogSafe(r.method),
                 r.route, r.status, ms, r.bytes, Logfmt(r.request_id), Logfmt(r.actor));
   } else {
-    spdlog::log(level, "{} {} {} {:.3f}ms {}B request_id={} actor={} error={}",
+    AccessLogger().log(level, "{} {} {} {:.3f}ms {}B request_id={} actor={} error={}",
                 LogSafe(r.method), r.route, r.status, ms, r.bytes, Logfmt(r.request_id),
                 Logfmt(r.actor), Logfmt(r.error));
   }

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time_format.h"
+#include "http/buffered_log.h"
 #include "json/json_writer.h"
 
 namespace chronoconf::http {
@@ -56,11 +57,13 @@ Status SetLogFormat(std::string_view name) {
   if (name == "text") {
     g_format.store(LogFormat::kText);
     spdlog::set_pattern("%+");  // spdlog's default: [time] [level] message
+    AccessLogger().set_pattern("%+");
     return Status::OK();
   }
   if (name == "json") {
     g_format.store(LogFormat::kJson);
     spdlog::set_formatter(std::make_unique<JsonLineFormatter>());
+    AccessLogger().set_formatter(std::make_unique<JsonLineFormatter>());
     return Status::OK();
   }
   return Status::InvalidRequest(std::string("--log-format must be text or json, not '")
