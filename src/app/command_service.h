@@ -1,25 +1,38 @@
 // CommandService: the WRITE side. Commands go in, events come out, and a
 // request is answered only once its commit is durable and in the read model.
+// One pipeline, read in one pass (leveldb's DBImpl::Write group commit, with
+// commanded's strong consistency):
 //
-//   Submit(command) -> queue -> committer thread:
-//     take every command waiting (a batch), catch the read model up to the
-//     store's head, decide each with KeyAggregate against the read model
-//     plus the batch's earlier effects, append all the resulting commits in
-//     ONE store transaction (one fsync), wait until the Follower has applied
-//     them (the committer never applies its own commits: one path, in
-//     revision order, also for other nodes' commits), then answer each
-//     command with its own revision.
+//   Submit(command) -> queue -> the committer thread takes every command
+//   waiting (a batch), then
+//     pin     the state it decides against: the read model at its applied
+//             head R (multi-versioned, so the applier goes on meanwhile)
+//             plus the key states of the batches appended after R and not
+//             applied yet (`inflight_`, in order). On a store other nodes
+//             also write, it first learns the store's head and waits, with a
+//             deadline, until the read model has applied it;
+//     decide  each command with KeyAggregate against the pin plus the
+//             batch's earlier effects;
+//     append  all the resulting commits in ONE store transaction (one
+//             fsync), which checks every key's version again;
+//     hand    the batch to the Follower, the one applier, which applies it
+//             in revision order (reading another node's commits before it
+//             from the store first) and answers each command with its own
+//             revision — while the committer decides the next batch.
 //
 // A failed decision (conflict, not found) fails only its own command. A
-// store conflict (another node wrote first) catches the read model up and
-// decides the batch again; when a key keeps moving past the retries, only
-// the commands writing the keys that moved get kConflict and the rest are
-// committed. A store failure fails the batch with kUnavailable (nothing written)
-// or kOutcomeUnknown (the COMMIT's answer was lost: it may have landed).
-// This is leveldb's DBImpl::Write group commit with a dedicated leader.
+// store conflict (another node wrote first) decides the batch again against
+// the store's head; when a key keeps moving past the retries, only the
+// commands that expected a version of a key that moved get kConflict (a
+// blind write is decided again until its deadline, then kUnavailable). A
+// store failure fails the batch with kUnavailable (nothing written) or
+// kOutcomeUnknown (the COMMIT's answer was lost: it may have landed).
 //
-// Shutdown order: Stop() this service (its committer waits on the
-// follower), then the Follower.
+// Threads: the committer here, the applier (and a LISTEN thread) in the
+// Follower. One lock and one condition variable: the queue and inflight_.
+//
+// Shutdown order: Stop() this service (it answers everything queued and
+// waits until every handed batch is answered), then the Follower.
 //
 // Thread safety: Submit/Execute may be called from any thread.
 #ifndef CHRONOCONF_APP_COMMAND_SERVICE_H_
@@ -30,7 +43,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -74,34 +86,38 @@ struct CommandStats {
   int64_t store_conflicts = 0;  // appends refused because another node wrote first
 };
 
-// What one command of a batch came to before the store is asked (the .cc).
-struct BatchDecision;
+// A batch on its way through the pipeline, the state it is decided
+// against, and what a batch in flight wrote (the .cc).
+struct Batch;
+struct Pin;
+struct InFlight;
 
 class CommandService {
  public:
   using Callback = std::function<void(CommandResult)>;
 
-  // Uses `follower` (not owned; it must outlive this service) to bring
-  // commits into `projection`.
+  // Hands its batches to `follower` (not owned; it must outlive this
+  // service), which brings them into `projection`.
   CommandService(EventStore* store, Projection* projection, Follower* follower);
   // Owns a Follower of its own, stopped after the committer (tests, admin
   // commands).
   CommandService(EventStore* store, Projection* projection);
-  ~CommandService();  // drains the queue, then stops the committer
+  ~CommandService();  // Stop()
   CommandService(const CommandService&) = delete;
   CommandService& operator=(const CommandService&) = delete;
 
-  // Decides and answers every command already queued, then stops the
-  // committer thread (and the owned follower, if any). Later Submits are
-  // answered kUnavailable. Idempotent; the destructor calls it.
+  // Decides every command already queued, waits until each is answered,
+  // then stops the committer thread (and the owned follower, if any). Later
+  // Submits are answered kUnavailable. Idempotent; the destructor calls it.
   void Stop();
 
   // Replays the store's commits after the projection's head into it (the
   // follower's code path, on the caller's thread).
   Status CatchUp() { return follower_->CatchUp(); }
 
-  // Queues `command`; `done` runs on the committer thread once it is decided
-  // and (when it changed anything) durable. `done` must not block.
+  // Queues `command`; `done` runs on the follower's applier thread once it
+  // is decided and (when it changed anything) durable and applied. `done`
+  // must not block.
   void Submit(Command command, Callback done);
 
   // Submit and wait (CLI admin commands, tests).
@@ -125,72 +141,39 @@ class CommandService {
   int64_t projection_lag() const { return follower_->lag(); }
 
  private:
+  friend struct Batch;
   struct Pending {
     Command command;
     Callback done;
   };
   void Run();
-  void ProcessBatch(std::vector<Pending>& batch);
-  // Waits until the follower has applied `recorded`, then hands the batch
-  // to the answerer, so that the committer goes on with the next batch while
-  // the answers are built from the read model and sent; with no next batch
-  // waiting, it answers them itself (no hand-off on an idle server).
-  void Answer(std::vector<Pending>& batch, std::vector<BatchDecision>& decisions,
-              std::vector<RecordedCommit> recorded, int64_t decided_head, uint64_t seq);
-  // A batch appended, waiting to be applied (when pipelined) and answered.
-  struct Applied {
-    std::vector<Pending> batch;
-    std::vector<BatchDecision> decisions;
-    std::vector<std::pair<int64_t, size_t>> sealed;  // revision, events per commit
-    Status applied;
-    int64_t noop_revision = 0;
-    // Pipelined: the commits the answerer applies first, and the batch's
-    // number in inflight_ (0: not pipelined, already applied).
-    std::vector<RecordedCommit> recorded;
-    uint64_t seq = 0;
-  };
-  void RunAnswerer();
-  // Applies a pipelined batch, then answers it.
-  void FinishApplied(Applied& a);
-  void AnswerApplied(Applied& a);
-  // Pipelining: on a store only this process writes, the committer decides
-  // and appends the next batch while the answerer applies and answers the
-  // last one. Decisions then read the keys of appended-but-unapplied
-  // batches from inflight_ first.
-  bool Pipelined() const { return follower_->sole_writer_caught_up(); }
-  KeyState Committed(const std::string& key);
-  // Waits until every appended batch is applied (before a revert or import,
-  // which read a whole prefix, and after a conflict).
-  void WaitForInflight();
+  void ProcessBatch(std::shared_ptr<Batch> batch);
+  // The state to decide against: the read model at its head, plus inflight_.
+  // `alone` (a retry, or a command that reads a whole prefix or range)
+  // waits until nothing is in flight. Errors: kUnavailable when the store
+  // cannot be reached or a wait passes its deadline.
+  Status PinState(bool alone, Pin* pin);
+  // Hands the batch to the follower; it is answered once applied.
+  void Hand(std::shared_ptr<Batch> batch, std::vector<RecordedCommit> recorded);
+  void Answer(Batch& batch, const Status& applied);
 
   EventStore* store_;
   Projection* projection_;
   std::unique_ptr<Follower> owned_follower_;  // when none was given
   Follower* follower_;
   Mutex mu_;
-  CondVar cv_;
+  CondVar cv_;  // a command queued, a batch answered, Stop
   std::deque<Pending> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
+  // Batches appended, oldest first, until the follower has applied them.
+  std::deque<std::shared_ptr<const InFlight>> inflight_ GUARDED_BY(mu_);
+  size_t handed_ GUARDED_BY(mu_) = 0;  // batches handed, not answered yet
   std::atomic<int64_t> commits_{0}, events_{0}, batches_{0}, store_errors_{0},
       store_conflicts_{0};
   std::atomic<bool> store_reachable_{true};
   Histogram batch_commits_{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
   Histogram append_seconds_{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                             0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
-  Mutex inflight_mu_;
-  CondVar inflight_cv_;
-  // Key -> its state after the newest appended, not yet applied batch that
-  // wrote it, and that batch's number.
-  std::unordered_map<std::string, std::pair<KeyState, uint64_t>> inflight_
-      GUARDED_BY(inflight_mu_);
-  uint64_t applied_seq_ GUARDED_BY(inflight_mu_) = 0;
-  uint64_t appended_seq_ = 0;           // the committer's
-  int64_t last_appended_revision_ = 0;  // the committer's
-  Mutex answer_mu_;
-  CondVar answer_cv_;
-  std::deque<Applied> applied_ GUARDED_BY(answer_mu_);
-  bool committer_done_ GUARDED_BY(answer_mu_) = false;
-  std::thread answerer_;  // started before the committer, stopped after it
   std::thread committer_;
 };
 

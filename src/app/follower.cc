@@ -1,6 +1,7 @@
 #include "app/follower.h"
 
 #include <algorithm>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -34,7 +35,7 @@ void Follower::Stop() {
   }
   wake_cv_.SignalAll();
   applied_cv_.SignalAll();
-  if (applier_.joinable()) applier_.join();
+  if (applier_.joinable()) applier_.join();  // answers what is still queued
   // At most one listen_timeout: WaitForNotification is not interruptible.
   if (listener_.joinable()) listener_.join();
 }
@@ -44,7 +45,11 @@ bool Follower::stopping() const {
   return stopping_;
 }
 
-Status Follower::CatchUp() {
+Status Follower::CatchUp(const std::function<void()>& load) {
+  if (load) {
+    MutexLock apply(&apply_mu_);
+    load();
+  }
   catch_up_started_.store(true);
   // The whole log at once: heads are rendered at the end, not per page.
   projection_->SetBulkLoading(true);
@@ -91,22 +96,48 @@ Status Follower::AwaitRevision(int64_t revision, std::chrono::milliseconds timeo
       "the server is stopping before its read model reached revision {}", revision));
 }
 
-Status Follower::ApplyAppended(std::vector<RecordedCommit> commits) {
+void Follower::ApplyInOrder(std::vector<RecordedCommit> commits, Then then) {
+  {
+    MutexLock lock(&mu_);
+    if (!stopping_) {
+      queued_.push_back({std::move(commits), std::move(then)});
+      wake_cv_.Signal();
+      return;
+    }
+  }
+  then(Status::Unavailable("the server is stopping"));
+}
+
+Status Follower::ApplyHanded(std::vector<RecordedCommit> commits) {
   if (commits.empty()) return Status::OK();
   const int64_t last = commits.back().revision;
   NoteStoreHead(last);
-  {
-    MutexLock apply(&apply_mu_);
-    if (commits.front().revision == projection_->head() + 1) {
-      if (Status s = projection_->Apply(std::move(commits)); !s.ok()) return s;
+  const auto deadline = Steady::now() + kAwaitTimeout;
+  while (true) {
+    {
+      MutexLock apply(&apply_mu_);
+      const int64_t head = projection_->head();
+      if (head >= last) return Status::OK();  // read from the store already
+      if (commits.front().revision <= head + 1) {
+        // The next ones in revision order (less any a store read brought).
+        commits.erase(commits.begin(),
+                      std::find_if(commits.begin(), commits.end(),
+                                   [head](const RecordedCommit& c) { return c.revision > head; }));
+        Status s = projection_->Apply(std::move(commits));
+        NotifyApplied();
+        return s;
+      }
     }
+    // A gap: another node committed before this batch. Read it.
+    Status s = ApplyPending();
+    if (stopping()) return Status::Unavailable("the server is stopping");
+    if (Steady::now() >= deadline) {
+      return Status::Unavailable(fmt::format(
+          "the read model did not reach revision {} within {} ms (it is at {}){}", last,
+          kAwaitTimeout.count(), projection_->head(), s.ok() ? "" : ": " + s.ToString()));
+    }
+    if (!s.ok()) std::this_thread::sleep_for(options_.error_interval);
   }
-  {
-    MutexLock lock(&mu_);  // see ApplyPending
-  }
-  applied_cv_.SignalAll();
-  // Nothing applied (a gap, or the follower already had them): read forward.
-  return AwaitRevision(last);
 }
 
 Status Follower::SyncWithStore() {
@@ -163,27 +194,40 @@ Status Follower::ApplyPending() {
       if (!result.ok() || n < kPage) break;
     }
   }
+  NotifyApplied();
+  return result;
+}
+
+void Follower::NotifyApplied() {
   {
     // Under mu_, so that a waiter that just saw the old head is already
     // waiting when it is told.
     MutexLock lock(&mu_);
   }
   applied_cv_.SignalAll();
-  return result;
 }
 
 void Follower::RunApplier() {
   bool failing = false;  // log a failure once, not at every retry
   mu_.Lock();
   while (!stopping_) {
+    if (!queued_.empty()) {  // the committer's batches first, in order
+      Queued q = std::move(queued_.front());
+      queued_.pop_front();
+      mu_.Unlock();
+      q.then(ApplyHanded(std::move(q.commits)));
+      mu_.Lock();
+      continue;
+    }
     const auto interval = reachable_.load() && !failing ? options_.poll_interval
                                                         : options_.error_interval;
     const auto deadline = Steady::now() + interval;
-    while (!stopping_ && !woken_) {
+    while (!stopping_ && !woken_ && queued_.empty()) {
       if (!wake_cv_.WaitUntil(&mu_, deadline)) break;
     }
-    const bool woken = woken_;
     if (stopping_) break;
+    if (!queued_.empty()) continue;
+    const bool woken = woken_;
     woken_ = false;
     mu_.Unlock();
     Status s;
@@ -208,7 +252,10 @@ void Follower::RunApplier() {
     failing = !s.ok();
     mu_.Lock();
   }
+  std::deque<Queued> left;
+  left.swap(queued_);
   mu_.Unlock();
+  for (Queued& q : left) q.then(Status::Unavailable("the server is stopping"));
 }
 
 void Follower::RunListener() {

@@ -1,22 +1,22 @@
-// Follower: the one path by which commits reach the read model. It reads the
-// store forward from the projection's head and applies what it finds in
-// revision order — this node's commits and every other node's alike (SPEC §3
-// "Several nodes"). Nothing else calls Projection::Apply.
+// Follower: the one path by which commits reach the read model, and the one
+// applier. It applies in revision order, on one thread, both
+//   - the batches the committer appended (ApplyInOrder): applied from the
+//     commits the committer hands over, with no read back, and answered
+//     right after, in the order they were handed; when the read model is
+//     not at the batch's first revision (another node committed in
+//     between), it first reads the gap from the store;
+//   - every other node's commits, read forward from the store's head when
+//     it is woken: by the store's notifications (PostgreSQL LISTEN/NOTIFY,
+//     on a listener thread that only waits and wakes), by a reader that
+//     needs the store's head (SyncWithStore), and by a periodic poll, the
+//     safety net for a lost notification or a dropped LISTEN connection:
+//     every `poll_interval`, every `error_interval` while the store fails.
+// Startup catch-up (CatchUp) applies on the caller's thread, under the same
+// lock, before the applier applies anything.
 //
-// It is woken three ways, so that nothing is missed when one fails:
-//   - by the local committer after an append (ApplyAppended),
-//   - by the store's notifications (PostgreSQL LISTEN/NOTIFY, on a thread of
-//     its own that only waits and wakes; it never applies),
-//   - by a periodic poll, the safety net for a lost notification or a dropped
-//     LISTEN connection: every `poll_interval`, every `error_interval` while
-//     the store fails.
-// The applier thread, startup catch-up (CatchUp) and the committer's waits
-// all go through ApplyPending(), serialized by one lock, so two paths never
-// race on the read model.
-//
-// Shutdown: the committer (CommandService) waits on the follower, so stop
-// the committer first, then the follower. Waiters still blocked when the
-// follower stops get kUnavailable.
+// Shutdown: stop the committer (CommandService) first, then the follower.
+// A batch still queued when the follower stops is answered kUnavailable;
+// waiters still blocked get kUnavailable.
 //
 // Thread safety: all methods may be called from any thread.
 #ifndef CHRONOCONF_APP_FOLLOWER_H_
@@ -25,8 +25,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/mutex.h"
 #include "common/status.h"
@@ -41,8 +44,8 @@ struct FollowerOptions {
   // How long one WaitForNotification call blocks; bounds how long Stop waits
   // for the listening thread.
   std::chrono::milliseconds listen_timeout{250};
-  // The applier thread applies nothing before the first CatchUp: a server
-  // loads its snapshot into the empty read model first.
+  // The applier applies nothing before the first CatchUp: a server loads its
+  // snapshot into the empty read model first.
   bool wait_for_catch_up = false;
 };
 
@@ -54,44 +57,40 @@ class Follower {
   Follower(const Follower&) = delete;
   Follower& operator=(const Follower&) = delete;
 
-  // Stops and joins both threads; wakes every AwaitRevision. Idempotent.
+  // Stops and joins both threads; answers every queued batch kUnavailable
+  // and wakes every waiter. Idempotent.
   void Stop();
 
-  // Applies, on the caller's thread, every commit the store holds after the
-  // projection's head (startup catch-up, tests). Errors: the store's, or
-  // kCorruption when the store hands out a gap.
-  Status CatchUp();
+  // Runs `load` (a snapshot into the empty read model), then applies, on
+  // the caller's thread, every commit the store holds after the projection's
+  // head (startup catch-up, tests). Errors: the store's, or kCorruption when
+  // the store hands out a gap.
+  Status CatchUp(const std::function<void()>& load = nullptr);
+
+  // Queues `commits` (appended by this process, in revision order; empty
+  // for a batch that committed nothing) for the applier, which applies them
+  // after everything queued before them and then runs `then` on its thread
+  // with the outcome: OK once the read model holds them; kUnavailable when
+  // it could not take them within kAwaitTimeout (they are durable: the
+  // follower reads them from the store later) or the follower stopped.
+  // `then` must not block.
+  using Then = std::function<void(Status)>;
+  void ApplyInOrder(std::vector<RecordedCommit> commits, Then then);
 
   // Wakes the applier and waits until the projection's head is at least
-  // `revision`, for at most `timeout` (every wait has a deadline, SPEC §6: a
-  // store that cannot be read after a commit must not hang its answer).
+  // `revision`, for at most `timeout` (every wait has a deadline, SPEC §6).
   // Errors: kUnavailable when the follower stops first, kTimeout when the
   // deadline passes.
   static constexpr std::chrono::milliseconds kAwaitTimeout{10000};
   Status AwaitRevision(int64_t revision, std::chrono::milliseconds timeout = kAwaitTimeout);
 
-  // The committer's own commits, just appended: applied here when they are
-  // the next ones in revision order (no read back, so an answer does not
-  // wait on the store — e.g. one that failed right after the COMMIT);
-  // otherwise another node committed in between, and this reads forward
-  // from the store like any catch-up (AwaitRevision). Same lock, same gap
-  // check, same order as every other path.
-  Status ApplyAppended(std::vector<RecordedCommit> commits);
-
-  // Reads the store's head (cheap) and waits until the projection has
-  // reached it: a decision made afterwards sees every commit that existed
-  // when this was called. Errors: the store's (kUnavailable when it cannot
-  // be reached), or kUnavailable when the follower stops first.
+  // Reads the store's head (one round trip; nothing on a store only this
+  // process writes, once caught up) and waits until the projection has
+  // reached it: what is read afterwards includes every commit that existed
+  // when this was called (etcd's ReadIndex). Errors: the store's
+  // (kUnavailable when it cannot be reached), or kUnavailable when the
+  // follower stops first or the deadline passes.
   Status SyncWithStore();
-
-  // Holds off the applier while the caller reads the projection as one
-  // consistent state (a batch being decided). Keep it short; never wait on
-  // the follower while holding it.
-  std::unique_lock<Mutex> PauseApplying() { return std::unique_lock<Mutex>(apply_mu_); }
-
-  // Tells the follower that the store holds `revision` (the committer's own
-  // append): feeds the lag gauge.
-  void NoteStoreHead(int64_t revision);
 
   // Store head last seen minus the projection's head (>= 0).
   int64_t lag() const;
@@ -101,23 +100,35 @@ class Follower {
   // commit the store will hold from now on is one this process appends.
   bool sole_writer_caught_up() const { return sole_writer_caught_up_.load(); }
 
+  // Tells the follower that the store holds `revision`: feeds the lag gauge
+  // (tests; the applier notes what it is handed and what it reads).
+  void NoteStoreHead(int64_t revision);
+
  private:
+  struct Queued {
+    std::vector<RecordedCommit> commits;
+    Then then;
+  };
   void Wake();
   void RunApplier();
   void RunListener();
-  // Reads forward from the projection's head and applies every page (the
-  // one path to Projection::Apply).
+  // Applies a handed batch, reading any gap before it from the store.
+  Status ApplyHanded(std::vector<RecordedCommit> commits);
+  // Reads forward from the projection's head and applies every page.
   Status ApplyPending();
+  // Wakes every AwaitRevision and SyncWithStore (after an apply).
+  void NotifyApplied();
   bool stopping() const;
 
   EventStore* store_;
   Projection* projection_;
   FollowerOptions options_;
-  Mutex apply_mu_;  // held while applying (or while a batch is decided)
+  Mutex apply_mu_;  // held while applying: the applier, or CatchUp
 
   mutable Mutex mu_;
   CondVar wake_cv_;     // the applier waits here
-  CondVar applied_cv_;  // AwaitRevision waits here
+  CondVar applied_cv_;  // AwaitRevision and SyncWithStore wait here
+  std::deque<Queued> queued_ GUARDED_BY(mu_);
   bool woken_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
   uint64_t read_failures_ GUARDED_BY(mu_) = 0;  // failed ReadForward calls
@@ -125,8 +136,6 @@ class Follower {
 
   std::atomic<int64_t> store_head_{0};
   std::atomic<bool> reachable_{true};
-  // Set by a CatchUp on a store nobody else writes (SyncWithStore reads
-  // nothing then).
   std::atomic<bool> sole_writer_caught_up_{false};
   std::atomic<bool> catch_up_started_{false};
   std::thread applier_;

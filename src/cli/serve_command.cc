@@ -365,11 +365,9 @@ int Serve(const ServeOptions& o) {
     // (The follower's threads run already; they apply nothing before
     // CatchUp, and the committer waits while it loads.)
     int64_t loaded = 0;
-    if (!snapshot_path.empty()) {
-      auto paused = follower.PauseApplying();
-      loaded = LoadSnapshotIfValid(snapshot_path, **store, &projection);
-    }
-    Status s = follower.CatchUp();
+    Status s = follower.CatchUp([&] {
+      if (!snapshot_path.empty()) loaded = LoadSnapshotIfValid(snapshot_path, **store, &projection);
+    });
     if (!s.ok()) {
       catch_up_failed.store(true);
       spdlog::critical("cannot read the store: {}", s.ToString());

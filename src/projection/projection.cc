@@ -1,6 +1,7 @@
 #include "projection/projection.h"
 
 #include <algorithm>
+#include <limits>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -438,11 +439,17 @@ std::optional<KeyVersion> Projection::VersionAt(std::string_view key, int64_t at
 }
 
 KeyState Projection::State(std::string_view key) const {
+  return State(key, std::numeric_limits<int64_t>::max());
+}
+
+KeyState Projection::State(std::string_view key, int64_t at) const {
   ReaderLock lock(&mu_);
   KeyState s;
   const KeyIndex* k = FindKey(key);
   if (!k) return s;
-  const EventRow& e = events_[k->events.back()];
+  const uint32_t event = EventAt(*k, at);
+  if (event == kNoEvent) return s;
+  const EventRow& e = events_[event];
   s.version = e.version;
   s.exists = !e.deleted();
   if (s.exists) s.value = std::string(e.value, e.value_len);

@@ -129,8 +129,10 @@ class Projection {
   // The version of `key` in force at revision `at`, deleted or not.
   std::optional<KeyVersion> VersionAt(std::string_view key, int64_t at) const;
 
-  // The current state of `key`, for deciding commands.
+  // The state of `key` now, or at revision `at`, for deciding commands (a
+  // decision is pinned to a revision while the applier goes on).
   KeyState State(std::string_view key) const;
+  KeyState State(std::string_view key, int64_t at) const;
 
   // Existing keys under `prefix` at revision `at`, after the key `after`.
   ListPage List(std::string_view prefix, int64_t at, std::string_view after, size_t limit) const;

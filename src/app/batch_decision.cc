@@ -1,0 +1,234 @@
+#include "app/batch_decision.h"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "domain/etcd_txn.h"
+#include "domain/etcd_value.h"
+
+namespace chronoconf {
+namespace {
+
+// Revert: the ops that make the config under `prefix` equal to its state at R.
+Result<Transaction> RevertOps(const RevertTo& cmd, const Projection& projection, int64_t now) {
+  auto at = projection.Resolve(cmd.revision, std::nullopt);
+  if (!at) return at.status();
+  std::map<std::string, std::string> target;
+  for (const KeyVersion& v : projection.Snapshot(cmd.prefix, *at)) {
+    target.emplace(v.key, std::string(v.value()));
+  }
+  Transaction txn{{}, cmd.meta};
+  std::map<std::string, Op> ops;
+  for (const KeyVersion& v : projection.Snapshot(cmd.prefix, now)) {
+    const std::string key(v.key);
+    if (!target.contains(key)) ops.emplace(key, DeleteKey{key, std::nullopt});
+  }
+  for (auto& [key, value] : target) ops.emplace(key, SetKey{key, value, std::nullopt, false});
+  for (auto& [key, op] : ops) txn.ops.push_back(std::move(op));
+  return txn;
+}
+
+// Import: a set per value; with replace, a delete per other key under prefix.
+Transaction ImportOps(const Import& cmd, const Projection& projection, int64_t at) {
+  Transaction txn{{}, cmd.meta};
+  std::set<std::string> named;
+  for (const auto& [key, value] : cmd.values) {
+    txn.ops.push_back(SetKey{key, value, std::nullopt, false});
+    named.insert(key);
+  }
+  if (cmd.replace) {
+    for (const KeyVersion& v : projection.Snapshot(cmd.prefix, at)) {
+      const std::string key(v.key);
+      if (!named.contains(key)) txn.ops.push_back(DeleteKey{key, std::nullopt});
+    }
+  }
+  return txn;
+}
+
+// DeleteKeyRange: a delete per key that exists in [start, end) now.
+Transaction RangeDeleteOps(const DeleteKeyRange& cmd, const Projection& projection, int64_t at) {
+  Transaction txn{{}, cmd.meta};
+  for (const KeyVersion& v : projection.Range(cmd.start, cmd.end, at, SIZE_MAX, nullptr)) {
+    txn.ops.push_back(DeleteKey{std::string(v.key), std::nullopt});
+  }
+  return txn;
+}
+
+// The keys in [start, end) (or `start` alone) as an etcd Txn reads them, at
+// revision `at`.
+std::vector<EtcdKeyRead> EtcdRead(const Projection& projection, const std::string& start,
+                                  const std::string& end, bool single, int64_t at) {
+  std::vector<KeyVersion> found;
+  if (single) {
+    if (auto v = projection.Get(start, at)) found.push_back(std::move(*v));
+  } else {
+    found = projection.Range(start, end, at, SIZE_MAX, nullptr);
+  }
+  std::vector<EtcdKeyRead> out;
+  for (const KeyVersion& v : found) {
+    // Member by member: GCC 12 at -O3 takes the nested braced temporary's
+    // strings for uninitialized (-Wmaybe-uninitialized).
+    EtcdKeyRead& read = out.emplace_back();
+    read.key = v.key;
+    read.view.version = v.version - v.created_version + 1;
+    read.view.create_revision = v.created_revision;
+    read.view.mod_revision = v.revision;
+    read.view.value = EtcdValueFromStored(v.value());
+    read.stored_value = v.value();
+  }
+  return out;
+}
+
+// EtcdTxn: DecideEtcdTxn's writes and, when there are any, a check of every
+// compared key they do not write, so that the store refuses the commit (and
+// the batch is decided again) if another node moved one.
+Transaction EtcdTxnOps(const EtcdTxn& cmd, const Projection& projection, int64_t at,
+                       EtcdTxnDecision* decided) {
+  *decided = DecideEtcdTxn(cmd.body, [&](const std::string& start, const std::string& end,
+                                         bool single) {
+    return EtcdRead(projection, start, end, single, at);
+  }, at);
+  Transaction txn{{}, cmd.meta};
+  std::set<std::string> named;
+  for (auto& [key, value] : decided->writes) {
+    named.insert(key);
+    if (value) {
+      SetKey set{key, std::move(*value), std::nullopt, false};
+      set.commit_unchanged = true;
+      txn.ops.push_back(std::move(set));
+    } else {
+      txn.ops.push_back(DeleteKey{key, std::nullopt});
+    }
+  }
+  if (txn.ops.empty()) return txn;
+  for (const std::string& key : decided->compared) {
+    if (named.insert(key).second) txn.ops.push_back(CheckKey{key, projection.State(key, at).version});
+  }
+  return txn;
+}
+
+// Does the command state what it expects to find (a version, absence, a
+// check)? Only such a command can fail with a conflict: a blind write has
+// nothing to conflict with, it is decided again.
+bool HasExpectation(const Transaction& txn) {
+  for (const Op& op : txn.ops) {
+    if (const auto* set = std::get_if<SetKey>(&op)) {
+      if (set->expected_version || set->must_be_absent) return true;
+    } else if (const auto* del = std::get_if<DeleteKey>(&op)) {
+      if (del->expected_version) return true;
+    } else {
+      return true;  // CheckKey
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+BatchDecision Decide(const Command& command, const Projection& projection, int64_t at,
+                     const Lookup& committed, std::unordered_map<std::string, KeyState>* overlay,
+                     std::vector<CommitData>* commits) {
+  BatchDecision d;
+  Lookup lookup = [&](const std::string& key) {
+    auto it = overlay->find(key);
+    return it != overlay->end() ? it->second : committed(key);
+  };
+  if (auto* txn = std::get_if<Transaction>(&command)) {
+    d.txn = *txn;
+  } else if (auto* revert = std::get_if<RevertTo>(&command)) {
+    auto ops = RevertOps(*revert, projection, at);
+    if (!ops) {
+      d.status = ops.status();
+      return d;
+    }
+    d.txn = std::move(*ops);
+  } else if (auto* import = std::get_if<Import>(&command)) {
+    d.txn = ImportOps(*import, projection, at);
+  } else if (auto* etcd = std::get_if<EtcdTxn>(&command)) {
+    EtcdTxnDecision decided;
+    d.txn = EtcdTxnOps(*etcd, projection, at, &decided);
+    d.succeeded = decided.path.front();
+    d.txn_path = std::move(decided.path);
+    if (!decided.status.ok()) {
+      d.status = std::move(decided.status);
+      return d;
+    }
+  } else {
+    d.txn = RangeDeleteOps(std::get<DeleteKeyRange>(command), projection, at);
+  }
+  if (d.txn.ops.empty()) return d;  // a revert, import or range delete with nothing to do
+  auto decided = DecideTransaction(d.txn, lookup);
+  if (!decided) {
+    d.status = decided.status();
+    return d;
+  }
+  d.changed = decided->changed;
+  if (decided->events.empty()) return d;
+  // The keys the transaction only read (checks, ops that changed nothing):
+  // the store checks their versions when it appends, so that a check that
+  // held here still holds at commit time, whatever another node wrote in
+  // between. (A transaction that writes nothing appends nothing: it was
+  // decided at the store's head, see ProcessBatch.)
+  std::set<std::string> written;
+  for (const Event& e : decided->events) written.insert(e.key);
+  std::vector<ReadCheck> reads;
+  for (const Op& op : d.txn.ops) {
+    const std::string& key = OpKey(op);
+    if (!written.contains(key)) reads.push_back({key, lookup(key).version});
+  }
+  for (const Event& e : decided->events) {
+    if (e.type == EventType::kConfigSet && !lookup(e.key).exists) d.created = true;
+    KeyAggregate::Apply((*overlay)[e.key], e);
+  }
+  d.commit_index = static_cast<int>(commits->size());
+  commits->push_back({d.txn.meta, std::move(decided->events), std::move(reads)});
+  return d;
+}
+
+bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& projection,
+                   std::vector<BatchDecision>* decisions, std::vector<bool>* dropped,
+                   bool blind_too, std::chrono::seconds deadline) {
+  // The version each key had when the batch was decided: at its first read
+  // check, or its first event's version - 1.
+  std::unordered_map<std::string, int64_t> base;
+  for (const CommitData& c : commits) {
+    for (const ReadCheck& r : c.reads) base.emplace(r.key, r.version);
+    for (const Event& e : c.events) base.emplace(e.key, e.version - 1);
+  }
+  bool any = false;
+  for (size_t i = 0; i < decisions->size(); ++i) {
+    BatchDecision& d = (*decisions)[i];
+    if (d.commit_index < 0) continue;
+    const bool expects = HasExpectation(d.txn);
+    if (!expects && !blind_too) continue;
+    const CommitData& commit = commits[static_cast<size_t>(d.commit_index)];
+    std::vector<std::string> keys;
+    for (const ReadCheck& r : commit.reads) keys.push_back(r.key);
+    for (const Event& e : commit.events) keys.push_back(e.key);
+    for (const std::string& key : keys) {
+      const int64_t current = projection.State(key).version;
+      if (current == base[key]) continue;
+      if (expects) {
+        Status conflict = Status::Conflict({key, base[key], current});
+        conflict.WithMessage(fmt::format(
+            "key '{}' kept changing on other nodes while this write was retried; retry it",
+            key));
+        d.status = std::move(conflict);
+      } else {
+        d.status = Status::Unavailable(fmt::format(
+            "other nodes kept writing key '{}' for {} s, so this write could not commit; "
+            "nothing was written: retry it",
+            key, deadline.count()));
+      }
+      d.commit_index = -1;
+      (*dropped)[i] = true;
+      any = true;
+      break;
+    }
+  }
+  return any;
+}
+
+}  // namespace chronoconf

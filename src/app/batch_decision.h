@@ -1,0 +1,57 @@
+// The decide step of the write pipeline (CommandService): what each
+// command of a batch comes to against a pinned state, before the store is
+// asked, and which commands to drop when other nodes keep moving their keys.
+// Pure functions of the read model and the commands: no threads, no store.
+#ifndef CHRONOCONF_APP_BATCH_DECISION_H_
+#define CHRONOCONF_APP_BATCH_DECISION_H_
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/commands.h"
+#include "domain/key_aggregate.h"
+#include "projection/projection.h"
+#include "store/event_store.h"
+
+namespace chronoconf {
+
+// What one command of a batch came to before the store is asked.
+struct BatchDecision {
+  Status status;
+  Transaction txn;
+  std::vector<bool> changed;
+  int commit_index = -1;  // into the batch's commits; -1 for a no-op
+  bool created = false;
+  bool succeeded = true;  // an EtcdTxn's compares
+  std::vector<bool> txn_path;  // an EtcdTxn's branches (EtcdTxnDecision::path)
+};
+
+// A key's state as the decisions of a batch see it.
+using Lookup = std::function<KeyState(const std::string&)>;
+
+// Decides one command against `committed` (the read model at `at`, plus the
+// batches appended after it and not applied yet) and `overlay` (the effects
+// of the batch's earlier commands), appending its commit to `commits`.
+// Commands that read a prefix or a range (revert, import, range delete, etcd
+// txn) read it at `at`: nothing is in flight for them.
+BatchDecision Decide(const Command& command, const Projection& projection, int64_t at,
+                     const Lookup& committed, std::unordered_map<std::string, KeyState>* overlay,
+                     std::vector<CommitData>* commits);
+
+// After a store conflict, with the read model caught up: marks `dropped`
+// every command with an expectation that writes a key whose version is no
+// longer the one the batch was decided against, and fails it with
+// kConflict. A blind write of such a key is dropped too only when
+// `blind_too` (past the deadline), failing with kUnavailable; before that it
+// is decided again. False when nothing was dropped.
+bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& projection,
+                   std::vector<BatchDecision>* decisions, std::vector<bool>* dropped,
+                   bool blind_too, std::chrono::seconds deadline);
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_APP_BATCH_DECISION_H_
