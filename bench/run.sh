@@ -31,7 +31,11 @@
 #              put_hot_<store>_c1  PUT the key with HOT_VERSIONS versions (a new version each)
 #              put_short_<store>_c1  PUT one fresh key again and again (a short history: what an
 #                                  update costs apart from history, for the profile; info only)
-#            target: the hot key's p50 within 1.2 × the new keys' p50 (same run, same server)
+#              put_pairs_<store>   bench/put_interleaved.py: HOT_PAIRS PUTs to the hot key and
+#                                  HOT_PAIRS to new keys, in turn on one connection (both see
+#                                  the same load of a shared machine)
+#            target: the hot key's p50 within 1.2 × the new keys' p50, judged on put_pairs (the
+#            wrk rows, one 10 s window after another, move with other tenants' load: info)
 #   history, events  (SPEC §6, issue 14): a fresh SQLite file with AUDIT_EVENTS - 500,100
 #            single-event commits (`chronoconf bench load`, KEYS keys, actor "bench"), a server on
 #            it, then bench/audit_reads.py: 100 imports of 5,000 keys and 100 PUTs of one key
@@ -48,7 +52,7 @@
 #   is busier than IDLE_BUSY (other tenants)
 #   STORES ("memory sqlite postgres") PEERS ("nginx etcd postgres"; "" = none)
 #   ROWS ("get past list put put1 startup snapshot memory watch hotkey history events micro")
-#   HOT_VERSIONS (1000000) HOT_ROUNDS (2) AUDIT_EVENTS (1000000) AUDIT_N (50)
+#   HOT_VERSIONS (1000000) HOT_ROUNDS (2) HOT_PAIRS (2000) AUDIT_EVENTS (1000000) AUDIT_N (50)
 #   HISTORY (10000) EVENTS (1000000) KEYS (10000) VALUE_BYTES (100) BATCH (1000)
 #   WATCHERS (1000) WATCH_WRITES (200) WATCH_INTERVAL_MS (20) MICRO_MIN_TIME (0.1)
 #   NGINX_WORKERS ("2") BUILD_DIR (build-release) SKIP_BUILD=1 (use what is built)
@@ -78,6 +82,7 @@ PEERS=${PEERS-"nginx etcd postgres"}
 ROWS=${ROWS:-"get past list put put1 startup snapshot memory watch hotkey history events micro"}
 HOT_VERSIONS=${HOT_VERSIONS:-1000000}
 HOT_ROUNDS=${HOT_ROUNDS:-2}
+HOT_PAIRS=${HOT_PAIRS:-2000}
 AUDIT_EVENTS=${AUDIT_EVENTS:-1000000}
 AUDIT_N=${AUDIT_N:-50}
 HISTORY=${HISTORY:-10000}
@@ -144,7 +149,7 @@ if [ -n "$PEERS" ] && [ ! -d "$SHARED" ]; then echo "no shared bench at $SHARED"
 # Many watch streams: this shell and every server it starts get the hard open-file limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-KNOBS="DURATION=$DURATION IDLE_MAX=$IDLE_MAX QUIET_MAX=$QUIET_MAX CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP RUNS=$RUNS STORES='$STORES' PEERS='$PEERS' ROWS='$ROWS' HISTORY=$HISTORY EVENTS=$EVENTS KEYS=$KEYS VALUE_BYTES=$VALUE_BYTES WATCHERS=$WATCHERS WATCH_WRITES=$WATCH_WRITES WATCH_INTERVAL_MS=$WATCH_INTERVAL_MS HOT_VERSIONS=$HOT_VERSIONS HOT_ROUNDS=$HOT_ROUNDS AUDIT_EVENTS=$AUDIT_EVENTS AUDIT_N=$AUDIT_N NGINX_WORKERS='$NGINX_WORKERS' PORT=$PORT ulimit_n=$(ulimit -n)"
+KNOBS="DURATION=$DURATION IDLE_MAX=$IDLE_MAX QUIET_MAX=$QUIET_MAX CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP RUNS=$RUNS STORES='$STORES' PEERS='$PEERS' ROWS='$ROWS' HISTORY=$HISTORY EVENTS=$EVENTS KEYS=$KEYS VALUE_BYTES=$VALUE_BYTES WATCHERS=$WATCHERS WATCH_WRITES=$WATCH_WRITES WATCH_INTERVAL_MS=$WATCH_INTERVAL_MS HOT_VERSIONS=$HOT_VERSIONS HOT_ROUNDS=$HOT_ROUNDS HOT_PAIRS=$HOT_PAIRS AUDIT_EVENTS=$AUDIT_EVENTS AUDIT_N=$AUDIT_N NGINX_WORKERS='$NGINX_WORKERS' PORT=$PORT ulimit_n=$(ulimit -n)"
 machine_info "$KNOBS" | tee "$OUT/system.txt" >&2
 
 # ---------- one store: GET, time travel, list, PUT ----------
@@ -301,7 +306,7 @@ HOT_KEY=bench/hot/k00000   # the key `bench load --keys 1 --prefix bench/hot/` w
 key_version() { curl -s --max-time 10 "$URL/v1/kv/$1" | sed -n 's/.*"version":\([0-9]*\).*/\1/p'; }
 
 run_hotkey() {
-  local s=$1 url line ver round
+  local s=$1 url line ver round bg
   url=$(store_url "$s") || { log "cannot make a $s store"; return 1; }
   [ "$s" = postgres ] && PG_UP=1
   wait_quiet
@@ -326,6 +331,17 @@ run_hotkey() {
     measure "put_short_${s}_c1" 1 "$LUA/cc-put-history.lua" "$URL" -- "bench/short$round/k" 1000000000 1
     record "chronoconf short_key_${s}_versions=$(key_version "bench/short$round/k")"
   done
+  # The verdict: hot and new PUTs in turn on one connection, so both see the same load.
+  wait_quiet
+  wait_idle "put_pairs_$s"; bg=$BG
+  log "+ bench/put_interleaved.py $URL $HOT_KEY -n $HOT_PAIRS --machine"
+  mon_start
+  timeout 600 /usr/bin/python3 "$HERE/put_interleaved.py" "$URL" "$HOT_KEY" -n "$HOT_PAIRS" --machine \
+    > "$WORK/pairs.out" 2>> "$OUT/log.txt" || log "put_interleaved.py failed rc=$?"
+  mon_stop
+  grep -v '^PAIRS ' "$WORK/pairs.out" >&2
+  line=$(grep '^PAIRS ' "$WORK/pairs.out" | sed 's/^PAIRS //')
+  [ -n "$line" ] && record "chronoconf put_pairs_${s}_ratio=$(kv ratio "$line") $line bg_busy=$bg cc1plus_seen=$CC_SEEN"
   ver=$(key_version "$HOT_KEY")
   record "chronoconf hot_key_${s}_versions=$ver"
   stop_server
@@ -499,7 +515,12 @@ if has hotkey; then
     row "PUT to a key with $(num "$hv") versions, $( [ "$s" = sqlite ] && echo SQLite || echo PostgreSQL ), 1 conn" \
       "p50 $(ms "$hp")$(runs chronoconf "put_hot_${s}_c1_rps" p50_ms '%.2f ms'), p99 $(ms "$(val chronoconf "put_hot_${s}_c1_rps" p99_ms)"); $(num "$(val chronoconf "put_hot_${s}_c1_rps")") req/s" \
       "PUT to new keys p50 $(ms "$np")$(runs chronoconf "put_new_${s}_c1_rps" p50_ms '%.2f ms'), p99 $(ms "$(val chronoconf "put_new_${s}_c1_rps" p99_ms)"); $(num "$(val chronoconf "put_new_${s}_c1_rps")") req/s" \
-      "${hr:-n/a}${hr:+ ×}" "p50 ≤ 1.2 × a new key's" "$(met "$hr" "<=" 1.2)"
+      "${hr:-n/a}${hr:+ ×}" "(info: ${DURATION} s windows one after another; the verdict is the paired row)" "—"
+    pr=$(val chronoconf "put_pairs_${s}_ratio")
+    [ -n "$pr" ] && row "PUT to the key with $(num "$hv") versions and to a new key in turn, $( [ "$s" = sqlite ] && echo SQLite || echo PostgreSQL ), 1 conn, $(num "$(val chronoconf "put_pairs_${s}_ratio" n)") pairs" \
+      "p50 $(ms "$(val chronoconf "put_pairs_${s}_ratio" hot_p50_ms)"), p90 $(ms "$(val chronoconf "put_pairs_${s}_ratio" hot_p90_ms)")$(runs chronoconf "put_pairs_${s}_ratio" hot_p50_ms '%.2f ms')" \
+      "new key p50 $(ms "$(val chronoconf "put_pairs_${s}_ratio" new_p50_ms)"), p90 $(ms "$(val chronoconf "put_pairs_${s}_ratio" new_p90_ms)")" \
+      "$(printf '%.2f' "$pr") ×" "p50 ≤ 1.2 × a new key's" "$(met "$pr" "<=" 1.2)"
     sp=$(val chronoconf "put_short_${s}_c1_rps" p50_ms); sr=$(ratio "$sp" "$np")
     [ -n "$sp" ] && row "PUT to a key of 1 to $(num "$(val chronoconf "short_key_${s}_versions")") versions (rewritten during the measurement), $( [ "$s" = sqlite ] && echo SQLite || echo PostgreSQL ), 1 conn" \
       "p50 $(ms "$sp")$(runs chronoconf "put_short_${s}_c1_rps" p50_ms '%.2f ms'), p99 $(ms "$(val chronoconf "put_short_${s}_c1_rps" p99_ms)"); $(num "$(val chronoconf "put_short_${s}_c1_rps")") req/s" \
