@@ -24,6 +24,26 @@
 #            thousand PUTs, wait for <db>.snapshot, stop, and time the restart
 #   watch    `chronoconf bench watch`: WATCHERS streams on one prefix of a SQLite server,
 #            WATCH_WRITES PUTs every WATCH_INTERVAL_MS ms (latency from each PUT's send)
+#   hotkey   for sqlite and postgres among STORES (SPEC §6, issue 14): a fresh store filled by
+#            `chronoconf bench load --keys 1 --events HOT_VERSIONS` (one key, bench/hot/k00000, with
+#            HOT_VERSIONS versions), a server on it; then HOT_ROUNDS times, in turn, wrk on 1 conn:
+#              put_new_<store>_c1  PUT distinct new keys (durable, one commit each)
+#              put_hot_<store>_c1  PUT the key with HOT_VERSIONS versions (a new version each)
+#              put_short_<store>_c1  PUT one fresh key again and again (a short history: what an
+#                                  update costs apart from history, for the profile; info only)
+#              put_pairs_<store>   bench/put_interleaved.py: HOT_PAIRS PUTs to the hot key and
+#                                  HOT_PAIRS to new keys, in turn on one connection (both see
+#                                  the same load of a shared machine)
+#            target: the hot key's p50 within 1.2 × the new keys' p50, judged on put_pairs (the
+#            wrk rows, one 10 s window after another, move with other tenants' load: info)
+#   history, events  (SPEC §6, issue 14): a fresh SQLite file with AUDIT_EVENTS - 500,100
+#            single-event commits (`chronoconf bench load`, KEYS keys, actor "bench"), a server on
+#            it, then bench/audit_reads.py: 100 imports of 5,000 keys and 100 PUTs of one key
+#            (AUDIT_EVENTS events in all), each read AUDIT_N times on one connection (p50):
+#              history   GET /v1/history/<key of the imports>?limit=100 against the same for the
+#                        key of single-event commits (target ≤ 2 ×)
+#              events    GET /v1/events?actor=nobody, ?since=<future>, ?until=<before the log>,
+#                        ?since=S&until=U (the last 100 commits) (target p50 ≤ 5 ms each)
 #   peers    ../shared/bench/peer-<p>.sh for p in PEERS (nginx: NGINX_WORKERS, default "2")
 # then once: every bench/*_bench binary with --benchmark_min_time=MICRO_MIN_TIME.
 #
@@ -31,7 +51,8 @@
 #   IDLE_MAX (60) IDLE_BUSY (0.3): wait up to IDLE_MAX s before a measurement while the machine
 #   is busier than IDLE_BUSY (other tenants)
 #   STORES ("memory sqlite postgres") PEERS ("nginx etcd postgres"; "" = none)
-#   ROWS ("get past list put put1 startup snapshot memory watch micro")
+#   ROWS ("get past list put put1 startup snapshot memory watch hotkey history events micro")
+#   HOT_VERSIONS (1000000) HOT_ROUNDS (2) HOT_PAIRS (2000) AUDIT_EVENTS (1000000) AUDIT_N (50)
 #   HISTORY (10000) EVENTS (1000000) KEYS (10000) VALUE_BYTES (100) BATCH (1000)
 #   WATCHERS (1000) WATCH_WRITES (200) WATCH_INTERVAL_MS (20) MICRO_MIN_TIME (0.1)
 #   NGINX_WORKERS ("2") BUILD_DIR (build-release) SKIP_BUILD=1 (use what is built)
@@ -58,7 +79,12 @@ QUIET_MAX=${QUIET_MAX:-600}
 IDLE_MAX=${IDLE_MAX:-60}
 STORES=${STORES-"memory sqlite postgres"}
 PEERS=${PEERS-"nginx etcd postgres"}
-ROWS=${ROWS:-"get past list put put1 startup snapshot memory watch micro"}
+ROWS=${ROWS:-"get past list put put1 startup snapshot memory watch hotkey history events micro"}
+HOT_VERSIONS=${HOT_VERSIONS:-1000000}
+HOT_ROUNDS=${HOT_ROUNDS:-2}
+HOT_PAIRS=${HOT_PAIRS:-2000}
+AUDIT_EVENTS=${AUDIT_EVENTS:-1000000}
+AUDIT_N=${AUDIT_N:-50}
 HISTORY=${HISTORY:-10000}
 EVENTS=${EVENTS:-1000000}
 KEYS=${KEYS:-10000}
@@ -123,7 +149,7 @@ if [ -n "$PEERS" ] && [ ! -d "$SHARED" ]; then echo "no shared bench at $SHARED"
 # Many watch streams: this shell and every server it starts get the hard open-file limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-KNOBS="DURATION=$DURATION IDLE_MAX=$IDLE_MAX QUIET_MAX=$QUIET_MAX CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP RUNS=$RUNS STORES='$STORES' PEERS='$PEERS' ROWS='$ROWS' HISTORY=$HISTORY EVENTS=$EVENTS KEYS=$KEYS VALUE_BYTES=$VALUE_BYTES WATCHERS=$WATCHERS WATCH_WRITES=$WATCH_WRITES WATCH_INTERVAL_MS=$WATCH_INTERVAL_MS NGINX_WORKERS='$NGINX_WORKERS' PORT=$PORT ulimit_n=$(ulimit -n)"
+KNOBS="DURATION=$DURATION IDLE_MAX=$IDLE_MAX QUIET_MAX=$QUIET_MAX CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP RUNS=$RUNS STORES='$STORES' PEERS='$PEERS' ROWS='$ROWS' HISTORY=$HISTORY EVENTS=$EVENTS KEYS=$KEYS VALUE_BYTES=$VALUE_BYTES WATCHERS=$WATCHERS WATCH_WRITES=$WATCH_WRITES WATCH_INTERVAL_MS=$WATCH_INTERVAL_MS HOT_VERSIONS=$HOT_VERSIONS HOT_ROUNDS=$HOT_ROUNDS HOT_PAIRS=$HOT_PAIRS AUDIT_EVENTS=$AUDIT_EVENTS AUDIT_N=$AUDIT_N NGINX_WORKERS='$NGINX_WORKERS' PORT=$PORT ulimit_n=$(ulimit -n)"
 machine_info "$KNOBS" | tee "$OUT/system.txt" >&2
 
 # ---------- one store: GET, time travel, list, PUT ----------
@@ -275,6 +301,80 @@ run_watch() {
   rm -f "$db" "$db-wal" "$db-shm"
 }
 
+# ---------- a key with a million versions (hotkey) ----------
+HOT_KEY=bench/hot/k00000   # the key `bench load --keys 1 --prefix bench/hot/` writes
+key_version() { curl -s --max-time 10 "$URL/v1/kv/$1" | sed -n 's/.*"version":\([0-9]*\).*/\1/p'; }
+
+run_hotkey() {
+  local s=$1 url line ver round bg
+  url=$(store_url "$s") || { log "cannot make a $s store"; return 1; }
+  [ "$s" = postgres ] && PG_UP=1
+  wait_quiet
+  log "+ $BIN bench load --store $url --keys 1 --events $HOT_VERSIONS --value-bytes $VALUE_BYTES --batch $BATCH --prefix bench/hot/"
+  if ! timeout 1800 "$BIN" bench load --store "$url" --keys 1 --events "$HOT_VERSIONS" --value-bytes "$VALUE_BYTES" \
+      --batch "$BATCH" --prefix bench/hot/ > "$WORK/hotload.out" 2>> "$OUT/log.txt"; then
+    log "$s: bench load of $HOT_KEY failed"; cat "$WORK/hotload.out" >&2
+    [ "$s" = postgres ] && pg_stop
+    return 1
+  fi
+  line=$(grep '^BENCH-LOAD ' "$WORK/hotload.out")
+  record "chronoconf hot_load_${s}_eps=$(kv events_per_s "$line") events=$(kv events "$line") seconds=$(kv seconds "$line")"
+  READY_TIMEOUT=600 start_server "$url"
+  ver=$(key_version "$HOT_KEY")
+  [ "$ver" = "$HOT_VERSIONS" ] || { log "$s: $HOT_KEY is at version '$ver', expected $HOT_VERSIONS"; exit 1; }
+  warmup 1 "$LUA/cc-put.lua" "$URL" -- warm/
+  warmup 1 "$LUA/cc-put-history.lua" "$URL" -- "$HOT_KEY" 1000000000 1
+  # In turn, so that a change of the machine's load between them shows in both.
+  for round in $(seq 1 "$HOT_ROUNDS"); do
+    measure "put_new_${s}_c1" 1 "$LUA/cc-put.lua" "$URL" -- "bench/new$round/"
+    measure "put_hot_${s}_c1" 1 "$LUA/cc-put-history.lua" "$URL" -- "$HOT_KEY" 1000000000 1
+    measure "put_short_${s}_c1" 1 "$LUA/cc-put-history.lua" "$URL" -- "bench/short$round/k" 1000000000 1
+    record "chronoconf short_key_${s}_versions=$(key_version "bench/short$round/k")"
+  done
+  # The verdict: hot and new PUTs in turn on one connection, so both see the same load.
+  wait_quiet
+  wait_idle "put_pairs_$s"; bg=$BG
+  log "+ bench/put_interleaved.py $URL $HOT_KEY -n $HOT_PAIRS --machine"
+  mon_start
+  timeout 600 /usr/bin/python3 "$HERE/put_interleaved.py" "$URL" "$HOT_KEY" -n "$HOT_PAIRS" --machine \
+    > "$WORK/pairs.out" 2>> "$OUT/log.txt" || log "put_interleaved.py failed rc=$?"
+  mon_stop
+  grep -v '^PAIRS ' "$WORK/pairs.out" >&2
+  line=$(grep '^PAIRS ' "$WORK/pairs.out" | sed 's/^PAIRS //')
+  [ -n "$line" ] && record "chronoconf put_pairs_${s}_ratio=$(kv ratio "$line") $line bg_busy=$bg cc1plus_seen=$CC_SEEN"
+  ver=$(key_version "$HOT_KEY")
+  record "chronoconf hot_key_${s}_versions=$ver"
+  stop_server
+  [ "$s" = postgres ] && pg_stop
+  rm -f "$WORK"/events-run*.db*
+}
+
+# ---------- history pages and /v1/events over a long log (history, events) ----------
+run_audit() {
+  local db="$WORK/audit-run$RUN.db" pre line name bg
+  pre=$(( AUDIT_EVENTS - 100 * 5000 - 100 ))
+  [ "$pre" -ge 0 ] || pre=0
+  rm -f "$db" "$db-wal" "$db-shm"
+  wait_quiet
+  log "+ $BIN bench load --store sqlite:$db --keys $KEYS --events $pre --value-bytes $VALUE_BYTES --batch $BATCH"
+  timeout 1800 "$BIN" bench load --store "sqlite:$db" --keys "$KEYS" --events "$pre" --value-bytes "$VALUE_BYTES" \
+    --batch "$BATCH" > "$WORK/auditload.out" 2>> "$OUT/log.txt" || { log "bench load failed"; cat "$WORK/auditload.out" >&2; return 1; }
+  READY_TIMEOUT=600 start_server "sqlite:$db"
+  wait_quiet
+  wait_idle audit; bg=$BG
+  log "+ bench/audit_reads.py $URL --imports 100 --import-keys 5000 --singles 100 -n $AUDIT_N --machine"
+  mon_start
+  timeout 1200 /usr/bin/python3 "$HERE/audit_reads.py" "$URL" --imports 100 --import-keys 5000 --singles 100 \
+    -n "$AUDIT_N" --machine > "$WORK/audit.out" 2>> "$OUT/log.txt" || log "audit_reads.py failed rc=$?"
+  mon_stop
+  grep -v '^AUDIT ' "$WORK/audit.out" | tee -a "$OUT/audit.txt" >&2
+  while read -r _ name line; do
+    record "chronoconf audit_${name}_ms=$(kv p50_ms "$line") $line bg_busy=$bg cc1plus_seen=$CC_SEEN"
+  done < <(grep '^AUDIT ' "$WORK/audit.out")
+  stop_server
+  rm -f "$db" "$db-wal" "$db-shm"
+}
+
 : > "$OUT/results.txt"
 for RUN in $(seq 1 "$RUNS"); do
   log "== run $RUN ($(date -u +%H:%M:%S) UTC, loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -283,6 +383,12 @@ for RUN in $(seq 1 "$RUNS"); do
   fi
   if has startup || has snapshot || has memory; then log "== run $RUN: start-up"; run_startup; fi
   if has watch; then log "== run $RUN: watchers"; run_watch; fi
+  if has hotkey; then
+    for s in $STORES; do
+      case $s in sqlite|postgres) log "== run $RUN: a key with $HOT_VERSIONS versions, $s"; run_hotkey "$s" ;; esac
+    done
+  fi
+  if has history || has events; then log "== run $RUN: history and events over $AUDIT_EVENTS events"; run_audit; fi
   for p in $PEERS; do run_peer "$p"; done
 done
 fi  # the measurements
@@ -401,6 +507,44 @@ if has watch; then
     "" "" "99 % within 50 ms (p99 over writes)" "$(met "$wp" "<=" 50)"
 fi
 
+if has hotkey; then
+  for s in sqlite postgres; do
+    has_store "$s" || continue
+    hp=$(val chronoconf "put_hot_${s}_c1_rps" p50_ms); np=$(val chronoconf "put_new_${s}_c1_rps" p50_ms)
+    hr=$(ratio "$hp" "$np"); hv=$(val chronoconf "hot_load_${s}_eps" events)
+    row "PUT to a key with $(num "$hv") versions, $( [ "$s" = sqlite ] && echo SQLite || echo PostgreSQL ), 1 conn" \
+      "p50 $(ms "$hp")$(runs chronoconf "put_hot_${s}_c1_rps" p50_ms '%.2f ms'), p99 $(ms "$(val chronoconf "put_hot_${s}_c1_rps" p99_ms)"); $(num "$(val chronoconf "put_hot_${s}_c1_rps")") req/s" \
+      "PUT to new keys p50 $(ms "$np")$(runs chronoconf "put_new_${s}_c1_rps" p50_ms '%.2f ms'), p99 $(ms "$(val chronoconf "put_new_${s}_c1_rps" p99_ms)"); $(num "$(val chronoconf "put_new_${s}_c1_rps")") req/s" \
+      "${hr:-n/a}${hr:+ ×}" "(info: ${DURATION} s windows one after another; the verdict is the paired row)" "—"
+    pr=$(val chronoconf "put_pairs_${s}_ratio")
+    [ -n "$pr" ] && row "PUT to the key with $(num "$hv") versions and to a new key in turn, $( [ "$s" = sqlite ] && echo SQLite || echo PostgreSQL ), 1 conn, $(num "$(val chronoconf "put_pairs_${s}_ratio" n)") pairs" \
+      "p50 $(ms "$(val chronoconf "put_pairs_${s}_ratio" hot_p50_ms)"), p90 $(ms "$(val chronoconf "put_pairs_${s}_ratio" hot_p90_ms)")$(runs chronoconf "put_pairs_${s}_ratio" hot_p50_ms '%.2f ms')" \
+      "new key p50 $(ms "$(val chronoconf "put_pairs_${s}_ratio" new_p50_ms)"), p90 $(ms "$(val chronoconf "put_pairs_${s}_ratio" new_p90_ms)")" \
+      "$(printf '%.2f' "$pr") ×" "p50 ≤ 1.2 × a new key's" "$(met "$pr" "<=" 1.2)"
+    sp=$(val chronoconf "put_short_${s}_c1_rps" p50_ms); sr=$(ratio "$sp" "$np")
+    [ -n "$sp" ] && row "PUT to a key of 1 to $(num "$(val chronoconf "short_key_${s}_versions")") versions (rewritten during the measurement), $( [ "$s" = sqlite ] && echo SQLite || echo PostgreSQL ), 1 conn" \
+      "p50 $(ms "$sp")$(runs chronoconf "put_short_${s}_c1_rps" p50_ms '%.2f ms'), p99 $(ms "$(val chronoconf "put_short_${s}_c1_rps" p99_ms)"); $(num "$(val chronoconf "put_short_${s}_c1_rps")") req/s" \
+      "PUT to new keys (as above)" "${sr:-n/a}${sr:+ ×}" "(info: an update apart from history)" "—"
+  done
+fi
+audit_text() {  # audit_text NAME : "p50 0.25 ms (best 0.20 ms), N events returned"
+  local p; p=$(val chronoconf "audit_$1_ms")
+  [ -z "$p" ] && { echo "n/a"; return; }
+  printf 'p50 %s (best %s, p90 %s)%s; %s events returned\n' "$(ms "$p")" "$(ms "$(val chronoconf "audit_$1_ms" best_ms)")" \
+    "$(ms "$(val chronoconf "audit_$1_ms" p90_ms)")" "$(runs chronoconf "audit_$1_ms" p50_ms '%.2f ms')" "$(num "$(val chronoconf "audit_$1_ms" returned)")"
+}
+le=$(num "$(val chronoconf audit_events_actor_ms log_events)"); lc=$(num "$(val chronoconf audit_events_actor_ms log_commits)")
+if has history; then
+  hr=$(ratio "$(val chronoconf audit_history_imports_ms)" "$(val chronoconf audit_history_single_ms)")
+  row "GET /v1/history/K?limit=100, K written by 100 imports of 5,000 keys (log of $le events, $lc commits)" \
+    "$(audit_text history_imports)" "K of 100 single-event commits: $(audit_text history_single)" "${hr:-n/a}${hr:+ ×}" "≤ 2 × the single-event key" "$(met "$hr" "<=" 2)"
+fi
+if has events; then
+  for q in "actor:?actor=nobody" "since:?since=<a year ahead>" "until:?until=<before the log>" "window:?since=S&until=U (the last 100 commits)"; do
+    p=$(val chronoconf "audit_events_${q%%:*}_ms")
+    row "GET /v1/events${q#*:} over $le events ($lc commits)" "$(audit_text "events_${q%%:*}")" "" "" "p50 ≤ 5 ms" "$(met "$p" "<=" 5)"
+  done
+fi
 {
   echo
   echo "chronoconf on the stores and the peers, one session ($(date -u +%Y-%m-%dT%H:%MZ)), mean of $RUNS run(s):"
