@@ -29,6 +29,7 @@ constexpr std::chrono::seconds kProbeInterval{1};
 // What a batch appended and not yet applied wrote: each key's state after
 // it. Decisions read these over the read model.
 struct InFlight {
+  int64_t first_revision = 0;
   int64_t last_revision = 0;
   std::unordered_map<std::string, KeyState> states;
 };
@@ -162,12 +163,7 @@ void CommandService::Run() {
 }
 
 Status CommandService::PinState(bool alone, Pin* pin) {
-  // On a store other nodes write, every decision starts from the store's
-  // head (a no-op or a check appends nothing, so the store's version check
-  // never sees it: this is what makes its answer current); this process's
-  // batches are then applied already.
-  const bool shared = !follower_->sole_writer_caught_up();
-  if (alone || shared) {
+  if (alone) {
     const auto deadline =
         std::chrono::steady_clock::now() + Follower::kAwaitTimeout + std::chrono::seconds(1);
     MutexLock lock(&mu_);
@@ -177,8 +173,17 @@ Status CommandService::PinState(bool alone, Pin* pin) {
       }
     }
   }
-  if (shared) {
-    if (Status s = follower_->SyncWithStore(); !s.ok()) return s;
+  // The one line where a store other nodes write differs: every decision
+  // starts from the store's head (a no-op or a check appends nothing, so
+  // the store's version check never sees it: this is what makes its answer
+  // current). Other nodes' commits up to it are waited for; this node's
+  // batches in flight are overlaid instead.
+  if (!follower_->sole_writer_caught_up()) {
+    if (Status s = follower_->SyncWithStore(
+            [this](int64_t head) { return LastRevisionNotInFlight(head); });
+        !s.ok()) {
+      return s;
+    }
   }
   MutexLock lock(&mu_);
   pin->at = projection_->head();
@@ -186,6 +191,16 @@ Status CommandService::PinState(bool alone, Pin* pin) {
     if (f->last_revision > pin->at) pin->inflight.push_back(f);
   }
   return Status::OK();
+}
+
+int64_t CommandService::LastRevisionNotInFlight(int64_t head) {
+  MutexLock lock(&mu_);
+  for (auto it = inflight_.rbegin(); it != inflight_.rend(); ++it) {
+    if ((*it)->first_revision <= head && head <= (*it)->last_revision) {
+      head = (*it)->first_revision - 1;
+    }
+  }
+  return head;
 }
 
 void CommandService::ProcessBatch(std::shared_ptr<Batch> b) {
@@ -242,6 +257,7 @@ void CommandService::ProcessBatch(std::shared_ptr<Batch> b) {
       store_reachable_.store(true);
       if (!recorded.empty()) {
         auto inflight = std::make_shared<InFlight>();
+        inflight->first_revision = recorded.front().revision;
         inflight->last_revision = recorded.back().revision;
         inflight->states = std::move(overlay);
         batch.inflight = inflight;

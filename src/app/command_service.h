@@ -10,7 +10,8 @@
 //             plus the key states of the batches appended after R and not
 //             applied yet (`inflight_`, in order). On a store other nodes
 //             also write, it first learns the store's head and waits, with a
-//             deadline, until the read model has applied it;
+//             deadline, until the read model has applied every commit up to
+//             it but its own batches in flight (the only difference);
 //     decide  each command with KeyAggregate against the pin plus the
 //             batch's earlier effects;
 //     append  all the resulting commits in ONE store transaction (one
@@ -153,6 +154,9 @@ class CommandService {
   // waits until nothing is in flight. Errors: kUnavailable when the store
   // cannot be reached or a wait passes its deadline.
   Status PinState(bool alone, Pin* pin);
+  // The newest revision up to `head` that is not one of this node's batches
+  // in flight: what the read model must reach before a decision.
+  int64_t LastRevisionNotInFlight(int64_t head);
   // Hands the batch to the follower; it is answered once applied.
   void Hand(std::shared_ptr<Batch> batch, std::vector<RecordedCommit> recorded);
   void Answer(Batch& batch, const Status& applied);

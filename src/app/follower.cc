@@ -140,7 +140,7 @@ Status Follower::ApplyHanded(std::vector<RecordedCommit> commits) {
   }
 }
 
-Status Follower::SyncWithStore() {
+Status Follower::SyncWithStore(const std::function<int64_t(int64_t)>& needed) {
   // Only this process appends, and it applies each append before answering
   // it: the read model holds every commit there is (no read needed).
   if (sole_writer_caught_up_.load() && projection_->head() >= store_head_.load()) {
@@ -152,7 +152,8 @@ Status Follower::SyncWithStore() {
     return head.status();
   }
   NoteStoreHead(head->revision);
-  if (projection_->head() >= head->revision) return Status::OK();
+  const int64_t target = needed ? needed(head->revision) : head->revision;
+  if (projection_->head() >= target) return Status::OK();
   MutexLock lock(&mu_);
   // Nothing is written on a decision that waits: when the store stops
   // answering meanwhile (a read fails), the batch gets its 503 at once
@@ -161,14 +162,13 @@ Status Follower::SyncWithStore() {
   woken_ = true;
   wake_cv_.Signal();
   const auto deadline = Steady::now() + kSyncTimeout;
-  while (!stopping_ && read_failures_ == failures && projection_->head() < head->revision) {
+  while (!stopping_ && read_failures_ == failures && projection_->head() < target) {
     if (!applied_cv_.WaitUntil(&mu_, deadline)) break;
   }
-  if (projection_->head() >= head->revision) return Status::OK();
+  if (projection_->head() >= target) return Status::OK();
   return Status::Unavailable(fmt::format(
-      "the read model did not reach the store's head revision {} (it is at {}){}",
-      head->revision, projection_->head(),
-      read_failures_ != failures ? ": " + last_error_ : ""));
+      "the read model did not reach the store's head revision {} (it is at {}){}", target,
+      projection_->head(), read_failures_ != failures ? ": " + last_error_ : ""));
 }
 
 Status Follower::ApplyPending() {

@@ -87,10 +87,12 @@ class Follower {
   // Reads the store's head (one round trip; nothing on a store only this
   // process writes, once caught up) and waits until the projection has
   // reached it: what is read afterwards includes every commit that existed
-  // when this was called (etcd's ReadIndex). Errors: the store's
-  // (kUnavailable when it cannot be reached), or kUnavailable when the
-  // follower stops first or the deadline passes.
-  Status SyncWithStore();
+  // when this was called (etcd's ReadIndex). `needed`, given the head, may
+  // lower the revision to wait for (the committer overlays its own batches
+  // in flight). Errors: the store's (kUnavailable when it cannot be
+  // reached), or kUnavailable when the follower stops first or the deadline
+  // passes.
+  Status SyncWithStore(const std::function<int64_t(int64_t)>& needed = nullptr);
 
   // Store head last seen minus the projection's head (>= 0).
   int64_t lag() const;
