@@ -343,11 +343,9 @@ void CommandService::Hand(std::shared_ptr<Batch> batch, std::vector<RecordedComm
     }
     cv_.SignalAll();
     Answer(*batch, applied);
-    {
-      MutexLock lock(&mu_);
-      --handed_;
-    }
-    cv_.SignalAll();
+    MutexLock lock(&mu_);
+    --handed_;
+    cv_.SignalAll();  // under the lock: Stop may destroy this service once it sees 0
   });
 }
 
