@@ -86,8 +86,8 @@ ready_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$URL/readyz"
 
 start_server() {  # start_server STORE_URL [serve args...] : sets SERVER_PID, waits for /readyz
   local store=$1; shift
-  log "+ $BIN serve --store $store --listen 127.0.0.1:$PORT --log-level warn $*"
-  "$BIN" serve --store "$store" --listen "127.0.0.1:$PORT" --log-level warn "$@" >> "$WORK/server.log" 2>&1 &
+  log "+ $BIN serve --store $store --listen 127.0.0.1:$PORT $*"
+  "$BIN" serve --store "$store" --listen "127.0.0.1:$PORT" "$@" >> "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   local deadline=$(( $(date +%s) + READY_TIMEOUT ))
   while [ "$(date +%s)" -lt "$deadline" ]; do

@@ -222,10 +222,10 @@ timed_start() {
   local store=$1; shift
   wait_quiet
   wait_idle start-up
-  log "+ (timed) $BIN serve --store $store --listen 127.0.0.1:$PORT --log-level warn $*"
+  log "+ (timed) $BIN serve --store $store --listen 127.0.0.1:$PORT $*"
   local t0 t1 deadline
   t0=$(date +%s.%N)
-  "$BIN" serve --store "$store" --listen "127.0.0.1:$PORT" --log-level warn "$@" >> "$WORK/server.log" 2>&1 &
+  "$BIN" serve --store "$store" --listen "127.0.0.1:$PORT" "$@" >> "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   deadline=$(( $(date +%s) + 600 ))
   READY_S=""
