@@ -10,6 +10,7 @@
 #define CHRONOCONF_ETCD_ETCD_CONTEXT_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,6 +54,11 @@ struct EtcdOptions {
   // etcd's --max-request-bytes (its default), which etcd checks on what it
   // sends through raft.
   size_t max_write_request_bytes = 1536 * 1024;
+  // A watch with `progress_notify` that has been idle this long gets an
+  // empty response at the head: etcd's
+  // --experimental-watch-progress-notify-interval (10 minutes by default),
+  // serve's --etcd-watch-progress-interval.
+  std::chrono::milliseconds watch_progress_interval{std::chrono::minutes(10)};
   // On shutdown, calls in flight get this long to finish; then they are
   // cancelled.
   std::chrono::milliseconds drain_timeout{10000};
