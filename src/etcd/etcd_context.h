@@ -109,6 +109,8 @@ class EtcdContext {
   grpc::Status CheckCompacted(int64_t revision) const;
   // The floor as this node knows it (0 before any Compact).
   int64_t floor() const { return options_.floor ? options_.floor->floor() : 0; }
+  // The floor as the store has it now (CompactionFloor::Current).
+  grpc::Status CurrentFloor(int64_t* out) const;
   // Compact(revision): raises the floor. Errors: etcd's Compacted when
   // `revision` is at or below the floor, FutureRev above the head, the
   // store's when it cannot be written.

@@ -51,7 +51,6 @@ SKIP = 77
 # the missing feature). Remove an entry when its feature is built.
 KNOWN_GAPS = [
     ("lease_*", "leases (Lease.Grant/Revoke/KeepAlive/TimeToLive/Leases; the next issue)"),
-    ("hash_kv", "Maintenance.Hash/HashKV (SPEC §7 Maintenance)"),
     ("gateway_lease_*", "leases through the JSON gateway (the next issue)"),
     # Differences these tests found in what is built (reported to the C++
     # side; remove the entry with the fix).
@@ -68,6 +67,11 @@ NORMALISE = [
     (re.compile(r"\blease=[1-9]\d*"), "lease=<id>"),
     (re.compile(r'"(cluster_id|member_id|raft_term)": ?"?\d+"?'), r'"\1": "<id>"'),
     (re.compile(r'"(ID|id|leader)": ?"?[1-9]\d*"?'), r'"\1": "<id>"'),
+    # HashKV's value: chronoconf computes etcd's own (docs/ETCD.md; checked
+    # against etcd's values in src/etcd/hash_kv_test.cc), but over its own
+    # revisions, which are etcd's minus one for the same writes (the revision
+    # offset above), and the revisions are hashed: the values always differ.
+    (re.compile(r'"hash": ?"?\d+"?'), '"hash": "<hash>"'),
 ]
 
 
