@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -135,20 +134,6 @@ int ResolveListen(const ServeOptions& o, const char* flag, const std::string& li
     return 2;
   }
   return 0;
-}
-
-// The store's size on disk for etcd's Status.dbSize: the SQLite file and its
-// WAL; 0 where the store is not a local file (PostgreSQL, memory).
-int64_t StoreBytes(const std::string& url) {
-  constexpr std::string_view kSqlite = "sqlite:";
-  if (!url.starts_with(kSqlite)) return 0;
-  const std::string path = url.substr(kSqlite.size());
-  int64_t total = 0;
-  for (const std::string& file : {path, path + "-wal"}) {
-    struct stat st {};
-    if (stat(file.c_str(), &st) == 0) total += static_cast<int64_t>(st.st_size);
-  }
-  return total;
 }
 
 int Serve(const ServeOptions& o) {
@@ -304,7 +289,7 @@ int Serve(const ServeOptions& o) {
     etcd_options.watch_progress_interval = std::chrono::milliseconds(o.etcd_watch_progress_ms);
     etcd_options.auth = [&api] { return api.auth(); };
     etcd_options.ready = [&api] { return api.ready(); };
-    etcd_options.db_size = [url = o.store] { return StoreBytes(url); };
+    etcd_options.db_size = [s = store->get()] { return s->SizeBytes(); };
     etcd_options.metrics = &metrics;
     etcd_options.read_index = &read_index;
     if (!gateway) {

@@ -66,8 +66,8 @@ struct EtcdOptions {
   std::function<std::shared_ptr<const http::AuthTable>()> auth;
   // False until the read model has caught up with the store at start.
   std::function<bool()> ready;
-  // The store's size in bytes (Status.dbSize).
-  std::function<int64_t()> db_size;
+  // The store's size in bytes (Status.dbSize; EventStore::SizeBytes).
+  std::function<Result<int64_t>()> db_size;
   // The nodes serving the store now (MemberList); null: this node alone.
   std::function<Result<std::vector<MemberRecord>>()> live_members;
   // This transport's URL of every node: the gRPC port, or the HTTP port

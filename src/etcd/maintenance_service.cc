@@ -39,7 +39,12 @@ grpc::Status MaintenanceStatus(const EtcdContext& context, const CallMetadata& m
   Caller caller;
   if (grpc::Status s = context.Admit(md, http::Role::kRead, &caller); !s.ok()) return s;
   const int64_t head = context.projection().head();
-  const int64_t size = context.options().db_size ? context.options().db_size() : 0;
+  int64_t size = 0;
+  if (context.options().db_size) {
+    Result<int64_t> bytes = context.options().db_size();
+    if (!bytes) return ToGrpc(bytes.status());
+    size = *bytes;
+  }
   context.FillHeader(head, resp->mutable_header());
   resp->set_version(context.options().version);
   resp->set_dbsize(size);

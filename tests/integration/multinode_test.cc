@@ -437,6 +437,37 @@ TEST_F(MultiNodeTest, EtcdHashKvIsTheSameOnEveryNode) {
   EXPECT_EQ(hash(2, r2), h2);
 }
 
+// SPEC §7 Status: dbSize is the store's bytes, on PostgreSQL its tables
+// (pg_total_relation_size), on every node, growing with what is written.
+// (Not compared for equality across nodes: each node's heartbeat rewrites
+// a row meanwhile.)
+TEST_F(MultiNodeTest, EtcdStatusReportsTheTablesSize) {
+  CHRONOCONF_REQUIRE_PG(db_);
+  ASSERT_NO_FATAL_FAILURE(StartEtcdNodes(db_.url()));
+  if (IsSkipped()) return;
+  auto db_size = [&](int node) {
+    auto r = Etcdctl(node, {"endpoint", "status", "-w", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out)[0]["Status"]["dbSize"].get<int64_t>();
+  };
+  const int64_t before = db_size(0);
+  EXPECT_GT(before, 0);
+  // 8 values of 128 kB that do not compress (TOAST would shrink repeats).
+  std::string value;
+  uint32_t x = 7;
+  for (int i = 0; i < 128 * 1000; ++i) {
+    x = x * 1103515245u + 12345u;
+    value.push_back(static_cast<char>('a' + (x >> 16) % 26));
+  }
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(Etcdctl(i % kNodes, {"put", "size/" + std::to_string(i), value}).exit_code, 0);
+  }
+  for (int node = 0; node < kNodes; ++node) {
+    const int64_t after = db_size(node);
+    EXPECT_GE(after - before, 8 * 128 * 1000) << "node" << node << ": " << before << " -> " << after;
+  }
+}
+
 // SPEC §7 Cluster: MemberList lists every live node sharing the store, the
 // same on every node; a node that stops leaves the list at once, one that is
 // killed once its last announcement is older than the ttl (5 s).
