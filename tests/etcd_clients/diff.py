@@ -54,9 +54,14 @@ KNOWN_GAPS = [
     ("gateway_lease_*", "leases through the JSON gateway (the next issue)"),
     # Differences these tests found in what is built (reported to the C++
     # side; remove the entry with the fix).
+    # (Why it stays a gap: docs/ETCD.md, "Not built yet": two events of one
+    # key in one commit break the native history's page cursor.)
     ("txn_delete_from_key_then_put_deleted_key*", "a Txn that deletes from a key on (range_end \"\\0\") and puts a key that "
      "delete removes: etcd 3.4 deletes and re-creates it; chronoconf answers INVALID_ARGUMENT "
      "'etcdserver: key ... is named twice in the transaction' (one commit cannot delete a key and create it again)"),
+    ("txn_put_then_delete_from_key*", "a Txn that puts a key and then deletes from it on (range_end \"\\0\"): etcd 3.4 puts "
+     "and deletes it in one revision; chronoconf answers INVALID_ARGUMENT 'etcdserver: key ... is named twice in "
+     "the transaction' (before, it silently kept the put)"),
     ("error_put_300kb", "a Put of a 300 kB value: etcd 3.4 takes it (its limit is --max-request-bytes, 1.5 MiB a request); "
      "chronoconf answers 'etcdserver: request is too large' (--max-value-bytes, 256 KiB a stored value, by default)"),
 ]
