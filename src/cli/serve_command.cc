@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -43,6 +42,7 @@ struct ServeOptions {
   std::string etcd_listen;  // "": the etcd API is off
   size_t etcd_max_txn_ops = 128;
   std::string etcd_compaction = "floor";
+  int64_t etcd_watch_progress_ms = 10 * 60 * 1000;  // etcd's default, 10 minutes
   std::string tls_cert;  // PEM files for the etcd gRPC port; "": plaintext
   std::string tls_key;
   std::string auth_file;
@@ -135,20 +135,6 @@ int ResolveListen(const ServeOptions& o, const char* flag, const std::string& li
     return 2;
   }
   return 0;
-}
-
-// The store's size on disk for etcd's Status.dbSize: the SQLite file and its
-// WAL; 0 where the store is not a local file (PostgreSQL, memory).
-int64_t StoreBytes(const std::string& url) {
-  constexpr std::string_view kSqlite = "sqlite:";
-  if (!url.starts_with(kSqlite)) return 0;
-  const std::string path = url.substr(kSqlite.size());
-  int64_t total = 0;
-  for (const std::string& file : {path, path + "-wal"}) {
-    struct stat st {};
-    if (stat(file.c_str(), &st) == 0) total += static_cast<int64_t>(st.st_size);
-  }
-  return total;
 }
 
 int Serve(const ServeOptions& o) {
@@ -307,9 +293,10 @@ int Serve(const ServeOptions& o) {
     etcd_options.max_value_bytes = o.max_value_bytes;
     etcd_options.max_txn_ops = o.etcd_max_txn_ops;
     etcd_options.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
+    etcd_options.watch_progress_interval = std::chrono::milliseconds(o.etcd_watch_progress_ms);
     etcd_options.auth = [&api] { return api.auth(); };
     etcd_options.ready = [&api] { return api.ready(); };
-    etcd_options.db_size = [url = o.store] { return StoreBytes(url); };
+    etcd_options.db_size = [s = store->get()] { return s->SizeBytes(); };
     etcd_options.metrics = &metrics;
     etcd_options.read_index = &read_index;
     if (!gateway) {
@@ -487,6 +474,17 @@ void AddServerCommands(CLI::App& app, int* exit_code) {
                     "accepts it and moves nothing")
       ->capture_default_str()
       ->check(CLI::IsMember({"floor", "ignore"}));
+  // etcd's --experimental-watch-progress-notify-interval, whose floor
+  // (100 ms) is kept too.
+  serve->add_option("--etcd-watch-progress-interval", o->etcd_watch_progress_ms,
+                    "How long a watch created with progress_notify may be idle before it "
+                    "gets a progress notice (like 10m, 30s, 500ms; etcd's "
+                    "--experimental-watch-progress-notify-interval)")
+      ->default_str("10m")
+      ->transform(CLI::AsNumberWithUnit(
+          std::map<std::string, int64_t>{{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}},
+          CLI::AsNumberWithUnit::UNIT_REQUIRED))
+      ->check(CLI::Range(int64_t{100}, int64_t{24} * 3600000));
   serve->add_option("--tls-cert", o->tls_cert,
                     "PEM certificate (chain) for the etcd gRPC port: serve it over TLS");
   serve->add_option("--tls-key", o->tls_key, "PEM private key of --tls-cert");

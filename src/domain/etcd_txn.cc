@@ -1,5 +1,6 @@
 #include "domain/etcd_txn.h"
 
+#include <map>
 #include <set>
 
 namespace chronoconf {
@@ -64,12 +65,20 @@ void ChoosePath(const EtcdTxnBody& txn, const EtcdReader& read, EtcdTxnDecision*
   }
 }
 
+bool InRange(const RangeDelete& del, const std::string& key) {
+  return key >= del.start && (del.end.empty() || key < del.end);
+}
+
 // etcd's checkRequests and applyTxn along the path from `*at`: the writes
-// of the chosen branches, in order. `deleted_or_put`: each key is written
-// once (a second range over a deleted key deletes nothing). A Range above
-// `head` sets `*future` (etcd checks the puts first, then the ranges).
+// of the chosen branches, in order. `written`: each key the Txn wrote so
+// far, and whether it exists after that write. A range deletes what it holds
+// as the Txn left it (etcd's deleteRange reads the Txn's own puts): the keys
+// it did not write yet as they were, and those it put (a put the Txn then
+// deletes is two writes of one key, which the commit refuses). A second
+// range over a deleted key deletes nothing. A Range above `head` sets
+// `*future` (etcd checks the puts first, then the ranges).
 Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head, size_t* at,
-             std::set<std::string>* deleted_or_put, Status* future, EtcdTxnDecision* d) {
+             std::map<std::string, bool>* written, Status* future, EtcdTxnDecision* d) {
   const bool succeeded = d->path[(*at)++];
   for (const EtcdTxnBody::Write& w : succeeded ? txn.success : txn.failure) {
     if (const auto* put = std::get_if<EtcdPut>(&w)) {
@@ -79,20 +88,26 @@ Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head, size_
         if (current.empty()) return Status::InvalidRequest("key not found");
         if (put->keep_value) value = std::move(current.front().stored_value);
       }
-      deleted_or_put->insert(put->key);
+      (*written)[put->key] = true;
       d->writes.emplace_back(put->key, std::move(value));
     } else if (const auto* del = std::get_if<RangeDelete>(&w)) {
+      std::set<std::string> gone;  // in key order, as etcd deletes them
       for (EtcdKeyRead& k : read(del->start, del->end, false)) {
-        if (deleted_or_put->insert(k.key).second) {
-          d->writes.emplace_back(std::move(k.key), std::nullopt);
-        }
+        if (!written->contains(k.key)) gone.insert(std::move(k.key));
+      }
+      for (const auto& [key, exists] : *written) {
+        if (exists && InRange(*del, key)) gone.insert(key);
+      }
+      for (const std::string& key : gone) {
+        (*written)[key] = false;
+        d->writes.emplace_back(key, std::nullopt);
       }
     } else if (const auto* range = std::get_if<EtcdRangeAt>(&w)) {
       if (range->revision > head && future->ok()) {
         *future = Status::FutureRevision("mvcc: required revision is a future revision");
       }
     } else {
-      Status s = Apply(*std::get<NestedEtcdTxn>(w).txn, read, head, at, deleted_or_put, future, d);
+      Status s = Apply(*std::get<NestedEtcdTxn>(w).txn, read, head, at, written, future, d);
       if (!s.ok()) return s;
     }
   }
@@ -118,9 +133,9 @@ EtcdTxnDecision DecideEtcdTxn(const EtcdTxnBody& txn, const EtcdReader& read, in
   EtcdTxnDecision d;
   ChoosePath(txn, read, &d);
   size_t at = 0;
-  std::set<std::string> deleted_or_put;
+  std::map<std::string, bool> written;
   Status future;
-  d.status = Apply(txn, read, head, &at, &deleted_or_put, &future, &d);
+  d.status = Apply(txn, read, head, &at, &written, &future, &d);
   if (d.status.ok()) d.status = std::move(future);
   if (!d.status.ok()) d.writes.clear();
   return d;

@@ -154,6 +154,25 @@ TEST_F(EtcdTxnDecisionTest, ARangeDeletesTheKeysItHoldsEachOnce) {
             (Writes{{"b", std::nullopt}, {"c", std::nullopt}, {"a", std::nullopt}}));
 }
 
+// etcd's deleteRange reads the Txn's own puts: a range after a put deletes
+// the key put (a second write of it, which the commit then refuses), as well
+// as the keys it held.
+TEST_F(EtcdTxnDecisionTest, ARangeAfterAPutDeletesTheKeyPutToo) {
+  Set("a", "1");
+  EtcdTxnBody txn;
+  txn.success.push_back(EtcdPut{"b", "new"});
+  txn.success.push_back(EtcdPut{"z", "outside"});
+  txn.success.push_back(RangeDelete{"a", "c"});
+  txn.success.push_back(RangeDelete{"a", ""});  // a and b are gone already
+  EtcdTxnDecision d = Decide(txn);
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_EQ(d.writes, (Writes{{"b", "new"},
+                              {"z", "outside"},
+                              {"a", std::nullopt},
+                              {"b", std::nullopt},
+                              {"z", std::nullopt}}));
+}
+
 TEST_F(EtcdTxnDecisionTest, APutWithIgnoreValueWritesTheValueTheKeyHas) {
   Set("a", "kept");
   EtcdTxnBody txn;

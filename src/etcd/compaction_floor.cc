@@ -30,6 +30,16 @@ grpc::Status CompactionFloor::Check(int64_t revision, int64_t head) {
   return grpc::Status::OK;
 }
 
+grpc::Status CompactionFloor::Current(int64_t* out) {
+  if (store_->MayHaveOtherWriters()) {
+    auto floor = store_->ReadEtcdFloor();
+    if (!floor) return ToGrpc(floor.status());
+    RaiseCache(*floor);
+  }
+  *out = floor_.load();
+  return grpc::Status::OK;
+}
+
 grpc::Status CompactionFloor::Compact(int64_t revision, int64_t head) {
   if (revision > head) return rpctypes::FutureRev();
   if (ignore_) return grpc::Status::OK;

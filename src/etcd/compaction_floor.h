@@ -34,6 +34,9 @@ class CompactionFloor {
   grpc::Status Compact(int64_t revision, int64_t head);
   // The floor as this process knows it (0 before any Compact).
   int64_t floor() const { return floor_.load(); }
+  // The floor now: read from the store when other nodes may have moved it
+  // (HashKV, which every node must answer alike). Errors: the store's.
+  grpc::Status Current(int64_t* out);
 
  private:
   void RaiseCache(int64_t revision);

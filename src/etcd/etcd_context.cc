@@ -29,6 +29,12 @@ grpc::Status EtcdContext::CheckCompacted(int64_t revision) const {
   return options_.floor->Check(revision, projection_->head());
 }
 
+grpc::Status EtcdContext::CurrentFloor(int64_t* out) const {
+  *out = 0;
+  if (!options_.floor) return grpc::Status::OK;
+  return options_.floor->Current(out);
+}
+
 grpc::Status EtcdContext::Compact(int64_t revision) const {
   if (revision > projection_->head()) return rpctypes::FutureRev();
   if (!options_.floor) return grpc::Status::OK;

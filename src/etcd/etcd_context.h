@@ -10,6 +10,7 @@
 #define CHRONOCONF_ETCD_ETCD_CONTEXT_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,6 +54,11 @@ struct EtcdOptions {
   // etcd's --max-request-bytes (its default), which etcd checks on what it
   // sends through raft.
   size_t max_write_request_bytes = 1536 * 1024;
+  // A watch with `progress_notify` that has been idle this long gets an
+  // empty response at the head: etcd's
+  // --experimental-watch-progress-notify-interval (10 minutes by default),
+  // serve's --etcd-watch-progress-interval.
+  std::chrono::milliseconds watch_progress_interval{std::chrono::minutes(10)};
   // On shutdown, calls in flight get this long to finish; then they are
   // cancelled.
   std::chrono::milliseconds drain_timeout{10000};
@@ -60,8 +66,8 @@ struct EtcdOptions {
   std::function<std::shared_ptr<const http::AuthTable>()> auth;
   // False until the read model has caught up with the store at start.
   std::function<bool()> ready;
-  // The store's size in bytes (Status.dbSize).
-  std::function<int64_t()> db_size;
+  // The store's size in bytes (Status.dbSize; EventStore::SizeBytes).
+  std::function<Result<int64_t>()> db_size;
   // The nodes serving the store now (MemberList); null: this node alone.
   std::function<Result<std::vector<MemberRecord>>()> live_members;
   // This transport's URL of every node: the gRPC port, or the HTTP port
@@ -103,6 +109,8 @@ class EtcdContext {
   grpc::Status CheckCompacted(int64_t revision) const;
   // The floor as this node knows it (0 before any Compact).
   int64_t floor() const { return options_.floor ? options_.floor->floor() : 0; }
+  // The floor as the store has it now (CompactionFloor::Current).
+  grpc::Status CurrentFloor(int64_t* out) const;
   // Compact(revision): raises the floor. Errors: etcd's Compacted when
   // `revision` is at or below the floor, FutureRev above the head, the
   // store's when it cannot be written.

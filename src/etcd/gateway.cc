@@ -221,6 +221,12 @@ class JsonWatchStream final : public http::GatewayStream {
   void Handle(const pb::WatchRequest& req) { session_.Handle(req); }
 
   Next Read(std::string* out, size_t max_bytes) override {
+    // progress_notify: this stream is read on each commit and at least every
+    // --watch-keepalive-ms, so a notice may come that much after its tick.
+    if (const Clock::time_point now = Clock::now(); now >= next_tick_) {
+      session_.Tick();
+      next_tick_ = now + context_->options().watch_progress_interval;
+    }
     while (out->size() < max_bytes) {
       pb::WatchResponse resp;
       grpc::Status end;
@@ -248,6 +254,7 @@ class JsonWatchStream final : public http::GatewayStream {
   const EtcdContext* context_;
   WatchSession session_;
   const Clock::time_point started_ = Clock::now();
+  Clock::time_point next_tick_ = started_ + context_->options().watch_progress_interval;
   grpc::StatusCode end_ = grpc::StatusCode::OK;  // the client went away
 };
 

@@ -1,10 +1,26 @@
-// Maintenance: Status, an empty Alarm list and a no-op Defragment (SPEC §7);
-// what depends on etcd's storage engine answers UNIMPLEMENTED.
+// Maintenance: Status, an empty Alarm list, a no-op Defragment, and Hash and
+// HashKV from the history (hash_kv.h) (SPEC §7); what depends on etcd's
+// storage engine answers UNIMPLEMENTED.
 #include "etcd/errors.h"
+#include "etcd/hash_kv.h"
 #include "etcd/methods.h"
 #include "etcd/services.h"
 
 namespace chronoconf::etcd {
+
+namespace {
+
+// etcd 3.4 lets only root defragment and hash
+// (authMaintenanceServer.isAuthenticated), and answers anyone else with its
+// auth error as it is.
+grpc::Status AdmitAdmin(const EtcdContext& context, const CallMetadata& md) {
+  Caller caller;
+  grpc::Status s = context.Admit(md, http::Role::kAdmin, &caller);
+  if (s.error_code() == grpc::StatusCode::PERMISSION_DENIED) return rpctypes::AuthPermissionDenied();
+  return s;
+}
+
+}  // namespace
 
 grpc::Status MaintenanceAlarm(const EtcdContext& context, const CallMetadata& md,
                               const pb::AlarmRequest& req, pb::AlarmResponse* resp) {
@@ -23,7 +39,12 @@ grpc::Status MaintenanceStatus(const EtcdContext& context, const CallMetadata& m
   Caller caller;
   if (grpc::Status s = context.Admit(md, http::Role::kRead, &caller); !s.ok()) return s;
   const int64_t head = context.projection().head();
-  const int64_t size = context.options().db_size ? context.options().db_size() : 0;
+  int64_t size = 0;
+  if (context.options().db_size) {
+    Result<int64_t> bytes = context.options().db_size();
+    if (!bytes) return ToGrpc(bytes.status());
+    size = *bytes;
+  }
   context.FillHeader(head, resp->mutable_header());
   resp->set_version(context.options().version);
   resp->set_dbsize(size);
@@ -39,16 +60,40 @@ grpc::Status MaintenanceStatus(const EtcdContext& context, const CallMetadata& m
 grpc::Status MaintenanceDefragment(const EtcdContext& context, const CallMetadata& md,
                                    const pb::DefragmentRequest& /*req*/,
                                    pb::DefragmentResponse* resp) {
-  Caller caller;
-  if (grpc::Status s = context.Admit(md, http::Role::kAdmin, &caller); !s.ok()) {
-    // etcd 3.4 answers a user who is not root with its auth error as it is.
-    if (s.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-      return rpctypes::AuthPermissionDenied();
-    }
-    return s;
-  }
+  if (grpc::Status s = AdmitAdmin(context, md); !s.ok()) return s;
   // Nothing to defragment: the store is SQLite or PostgreSQL.
   context.FillHeader(context.projection().head(), resp->mutable_header());
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceHashKV(const EtcdContext& context, const CallMetadata& md,
+                               const pb::HashKVRequest& req, pb::HashKVResponse* resp) {
+  if (grpc::Status s = AdmitAdmin(context, md); !s.ok()) return s;
+  int64_t floor = 0;
+  if (grpc::Status s = context.CurrentFloor(&floor); !s.ok()) return s;
+  const int64_t head = context.projection().head();
+  // etcd's HashByRev: at or below the floor is compacted (unlike a Range,
+  // which may read at the floor), above the head is the future.
+  if (req.revision() > 0 && floor > 0 && req.revision() <= floor) return rpctypes::Compacted();
+  if (req.revision() > head) return rpctypes::FutureRev();
+  const int64_t revision = req.revision() == 0 ? head : req.revision();
+  context.FillHeader(head, resp->mutable_header());
+  resp->set_hash(HashKvAt(context.projection(), revision, floor));
+  // etcd's compactMainRev is -1 until the first compaction.
+  resp->set_compact_revision(floor > 0 ? floor : -1);
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceHash(const EtcdContext& context, const CallMetadata& md,
+                             const pb::HashRequest& /*req*/, pb::HashResponse* resp) {
+  if (grpc::Status s = AdmitAdmin(context, md); !s.ok()) return s;
+  int64_t floor = 0;
+  if (grpc::Status s = context.CurrentFloor(&floor); !s.ok()) return s;
+  // etcd hashes its whole bolt file, which chronoconf has not: the key
+  // bucket's hash at the head (HashKV's) stands for it.
+  const int64_t head = context.projection().head();
+  context.FillHeader(head, resp->mutable_header());
+  resp->set_hash(HashKvAt(context.projection(), head, floor));
   return grpc::Status::OK;
 }
 
@@ -68,20 +113,14 @@ grpc::Status MaintenanceService::Defragment(grpc::ServerContext* ctx,
   return MaintenanceDefragment(*context_, MetadataOf(*ctx), *req, resp);
 }
 
-grpc::Status MaintenanceService::Hash(grpc::ServerContext* /*ctx*/,
-                                      const pb::HashRequest* /*req*/,
-                                      pb::HashResponse* /*resp*/) {
-  return Unimplemented("Maintenance.Hash",
-                       "not built yet; every commit carries a SHA-256 hash chain "
-                       "(GET /v1/status head_hash, chronoconf verify)");
+grpc::Status MaintenanceService::Hash(grpc::ServerContext* ctx, const pb::HashRequest* req,
+                                      pb::HashResponse* resp) {
+  return MaintenanceHash(*context_, MetadataOf(*ctx), *req, resp);
 }
 
-grpc::Status MaintenanceService::HashKV(grpc::ServerContext* /*ctx*/,
-                                        const pb::HashKVRequest* /*req*/,
-                                        pb::HashKVResponse* /*resp*/) {
-  return Unimplemented("Maintenance.HashKV",
-                       "not built yet; every commit carries a SHA-256 hash chain "
-                       "(GET /v1/status head_hash, chronoconf verify)");
+grpc::Status MaintenanceService::HashKV(grpc::ServerContext* ctx, const pb::HashKVRequest* req,
+                                        pb::HashKVResponse* resp) {
+  return MaintenanceHashKV(*context_, MetadataOf(*ctx), *req, resp);
 }
 
 grpc::Status MaintenanceService::Snapshot(grpc::ServerContext* /*ctx*/,

@@ -47,6 +47,11 @@ grpc::Status MaintenanceAlarm(const EtcdContext& context, const CallMetadata& md
 grpc::Status MaintenanceDefragment(const EtcdContext& context, const CallMetadata& md,
                                    const pb::DefragmentRequest& req,
                                    pb::DefragmentResponse* resp);
+// Hash and HashKV read the whole history (hash_kv.h): as long as etcd's.
+grpc::Status MaintenanceHash(const EtcdContext& context, const CallMetadata& md,
+                             const pb::HashRequest& req, pb::HashResponse* resp);
+grpc::Status MaintenanceHashKV(const EtcdContext& context, const CallMetadata& md,
+                               const pb::HashKVRequest& req, pb::HashKVResponse* resp);
 
 // Cluster (cluster_service.cc)
 grpc::Status ClusterMemberList(const EtcdContext& context, const CallMetadata& md,

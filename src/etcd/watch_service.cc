@@ -1,5 +1,7 @@
 #include "etcd/watch_service.h"
 
+#include <algorithm>
+
 #include "etcd/errors.h"
 
 namespace chronoconf::etcd {
@@ -16,7 +18,8 @@ constexpr size_t kMaxControl = 256;
 
 // ---------------------------------------------------------------- hub
 
-WatchHub::WatchHub(const EtcdContext* context) : context_(context) {
+WatchHub::WatchHub(const EtcdContext* context)
+    : context_(context), jitter_(static_cast<uint32_t>(std::random_device{}())) {
   subscription_ = context_->projection().feed().Subscribe([this](int64_t) {
     MutexLock lock(&mu_);
     wake_ = true;
@@ -33,7 +36,15 @@ WatchHub::~WatchHub() {
 bool WatchHub::Add(const std::shared_ptr<WatchStream>& stream) {
   MutexLock lock(&mu_);
   if (stopping_) return false;
-  streams_[stream.get()] = stream;
+  // etcd adds rand(interval / 10) to each stream's period, so that watches
+  // created together (a client restarting) are not all told at once.
+  const SteadyClock::duration interval = context_->options().watch_progress_interval;
+  const auto tenth = std::max<int64_t>(1, (interval / 10).count());
+  const SteadyClock::duration period =
+      interval + SteadyClock::duration(static_cast<int64_t>(jitter_() % static_cast<uint64_t>(tenth)));
+  streams_[stream.get()] = Entry{stream, period, SteadyClock::now() + period};
+  added_ = true;
+  cv_.Signal();
   return true;
 }
 
@@ -49,8 +60,8 @@ void WatchHub::Stop() {
     if (stopping_) return;
     stopping_ = true;
     cv_.Signal();
-    for (auto& [raw, weak] : streams_) {
-      if (auto s = weak.lock()) open.push_back(std::move(s));
+    for (auto& [raw, entry] : streams_) {
+      if (auto s = entry.stream.lock()) open.push_back(std::move(s));
     }
   }
   if (thread_.joinable()) thread_.join();
@@ -60,14 +71,37 @@ void WatchHub::Stop() {
 void WatchHub::Run() {
   mu_.Lock();
   while (true) {
-    while (!wake_ && !stopping_) cv_.Wait(&mu_);
+    // Until a commit, a new stream, or the first progress tick due.
+    SteadyClock::time_point deadline = SteadyClock::time_point::max();
+    for (const auto& [raw, entry] : streams_) deadline = std::min(deadline, entry.next_tick);
+    added_ = false;
+    while (!wake_ && !added_ && !stopping_) {
+      if (deadline == SteadyClock::time_point::max()) {
+        cv_.Wait(&mu_);
+      } else if (!cv_.WaitUntil(&mu_, deadline)) {
+        break;
+      }
+    }
     if (stopping_) break;
+    const bool pump_all = wake_;
     wake_ = false;
-    std::vector<std::weak_ptr<WatchStream>> streams;
-    streams.reserve(streams_.size());
-    for (auto& [raw, weak] : streams_) streams.push_back(weak);
+    const SteadyClock::time_point now = SteadyClock::now();
+    std::vector<std::weak_ptr<WatchStream>> pump, tick;
+    for (auto& [raw, entry] : streams_) {
+      if (entry.next_tick <= now) {
+        tick.push_back(entry.stream);
+        entry.next_tick += entry.period;
+        // (A hub late by more than a period does not tick twice.)
+        if (entry.next_tick <= now) entry.next_tick = now + entry.period;
+      } else if (pump_all) {
+        pump.push_back(entry.stream);
+      }
+    }
     mu_.Unlock();
-    for (auto& weak : streams) {
+    for (auto& weak : tick) {
+      if (auto s = weak.lock()) s->Tick();  // (and pumps)
+    }
+    for (auto& weak : pump) {
       if (auto s = weak.lock()) s->Pump();
     }
     mu_.Lock();
@@ -133,6 +167,15 @@ void WatchStream::RequestFinish(const grpc::Status& status) {
       finish_requested_ = true;
       finish_status_ = status;
     }
+  }
+  Pump();
+}
+
+void WatchStream::Tick() {
+  {
+    MutexLock lock(&mu_);
+    if (done_) return;
+    session_.Tick();
   }
   Pump();
 }

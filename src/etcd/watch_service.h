@@ -9,13 +9,17 @@
 //   WatchHub     one thread for all streams: a commit (the read model's
 //                change feed) wakes it, and it gives each idle stream its
 //                next response; a stream whose write completes goes on by
-//                itself.
+//                itself. It is also every stream's progress ticker (etcd's
+//                per-stream ticker: the progress interval plus up to a
+//                tenth of it as jitter, from the stream's start).
 //
 #ifndef CHRONOCONF_ETCD_WATCH_SERVICE_H_
 #define CHRONOCONF_ETCD_WATCH_SERVICE_H_
 
+#include <chrono>
 #include <map>
 #include <memory>
+#include <random>
 #include <thread>
 
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
@@ -42,14 +46,22 @@ class WatchHub {
   void Stop();
 
  private:
+  using SteadyClock = std::chrono::steady_clock;
+  struct Entry {
+    std::weak_ptr<WatchStream> stream;
+    SteadyClock::duration period;  // the progress interval plus this stream's jitter
+    SteadyClock::time_point next_tick;
+  };
   void Run();
 
   const EtcdContext* context_;
   Mutex mu_;
   CondVar cv_;
   bool wake_ GUARDED_BY(mu_) = false;
+  bool added_ GUARDED_BY(mu_) = false;  // a new stream: its tick may come first
   bool stopping_ GUARDED_BY(mu_) = false;
-  std::map<const WatchStream*, std::weak_ptr<WatchStream>> streams_ GUARDED_BY(mu_);
+  std::map<const WatchStream*, Entry> streams_ GUARDED_BY(mu_);
+  std::minstd_rand jitter_ GUARDED_BY(mu_);
   uint64_t subscription_ = 0;
   std::thread thread_;
 };
@@ -68,6 +80,8 @@ class WatchStream final
   void Pump();
   // Finishes the stream with `status` once the write in flight is done.
   void RequestFinish(const grpc::Status& status);
+  // The progress interval passed: WatchSession::Tick, then Pump.
+  void Tick();
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;

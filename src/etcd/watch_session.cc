@@ -1,5 +1,9 @@
 #include "etcd/watch_session.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
+#include <algorithm>
+
 #include "etcd/errors.h"
 #include "etcd/range_query.h"
 
@@ -13,6 +17,9 @@ namespace pb = ::etcdserverpb;
 constexpr size_t kMaxResponseBytes = 1536 * 1024;
 // Commits read from the log at a time while looking for a watcher's events.
 constexpr size_t kCommitsPerRead = 256;
+// A watch with `fragment` gets at most this many revisions in one logical
+// response (etcd's mvcc watchBatchMaxRevs).
+constexpr int64_t kBatchRevisions = 1000;
 // clientv3.InvalidWatchID: a response that belongs to no watcher.
 constexpr int64_t kNoWatch = -1;
 
@@ -108,6 +115,8 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
   }
   w.next = req.start_revision() > 0 ? req.start_revision() : head + 1;
   w.prev_kv = req.prev_kv();
+  w.progress_notify = req.progress_notify();
+  w.fragment = req.fragment();
   for (int f : req.filters()) {
     if (f == pb::WatchCreateRequest::NOPUT) w.no_put = true;
     if (f == pb::WatchCreateRequest::NODELETE) w.no_delete = true;
@@ -117,10 +126,86 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
   control_.push_back(std::move(resp));
 }
 
+const mvccpb::Event* WatchSession::AddEvent(const Watcher& w, const RecordedCommit& c,
+                                            size_t index, pb::WatchResponse* out) const {
+  const Event& e = c.events[index];
+  if (!InRange(w.range, e.key)) return nullptr;
+  const bool put = e.type == EventType::kConfigSet;
+  if ((put && w.no_put) || (!put && w.no_delete)) return nullptr;
+  const Projection& projection = context_->projection();
+  mvccpb::Event* ev = out->add_events();
+  ev->set_type(put ? mvccpb::Event::PUT : mvccpb::Event::DELETE);
+  if (put) {
+    if (auto v = projection.VersionAt(e.key, c.revision)) {
+      FillKeyValue(*v, /*keys_only=*/false, ev->mutable_kv());
+    }
+  } else {
+    ev->mutable_kv()->set_key(e.key);
+    ev->mutable_kv()->set_mod_revision(c.revision);
+  }
+  if (w.prev_kv) {
+    if (auto before = projection.VersionAt(e.key, c.revision - 1); before && !before->deleted) {
+      FillKeyValue(*before, /*keys_only=*/false, ev->mutable_prev_kv());
+    }
+  }
+  return ev;
+}
+
+void WatchSession::FillCommits(Watcher& w, int64_t head, pb::WatchResponse* out) const {
+  size_t bytes = 0;
+  while (w.next <= head && out->events_size() == 0) {
+    for (const CommitPtr& c : context_->projection().Commits(w.next - 1, kCommitsPerRead)) {
+      if (c->revision > head) break;
+      for (size_t i = 0; i < c->events.size(); ++i) {
+        if (AddEvent(w, *c, i, out)) {
+          const Event& e = c->events[i];
+          bytes += e.key.size() + (e.value ? e.value->size() : 0);
+        }
+      }
+      w.next = c->revision + 1;
+      if (bytes >= kMaxResponseBytes) return;  // whole commits only
+    }
+  }
+}
+
+bool WatchSession::FillFragment(Watcher& w, int64_t head, pb::WatchResponse* out) const {
+  // etcd (v3rpc/watch.go, sendFragments) cuts a response of at least its
+  // request limit into pieces below it, each of one event at least; the
+  // logical response here is what etcd's store sends a watcher at once: its
+  // events up to the head, at most kBatchRevisions revisions.
+  if (w.batch_end == 0) w.batch_end = std::min(head, w.next + kBatchRevisions - 1);
+  const size_t limit = static_cast<size_t>(context_->options().max_request_bytes);
+  // The encoded size as etcd measures it: the response flagged as a fragment.
+  out->set_fragment(true);
+  size_t size = out->ByteSizeLong();
+  out->set_fragment(false);
+  while (w.next <= w.batch_end) {
+    const std::vector<CommitPtr> commits = context_->projection().Commits(w.next - 1, kCommitsPerRead);
+    if (commits.empty()) break;
+    for (const CommitPtr& c : commits) {
+      if (c->revision > w.batch_end) break;
+      for (size_t i = w.next_event; i < c->events.size(); ++i) {
+        const mvccpb::Event* ev = AddEvent(w, *c, i, out);
+        if (!ev) continue;
+        const size_t ev_size = ev->ByteSizeLong();
+        size += 1 + google::protobuf::io::CodedOutputStream::VarintSize64(ev_size) + ev_size;
+        if (out->events_size() > 1 && size >= limit) {
+          out->mutable_events()->RemoveLast();
+          w.next_event = i;
+          return true;
+        }
+      }
+      w.next = c->revision + 1;
+      w.next_event = 0;
+    }
+  }
+  w.batch_end = 0;
+  return false;
+}
+
 WatchSession::Next WatchSession::NextEvents(pb::WatchResponse* out, grpc::Status* end) {
   if (watchers_.empty()) return Next::kNothing;
-  const Projection& projection = context_->projection();
-  const int64_t head = projection.head();
+  const int64_t head = context_->projection().head();
   // Only a watcher with something to read costs a check of the token.
   bool behind = false;
   for (const auto& [id, w] : watchers_) behind = behind || w.next <= head;
@@ -154,45 +239,37 @@ WatchSession::Next WatchSession::NextEvents(pb::WatchResponse* out, grpc::Status
     Watcher& w = start->second;
     if (w.next > head) continue;
     out->Clear();
-    size_t bytes = 0;
-    while (w.next <= head && out->events_size() == 0) {
-      for (const CommitPtr& c : projection.Commits(w.next - 1, kCommitsPerRead)) {
-        if (c->revision > head) break;
-        for (const Event& e : c->events) {
-          if (!InRange(w.range, e.key)) continue;
-          const bool put = e.type == EventType::kConfigSet;
-          if ((put && w.no_put) || (!put && w.no_delete)) continue;
-          mvccpb::Event* ev = out->add_events();
-          ev->set_type(put ? mvccpb::Event::PUT : mvccpb::Event::DELETE);
-          if (put) {
-            if (auto v = projection.VersionAt(e.key, c->revision)) {
-              FillKeyValue(*v, /*keys_only=*/false, ev->mutable_kv());
-            }
-          } else {
-            ev->mutable_kv()->set_key(e.key);
-            ev->mutable_kv()->set_mod_revision(c->revision);
-          }
-          if (w.prev_kv) {
-            if (auto before = projection.VersionAt(e.key, c->revision - 1);
-                before && !before->deleted) {
-              FillKeyValue(*before, /*keys_only=*/false, ev->mutable_prev_kv());
-            }
-          }
-          bytes += e.key.size() + (e.value ? e.value->size() : 0);
-        }
-        w.next = c->revision + 1;
-        if (bytes >= kMaxResponseBytes) break;  // whole commits only
-      }
-      if (bytes >= kMaxResponseBytes) break;
+    Header(out);
+    out->set_watch_id(id);
+    bool more = false;
+    if (w.fragment) {
+      more = FillFragment(w, head, out);
+    } else {
+      FillCommits(w, head, out);
     }
     if (out->events_size() > 0) {
-      Header(out);
-      out->set_watch_id(id);
+      out->set_fragment(more);
+      w.progress_due = false;  // etcd: events elide the next progress notice
       round_robin_ = id + 1;
       return Next::kResponse;
     }
   }
   return Next::kNothing;
+}
+
+void WatchSession::Tick() {
+  const int64_t head = context_->projection().head();
+  for (auto& [id, w] : watchers_) {
+    if (!w.progress_notify) continue;
+    // etcd's store answers only a watcher that is in sync (synced group).
+    if (w.progress_due && w.next > head) {
+      pb::WatchResponse resp;
+      Header(&resp);
+      resp.set_watch_id(id);
+      control_.push_back(std::move(resp));
+    }
+    w.progress_due = true;
+  }
 }
 
 WatchSession::Next WatchSession::Pop(pb::WatchResponse* out, grpc::Status* end) {
@@ -203,6 +280,5 @@ WatchSession::Next WatchSession::Pop(pb::WatchResponse* out, grpc::Status* end) 
   }
   return NextEvents(out, end);
 }
-
 
 }  // namespace chronoconf::etcd

@@ -6,6 +6,9 @@
 // log at the stream's own pace. Nothing else is queued, so a slow client
 // holds no memory here and cannot block writers.
 //
+// The transport calls Tick() every progress interval (etcd's
+// --experimental-watch-progress-notify-interval) for `progress_notify`.
+//
 // Before each response with events it re-checks the caller's token under
 // the auth in force (SPEC §6): a token removed by SIGHUP ends the stream, a
 // scope narrowed away from a watch cancels that watch.
@@ -48,6 +51,12 @@ class WatchSession {
   // Control responses waiting to be sent.
   size_t pending_control() const { return control_.size(); }
 
+  // etcd's progress ticker (v3rpc/watch.go, sendLoop): each watch created
+  // with `progress_notify` that has sent no events since the previous tick
+  // and has nothing left to send gets an empty response (its id, the head's
+  // revision in the header), queued as a control response.
+  void Tick();
+
  private:
   struct Watcher {
     KeyRange range;
@@ -55,9 +64,28 @@ class WatchSession {
     bool prev_kv = false;
     bool no_put = false;
     bool no_delete = false;
+    bool progress_notify = false;
+    // etcd's progress[id]: no events sent since the last tick (true at
+    // creation, as etcd's).
+    bool progress_due = true;
+    bool fragment = false;
+    // With `fragment`, one logical response runs from `next` up to
+    // `batch_end` (0: none begun) and is sent in pieces under the request
+    // limit; `next_event` is the first event of commit `next` not yet sent.
+    int64_t batch_end = 0;
+    size_t next_event = 0;
   };
   void Create(const etcdserverpb::WatchCreateRequest& req);
   Next NextEvents(etcdserverpb::WatchResponse* out, grpc::Status* end);
+  // Appends w's events of whole commits up to `head` until about
+  // kMaxResponseBytes of keys and values.
+  void FillCommits(Watcher& w, int64_t head, etcdserverpb::WatchResponse* out) const;
+  // Appends w's next fragment of its logical response; true when more of it
+  // follows (the response is then a fragment).
+  bool FillFragment(Watcher& w, int64_t head, etcdserverpb::WatchResponse* out) const;
+  // Adds the event `index` of `commit` to *out unless w's filters drop it.
+  const mvccpb::Event* AddEvent(const Watcher& w, const RecordedCommit& commit, size_t index,
+                                etcdserverpb::WatchResponse* out) const;
   void Header(etcdserverpb::WatchResponse* resp) const;
 
   const EtcdContext* context_;

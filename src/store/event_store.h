@@ -104,6 +104,14 @@ class EventStore {
   // before: at or above `revision`, nothing changed. Errors: kUnavailable.
   virtual Result<int64_t> RaiseEtcdFloor(int64_t revision) = 0;
 
+  // The bytes the store takes (etcd's Status.dbSize, SPEC §7): the SQLite
+  // file and its WAL, PostgreSQL's tables with their indexes and TOAST, the
+  // memory store's recorded texts. Errors: kUnavailable; kInvalidRequest
+  // for a store that cannot tell.
+  virtual Result<int64_t> SizeBytes() {
+    return Status::InvalidRequest(std::string(kind()) + " stores do not report their size");
+  }
+
   // The nodes serving this store (etcd's MemberList, SPEC §7). Each node
   // announces itself about every second and leaves when it stops; a node
   // is live while its last announcement is younger than `ttl`. Stores that

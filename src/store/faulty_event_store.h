@@ -71,6 +71,7 @@ class FaultyEventStore final : public EventStore {
   }
   Result<std::string> SnapshotKey() override { return target_->SnapshotKey(); }
   Result<int64_t> ReadEtcdFloor() override { return target_->ReadEtcdFloor(); }
+  Result<int64_t> SizeBytes() override { return target_->SizeBytes(); }
   Status Announce(const MemberRecord& me) override { return target_->Announce(me); }
   Status Leave(const std::string& name) override { return target_->Leave(name); }
   Result<std::vector<MemberRecord>> LiveMembers(std::chrono::milliseconds ttl) override {

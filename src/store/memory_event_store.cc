@@ -36,6 +36,20 @@ Status MemoryEventStore::CheckVersionsLocked(const Commits& commits,
   return Status::OK();
 }
 
+namespace {
+
+// What a commit holds in memory, counting its texts only (SizeBytes).
+int64_t TextBytes(const RecordedCommit& c) {
+  size_t n = c.meta.actor.size() + c.meta.reason.value_or("").size() +
+             c.meta.request_id.value_or("").size() + c.prev_hash.size() + c.hash.size();
+  for (const Event& e : c.events) {
+    n += e.key.size() + e.value.value_or("").size() + e.previous_value.value_or("").size();
+  }
+  return static_cast<int64_t>(n);
+}
+
+}  // namespace
+
 Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
     const std::vector<CommitData>& commits) {
   MutexLock lock(&mu_);
@@ -48,6 +62,7 @@ Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
     const std::string& prev_hash = commits_.empty() ? kZeroHash : commits_.back().hash;
     commits_.push_back(SealCommit(c, static_cast<int64_t>(commits_.size()) + 1,
                                   clock_->NowMicros(), prev_time, prev_hash));
+    bytes_ += TextBytes(commits_.back());
     out.push_back(commits_.back());
   }
   for (auto& [key, version] : next) versions_[key] = version;
@@ -68,6 +83,7 @@ Status MemoryEventStore::AppendRecorded(const std::vector<RecordedCommit>& commi
     time = c.timestamp_us;
   }
   commits_.insert(commits_.end(), commits.begin(), commits.end());
+  for (const RecordedCommit& c : commits) bytes_ += TextBytes(c);
   for (auto& [key, version] : next) versions_[key] = version;
   return Status::OK();
 }

@@ -29,6 +29,10 @@ class MemoryEventStore final : public EventStore {
   // Random, made with the store: a snapshot outlives a memory store only
   // in tests, and then it belongs to that instance alone.
   Result<std::string> SnapshotKey() override { return snapshot_key_; }
+  Result<int64_t> SizeBytes() override {
+    MutexLock lock(&mu_);
+    return bytes_;
+  }
   Result<int64_t> ReadEtcdFloor() override {
     MutexLock lock(&mu_);
     return etcd_floor_;
@@ -53,6 +57,7 @@ class MemoryEventStore final : public EventStore {
   std::vector<RecordedCommit> commits_ GUARDED_BY(mu_);  // [i] = revision i+1
   std::map<std::string, int64_t, std::less<>> versions_ GUARDED_BY(mu_);
   int64_t etcd_floor_ GUARDED_BY(mu_) = 0;
+  int64_t bytes_ GUARDED_BY(mu_) = 0;  // the texts of commits_ (SizeBytes)
 };
 
 }  // namespace chronoconf

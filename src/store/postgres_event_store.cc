@@ -330,6 +330,22 @@ Result<int64_t> PostgresEventStore::ReadEtcdFloor() {
   return q->Int(0, 0);
 }
 
+// Our tables in the schema the store uses, with their indexes and TOAST
+// (pg_total_relation_size): not the whole database, which others may share.
+Result<int64_t> PostgresEventStore::SizeBytes() {
+  MutexLock lock(&read_mu_);
+  auto q = ReadWithRetry(read_, [&]() REQUIRES(read_mu_) {
+    return read_.Exec(
+        "read the store's size",
+        "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+        "AND c.relkind = 'r' AND c.relname IN ('commits', 'events', 'snapshot_key', "
+        "'etcd_floor', 'etcd_members', 'schema_version')");
+  });
+  if (!q) return q.status();
+  return q->rows() == 1 ? q->Int(0, 0) : 0;
+}
+
 // Announcements go over the read connection: a heartbeat must not queue
 // behind a batch holding the write connection (or hold it up).
 Status PostgresEventStore::Announce(const MemberRecord& me) {

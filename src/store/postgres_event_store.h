@@ -46,6 +46,7 @@ class PostgresEventStore final : public EventStore {
   Result<StoreHead> ReadHead() override;
   Result<std::string> SnapshotKey() override;
   Result<int64_t> ReadEtcdFloor() override;
+  Result<int64_t> SizeBytes() override;
   Result<int64_t> RaiseEtcdFloor(int64_t revision) override;
   Status Announce(const MemberRecord& me) override;
   Status Leave(const std::string& name) override;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -448,6 +449,16 @@ Status SqliteEventStore::LoadSnapshotKey() {
 }
 
 Result<std::string> SqliteEventStore::SnapshotKey() { return snapshot_key_; }
+
+// The database file and its WAL, as etcd reports its bolt file's size.
+Result<int64_t> SqliteEventStore::SizeBytes() {
+  int64_t total = 0;
+  for (const std::string& file : {path_, path_ + "-wal"}) {
+    struct stat st {};
+    if (stat(file.c_str(), &st) == 0) total += static_cast<int64_t>(st.st_size);
+  }
+  return total;
+}
 
 Result<int64_t> SqliteEventStore::ReadEtcdFloor() {
   MutexLock lock(&mu_);

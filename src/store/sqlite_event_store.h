@@ -48,6 +48,7 @@ class SqliteEventStore final : public EventStore {
   Status ClaimSoleWriter() override;
   Result<std::string> SnapshotKey() override;
   Result<int64_t> ReadEtcdFloor() override;
+  Result<int64_t> SizeBytes() override;
   Result<int64_t> RaiseEtcdFloor(int64_t revision) override;
 
   // The schema version this build writes.

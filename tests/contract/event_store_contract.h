@@ -247,13 +247,36 @@ TYPED_TEST_P(EventStoreContract, TheEtcdFloorOnlyRises) {
   EXPECT_EQ(*this->store_->ReadEtcdFloor(), 9);
 }
 
+// etcd's Status.dbSize (SPEC §7: "the store's bytes") grows with what is
+// written. Values that do not compress, so that PostgreSQL's TOAST keeps
+// their size.
+TYPED_TEST_P(EventStoreContract, SizeBytesGrowsWithWhatIsWritten) {
+  auto before = this->store_->SizeBytes();
+  ASSERT_TRUE(before) << before.status().ToString();
+  EXPECT_GE(*before, 0);
+  uint32_t x = 12345;
+  for (int i = 0; i < 50; ++i) {
+    std::string text(4096, ' ');
+    for (char& c : text) {
+      x = x * 1103515245u + 12345u;
+      c = static_cast<char>('a' + (x >> 16) % 26);
+    }
+    ASSERT_TRUE(this->store_->Append(
+        {this->Commit({this->Set("size/" + std::to_string(i), 1, "\"" + text + "\"")})}));
+  }
+  auto after = this->store_->SizeBytes();
+  ASSERT_TRUE(after) << after.status().ToString();
+  EXPECT_GE(*after - *before, 100 * 1024) << *before << " -> " << *after;
+}
+
 REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, EmptyStoreIsAtRevisionZero,
                             AppendAssignsGapFreeRevisionsAndChainsHashes,
                             KeepsValueTextAndMetadataExactly,
                             WrongVersionIsAConflictAndWritesNothing,
                             AReadCheckOnAKeyThatMovedIsAConflict, CommitTimeNeverGoesBack,
                             ReadForwardPagesFromARevision, ReadStreamReturnsOneKeyInVersionOrder,
-                            AppendRecordedKeepsCopiesVerbatim, TheEtcdFloorOnlyRises);
+                            AppendRecordedKeepsCopiesVerbatim, TheEtcdFloorOnlyRises,
+                            SizeBytesGrowsWithWhatIsWritten);
 
 // What only a durable store shared by processes can promise: its data
 // survives a reopen, and a second instance on the same data (another

@@ -50,16 +50,18 @@ SKIP = 77
 # Features SPEC §7 promises that chronoconf has not built yet: (check pattern,
 # the missing feature). Remove an entry when its feature is built.
 KNOWN_GAPS = [
-    ("big_watch_history_fragment_true", "Watch `fragment` (docs/ETCD.md: accepted and ignored; etcd 3.4 splits a response over 2 MiB into fragments)"),
-    ("watch_progress_notify", "periodic progress_notify on a watch (etcd runs here with --experimental-watch-progress-notify-interval=1s)"),
     ("lease_*", "leases (Lease.Grant/Revoke/KeepAlive/TimeToLive/Leases; the next issue)"),
-    ("hash_kv", "Maintenance.Hash/HashKV (SPEC §7 Maintenance)"),
     ("gateway_lease_*", "leases through the JSON gateway (the next issue)"),
     # Differences these tests found in what is built (reported to the C++
     # side; remove the entry with the fix).
+    # (Why it stays a gap: docs/ETCD.md, "Not built yet": two events of one
+    # key in one commit break the native history's page cursor.)
     ("txn_delete_from_key_then_put_deleted_key*", "a Txn that deletes from a key on (range_end \"\\0\") and puts a key that "
      "delete removes: etcd 3.4 deletes and re-creates it; chronoconf answers INVALID_ARGUMENT "
      "'etcdserver: key ... is named twice in the transaction' (one commit cannot delete a key and create it again)"),
+    ("txn_put_then_delete_from_key*", "a Txn that puts a key and then deletes from it on (range_end \"\\0\"): etcd 3.4 puts "
+     "and deletes it in one revision; chronoconf answers INVALID_ARGUMENT 'etcdserver: key ... is named twice in "
+     "the transaction' (before, it silently kept the put)"),
     ("error_put_300kb", "a Put of a 300 kB value: etcd 3.4 takes it (its limit is --max-request-bytes, 1.5 MiB a request); "
      "chronoconf answers 'etcdserver: request is too large' (--max-value-bytes, 256 KiB a stored value, by default)"),
 ]
@@ -70,6 +72,11 @@ NORMALISE = [
     (re.compile(r"\blease=[1-9]\d*"), "lease=<id>"),
     (re.compile(r'"(cluster_id|member_id|raft_term)": ?"?\d+"?'), r'"\1": "<id>"'),
     (re.compile(r'"(ID|id|leader)": ?"?[1-9]\d*"?'), r'"\1": "<id>"'),
+    # HashKV's value: chronoconf computes etcd's own (docs/ETCD.md; checked
+    # against etcd's values in src/etcd/hash_kv_test.cc), but over its own
+    # revisions, which are etcd's minus one for the same writes (the revision
+    # offset above), and the revisions are hashed: the values always differ.
+    (re.compile(r'"hash": ?"?\d+"?'), '"hash": "<hash>"'),
 ]
 
 
@@ -178,7 +185,9 @@ def start_chronoconf(binary, tmp, password):
     port, http = free_port(), free_port()
     argv = [binary, "serve", "--store", "sqlite:" + os.path.join(tmp, "events.db"),
             "--listen", f"127.0.0.1:{http}", "--etcd-listen", f"127.0.0.1:{port}",
-            "--node", "diff-node"]
+            "--node", "diff-node",
+            # As etcd runs here (start_etcd), so that progress_notify is seen.
+            "--etcd-watch-progress-interval", "1s"]
     if password is not None:
         auth = os.path.join(tmp, "auth.json")
         with open(auth, "w") as f:

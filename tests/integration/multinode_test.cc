@@ -396,6 +396,78 @@ TEST_F(MultiNodeTest, EtcdRangeSeesWritesAnotherNodeAcknowledged) {
   }
 }
 
+// Maintenance.HashKV (docs/ETCD.md): a hash of the history up to a
+// revision under the shared compaction floor, so every node answers the same
+// at the same revision, before and after other writes.
+TEST_F(MultiNodeTest, EtcdHashKvIsTheSameOnEveryNode) {
+  CHRONOCONF_REQUIRE_PG(db_);
+  ASSERT_NO_FATAL_FAILURE(StartEtcdNodes(db_.url()));
+  if (IsSkipped()) return;
+  auto put = [&](int node, const std::string& key) {
+    auto r = Etcdctl(node, {"put", key, "v", "-w", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out)["header"]["revision"].get<int64_t>();
+  };
+  // "127.0.0.1:PORT, HASH"; a node whose read model is behind answers
+  // "future revision" for a moment.
+  auto hash = [&](int node, int64_t revision) {
+    CommandResult r;
+    for (int i = 0; i < 40; ++i) {
+      r = Etcdctl(node, {"endpoint", "hashkv", "--rev=" + std::to_string(revision)});
+      if (r.exit_code == 0) return r.out.substr(r.out.find(", ") + 2);
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    ADD_FAILURE() << "node" << node << ": " << r.err;
+    return std::string();
+  };
+  put(0, "hk/a");
+  put(1, "hk/b");
+  ASSERT_EQ(Etcdctl(2, {"del", "hk/a"}).exit_code, 0);
+  const int64_t r1 = put(0, "hk/c");
+  ASSERT_EQ(Etcdctl(1, {"compaction", std::to_string(r1 - 1)}).exit_code, 0);
+  const std::string h1 = hash(0, r1);
+  EXPECT_FALSE(h1.empty());
+  EXPECT_EQ(hash(1, r1), h1);
+  EXPECT_EQ(hash(2, r1), h1);
+  const int64_t r2 = put(2, "hk/a");
+  EXPECT_EQ(hash(0, r1), h1);  // a revision's hash does not move
+  const std::string h2 = hash(1, r2);
+  EXPECT_NE(h2, h1);
+  EXPECT_EQ(hash(0, r2), h2);
+  EXPECT_EQ(hash(2, r2), h2);
+}
+
+// SPEC §7 Status: dbSize is the store's bytes, on PostgreSQL its tables
+// (pg_total_relation_size), on every node, growing with what is written.
+// (Not compared for equality across nodes: each node's heartbeat rewrites
+// a row meanwhile.)
+TEST_F(MultiNodeTest, EtcdStatusReportsTheTablesSize) {
+  CHRONOCONF_REQUIRE_PG(db_);
+  ASSERT_NO_FATAL_FAILURE(StartEtcdNodes(db_.url()));
+  if (IsSkipped()) return;
+  auto db_size = [&](int node) {
+    auto r = Etcdctl(node, {"endpoint", "status", "-w", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out)[0]["Status"]["dbSize"].get<int64_t>();
+  };
+  const int64_t before = db_size(0);
+  EXPECT_GT(before, 0);
+  // 8 values of 128 kB that do not compress (TOAST would shrink repeats).
+  std::string value;
+  uint32_t x = 7;
+  for (int i = 0; i < 128 * 1000; ++i) {
+    x = x * 1103515245u + 12345u;
+    value.push_back(static_cast<char>('a' + (x >> 16) % 26));
+  }
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(Etcdctl(i % kNodes, {"put", "size/" + std::to_string(i), value}).exit_code, 0);
+  }
+  for (int node = 0; node < kNodes; ++node) {
+    const int64_t after = db_size(node);
+    EXPECT_GE(after - before, 8 * 128 * 1000) << "node" << node << ": " << before << " -> " << after;
+  }
+}
+
 // SPEC §7 Cluster: MemberList lists every live node sharing the store, the
 // same on every node; a node that stops leaves the list at once, one that is
 // killed once its last announcement is older than the ttl (5 s).

@@ -28,7 +28,10 @@ TEST(ServeFlagsTest, BadFlagsAreUsageErrors) {
            {"serve", "--store", "memory:", "--listen", listen, "--log-format", "xml"},
            {"serve", "--store", "memory:", "--listen", listen, "--threads", "0"},
            {"serve", "--store", "memory:", "--listen", listen, "--max-body-bytes", "0"},
-           {"serve", "--store", "memory:", "--listen", listen, "--max-connections", "-1"}}) {
+           {"serve", "--store", "memory:", "--listen", listen, "--max-connections", "-1"},
+           // A duration needs its unit, and etcd's floor is 100 ms.
+           {"serve", "--store", "memory:", "--listen", listen, "--etcd-watch-progress-interval", "5"},
+           {"serve", "--store", "memory:", "--listen", listen, "--etcd-watch-progress-interval", "50ms"}}) {
     auto r = Chronoconf(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
     EXPECT_FALSE(r.err.empty()) << "a usage error says what is wrong";

@@ -517,6 +517,12 @@ func nestedTxnScenario(cli *clientv3.Client) {
 	txnResp("txn_delete_from_key_then_put_deleted_key", r, err)
 	get(cli, "txn_delete_from_key_then_put_deleted_key_after", "~txn/", clientv3.WithPrefix())
 	del(cli, "txn_delete_from_key_then_put_deleted_key_cleanup", "~txn/", clientv3.WithPrefix())
+	// The other order: a delete from a key on sees the Txn's own put of
+	// that key (etcd's deleteRange reads the Txn's writes) and deletes it.
+	r, err = cli.Txn(ctx()).Then(clientv3.OpPut("~txn/p", "put"), clientv3.OpDelete("~txn/p", clientv3.WithFromKey())).Commit()
+	txnResp("txn_put_then_delete_from_key", r, err)
+	get(cli, "txn_put_then_delete_from_key_after", "~txn/", clientv3.WithPrefix())
+	del(cli, "txn_put_then_delete_from_key_cleanup", "~txn/", clientv3.WithPrefix())
 }
 
 func watchScenario(cli *clientv3.Client) {
