@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 
 #include "app/command_service.h"
@@ -60,6 +61,42 @@ TEST(FollowerTest, AwaitRevisionWakesTheApplier) {
   ASSERT_TRUE(other.Execute(Set("a", "2")).status.ok());
   ASSERT_TRUE(follower.SyncWithStore().ok());
   EXPECT_EQ(ours.State("a").value, "2");
+}
+
+// A handed batch whose first revision is not the next one (another node
+// committed in between) is applied after the gap is read from the store,
+// then answered.
+TEST(FollowerTest, AHandedBatchAfterAGapReadsTheGapFirst) {
+  MemoryEventStore store;
+  Projection ours;
+  // No poll in time: only the handed batch can bring the commits in.
+  Follower follower(&store, &ours, {std::chrono::hours(1), std::chrono::hours(1),
+                                    milliseconds(50)});
+  Projection theirs;
+  CommandService other(&store, &theirs);
+  ASSERT_TRUE(other.Execute(Set("a", "1")).status.ok());
+  ASSERT_TRUE(other.Execute(Set("b", "2")).status.ok());
+  auto second = store.ReadForward(1, 10);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->size(), 1u);
+  std::promise<std::pair<Status, int64_t>> answered;
+  follower.ApplyInOrder(std::move(*second), [&](Status s) {
+    answered.set_value({std::move(s), ours.head()});
+  });
+  auto [status, head] = answered.get_future().get();
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(head, 2);
+  EXPECT_EQ(ours.State("a").value, "1");
+}
+
+TEST(FollowerTest, ABatchHandedToAStoppedFollowerIsAnsweredUnavailable) {
+  MemoryEventStore store;
+  Projection ours;
+  Follower follower(&store, &ours);
+  follower.Stop();
+  Status answered = Status::OK();
+  follower.ApplyInOrder({}, [&](Status s) { answered = std::move(s); });
+  EXPECT_EQ(answered.code(), Code::kUnavailable);
 }
 
 TEST(FollowerTest, AWaiterIsReleasedWhenTheFollowerStops) {
