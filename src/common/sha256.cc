@@ -4,11 +4,21 @@
 #include <openssl/rand.h>
 
 namespace chronoconf {
+namespace {
+
+// SHA-256 fetched from OpenSSL's provider once: EVP_sha256() makes every
+// digest fetch it again, which cost as much as hashing a commit.
+const EVP_MD* Sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md ? md : EVP_sha256();
+}
+
+}  // namespace
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), digest, &len, Sha256(), nullptr);
   return ToHex(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
@@ -18,7 +28,7 @@ struct Sha256Stream::Ctx {
 };
 
 Sha256Stream::Sha256Stream() : ctx_(std::make_unique<Ctx>()) {
-  EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx_->md, Sha256(), nullptr);
 }
 Sha256Stream::~Sha256Stream() = default;
 

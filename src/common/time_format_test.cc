@@ -23,6 +23,19 @@ TEST(TimeFormatTest, RoundTripsItsOwnFormat) {
   EXPECT_EQ(Parse(FormatRfc3339Micros(t)), t);
 }
 
+TEST(TimeFormatTest, FormatsEveryEraTheParserReadsBack) {
+  // Before 1970, leap days, the last microsecond of a year, and past 9999.
+  for (int64_t t : {int64_t{0}, int64_t{-1}, int64_t{-86400000000} - 1, int64_t{951782400000000},
+                    int64_t{1735689599999999}, int64_t{253402300799999999}}) {
+    const std::string s = FormatRfc3339Micros(t);
+    EXPECT_EQ(s.size(), 27u) << s;
+    EXPECT_EQ(Parse(s), t) << s;
+  }
+  EXPECT_EQ(FormatRfc3339Micros(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatRfc3339Micros(951782400000000), "2000-02-29T00:00:00.000000Z");
+  EXPECT_EQ(FormatRfc3339Micros(253402300800000000), "10000-01-01T00:00:00.000000Z");
+}
+
 TEST(TimeFormatTest, AcceptsOffsetsAndLowerCase) {
   const int64_t utc = Parse("2026-11-26T14:00:00Z");
   EXPECT_EQ(Parse("2026-11-26t14:00:00z"), utc);

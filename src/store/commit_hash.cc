@@ -47,8 +47,12 @@ std::string CommitBytes(const RecordedCommit& c) {
   return w.Take();
 }
 
+// Fed in two pieces: the commit's bytes are built once and not copied again.
 std::string ComputeCommitHash(const RecordedCommit& commit) {
-  return Sha256Hex(FromHex(commit.prev_hash) + CommitBytes(commit));
+  Sha256Stream digest;
+  digest.Update(FromHex(commit.prev_hash));
+  digest.Update(CommitBytes(commit));
+  return ToHex(digest.Finish());
 }
 
 RecordedCommit SealCommit(const CommitData& data, int64_t revision, int64_t now_us,

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -141,6 +142,14 @@ class Stmt {
   void BindOpt(int i, const std::optional<std::string>& s) {
     s ? Bind(i, std::string_view(*s)) : static_cast<void>(sqlite3_bind_null(stmt_, i));
   }
+  // Binds without a copy: `s` must stay put until this statement is reset
+  // (which clears its bindings).
+  void BindStatic(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+  }
+  void BindOptStatic(int i, const std::optional<std::string>& s) {
+    s ? BindStatic(i, *s) : static_cast<void>(sqlite3_bind_null(stmt_, i));
+  }
   int Step() { return sqlite3_step(stmt_); }
   void Reset() {
     sqlite3_reset(stmt_);
@@ -181,22 +190,45 @@ Status Error(sqlite3* db, std::string_view what, const Event* event = nullptr) {
                       fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)), event);
 }
 
-// The statements of an append transaction.
-struct AppendStatements {
-  explicit AppendStatements(StatementCache& db)
-      : version_of(db, "SELECT max(version) FROM events WHERE key = ?"),
-        insert_commit(db,
-                      "INSERT INTO commits (revision, committed_at, actor, reason, request_id,"
-                      " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-        insert_event(db,
-                     "INSERT INTO events (revision, idx, key, version, type, value,"
-                     " previous_value) VALUES (?, ?, ?, ?, ?, ?, ?)") {}
-  bool ok() const { return version_of.ok() && insert_commit.ok() && insert_event.ok(); }
+// Multi-row INSERT statements, one per power-of-two row count up to 64, so a
+// batch of N rows takes at most ~log2(N) + N/64 statements and every SQL text
+// is prepared once (the cache is keyed by the text's address: these stay put).
+constexpr size_t kMaxRowsPerInsert = 64;
 
-  Stmt version_of, insert_commit, insert_event;
+// "INSERT INTO <table (columns)> VALUES (?, ...), ..." for `rows` rows of 7 columns.
+std::string MultiRowInsert(std::string_view table_and_columns, size_t rows) {
+  std::string sql = fmt::format("INSERT INTO {} VALUES ", table_and_columns);
+  for (size_t i = 0; i < rows; ++i) sql += i ? ", (?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?)";
+  return sql;
+}
+
+struct InsertTexts {
+  std::array<std::string, 7> commits, events;  // [i]: 2^i rows
 };
 
-// The current version of `key` inside the transaction (0: never written).
+const InsertTexts& Inserts() {
+  static const InsertTexts texts = [] {
+    InsertTexts t;
+    for (size_t i = 0, rows = 1; rows <= kMaxRowsPerInsert; ++i, rows *= 2) {
+      t.commits[i] = MultiRowInsert(
+          "commits (revision, committed_at, actor, reason, request_id, prev_hash, hash)", rows);
+      t.events[i] =
+          MultiRowInsert("events (revision, idx, key, version, type, value, previous_value)", rows);
+    }
+    return t;
+  }();
+  return texts;
+}
+
+// The largest power of two ≤ min(n, 64), and its index in InsertTexts.
+std::pair<size_t, size_t> Chunk(size_t n) {
+  size_t rows = 1, index = 0;
+  while (rows * 2 <= n && rows * 2 <= kMaxRowsPerInsert) rows *= 2, ++index;
+  return {rows, index};
+}
+
+// The current version of `key` inside the transaction (0: never written):
+// an index probe of events(key, version), not an aggregate over the key.
 Result<int64_t> CurrentVersion(sqlite3* db, Stmt& version_of, std::string_view key) {
   version_of.Bind(1, key);
   if (version_of.Step() != SQLITE_ROW) return Error(db, "read key version");
@@ -205,40 +237,89 @@ Result<int64_t> CurrentVersion(sqlite3* db, Stmt& version_of, std::string_view k
   return current;
 }
 
-// Writes one sealed commit (new, or copied from another store) after
-// checking, inside the transaction, that every key in `reads` is still at
-// its version and that each event's version is its key's next one.
-Status InsertCommit(sqlite3* db, AppendStatements& st, const RecordedCommit& c,
-                    const std::vector<ReadCheck>& reads) {
-  st.insert_commit.Bind(1, c.revision);
-  st.insert_commit.Bind(2, FormatRfc3339Micros(c.timestamp_us));
-  st.insert_commit.Bind(3, c.meta.actor);
-  st.insert_commit.BindOpt(4, c.meta.reason);
-  st.insert_commit.BindOpt(5, c.meta.request_id);
-  st.insert_commit.Bind(6, c.prev_hash);
-  st.insert_commit.Bind(7, c.hash);
-  if (st.insert_commit.Step() != SQLITE_DONE) return Error(db, "insert commit");
-  st.insert_commit.Reset();
-  // Keys the commit was decided on without writing them: still there?
-  for (const ReadCheck& r : reads) {
-    auto current = CurrentVersion(db, st.version_of, r.key);
-    if (!current) return current.status();
-    if (*current != r.version) return Status::Conflict({r.key, r.version, *current});
+// Writes sealed commits (new, or copied from another store) in one
+// transaction: first the optimistic-concurrency checks — every key in a
+// commit's `reads` still at its version, every event's version its key's next
+// one, counting the batch's own earlier events — then the rows, many per
+// INSERT. `reads[i]` belongs to `commits[i]` (empty for copies). Values are
+// bound without copying: the commits outlive every step, and a statement's
+// bindings are cleared when it is reset.
+Status InsertCommits(sqlite3* db, StatementCache& cache,
+                     const std::vector<const RecordedCommit*>& commits,
+                     const std::vector<const std::vector<ReadCheck>*>& reads) {
+  {
+    Stmt version_of(cache, "SELECT max(version) FROM events WHERE key = ?");
+    if (!version_of.ok()) return Error(db, "prepare append");
+    std::unordered_map<std::string_view, int64_t> written;  // key -> version, this batch
+    auto current = [&](std::string_view key) -> Result<int64_t> {
+      if (auto it = written.find(key); it != written.end()) return it->second;
+      return CurrentVersion(db, version_of, key);
+    };
+    for (size_t c = 0; c < commits.size(); ++c) {
+      for (const ReadCheck& r : *reads[c]) {
+        auto v = current(r.key);
+        if (!v) return v.status();
+        if (*v != r.version) return Status::Conflict({r.key, r.version, *v});
+      }
+      for (const Event& e : commits[c]->events) {
+        auto v = current(e.key);
+        if (!v) return v.status();
+        if (e.version != *v + 1) return Status::Conflict({e.key, e.version - 1, *v});
+        written[e.key] = e.version;
+      }
+    }
   }
-  for (size_t i = 0; i < c.events.size(); ++i) {
-    const Event& e = c.events[i];
-    auto current = CurrentVersion(db, st.version_of, e.key);
-    if (!current) return current.status();
-    if (e.version != *current + 1) return Status::Conflict({e.key, e.version - 1, *current});
-    st.insert_event.Bind(1, c.revision);
-    st.insert_event.Bind(2, static_cast<int64_t>(i));
-    st.insert_event.Bind(3, e.key);
-    st.insert_event.Bind(4, e.version);
-    st.insert_event.Bind(5, EventTypeName(e.type));
-    st.insert_event.BindOpt(6, e.value);
-    st.insert_event.BindOpt(7, e.previous_value);
-    if (st.insert_event.Step() != SQLITE_DONE) return Error(db, "insert event", &e);
-    st.insert_event.Reset();
+  std::vector<std::string> times;  // bound text must outlive the step
+  times.reserve(commits.size());
+  for (const RecordedCommit* c : commits) times.push_back(FormatRfc3339Micros(c->timestamp_us));
+  for (size_t done = 0; done < commits.size();) {
+    auto [rows, index] = Chunk(commits.size() - done);
+    Stmt insert(cache, Inserts().commits[index].c_str());
+    if (!insert.ok()) return Error(db, "prepare append");
+    int p = 1;
+    for (size_t i = done; i < done + rows; ++i) {
+      const RecordedCommit& c = *commits[i];
+      insert.Bind(p++, c.revision);
+      insert.BindStatic(p++, times[i]);
+      insert.BindStatic(p++, c.meta.actor);
+      insert.BindOptStatic(p++, c.meta.reason);
+      insert.BindOptStatic(p++, c.meta.request_id);
+      insert.BindStatic(p++, c.prev_hash);
+      insert.BindStatic(p++, c.hash);
+    }
+    if (insert.Step() != SQLITE_DONE) return Error(db, "insert commits");
+    done += rows;
+  }
+  struct Row {
+    int64_t revision;
+    int64_t index;
+    const Event* event;
+  };
+  std::vector<Row> events;
+  for (const RecordedCommit* c : commits) {
+    for (size_t i = 0; i < c->events.size(); ++i) {
+      events.push_back({c->revision, static_cast<int64_t>(i), &c->events[i]});
+    }
+  }
+  for (size_t done = 0; done < events.size();) {
+    auto [rows, index] = Chunk(events.size() - done);
+    Stmt insert(cache, Inserts().events[index].c_str());
+    if (!insert.ok()) return Error(db, "prepare append");
+    int p = 1;
+    for (size_t i = done; i < done + rows; ++i) {
+      const Event& e = *events[i].event;
+      insert.Bind(p++, events[i].revision);
+      insert.Bind(p++, events[i].index);
+      insert.BindStatic(p++, e.key);
+      insert.Bind(p++, e.version);
+      insert.BindStatic(p++, EventTypeName(e.type));
+      insert.BindOptStatic(p++, e.value);
+      insert.BindOptStatic(p++, e.previous_value);
+    }
+    // The checks above saw every version, so a unique violation here is a
+    // writer outside this process; name the batch's first event for it.
+    if (insert.Step() != SQLITE_DONE) return Error(db, "insert events", events[done].event);
+    done += rows;
   }
   return Status::OK();
 }
@@ -510,6 +591,9 @@ Status SqliteEventStore::InTransaction(const std::function<Status()>& body) {
   if (Status s = Run(db_, *statements_, "BEGIN IMMEDIATE"); !s.ok()) return s;
   if (Status s = body(); !s.ok()) {
     Run(db_, *statements_, "ROLLBACK").IgnoreError();  // `s` says what went wrong
+    // Another instance on the file (a test, a second process without the
+    // server's lock) moved the head: the next append reads it afresh.
+    head_.reset();
     return s;
   }
   Status commit = Run(db_, *statements_, "COMMIT");
@@ -520,6 +604,7 @@ Status SqliteEventStore::InTransaction(const std::function<Status()>& body) {
   // (SPEC §6), and, as leveldb does after a failed sync, this store takes no
   // more writes: whatever the file holds is learned by the next start.
   Run(db_, *statements_, "ROLLBACK").IgnoreError();
+  head_.reset();
   write_failure_ = fmt::format(
       "sqlite: a COMMIT failed ({}); {} takes no more writes until the server restarts and "
       "reads it as it is",
@@ -538,18 +623,30 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::Append(
 
 Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
                                       std::vector<RecordedCommit>* out) {
-  auto head = ReadHeadLocked();
+  auto head = HeadLocked();
   if (!head) return head.status();
-  AppendStatements st(*statements_);
-  if (!st.ok()) return Error(db_, "prepare append");
   StoreHead h = *head;
+  std::vector<const std::vector<ReadCheck>*> reads;
   for (const CommitData& data : commits) {
-    RecordedCommit c = SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash);
-    if (Status s = InsertCommit(db_, st, c, data.reads); !s.ok()) return s;
-    h = {c.revision, c.hash, c.timestamp_us};
-    out->push_back(std::move(c));
+    out->push_back(SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash));
+    h = {out->back().revision, out->back().hash, out->back().timestamp_us};
+    reads.push_back(&data.reads);
   }
+  std::vector<const RecordedCommit*> sealed;
+  for (const RecordedCommit& c : *out) sealed.push_back(&c);
+  if (Status s = InsertCommits(db_, *statements_, sealed, reads); !s.ok()) return s;
+  head_ = h;
   return Status::OK();
+}
+
+// The server is the file's only writer (the lock file), so after the first
+// read the head is known without asking: the append that moved it set it.
+// Without the lock another instance may append meanwhile; then the stale
+// head's next revision exists, the insert is a conflict, and the cache is
+// dropped, so the retry reads the real head.
+Result<StoreHead> SqliteEventStore::HeadLocked() {
+  if (head_) return *head_;
+  return ReadHeadLocked();
 }
 
 Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after, size_t limit) {
@@ -647,16 +744,19 @@ Status SqliteEventStore::AppendRecorded(const std::vector<RecordedCommit>& commi
 }
 
 Status SqliteEventStore::AppendRecordedLocked(const std::vector<RecordedCommit>& commits) {
-  auto head = ReadHeadLocked();
+  auto head = HeadLocked();
   if (!head) return head.status();
-  AppendStatements st(*statements_);
-  if (!st.ok()) return Error(db_, "prepare copy");
   StoreHead h = *head;
   for (const RecordedCommit& c : commits) {
     if (Status s = CheckRecordedCommit(c, h.revision, h.hash, h.timestamp_us); !s.ok()) return s;
-    if (Status s = InsertCommit(db_, st, c, {}); !s.ok()) return s;
     h = {c.revision, c.hash, c.timestamp_us};
   }
+  std::vector<const RecordedCommit*> sealed;
+  for (const RecordedCommit& c : commits) sealed.push_back(&c);
+  const std::vector<ReadCheck> none;
+  std::vector<const std::vector<ReadCheck>*> reads(commits.size(), &none);
+  if (Status s = InsertCommits(db_, *statements_, sealed, reads); !s.ok()) return s;
+  head_ = h;
   return Status::OK();
 }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/mutex.h"
@@ -61,6 +62,7 @@ class SqliteEventStore final : public EventStore {
   Status CheckSchema();
   Status LoadSnapshotKey();
   Result<StoreHead> ReadHeadLocked() REQUIRES(mu_);
+  Result<StoreHead> HeadLocked() REQUIRES(mu_);
   Result<int64_t> ReadEtcdFloorLocked() REQUIRES(mu_);
   // BEGIN IMMEDIATE, `body`, then COMMIT, or ROLLBACK when anything failed.
   // A failed COMMIT is kOutcomeUnknown, and the store refuses every write
@@ -79,6 +81,9 @@ class SqliteEventStore final : public EventStore {
   std::string snapshot_key_;  // set once by Open, then read-only
   // Set when a COMMIT failed: every later write is refused with it.
   std::string write_failure_ GUARDED_BY(mu_);
+  // The head as the last append left it (unset until one has, and after a
+  // failed COMMIT): the next append chains from it without a read.
+  std::optional<StoreHead> head_ GUARDED_BY(mu_);
 };
 
 }  // namespace chronoconf

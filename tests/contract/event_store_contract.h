@@ -381,6 +381,28 @@ TYPED_TEST_P(DurableStoreContract, TwoInstancesAppendingConcurrentlyStayConsiste
   }
 }
 
+// An instance that appended, then saw another instance append, appends
+// after it: at worst its first try is a conflict (a store may keep the head
+// its own last append left), never a fork or an outage.
+TYPED_TEST_P(DurableStoreContract, AnInstanceAppendsAfterAnotherMovedTheHead) {
+  std::unique_ptr<EventStore> other = this->factory_.OpenAnother(&this->clock_);
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(this->store_->Append({this->Commit({this->Set("a", 1, "1")})}));
+  ASSERT_TRUE(other->Append({this->Commit({this->Set("b", 1, "1")})}));
+  auto r = this->store_->Append({this->Commit({this->Set("c", 1, "1")})});
+  if (!r) {
+    EXPECT_EQ(r.status().code(), Code::kConflict) << r.status().ToString();
+    r = this->store_->Append({this->Commit({this->Set("c", 1, "1")})});
+  }
+  ASSERT_TRUE(r) << r.status().ToString();
+  EXPECT_EQ(r->front().revision, 3);
+  auto all = other->ReadForward(0, 10);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[2].prev_hash, (*all)[1].hash);
+  EXPECT_EQ((*all)[2].hash, ComputeCommitHash((*all)[2]));
+}
+
 // The floor is durable and shared: a reopen and another instance (node)
 // see it, and two instances raising it at once raise it in turn.
 TYPED_TEST_P(DurableStoreContract, TheEtcdFloorIsDurableAndShared) {
@@ -406,6 +428,7 @@ TYPED_TEST_P(DurableStoreContract, TheEtcdFloorIsDurableAndShared) {
 
 REGISTER_TYPED_TEST_SUITE_P(DurableStoreContract, KeepsEverythingAcrossReopen,
                             TwoInstancesAppendingConcurrentlyStayConsistent,
+                            AnInstanceAppendsAfterAnotherMovedTheHead,
                             TheEtcdFloorIsDurableAndShared);
 
 }  // namespace chronoconf
