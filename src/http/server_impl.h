@@ -28,6 +28,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/mutex.h"
+#include "http/rendered_events.h"
 #include "http/routes.h"
 #include "http/server.h"
 
@@ -139,6 +140,7 @@ inline constexpr int64_t kEvicting = -1;
 struct LoopWatchers {
   std::atomic<bool> wake_pending{false};
   std::set<net::steady_timer*> timers;  // only touched on the loop's thread
+  RenderedEvents rendered;              // the same: the loop's watchers share it
 };
 
 inline int64_t SteadyNanos() {

@@ -72,6 +72,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   bool dropped = false;
   std::shared_ptr<const AuthTable> auth_seen = api->auth();
   std::string chunk;
+  RenderedEvents& rendered = WatchersOf(stream.get_executor()).rendered;
   auto send = [&]() { return StreamWrite(conn, *timer, chunk, &dropped); };
   while (!stopping.load() && !conn.hung_up) {
     // Before each commit it sends, the stream re-checks its token under
@@ -98,7 +99,9 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
         // The id goes on the commit's last matching event only, so a client
         // that resumes from it never misses part of a commit.
         if (i == matching.back()) chunk += fmt::format("id: {}\n", c->revision);
-        chunk += "data: " + RenderEvent(*c, i) + "\n\n";
+        chunk += "data: ";
+        chunk += rendered.Event(c, i);
+        chunk += "\n\n";
         if (chunk.size() >= kWatchChunkBytes && !(ok = co_await send())) break;
       }
       if (!ok) break;
