@@ -31,6 +31,7 @@ SERVE_PACKAGES=(
   libsqlite3-dev              # embedded store
   libpq-dev                   # PostgreSQL store (the client library; no server)
   rapidjson-dev               # strict JSON parsing that keeps number text
+  libvalijson-dev             # JSON Schema validation of values (SPEC §8, src/json/json_schema.cc)
   libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev                  # SHA-256 for the hash chain
   curl                        # the README's tour, a health check
@@ -60,6 +61,7 @@ TEST_PACKAGES=(
   etcd-server golang-go
   python3-etcd3gw             # a JSON-gateway client (etcd_gateway_python_test.cc)
   openssl                     # a throwaway certificate for the etcd port's TLS test
+  json-schema-test-suite      # the official suite, run through our validation (json_schema_test.cc)
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")

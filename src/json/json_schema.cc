@@ -1,0 +1,214 @@
+#include "json/json_schema.h"
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <utility>
+
+// valijson's adapter first: it wants to set RapidJSON's assertion itself.
+#define VALIJSON_USE_EXCEPTIONS 1
+#include <valijson/adapters/rapidjson_adapter.hpp>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include <fmt/format.h>
+
+namespace chronoconf::json {
+namespace {
+
+// valijson says what failed in words; the keyword is the start of them.
+struct RuleText {
+  std::string_view prefix;
+  std::string_view rule;
+};
+constexpr std::array<RuleText, 33> kRules = {{
+    {"Value type not permitted", "type"},
+    {"Missing required property", "required"},
+    {"Expected number greater than or equal", "minimum"},
+    {"Expected number greater than", "exclusiveMinimum"},
+    {"Expected number less than or equal", "maximum"},
+    {"Expected number less than", "exclusiveMaximum"},
+    {"String should be no fewer than", "minLength"},
+    {"String should be no more than", "maxLength"},
+    {"String should be a valid", "format"},
+    {"Failed to match regex", "pattern"},
+    {"Failed to match against any enum", "enum"},
+    {"Failed to match expected value set by 'const'", "const"},
+    {"Array should contain no fewer than", "minItems"},
+    {"Array should contain no more than", "maxItems"},
+    {"Array contains more items than allowed", "additionalItems"},
+    {"Elements at indexes", "uniqueItems"},
+    {"Failed to any values against subschema in 'contains'", "contains"},
+    {"Object should have no fewer than", "minProperties"},
+    {"Object should have no more than", "maxProperties"},
+    {"Object contains a property", "additionalProperties"},
+    {"Failed to validate against additional properties", "additionalProperties"},
+    {"Failed to validate against schema associated with property name", "properties"},
+    {"Failed to validate against schema associated with pattern", "patternProperties"},
+    {"Failed to validate against any schemas allowed by anyOf", "anyOf"},
+    {"Failed to validate against exactly one", "oneOf"},
+    {"Failed to validate against any", "oneOf"},
+    {"Failed to validate against a conditional", "if"},
+    {"Failed to validate against dependent", "dependencies"},
+    {"Missing dependency", "dependencies"},
+    {"Value should be a multiple", "multipleOf"},
+    {"Value could not be converted", "multipleOf"},
+    {"Failed to validate item", "items"},
+    {"Cannot validate item", "items"},
+}};
+
+std::string RuleOf(std::string_view message) {
+  for (const RuleText& r : kRules) {
+    if (message.substr(0, r.prefix.size()) == r.prefix) return std::string(r.rule);
+  }
+  if (message.find("'not'") != std::string_view::npos ||
+      message.find("not constraint") != std::string_view::npos) {
+    return "not";
+  }
+  if (message.find("allOf") != std::string_view::npos) return "allOf";
+  if (message.find("propertyNames") != std::string_view::npos) return "propertyNames";
+  return "schema";
+}
+
+// valijson's context (["<root>", "[a]", "[0]"]) as an RFC 6901 pointer ("/a/0").
+std::string PointerOf(const std::vector<std::string>& context) {
+  std::string out;
+  for (size_t i = 1; i < context.size(); ++i) {
+    std::string_view step = context[i];
+    if (step.size() >= 2 && step.front() == '[' && step.back() == ']') {
+      step = step.substr(1, step.size() - 2);
+    }
+    out += '/';
+    for (char c : step) {
+      if (c == '~') {
+        out += "~0";
+      } else if (c == '/') {
+        out += "~1";
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out;
+}
+
+// The failures valijson adds around a failure found deeper in the value.
+bool IsWrapper(std::string_view message) {
+  for (std::string_view w : {"Failed to validate against schema associated with property name",
+                             "Failed to validate against schema associated with pattern",
+                             "Failed to validate against additional properties",
+                             "Failed to validate item", "Cannot validate item"}) {
+    if (message.substr(0, w.size()) == w) return true;
+  }
+  return false;
+}
+
+bool IsStrictPrefix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  return a.size() < b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+Result<std::pair<valijson::SchemaParser::Version, std::string>> DraftOf(
+    const rapidjson::Document& schema) {
+  if (!schema.IsObject()) {
+    return std::pair{valijson::SchemaParser::kDraft7, std::string("draft-07")};  // true/false
+  }
+  auto it = schema.FindMember("$schema");
+  if (it == schema.MemberEnd()) {
+    return std::pair{valijson::SchemaParser::kDraft7, std::string("draft-07")};
+  }
+  if (!it->value.IsString()) return Status::InvalidRequest("the schema's \"$schema\" must be a string");
+  std::string_view uri(it->value.GetString(), it->value.GetStringLength());
+  // "http://json-schema.org/draft-07/schema#", with or without "#" or "https".
+  if (uri.find("json-schema.org/draft-07/schema") != std::string_view::npos) {
+    return std::pair{valijson::SchemaParser::kDraft7, std::string("draft-07")};
+  }
+  if (uri.find("json-schema.org/draft-06/schema") != std::string_view::npos) {
+    return std::pair{valijson::SchemaParser::kDraft7, std::string("draft-06")};
+  }
+  if (uri.find("json-schema.org/draft-04/schema") != std::string_view::npos) {
+    return std::pair{valijson::SchemaParser::kDraft4, std::string("draft-04")};
+  }
+  return Status::InvalidRequest(fmt::format(
+      "the schema's \"$schema\" is {}; chronoconf validates JSON Schema drafts 7, 6 and 4 "
+      "(http://json-schema.org/draft-07/schema#, draft-06, draft-04)",
+      uri));
+}
+
+}  // namespace
+
+struct CompiledSchema::Impl {
+  valijson::Schema schema;
+  // The validator keeps compiled regular expressions between calls; one
+  // call at a time uses it.
+  std::mutex mu;
+  valijson::Validator validator;
+};
+
+CompiledSchema::CompiledSchema(std::unique_ptr<Impl> impl, std::string draft)
+    : impl_(std::move(impl)), draft_(std::move(draft)) {}
+CompiledSchema::~CompiledSchema() = default;
+
+Result<std::shared_ptr<const CompiledSchema>> CompiledSchema::Compile(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  if (doc.HasParseError()) {
+    return Status::InvalidRequest(fmt::format("the schema is not JSON: {} (at byte {})",
+                                              rapidjson::GetParseError_En(doc.GetParseError()),
+                                              doc.GetErrorOffset()));
+  }
+  if (!doc.IsObject() && !doc.IsBool()) {
+    return Status::InvalidRequest("a schema is a JSON object (or true or false)");
+  }
+  auto draft = DraftOf(doc);
+  if (!draft) return draft.status();
+  auto impl = std::make_unique<Impl>();
+  try {
+    valijson::SchemaParser parser(draft->first);
+    valijson::adapters::RapidJsonAdapter adapter(doc);
+    parser.populateSchema(adapter, impl->schema);
+  } catch (const std::exception& e) {
+    return Status::InvalidRequest(fmt::format("the schema is not a valid {} schema: {}",
+                                              draft->second, e.what()));
+  }
+  return std::shared_ptr<const CompiledSchema>(
+      new CompiledSchema(std::move(impl), std::move(draft->second)));
+}
+
+std::vector<SchemaFailure> CompiledSchema::Validate(std::string_view value_json) const {
+  rapidjson::Document doc;
+  doc.Parse(value_json.data(), value_json.size());
+  if (doc.HasParseError()) {
+    return {{"", "json", "the value is not JSON"}};
+  }
+  valijson::ValidationResults results;
+  bool ok;
+  {
+    std::lock_guard lock(impl_->mu);
+    valijson::adapters::RapidJsonAdapter adapter(doc);
+    try {
+      ok = impl_->validator.validate(impl_->schema, adapter, &results);
+    } catch (const std::exception& e) {
+      return {{"", "schema", e.what()}};
+    }
+  }
+  if (ok) return {};
+  // "Property 'a' failed" adds nothing to the failure found inside "a".
+  std::vector<valijson::ValidationResults::Error> errors(results.begin(), results.end());
+  std::vector<SchemaFailure> out;
+  for (const auto& e : errors) {
+    const bool has_deeper = std::any_of(errors.begin(), errors.end(), [&](const auto& other) {
+      return IsStrictPrefix(e.context, other.context);
+    });
+    if (has_deeper && IsWrapper(e.description)) continue;
+    SchemaFailure f{PointerOf(e.context), RuleOf(e.description), e.description};
+    if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(std::move(f));
+  }
+  if (out.empty()) out.push_back({"", "schema", "the value does not match the schema"});
+  return out;
+}
+
+}  // namespace chronoconf::json
