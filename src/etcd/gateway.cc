@@ -26,6 +26,20 @@ std::string ToJson(const google::protobuf::Message& message) {
   options.preserve_proto_field_names = true;
   std::string out;
   (void)pbutil::MessageToJsonString(message, &out, options);  // fails only on bad UTF-8 in string fields
+  // An empty store is at revision 0 (SPEC §7), which the mapping leaves
+  // out as a default; etcd, starting at 1, never does, and clients read
+  // header.revision unconditionally (Patroni's watch: KeyError). So the
+  // response header always says its revision. (Header fields are scalars:
+  // the first "}" after it ends it.)
+  constexpr std::string_view kHeader = R"("header":{)";
+  if (size_t at = out.find(kHeader); at != std::string::npos) {
+    const size_t body = at + kHeader.size();
+    const size_t end = out.find('}', body);
+    if (end != std::string::npos &&
+        std::string_view(out).substr(body, end - body).find(R"("revision")") == std::string_view::npos) {
+      out.insert(body, end == body ? R"("revision":"0")" : R"("revision":"0",)");
+    }
+  }
   return out;
 }
 

@@ -661,5 +661,23 @@ TEST(EtcdGatewayDiffTest, SameCallsSameShapesAsRealEtcd) {
       << their_watch.lines()[1] << "\n" << my_watch.lines()[1];
 }
 
+// An empty store is at revision 0 (SPEC §7); the header still says so,
+// as clients read header.revision unconditionally (Patroni's watch did not
+// start on an empty store when the JSON mapping left the 0 out).
+TEST(EtcdGatewayEmptyStoreTest, TheHeaderSaysRevisionZero) {
+  ServerProcess server("memory:");
+  ASSERT_TRUE(server.Start()) << server.Log();
+  Api api(server.url());
+  auto range = Call(api, "/v3/kv/range", {{"key", B64("nothing")}});
+  ASSERT_EQ(range.status, 200) << range;
+  EXPECT_EQ(range.json["header"]["revision"], "0") << range;
+  EXPECT_TRUE(range.json["header"]["cluster_id"].is_string()) << range;
+  auto status = Call(api, "/v3/maintenance/status", json::object());
+  ASSERT_EQ(status.status, 200) << status;
+  EXPECT_EQ(status.json["header"]["revision"], "0") << status;
+  auto put = Call(api, "/v3/kv/put", {{"key", B64("k")}, {"value", B64("v")}});
+  EXPECT_EQ(put.json["header"]["revision"], "1") << put;
+}
+
 }  // namespace
 }  // namespace chronoconf::test
