@@ -79,6 +79,33 @@ CREATE TRIGGER etcd_floor_rises BEFORE UPDATE ON etcd_floor WHEN NEW.revision < 
 CREATE TRIGGER etcd_floor_kept BEFORE DELETE ON etcd_floor
   BEGIN SELECT RAISE(ABORT, 'the etcd compaction floor is kept'); END;
 )sql",
+    // v4: etcd leases (SPEC §7). Lease events live in system streams
+    // ("\x01lease/<id>", domain/system_stream.h); a ConfigSet made with a
+    // lease records its id. SQLite cannot change a CHECK in place, so the
+    // table is rebuilt (old rows keep a NULL lease: their hashes hold none).
+    R"sql(
+CREATE TABLE events_v4 (
+  revision       INTEGER NOT NULL REFERENCES commits(revision),
+  idx            INTEGER NOT NULL,
+  key            TEXT    NOT NULL,
+  version        INTEGER NOT NULL,
+  type           TEXT    NOT NULL CHECK (type IN ('ConfigSet', 'ConfigDeleted',
+                   'LeaseGranted', 'LeaseRevoked', 'LeaseExpired')),
+  value          TEXT,             -- minified JSON, NULL for ConfigDeleted
+  previous_value TEXT,             -- NULL when the key did not exist
+  lease          INTEGER,          -- a ConfigSet's etcd lease, else NULL
+  PRIMARY KEY (revision, idx),
+  UNIQUE (key, version)            -- optimistic concurrency: one event per version
+);
+INSERT INTO events_v4 (revision, idx, key, version, type, value, previous_value)
+  SELECT revision, idx, key, version, type, value, previous_value FROM events;
+DROP TABLE events;
+ALTER TABLE events_v4 RENAME TO events;
+CREATE TRIGGER events_immutable_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+CREATE TRIGGER events_immutable_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
 
@@ -147,6 +174,7 @@ class Stmt {
     sqlite3_clear_bindings(stmt_);
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string Text(int col) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
@@ -190,7 +218,7 @@ struct AppendStatements {
                       " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"),
         insert_event(db,
                      "INSERT INTO events (revision, idx, key, version, type, value,"
-                     " previous_value) VALUES (?, ?, ?, ?, ?, ?, ?)") {}
+                     " previous_value, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?)") {}
   bool ok() const { return version_of.ok() && insert_commit.ok() && insert_event.ok(); }
 
   Stmt version_of, insert_commit, insert_event;
@@ -237,6 +265,7 @@ Status InsertCommit(sqlite3* db, AppendStatements& st, const RecordedCommit& c,
     st.insert_event.Bind(5, EventTypeName(e.type));
     st.insert_event.BindOpt(6, e.value);
     st.insert_event.BindOpt(7, e.previous_value);
+    if (e.lease) st.insert_event.Bind(8, *e.lease);  // else NULL (bindings are cleared)
     if (st.insert_event.Step() != SQLITE_DONE) return Error(db, "insert event", &e);
     st.insert_event.Reset();
   }
@@ -584,8 +613,8 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
     if (status.ok() && rc != SQLITE_DONE) status = Error(db_, "read commits");
     if (status.ok() && !out.empty()) {
       Stmt events(*statements_,
-                  "SELECT revision, idx, key, version, type, value, previous_value FROM events"
-                  " WHERE revision > ? AND revision <= ? ORDER BY revision, idx");
+                  "SELECT revision, idx, key, version, type, value, previous_value, lease"
+                  " FROM events WHERE revision > ? AND revision <= ? ORDER BY revision, idx");
       events.Bind(1, after);
       events.Bind(2, out.back().revision);
       size_t ci = 0;
@@ -602,6 +631,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
         e.type = *type;
         e.value = events.OptText(5);
         e.previous_value = events.OptText(6);
+        if (!events.IsNull(7)) e.lease = events.Int(7);
         status = AttachStoredEvent("sqlite", rev, std::move(e), &out, &ci);
         if (!status.ok()) break;
       }
