@@ -41,6 +41,9 @@ void LeaseKeeper::Track(int64_t id, int64_t ttl) {
 }
 
 std::optional<int64_t> LeaseKeeper::KeepAlive(int64_t id) {
+  // Revoked or expired (here or on another node), even if not forgotten yet.
+  std::optional<LeaseInfo> info = projection_->Lease(id);
+  if (!info) return std::nullopt;
   {
     MutexLock lock(&state_->mu);
     auto it = state_->leases.find(id);
@@ -52,8 +55,6 @@ std::optional<int64_t> LeaseKeeper::KeepAlive(int64_t id) {
     }
   }
   // Granted on another node, not picked up yet.
-  std::optional<LeaseInfo> info = projection_->Lease(id);
-  if (!info) return std::nullopt;
   Track(id, info->ttl);
   return info->ttl;
 }
