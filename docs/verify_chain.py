@@ -6,9 +6,12 @@
 For every commit, in revision order:
     commit_bytes = {"revision":R,"timestamp":"...","actor":"...","reason":...,
                     "request_id":...,"events":[{"index":0,"type":"...","key":"...",
-                    "version":N,"value":<text|null>,"previous_value":<text|null>}]}
+                    "version":N,"value":<text|null>,"previous_value":<text|null>
+                    [,"lease":ID]}]}      ("lease" only on a put made with an etcd lease)
     hash = SHA-256(prev_hash as 32 raw bytes || commit_bytes)     (SPEC §1.1)
-Value texts are inserted exactly as stored. Exit 0 when every hash matches.
+Value texts are inserted exactly as stored. Lease events (LeaseGranted,
+LeaseRevoked, LeaseExpired) are in streams named "\x01lease/<id>", hashed like
+any event. Exit 0 when every hash matches.
 """
 import hashlib
 import sqlite3
@@ -42,14 +45,18 @@ def main(path):
     for rev, at, actor, reason, req, prev_hash, stored in db.execute(
             "SELECT revision, committed_at, actor, reason, request_id, prev_hash, hash"
             " FROM commits ORDER BY revision"):
+        # A store from before leases (schema 3) has no lease column.
+        columns = [r[1] for r in db.execute("PRAGMA table_info(events)")]
+        lease = "lease" if "lease" in columns else "NULL"
         events = db.execute(
-            "SELECT idx, type, key, version, value, previous_value FROM events"
-            " WHERE revision = ? ORDER BY idx", (rev,)).fetchall()
+            "SELECT idx, type, key, version, value, previous_value, %s FROM events"
+            " WHERE revision = ? ORDER BY idx" % lease, (rev,)).fetchall()
         body = ",".join(
-            '{"index":%d,"type":%s,"key":%s,"version":%d,"value":%s,"previous_value":%s}'
+            '{"index":%d,"type":%s,"key":%s,"version":%d,"value":%s,"previous_value":%s%s}'
             % (i, quote(t), quote(k), v, val if val is not None else "null",
-               pv if pv is not None else "null")
-            for i, t, k, v, val, pv in events)
+               pv if pv is not None else "null",
+               ',"lease":%d' % ls if ls is not None else "")
+            for i, t, k, v, val, pv, ls in events)
         commit = '{"revision":%d,"timestamp":%s,"actor":%s,"reason":%s,"request_id":%s,"events":[%s]}' % (
             rev, quote(at), quote(actor), quote(reason), quote(req), body)
         digest = hashlib.sha256(bytes.fromhex(prev) + commit.encode("utf-8")).hexdigest()

@@ -7,6 +7,8 @@
 
 #include "domain/etcd_txn.h"
 #include "domain/etcd_value.h"
+#include "domain/system_stream.h"
+#include "json/json_writer.h"
 
 namespace chronoconf {
 namespace {
@@ -76,6 +78,7 @@ std::vector<EtcdKeyRead> EtcdRead(const Projection& projection, const std::strin
     read.view.create_revision = v.created_revision;
     read.view.mod_revision = v.revision;
     read.view.value = EtcdValueFromStored(v.value());
+    read.view.lease = v.lease;
     read.stored_value = v.value();
   }
   return out;
@@ -92,11 +95,13 @@ Transaction EtcdTxnOps(const EtcdTxn& cmd, const Projection& projection, int64_t
   }, at);
   Transaction txn{{}, cmd.meta};
   std::set<std::string> named;
-  for (auto& [key, value] : decided->writes) {
+  for (size_t i = 0; i < decided->writes.size(); ++i) {
+    auto& [key, value] = decided->writes[i];
     named.insert(key);
     if (value) {
       SetKey set{key, std::move(*value), std::nullopt, false};
       set.commit_unchanged = true;
+      if (decided->write_leases[i] != 0) set.lease = decided->write_leases[i];
       txn.ops.push_back(std::move(set));
     } else {
       txn.ops.push_back(DeleteKey{key, std::nullopt});
@@ -125,6 +130,57 @@ bool HasExpectation(const Transaction& txn) {
   return false;
 }
 
+// A lease's grant, revoke or expiry: one commit in the lease's stream
+// (domain/system_stream.h), which for an end also deletes every key that
+// still holds the lease. The lease table names the candidates; each key's
+// own state at the pin decides (it records the lease of its last set).
+BatchDecision DecideLease(const LeaseChange& cmd, const Projection& projection,
+                          const Lookup& lookup, std::unordered_map<std::string, KeyState>* overlay,
+                          std::vector<CommitData>* commits) {
+  BatchDecision d;
+  const std::string stream = LeaseStream(cmd.id);
+  const KeyState lease = lookup(stream);
+  CommitData commit;
+  if (cmd.kind == LeaseChange::Kind::kGrant) {
+    if (lease.exists) {
+      d.status = Status::InvalidRequest("lease already exists");
+      return d;
+    }
+    json::Writer w;
+    w.BeginObject().Field("id", cmd.id).Field("ttl", cmd.ttl).EndObject();
+    commit.meta = cmd.meta;
+    commit.events.push_back(
+        Event{EventType::kLeaseGranted, stream, lease.version + 1, w.Take(), std::nullopt});
+  } else {
+    if (!lease.exists) {
+      d.status = Status::NotFound("requested lease not found");
+      return d;
+    }
+    const bool expire = cmd.kind == LeaseChange::Kind::kExpire;
+    // A keep-alive may have come since the keeper asked: it wins.
+    if (expire && cmd.still_expired && !cmd.still_expired()) return d;
+    std::optional<LeaseInfo> info = projection.Lease(cmd.id);
+    commit.meta.actor = info ? info->grantor : cmd.meta.actor;
+    commit.meta.reason =
+        expire ? fmt::format("lease {} expired: not kept alive for its TTL of {} s", cmd.id,
+                             info ? info->ttl : 0)
+               : fmt::format("lease {} revoked by {}", cmd.id, cmd.meta.actor);
+    commit.meta.request_id = cmd.meta.request_id;
+    commit.events.push_back(Event{expire ? EventType::kLeaseExpired : EventType::kLeaseRevoked,
+                                  stream, lease.version + 1, lease.value, lease.value});
+    for (const std::string& key : info ? info->keys : std::vector<std::string>{}) {
+      const KeyState k = lookup(key);
+      if (!k.exists || k.lease != cmd.id) continue;
+      commit.events.push_back(
+          Event{EventType::kConfigDeleted, key, k.version + 1, std::nullopt, k.value});
+    }
+  }
+  for (const Event& e : commit.events) KeyAggregate::Apply((*overlay)[e.key], e);
+  d.commit_index = static_cast<int>(commits->size());
+  commits->push_back(std::move(commit));
+  return d;
+}
+
 }  // namespace
 
 BatchDecision Decide(const Command& command, const Projection& projection, int64_t at,
@@ -135,6 +191,9 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
     auto it = overlay->find(key);
     return it != overlay->end() ? it->second : committed(key);
   };
+  if (auto* lease = std::get_if<LeaseChange>(&command)) {
+    return DecideLease(*lease, projection, lookup, overlay, commits);
+  }
   if (auto* txn = std::get_if<Transaction>(&command)) {
     d.txn = *txn;
   } else if (auto* revert = std::get_if<RevertTo>(&command)) {
@@ -177,6 +236,21 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
   for (const Op& op : d.txn.ops) {
     const std::string& key = OpKey(op);
     if (!written.contains(key)) reads.push_back({key, lookup(key).version});
+  }
+  // A put with a lease needs the lease alive; the store checks its stream
+  // at commit time, so a revoke or expiry on another node cannot slip in.
+  std::set<int64_t> leases;
+  for (const Event& e : decided->events) {
+    if (e.lease) leases.insert(*e.lease);
+  }
+  for (int64_t id : leases) {
+    const KeyState lease = lookup(LeaseStream(id));
+    if (!lease.exists) {
+      d.status = Status::NotFound("requested lease not found");
+      d.changed.clear();
+      return d;
+    }
+    reads.push_back({LeaseStream(id), lease.version});
   }
   for (const Event& e : decided->events) {
     if (e.type == EventType::kConfigSet && !lookup(e.key).exists) d.created = true;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "domain/key_aggregate.h"
+#include "domain/system_stream.h"
 #include "json/json_value.h"
 #include "json/json_writer.h"
 #include "projection/projection.h"
@@ -119,6 +120,19 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
         if (e.type == EventType::kConfigSet && !e.value) {
           return corrupt(c.revision, fmt::format("key '{}': a set without a value", e.key));
         }
+        // Lease events live in lease streams, config events in config keys
+        // (domain/system_stream.h); only a config set names a lease.
+        const bool lease_event = e.type == EventType::kLeaseGranted ||
+                                 e.type == EventType::kLeaseRevoked ||
+                                 e.type == EventType::kLeaseExpired;
+        if (lease_event != LeaseIdOf(e.key).has_value() ||
+            (!lease_event && IsSystemStream(e.key)) ||
+            (e.lease && e.type != EventType::kConfigSet) ||
+            (lease_event && (!e.value || (e.type == EventType::kLeaseGranted) == k.exists))) {
+          return corrupt(c.revision,
+                         fmt::format("stream '{}': a {} event does not belong there", e.key,
+                                     EventTypeName(e.type)));
+        }
         KeyAggregate::Apply(k, e);
       }
       if (Status s = rebuilt.Apply(c); !s.ok()) return corrupt(c.revision, s.message());
@@ -152,7 +166,7 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
       return Status::Corruption(
           fmt::format("key '{}': the read model rebuilt from the log differs from its stream", key));
     }
-    if (state.exists) ++report->keys;
+    if (state.exists && !IsSystemStream(key)) ++report->keys;
   }
   report->head_hash = prev_hash;
   auto head = store.ReadHead();

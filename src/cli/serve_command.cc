@@ -19,6 +19,7 @@
 
 #include "app/command_service.h"
 #include "app/follower.h"
+#include "app/lease_keeper.h"
 #include "app/snapshotter.h"
 #include "app/verify.h"
 #include "cli/progress_bar.h"
@@ -239,6 +240,8 @@ int Serve(const ServeOptions& o) {
   follower_options.wait_for_catch_up = true;  // the snapshot, if any, loads first
   Follower follower(store->get(), &projection, follower_options);
   CommandService commands(store->get(), &projection, &follower);
+  // The deadlines of etcd leases; every lease starts at its full TTL here.
+  LeaseKeeper lease_keeper(&commands, &projection);
   // Linearizable reads (consistent=true, etcd's default Range): the store's
   // head, learned after the read arrived, applied before it is served.
   ReadIndex read_index(&projection, &follower);
@@ -288,6 +291,7 @@ int Serve(const ServeOptions& o) {
     etcd::EtcdOptions etcd_options;
     etcd_options.listen = std::move(listen);
     etcd_options.gateway = gateway;
+    etcd_options.leases = &lease_keeper;
     etcd_options.live_members = [s = store->get()] { return s->LiveMembers(etcd::kMemberTtl); };
     etcd_options.node = api_options.node;
     etcd_options.max_value_bytes = o.max_value_bytes;
@@ -384,6 +388,7 @@ int Serve(const ServeOptions& o) {
   }
   announcer.Stop();  // other nodes stop listing this one at once
   read_index.Stop();
+  lease_keeper.Stop();
   commands.Stop();
   follower.Stop();
   catch_up.join();

@@ -7,6 +7,7 @@
 #define CHRONOCONF_DOMAIN_COMMANDS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,6 +30,9 @@ struct SetKey {
   // revision, version and event), where the native API's no-op rule
   // appends nothing (SPEC §7).
   bool commit_unchanged = false;
+  // etcd's Put with a lease: the lease's id, recorded in the event. The lease
+  // must exist when the put is decided (the store checks its stream).
+  std::optional<int64_t> lease = std::nullopt;
 };
 
 // Delete `key`; it must exist, unless `if_exists` (etcd's DeleteRange of
@@ -89,7 +93,22 @@ struct EtcdTxn {
   CommitMeta meta;
 };
 
-using Command = std::variant<Transaction, RevertTo, Import, DeleteKeyRange, EtcdTxn>;
+// Grant, revoke or expire a lease (domain/system_stream.h). Revoke and
+// expire delete the lease's keys in the same commit, whose actor is the
+// lease's grantor and whose reason names the lease.
+struct LeaseChange {
+  enum class Kind { kGrant, kRevoke, kExpire };
+  Kind kind = Kind::kGrant;
+  int64_t id = 0;
+  int64_t ttl = 0;  // seconds; a grant only
+  CommitMeta meta;  // a grant's; revoke and expire take the grantor's
+  // An expiry: asked again inside the committer, just before the decision,
+  // so that a keep-alive that arrived meanwhile keeps the lease. False
+  // decides nothing (the command answers OK, unchanged).
+  std::function<bool()> still_expired;
+};
+
+using Command = std::variant<Transaction, RevertTo, Import, DeleteKeyRange, EtcdTxn, LeaseChange>;
 
 // The most ops one POST /v1/txn may hold (revert and import are not limited).
 inline constexpr size_t kMaxTransactionOps = 1000;

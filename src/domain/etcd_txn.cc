@@ -83,13 +83,16 @@ Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head, size_
   for (const EtcdTxnBody::Write& w : succeeded ? txn.success : txn.failure) {
     if (const auto* put = std::get_if<EtcdPut>(&w)) {
       std::optional<std::string> value = put->value;
+      int64_t lease = put->lease;
       if (put->must_exist) {
         std::vector<EtcdKeyRead> current = read(put->key, "", true);
         if (current.empty()) return Status::InvalidRequest("key not found");
         if (put->keep_value) value = std::move(current.front().stored_value);
+        if (put->keep_lease) lease = current.front().view.lease;
       }
       (*written)[put->key] = true;
       d->writes.emplace_back(put->key, std::move(value));
+      d->write_leases.push_back(lease);
     } else if (const auto* del = std::get_if<RangeDelete>(&w)) {
       std::set<std::string> gone;  // in key order, as etcd deletes them
       for (EtcdKeyRead& k : read(del->start, del->end, false)) {
@@ -101,6 +104,7 @@ Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head, size_
       for (const std::string& key : gone) {
         (*written)[key] = false;
         d->writes.emplace_back(key, std::nullopt);
+        d->write_leases.push_back(0);
       }
     } else if (const auto* range = std::get_if<EtcdRangeAt>(&w)) {
       if (range->revision > head && future->ok()) {
@@ -137,7 +141,10 @@ EtcdTxnDecision DecideEtcdTxn(const EtcdTxnBody& txn, const EtcdReader& read, in
   Status future;
   d.status = Apply(txn, read, head, &at, &written, &future, &d);
   if (d.status.ok()) d.status = std::move(future);
-  if (!d.status.ok()) d.writes.clear();
+  if (!d.status.ok()) {
+    d.writes.clear();
+    d.write_leases.clear();
+  }
   return d;
 }
 

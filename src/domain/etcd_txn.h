@@ -43,7 +43,7 @@ struct EtcdKeyView {
   int64_t create_revision = 0;
   int64_t mod_revision = 0;
   std::string value;  // etcd's bytes
-  int64_t lease = 0;  // no leases yet: always 0
+  int64_t lease = 0;  // 0: none
 };
 
 // etcd's applyCompare: true when every key in the range satisfies the
@@ -65,6 +65,8 @@ struct EtcdPut {
   std::string value;
   bool keep_value = false;
   bool must_exist = false;
+  int64_t lease = 0;        // 0: none
+  bool keep_lease = false;  // etcd's ignore_lease: the lease the key has
 };
 
 // A Range of a branch: it changes nothing, but a revision above the head
@@ -115,6 +117,8 @@ struct EtcdTxnDecision {
   // The writes in order: a value for a put, none for a delete of a key that
   // exists (each key deleted once; a range deletes the keys it holds).
   std::vector<std::pair<std::string, std::optional<std::string>>> writes;
+  // Per write: a put's lease (0: none), beside `writes`.
+  std::vector<int64_t> write_leases;
   // Every key a compare read, missing ones too (their absence was read).
   std::vector<std::string> compared;
 };

@@ -3,12 +3,21 @@
 namespace chronoconf {
 
 const char* EventTypeName(EventType type) {
-  return type == EventType::kConfigSet ? "ConfigSet" : "ConfigDeleted";
+  switch (type) {
+    case EventType::kConfigSet: return "ConfigSet";
+    case EventType::kConfigDeleted: return "ConfigDeleted";
+    case EventType::kLeaseGranted: return "LeaseGranted";
+    case EventType::kLeaseRevoked: return "LeaseRevoked";
+    case EventType::kLeaseExpired: return "LeaseExpired";
+  }
+  return "ConfigSet";
 }
 
 std::optional<EventType> ParseEventType(std::string_view name) {
-  if (name == "ConfigSet") return EventType::kConfigSet;
-  if (name == "ConfigDeleted") return EventType::kConfigDeleted;
+  for (EventType t : {EventType::kConfigSet, EventType::kConfigDeleted, EventType::kLeaseGranted,
+                      EventType::kLeaseRevoked, EventType::kLeaseExpired}) {
+    if (name == EventTypeName(t)) return t;
+  }
   return std::nullopt;
 }
 

@@ -16,9 +16,14 @@
 
 namespace chronoconf {
 
-enum class EventType { kConfigSet, kConfigDeleted };
+// ConfigSet and ConfigDeleted change a config key. The lease events live in
+// a lease's system stream (domain/system_stream.h): LeaseGranted is its
+// version 1 and LeaseRevoked or LeaseExpired its version 2; their value is
+// {"id":N,"ttl":S}.
+enum class EventType { kConfigSet, kConfigDeleted, kLeaseGranted, kLeaseRevoked, kLeaseExpired };
 
-// "ConfigSet" / "ConfigDeleted", the names on the wire and in the store.
+// "ConfigSet", "ConfigDeleted", "LeaseGranted"...: the names on the wire and
+// in the store.
 const char* EventTypeName(EventType type);
 std::optional<EventType> ParseEventType(std::string_view name);
 
@@ -28,9 +33,19 @@ struct Event {
   int64_t version = 0;                        // the key's version after this event
   std::optional<std::string> value;           // minified JSON; absent for deletes
   std::optional<std::string> previous_value;  // absent when the key did not exist
+  // A ConfigSet made with an etcd lease: the lease's id. Hashed only when
+  // present, so every commit made before leases existed still verifies.
+  std::optional<int64_t> lease = std::nullopt;
 
   bool operator==(const Event&) const = default;
 };
+
+// Does an event of this type leave its stream without a value (a delete, a
+// lease ended)?
+inline bool EndsStream(EventType type) {
+  return type == EventType::kConfigDeleted || type == EventType::kLeaseRevoked ||
+         type == EventType::kLeaseExpired;
+}
 
 // Who made a change and why.
 struct CommitMeta {

@@ -21,8 +21,9 @@ Status CheckExpected(const std::string& key, const KeyState& state,
 
 void KeyAggregate::Apply(KeyState& state, const Event& event) {
   state.version = event.version;
-  state.exists = event.type == EventType::kConfigSet;
+  state.exists = !EndsStream(event.type);
   state.value = state.exists ? event.value.value_or("null") : std::string();
+  state.lease = state.exists ? event.lease : std::nullopt;
 }
 
 Result<std::optional<Event>> KeyAggregate::Decide(const KeyState& state, const Op& op) {
@@ -33,11 +34,13 @@ Result<std::optional<Event>> KeyAggregate::Decide(const KeyState& state, const O
       Status s = Status::Conflict({set->key, 0, state.version});
       return s.WithMessage(fmt::format("key '{}' already exists", set->key));
     }
-    if (state.exists && state.value == set->value && !set->commit_unchanged) {
+    if (state.exists && state.value == set->value && state.lease == set->lease &&
+        !set->commit_unchanged) {
       return std::optional<Event>();
     }
     Event e{EventType::kConfigSet, set->key, state.version + 1, set->value, std::nullopt};
     if (state.exists) e.previous_value = state.value;
+    e.lease = set->lease;
     return std::optional<Event>(std::move(e));
   }
   if (const auto* del = std::get_if<DeleteKey>(&op)) {

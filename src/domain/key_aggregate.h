@@ -22,6 +22,7 @@ struct KeyState {
   int64_t version = 0;  // events in the stream; 0 = never written
   bool exists = false;
   std::string value;  // current minified value when exists
+  std::optional<int64_t> lease = std::nullopt;  // the lease its last set was made with
 };
 
 class KeyAggregate {

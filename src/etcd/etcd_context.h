@@ -19,6 +19,7 @@
 #include <grpcpp/server_context.h>
 
 #include "app/command_service.h"
+#include "app/lease_keeper.h"
 #include "app/read_index.h"
 #include "etcd/caller.h"
 #include "http/auth.h"
@@ -33,6 +34,9 @@ class ResponseHeader;
 namespace chronoconf::etcd {
 
 struct EtcdOptions {
+  // The deadlines of leases (not owned); null: the Lease methods answer
+  // UNAVAILABLE ("leases are off on this node").
+  LeaseKeeper* leases = nullptr;
   // gRPC's listen address: "127.0.0.1:2379", "[::1]:2379".
   std::string listen = "127.0.0.1:2379";
   // This node's name (MemberList's name, and the member id's source).

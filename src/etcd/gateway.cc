@@ -176,6 +176,26 @@ void CallSync(const EtcdContext& context, const CallMetadata& md, std::string_vi
   Finish(context, name, started, s, resp, reply);
 }
 
+// A server stream of one response, as etcd's gateway answers a streaming
+// method called with one request (Patroni's lease keep-alive): the
+// response wrapped in {"result": ...}, as each line of a stream is.
+template <typename Request, typename Response,
+          grpc::Status (*Method)(const EtcdContext&, const CallMetadata&, const Request&,
+                                 Response*)>
+void CallStreamOnce(const EtcdContext& context, const CallMetadata& md, std::string_view body,
+                    std::string_view name, Reply reply) {
+  const Clock::time_point started = Clock::now();
+  Request req;
+  Response resp;
+  grpc::Status s = FromJson(body, &req);
+  if (s.ok()) s = Method(context, md, req, &resp);
+  RecordEtcdCall(context.options().metrics, name, s.error_code(), started);
+  if (!s.ok()) return reply(ErrorResponse(s));
+  http::Response r;
+  r.body = "{\"result\":" + ToJson(resp) + "}";
+  reply(std::move(r));
+}
+
 struct GatewayMethod {
   std::string_view path;   // after the prefix: "kv/range"
   std::string_view label;  // the metrics and log label: "/v3/kv/range"
@@ -185,7 +205,7 @@ struct GatewayMethod {
 
 // etcd's gateway routes (rpc.proto's google.api.http options) that SPEC §7
 // serves; the rest are not served here (404), as on an etcd without them.
-constexpr std::array<GatewayMethod, 14> kMethods = {{
+constexpr std::array<GatewayMethod, 16> kMethods = {{
     {"kv/range", "/v3/kv/range", "KV.Range",
      CallAsync<pb::RangeRequest, pb::RangeResponse, KvRange>},
     {"kv/put", "/v3/kv/put", "KV.Put", CallAsync<pb::PutRequest, pb::PutResponse, KvPut>},
@@ -199,10 +219,15 @@ constexpr std::array<GatewayMethod, 14> kMethods = {{
      CallSync<pb::LeaseGrantRequest, pb::LeaseGrantResponse, LeaseGrant>},
     {"lease/revoke", "/v3/lease/revoke", "Lease.LeaseRevoke",
      CallSync<pb::LeaseRevokeRequest, pb::LeaseRevokeResponse, LeaseRevoke>},
-    // A stream in etcd's gateway; answered as a call until leases exist.
     {"lease/keepalive", "/v3/lease/keepalive", "Lease.LeaseKeepAlive",
-     CallSync<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse, LeaseKeepAlive>},
+     CallStreamOnce<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse, LeaseKeepAlive>},
     {"lease/timetolive", "/v3/lease/timetolive", "Lease.LeaseTimeToLive",
+     CallSync<pb::LeaseTimeToLiveRequest, pb::LeaseTimeToLiveResponse, LeaseTimeToLive>},
+    // etcd 3.4's gateway also serves these two under kv/ (rpc.proto's
+    // additional_bindings).
+    {"kv/lease/revoke", "/v3/kv/lease/revoke", "Lease.LeaseRevoke",
+     CallSync<pb::LeaseRevokeRequest, pb::LeaseRevokeResponse, LeaseRevoke>},
+    {"kv/lease/timetolive", "/v3/kv/lease/timetolive", "Lease.LeaseTimeToLive",
      CallSync<pb::LeaseTimeToLiveRequest, pb::LeaseTimeToLiveResponse, LeaseTimeToLive>},
     {"lease/leases", "/v3/lease/leases", "Lease.LeaseLeases",
      CallSync<pb::LeaseLeasesRequest, pb::LeaseLeasesResponse, LeaseLeases>},

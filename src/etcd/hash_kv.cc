@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include "domain/system_stream.h"
 #include "etcd/range_query.h"
 
 namespace chronoconf::etcd {
@@ -70,6 +71,7 @@ uint32_t HashKvAt(const Projection& projection, int64_t revision, int64_t floor)
       if (c->revision > revision) return hash.value();
       for (size_t i = 0; i < c->events.size(); ++i) {
         const Event& e = c->events[i];
+        if (IsSystemStream(e.key)) continue;  // not a key etcd would hold
         const bool tombstone = e.type != EventType::kConfigSet;
         if (c->revision <= floor) {
           // Kept: the key's entry in force at `revision` (or, with no key

@@ -108,20 +108,32 @@ void KvPut(const EtcdContext& context, const CallMetadata& md, const pb::PutRequ
   }
   KeyRange range;
   if (grpc::Status s = ParseKeyRange(req.key(), "", &range); !s.ok()) return done(s);
-  // Leases are the next issue: no lease exists yet.
-  if (req.lease() != 0) return done(rpctypes::LeaseNotFound());
   if (!ScopeCovers(caller.principal.scope, range)) {
     return done(rpctypes::PermissionDenied());
   }
   SetKey set{req.key(), "", std::nullopt, false};
   set.commit_unchanged = true;  // SPEC §7: etcd's Put always commits
+  if (req.lease() != 0) {
+    // The decision checks the lease again, at commit time; this answers
+    // early, and applies etcd's checkLeasePuts: a put joins a lease only
+    // with write access to every key it holds.
+    std::optional<LeaseInfo> lease = context.projection().Lease(req.lease());
+    if (!lease) return done(rpctypes::LeaseNotFound());
+    for (const std::string& k : lease->keys) {
+      if (!caller.principal.scope.Contains(k)) return done(rpctypes::PermissionDenied());
+    }
+    set.lease = req.lease();
+  }
   if (req.ignore_value() || req.ignore_lease()) {
-    // Keep the current value, which must exist; the expected version makes
-    // the read and the write one decision.
+    // Keep the current value (and with ignore_lease its lease), which must
+    // exist; the expected version makes the read and the write one decision.
     KeyState current = context.projection().State(req.key());
     if (!current.exists) return done(rpctypes::KeyNotFound());
     set.value = std::move(current.value);
     set.expected_version = current.version;
+    if (req.ignore_lease()) {
+      set.lease = current.lease;
+    }
   }
   if (!req.ignore_value()) {
     auto stored = StoredValueFromEtcd(req.value());

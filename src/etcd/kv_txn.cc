@@ -212,9 +212,11 @@ grpc::Status ToWrites(const Ops& ops, const KeyScope& scope, size_t max_value_by
     } else if (op.request_case() == pb::RequestOp::kRequestPut) {
       const pb::PutRequest& put = op.request_put();
       if (grpc::Status s = ParseKeyRange(put.key(), "", &range); !s.ok()) return s;
-      if (put.lease() != 0) return rpctypes::LeaseNotFound();
       if (!ScopeCovers(scope, range)) return rpctypes::PermissionDenied();
+      // The decision checks that the lease exists (when the branch runs).
       EtcdPut set{put.key(), "", put.ignore_value(), put.ignore_value() || put.ignore_lease()};
+      set.lease = put.lease();
+      set.keep_lease = put.ignore_lease();
       if (!put.ignore_value()) {
         auto stored = StoredValueFromEtcd(put.value());
         if (!stored) return NotUtf8Value();

@@ -62,8 +62,8 @@ grpc::Status AuthAuthenticate(const EtcdContext& context, const CallMetadata& md
                               const pb::AuthenticateRequest& req,
                               pb::AuthenticateResponse* resp);
 
-// Lease (lease_service.cc): not built yet. KeepAlive is a stream in gRPC;
-// this answers one of its requests.
+// Lease (lease_service.cc). KeepAlive is a stream in gRPC; this answers one
+// of its requests.
 grpc::Status LeaseGrant(const EtcdContext& context, const CallMetadata& md,
                         const pb::LeaseGrantRequest& req, pb::LeaseGrantResponse* resp);
 grpc::Status LeaseRevoke(const EtcdContext& context, const CallMetadata& md,

@@ -20,6 +20,7 @@ void FillKeyValue(const KeyVersion& v, bool keys_only, mvccpb::KeyValue* kv) {
   kv->set_create_revision(v.created_revision);
   kv->set_mod_revision(v.revision);
   kv->set_version(EtcdVersion(v));
+  kv->set_lease(v.lease);
   if (!keys_only) kv->set_value(EtcdValueFromStored(v.value()));
 }
 

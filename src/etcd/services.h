@@ -7,7 +7,7 @@
 //   MaintenanceService  maintenance_service.cc  sync API (rare, quick calls)
 //   ClusterService      cluster_service.cc
 //   AuthService         auth_service.cc
-//   LeaseService        lease_service.cc        not built yet: UNIMPLEMENTED
+//   LeaseService        lease_service.cc        sync API; KeepAlive a callback stream
 //
 // Thread safety: every method may run on many gRPC threads at once.
 #ifndef CHRONOCONF_ETCD_SERVICES_H_
@@ -132,7 +132,11 @@ class AuthService final : public pb::Auth::Service {
   const EtcdContext* context_;
 };
 
-class LeaseService final : public pb::Lease::Service {
+// Unary methods on the sync API (a grant or revoke waits for its commit on
+// a gRPC thread; they are rare), KeepAlive on the callback API (many
+// long-lived streams, no thread each).
+class LeaseService final
+    : public pb::Lease::WithCallbackMethod_LeaseKeepAlive<pb::Lease::Service> {
  public:
   explicit LeaseService(const EtcdContext* context) : context_(context) {}
 
@@ -140,10 +144,8 @@ class LeaseService final : public pb::Lease::Service {
                           pb::LeaseGrantResponse* resp) override;
   grpc::Status LeaseRevoke(grpc::ServerContext* ctx, const pb::LeaseRevokeRequest* req,
                            pb::LeaseRevokeResponse* resp) override;
-  grpc::Status LeaseKeepAlive(
-      grpc::ServerContext* ctx,
-      grpc::ServerReaderWriter<pb::LeaseKeepAliveResponse, pb::LeaseKeepAliveRequest>* stream)
-      override;
+  grpc::ServerBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse>* LeaseKeepAlive(
+      grpc::CallbackServerContext* ctx) override;
   grpc::Status LeaseTimeToLive(grpc::ServerContext* ctx, const pb::LeaseTimeToLiveRequest* req,
                                pb::LeaseTimeToLiveResponse* resp) override;
   grpc::Status LeaseLeases(grpc::ServerContext* ctx, const pb::LeaseLeasesRequest* req,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "domain/system_stream.h"
 #include "etcd/errors.h"
 #include "etcd/range_query.h"
 
@@ -129,7 +130,7 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
 const mvccpb::Event* WatchSession::AddEvent(const Watcher& w, const RecordedCommit& c,
                                             size_t index, pb::WatchResponse* out) const {
   const Event& e = c.events[index];
-  if (!InRange(w.range, e.key)) return nullptr;
+  if (!InRange(w.range, e.key) || IsSystemStream(e.key)) return nullptr;
   const bool put = e.type == EventType::kConfigSet;
   if ((put && w.no_put) || (!put && w.no_delete)) return nullptr;
   const Projection& projection = context_->projection();

@@ -17,6 +17,7 @@ void WriteEvent(json::Writer& w, const RecordedCommit& c, size_t index, size_t p
       .Field("key", e.key);
   if (e.value) w.RawField("value", *e.value);
   if (e.previous_value) w.RawField("previous_value", *e.previous_value);
+  if (e.lease) w.Field("lease", *e.lease);
   w.Field("version", e.version)
       .Field("timestamp", FormatRfc3339Micros(c.timestamp_us))
       .Field("actor", c.meta.actor)

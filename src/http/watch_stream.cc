@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "domain/key.h"
+#include "domain/system_stream.h"
 #include "http/access_log.h"
 #include "http/render.h"
 #include "http/request_parsing.h"
@@ -92,7 +93,10 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
     for (const CommitPtr& c : commits) {
       std::vector<size_t> matching;
       for (size_t i = 0; i < c->events.size(); ++i) {
-        if (filter.Matches(c->events[i].key)) matching.push_back(i);
+        // A watch of keys never sees a system stream (a lease's events).
+        if (filter.Matches(c->events[i].key) && !IsSystemStream(c->events[i].key)) {
+          matching.push_back(i);
+        }
       }
       for (size_t i : matching) {
         chunk += fmt::format("event: {}\n", EventTypeName(c->events[i].type));

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <limits>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "common/sha256.h"
 #include "common/time_format.h"
+#include "domain/system_stream.h"
 #include "json/json_writer.h"
 
 namespace chronoconf {
@@ -40,7 +42,8 @@ bool DecodeHash(std::string_view hex, std::array<uint8_t, 32>* out) {
 
 std::string RenderEntry(std::string_view key, std::string_view value, int64_t version,
                         int64_t created_revision, int64_t modified_revision,
-                        int64_t modified_at_us, std::string_view modified_by, size_t* value_pos) {
+                        int64_t modified_at_us, std::string_view modified_by, size_t* value_pos,
+                        int64_t lease) {
   json::Writer w;
   w.BeginObject().Field("key", key).Key("value");
   *value_pos = w.str().size();
@@ -49,8 +52,9 @@ std::string RenderEntry(std::string_view key, std::string_view value, int64_t ve
       .Field("created_revision", created_revision)
       .Field("modified_revision", modified_revision)
       .Field("modified_at", FormatRfc3339Micros(modified_at_us))
-      .Field("modified_by", modified_by)
-      .EndObject();
+      .Field("modified_by", modified_by);
+  if (lease != 0) w.Field("lease", lease);  // only with an etcd lease
+  w.EndObject();
   return w.Take();
 }
 
@@ -150,7 +154,7 @@ std::vector<Projection::Planned> Projection::RenderLastSets(
           p.created_revision = last.deleted() ? 0 : last.created_revision;
         }
       }
-      if (e.type == EventType::kConfigDeleted) {
+      if (EndsStream(e.type)) {
         created.push_back(p.created_revision);
         p.created_revision = 0;
       } else {
@@ -174,7 +178,8 @@ std::vector<Projection::Planned> Projection::RenderLastSets(
       Planned out{e.key, nullptr, 0};
       out.entry = std::make_shared<const std::string>(
           RenderEntry(e.key, e.value ? std::string_view(*e.value) : "null", e.version, created[n],
-                      c.revision, c.timestamp_us, c.meta.actor, &out.value_pos));
+                      c.revision, c.timestamp_us, c.meta.actor, &out.value_pos,
+                      e.lease.value_or(0)));
       rendered.push_back(std::move(out));
     }
   }
@@ -218,16 +223,22 @@ void Projection::AppendRows(const RecordedCommit& c, const std::array<uint8_t, 3
     const EventRow* prev = k.events.empty() ? nullptr : &events_[k.events.back()];
     ev.prev_same_key = k.events.empty() ? kNoEvent : k.events.back();
     const bool existed = prev && !prev->deleted();
-    if (e.type == EventType::kConfigDeleted) {
+    const bool config = !IsSystemStream(e.key);
+    ev.type = e.type;
+    ev.lease = e.lease.value_or(0);
+    if (EndsStream(e.type)) {
       ev.created_revision = prev ? prev->created_revision : 0;
-      if (existed) --live_keys_;
+      if (existed && config) --live_keys_;
     } else {
       ev.created_revision = existed ? prev->created_revision : c.revision;
-      std::string_view value = text_.Add(e.value ? std::string_view(*e.value) : "null");
-      ev.value = value.data();
-      ev.value_len = static_cast<uint32_t>(value.size());
-      if (!existed) ++live_keys_;
+      if (!existed && config) ++live_keys_;
     }
+    if (e.value || !EndsStream(e.type)) {  // a lease's end keeps its payload
+      std::string_view value = text_.Add(e.value ? std::string_view(*e.value) : "null");
+      ev.value = value.data() ? value.data() : "";
+      ev.value_len = static_cast<uint32_t>(value.size());
+    }
+    TrackLease(ev, prev, row.actor);
     k.events.push_back(static_cast<uint32_t>(events_.size()));
     events_.push_back(ev);
     k.head_entry.reset();  // Apply installs the new one (bulk: SetBulkLoading)
@@ -290,7 +301,7 @@ std::shared_ptr<const std::string> Projection::RenderEvent(uint32_t event, size_
   return std::make_shared<const std::string>(
       RenderEntry(key_names_[e.key], std::string_view(e.value, e.value_len), e.version,
                   e.created_revision, e.revision, c.timestamp_us, actor_names_[c.actor],
-                  value_pos));
+                  value_pos, e.lease));
 }
 
 KeyVersion Projection::VersionOf(const KeyIndex& k, uint32_t event) const {
@@ -301,6 +312,7 @@ KeyVersion Projection::VersionOf(const KeyIndex& k, uint32_t event) const {
   v.version = e.version;
   v.deleted = e.deleted();
   v.created_revision = e.created_revision;
+  v.lease = e.deleted() ? 0 : e.lease;
   // The life's first event: one event per key per revision, so a binary
   // search by revision finds it.
   auto first = std::lower_bound(
@@ -352,10 +364,11 @@ CommitPtr Projection::MaterializeEvents(int64_t revision, uint64_t first, uint64
   for (uint64_t n = first; n < end; ++n) {
     const EventRow& e = events_[n];
     Event out;
-    out.type = e.deleted() ? EventType::kConfigDeleted : EventType::kConfigSet;
+    out.type = e.type;
     out.key = std::string(key_names_[e.key]);
     out.version = e.version;
-    if (!e.deleted()) out.value = std::string(e.value, e.value_len);
+    if (e.value) out.value = std::string(e.value, e.value_len);
+    if (e.lease != 0) out.lease = e.lease;
     if (e.prev_same_key != kNoEvent) {
       const EventRow& p = events_[e.prev_same_key];
       if (!p.deleted()) out.previous_value = std::string(p.value, p.value_len);
@@ -453,6 +466,7 @@ KeyState Projection::State(std::string_view key, int64_t at) const {
   s.version = e.version;
   s.exists = !e.deleted();
   if (s.exists) s.value = std::string(e.value, e.value_len);
+  if (s.exists && e.lease != 0) s.lease = e.lease;
   return s;
 }
 
@@ -470,6 +484,7 @@ ListPage Projection::List(const std::vector<std::string>& prefixes, int64_t at,
   for (const std::string& prefix : prefixes) {
     auto it = after < prefix ? keys_.lower_bound(prefix) : keys_.upper_bound(after);
     for (; it != keys_.end() && it->first.starts_with(prefix); ++it) {
+      if (IsSystemStream(it->first)) continue;
       uint32_t e = EventAt(it->second, at);
       if (e == kNoEvent || events_[e].deleted()) continue;
       if (page.entries.size() == limit) {
@@ -494,6 +509,7 @@ std::vector<KeyVersion> Projection::Snapshot(const std::vector<std::string>& pre
   for (const std::string& prefix : prefixes) {
     for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
          ++it) {
+      if (IsSystemStream(it->first)) continue;
       uint32_t e = EventAt(it->second, at);
       if (e != kNoEvent && !events_[e].deleted()) out.push_back(VersionOf(it->second, e));
     }
@@ -508,6 +524,7 @@ std::vector<KeyVersion> Projection::Range(std::string_view start, std::string_vi
   int64_t n = 0;
   for (auto it = keys_.lower_bound(start); it != keys_.end() && (end.empty() || it->first < end);
        ++it) {
+    if (IsSystemStream(it->first)) continue;
     uint32_t e = EventAt(it->second, at);
     if (e == kNoEvent || events_[e].deleted()) continue;
     ++n;
@@ -527,6 +544,7 @@ std::pair<int64_t, int64_t> Projection::CountUnder(const std::vector<std::string
   for (const std::string& prefix : prefixes) {
     for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.starts_with(prefix);
          ++it) {
+      if (IsSystemStream(it->first)) continue;
       if (!events_[it->second.events.back()].deleted()) ++keys;
       events += static_cast<int64_t>(it->second.events.size());
     }
@@ -593,6 +611,58 @@ int64_t Projection::FirstRevisionAtOrAfter(int64_t time_us) const {
     }
   }
   return static_cast<int64_t>(lo) + 1;
+}
+
+void Projection::TrackLease(const EventRow& ev, const EventRow* prev, uint32_t actor) {
+  const std::string_view name = key_names_[ev.key];
+  if (auto id = LeaseIdOf(name)) {
+    if (ev.type == EventType::kLeaseGranted) {
+      LeaseRow& l = leases_[*id];
+      l.grantor = actor;
+      l.granted_revision = ev.revision;
+      // The payload is {"id":N,"ttl":S}, written by this program.
+      std::string_view v(ev.value, ev.value_len);
+      if (size_t at = v.find("\"ttl\":"); at != std::string_view::npos) {
+        l.ttl = std::strtoll(std::string(v.substr(at + 6)).c_str(), nullptr, 10);
+      }
+    } else if (EndsStream(ev.type)) {
+      leases_.erase(*id);
+    }
+    return;
+  }
+  if (prev && !prev->deleted() && prev->lease != 0) {
+    if (auto it = leases_.find(prev->lease); it != leases_.end()) it->second.keys.erase(name);
+  }
+  if (!ev.deleted() && ev.lease != 0) {
+    if (auto it = leases_.find(ev.lease); it != leases_.end()) it->second.keys.insert(name);
+  }
+}
+
+std::vector<LeaseInfo> Projection::Leases() const {
+  ReaderLock lock(&mu_);
+  std::vector<LeaseInfo> out;
+  for (const auto& [id, l] : leases_) {
+    LeaseInfo& info = out.emplace_back();
+    info.id = id;
+    info.ttl = l.ttl;
+    info.grantor = std::string(actor_names_[l.grantor]);
+    info.granted_revision = l.granted_revision;
+    for (std::string_view k : l.keys) info.keys.emplace_back(k);
+  }
+  return out;
+}
+
+std::optional<LeaseInfo> Projection::Lease(int64_t id) const {
+  ReaderLock lock(&mu_);
+  auto it = leases_.find(id);
+  if (it == leases_.end()) return std::nullopt;
+  LeaseInfo info;
+  info.id = id;
+  info.ttl = it->second.ttl;
+  info.grantor = std::string(actor_names_[it->second.grantor]);
+  info.granted_revision = it->second.granted_revision;
+  for (std::string_view k : it->second.keys) info.keys.emplace_back(k);
+  return info;
 }
 
 void Projection::IndexActors() {

@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -63,6 +64,7 @@ struct KeyVersion {
   // The read model's head when Get read it (the head is published under the
   // lock Get holds): what X-Chronoconf-Revision reports.
   int64_t read_at = 0;
+  int64_t lease = 0;  // the etcd lease its set was made with; 0: none
 
   std::string_view value() const { return std::string_view(*entry).substr(value_pos, value_len); }
 };
@@ -82,6 +84,16 @@ struct ListPage {
   int64_t revision = 0;
   std::vector<std::shared_ptr<const std::string>> entries;  // entry JSON, sorted by key
   std::optional<std::string> next;                          // cursor for after=
+};
+
+// A lease as the read model knows it (domain/system_stream.h): granted and
+// not revoked or expired yet.
+struct LeaseInfo {
+  int64_t id = 0;
+  int64_t ttl = 0;  // seconds, as granted
+  std::string grantor;
+  int64_t granted_revision = 0;
+  std::vector<std::string> keys;  // that exist now with this lease, sorted
 };
 
 struct ProjectionStats {
@@ -151,6 +163,10 @@ class Projection {
   // (when given) gets how many there are in all. Costs what the range holds, not the size of the history.
   std::vector<KeyVersion> Range(std::string_view start, std::string_view end, int64_t at,
                                 size_t limit, int64_t* count) const;
+
+  // The leases that exist now, by id; one lease, or nullopt.
+  std::vector<LeaseInfo> Leases() const;
+  std::optional<LeaseInfo> Lease(int64_t id) const;
 
   // Keys that exist now and events ever, under `prefixes` (as for List).
   std::pair<int64_t, int64_t> CountUnder(const std::vector<std::string>& prefixes) const;
@@ -226,7 +242,16 @@ class Projection {
     uint32_t value_len = 0;
     uint32_t key = 0;                 // index into key_names_
     uint32_t prev_same_key = kNoEvent;  // the key's event before this one
-    bool deleted() const { return value == nullptr; }
+    EventType type = EventType::kConfigSet;
+    int64_t lease = 0;  // a ConfigSet's lease; 0: none
+    // A ConfigDeleted, or a lease's end: the stream holds nothing after it.
+    bool deleted() const { return EndsStream(type); }
+  };
+  struct LeaseRow {
+    int64_t ttl = 0;
+    uint32_t grantor = 0;  // into actor_names_
+    int64_t granted_revision = 0;
+    std::set<std::string_view> keys;  // into key_names_
   };
   struct KeyIndex {
     uint32_t id = 0;
@@ -288,6 +313,9 @@ class Projection {
   static constexpr size_t kRecent = 1024;
   std::vector<CommitPtr> recent_ GUARDED_BY(mu_);  // [revision % kRecent]
   int64_t live_keys_ GUARDED_BY(mu_) = 0;
+  std::map<int64_t, LeaseRow> leases_ GUARDED_BY(mu_);
+  // Folds one event into leases_ (AppendRows and LoadSnapshot).
+  void TrackLease(const EventRow& ev, const EventRow* prev, uint32_t actor) REQUIRES(mu_);
   std::atomic<int64_t> head_{0};
   std::atomic<bool> bulk_loading_{false};
   ChangeFeed feed_;
@@ -297,7 +325,8 @@ class Projection {
 // sets `*value_pos` to where the value text starts in it.
 std::string RenderEntry(std::string_view key, std::string_view value, int64_t version,
                         int64_t created_revision, int64_t modified_revision,
-                        int64_t modified_at_us, std::string_view modified_by, size_t* value_pos);
+                        int64_t modified_at_us, std::string_view modified_by, size_t* value_pos,
+                        int64_t lease = 0);
 
 }  // namespace chronoconf
 

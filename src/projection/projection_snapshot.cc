@@ -9,11 +9,13 @@
 //   commits  i64 time, u64 first event, 32-byte hash, u32 actor,
 //            reason and request id as u32 length + bytes (kAbsent: none)
 //   events   i64 revision, i64 version, i64 created revision, u32 key,
+//            u32 type (EventType), i64 lease (0: none),
 //            value as u32 length + bytes (kAbsent: a delete)
 //   32-byte HMAC-SHA256 of everything before it, under the store's key
 // The MAC, not a plain digest: whoever can write the file could recompute a
 // digest, and a snapshot is served without replaying the events it stands
-// for. Format 1 ("CCSNAP1\n", a SHA-256) is refused, and rebuilt.
+// for. Format 1 ("CCSNAP1\n", a SHA-256) and format 2 ("CCSNAP2\n", no event
+// types or leases) are refused, and rebuilt.
 // Everything derived (per-key indexes, previous values, head entries) is
 // rebuilt on load. The same read model always gives the same bytes, so
 // verify compares a snapshot with the one rebuilt from the log byte for byte.
@@ -30,13 +32,15 @@
 #include <fmt/format.h>
 
 #include "common/sha256.h"
+#include "domain/system_stream.h"
 #include "projection/projection.h"
 
 namespace chronoconf {
 namespace {
 
-constexpr std::string_view kMagic = "CCSNAP2\n";
+constexpr std::string_view kMagic = "CCSNAP3\n";
 constexpr std::string_view kMagicV1 = "CCSNAP1\n";
+constexpr std::string_view kMagicV2 = "CCSNAP2\n";
 constexpr uint32_t kAbsent = UINT32_MAX;
 constexpr size_t kHashBytes = 32;
 constexpr size_t kFlushAt = size_t{1} << 20;
@@ -197,6 +201,8 @@ Status Projection::EncodeSnapshot(const std::function<Status(std::string_view)>&
     enc.I64(ev.version);
     enc.I64(ev.created_revision);
     enc.U32(ev.key);
+    enc.U32(static_cast<uint32_t>(ev.type));
+    enc.I64(ev.lease);
     enc.Optional(ev.value, ev.value_len);
   }
   *revision = static_cast<int64_t>(nc);
@@ -265,6 +271,11 @@ Status Projection::LoadSnapshot(const std::string& path, std::string_view key,
   if (data.starts_with(kMagicV1)) {
     return Status::Corruption(fmt::format(
         "the snapshot {} has format 1, which carries no MAC (an older build wrote it)", path));
+  }
+  if (data.starts_with(kMagicV2)) {
+    return Status::Corruption(fmt::format(
+        "the snapshot {} has format 2, which carries no event types (an older build wrote it)",
+        path));
   }
   if (data.size() < kMagic.size() + 4 * 8 + kHashBytes || !data.starts_with(kMagic)) {
     return bad("it is not a chronoconf snapshot, or it is truncated");
@@ -353,24 +364,31 @@ Status Projection::LoadSnapshot(const std::string& path, std::string_view key,
       row.version = d.I64();
       row.created_revision = d.I64();
       row.key = d.U32();
+      const uint32_t type = d.U32();
+      row.lease = d.I64();
       auto value = d.Optional();
       if (!d.ok()) return bad("it ends inside its events");
+      row.type = static_cast<EventType>(type);
       if (row.revision != static_cast<int64_t>(commit) + 1 || row.key >= nk || row.version < 1 ||
-          row.created_revision < 0 || row.created_revision > row.revision) {
+          row.created_revision < 0 || row.created_revision > row.revision ||
+          type > static_cast<uint32_t>(EventType::kLeaseExpired) ||
+          (!value && !row.deleted())) {
         return bad(fmt::format("event {} is inconsistent", i + 1));
       }
       if (!load) continue;
       KeyIndex& k = *key_by_id_[row.key];
       row.prev_same_key = k.events.empty() ? kNoEvent : k.events.back();
-      const bool existed = !k.events.empty() && !events_[k.events.back()].deleted();
+      const EventRow* prev = k.events.empty() ? nullptr : &events_[k.events.back()];
+      const bool existed = prev && !prev->deleted();
+      const bool config = !IsSystemStream(key_names_[row.key]);
       if (value) {
         std::string_view t = text_.Add(*value);
         row.value = t.data() ? t.data() : "";
         row.value_len = static_cast<uint32_t>(t.size());
-        if (!existed) ++live_keys_;
-      } else if (existed) {
-        --live_keys_;
       }
+      if (config && !row.deleted() && !existed) ++live_keys_;
+      if (config && row.deleted() && existed) --live_keys_;
+      TrackLease(row, prev, commits_[static_cast<size_t>(commit)].actor);
       k.events.push_back(static_cast<uint32_t>(events_.size()));
       events_.push_back(row);
     }

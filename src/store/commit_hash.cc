@@ -41,6 +41,7 @@ std::string CommitBytes(const RecordedCommit& c) {
         .Field("version", e.version);
     OptionalRaw(w, "value", e.value);
     OptionalRaw(w, "previous_value", e.previous_value);
+    if (e.lease) w.Field("lease", *e.lease);  // only when present: old chains stay valid
     w.EndObject();
   }
   w.EndArray().EndObject();

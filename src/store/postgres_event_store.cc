@@ -109,6 +109,15 @@ CREATE TABLE etcd_members (
   announced_at TIMESTAMPTZ NOT NULL
 );
 )sql",
+    // v4: etcd leases (SPEC §7). Lease events live in system streams
+    // ("\x01lease/<id>", domain/system_stream.h); a ConfigSet made with a
+    // lease records its id. Old rows keep NULL: their hashes do not hold it.
+    R"sql(
+ALTER TABLE events DROP CONSTRAINT events_type_check;
+ALTER TABLE events ADD CONSTRAINT events_type_check CHECK (type IN ('ConfigSet',
+  'ConfigDeleted', 'LeaseGranted', 'LeaseRevoked', 'LeaseExpired'));
+ALTER TABLE events ADD COLUMN lease BIGINT;
+)sql",
 };
 static_assert(std::size(kMigrations) == PostgresEventStore::kSchemaVersion);
 
@@ -135,9 +144,9 @@ const pg::Statement kInsertCommits = {
     " $6::text[], $7::text[])"};
 const pg::Statement kInsertEvents = {
     "cc_insert_events",
-    "INSERT INTO events (revision, idx, key, version, type, value, previous_value)"
+    "INSERT INTO events (revision, idx, key, version, type, value, previous_value, lease)"
     " SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[],"
-    " $6::text[], $7::text[])"};
+    " $6::text[], $7::text[], $8::bigint[])"};
 const pg::Statement kNotify = {"cc_notify", "SELECT pg_notify('chronoconf_commits', $1)"};
 const pg::Statement kCommitsAfter = {
     "cc_commits_after",
@@ -145,7 +154,7 @@ const pg::Statement kCommitsAfter = {
     " WHERE revision > $1 ORDER BY revision LIMIT $2"};
 const pg::Statement kEventsBetween = {
     "cc_events_between",
-    "SELECT revision, idx, key, version, type, value, previous_value FROM events"
+    "SELECT revision, idx, key, version, type, value, previous_value, lease FROM events"
     " WHERE revision > $1 AND revision <= $2 ORDER BY revision, idx"};
 const pg::Statement kStream = {
     "cc_stream",
@@ -217,7 +226,7 @@ Status InsertCommits(pg::Connection& conn, const std::vector<RecordedCommit>& co
   if (commits.empty()) return Status::OK();
   std::vector<int64_t> c_rev, e_rev, e_idx, e_version;
   std::vector<std::optional<std::string>> c_time, c_actor, c_reason, c_request, c_prev, c_hash;
-  std::vector<std::optional<std::string>> e_key, e_type, e_value, e_prev;
+  std::vector<std::optional<std::string>> e_key, e_type, e_value, e_prev, e_lease;
   for (const RecordedCommit& c : commits) {
     c_rev.push_back(c.revision);
     c_time.emplace_back(FormatRfc3339Micros(c.timestamp_us));
@@ -235,6 +244,8 @@ Status InsertCommits(pg::Connection& conn, const std::vector<RecordedCommit>& co
       e_type.emplace_back(EventTypeName(e.type));
       e_value.push_back(e.value);
       e_prev.push_back(e.previous_value);
+      e_lease.push_back(e.lease ? std::optional<std::string>(std::to_string(*e.lease))
+                                : std::nullopt);
     }
   }
   auto ins_commits = conn.Run(
@@ -245,7 +256,8 @@ Status InsertCommits(pg::Connection& conn, const std::vector<RecordedCommit>& co
   auto ins_events = conn.Run(
       "insert events", kInsertEvents,
       {pg::IntArray(e_rev), pg::IntArray(e_idx), pg::TextArray(e_key), pg::IntArray(e_version),
-       pg::TextArray(e_type), pg::TextArray(e_value), pg::TextArray(e_prev)});
+       pg::TextArray(e_type), pg::TextArray(e_value), pg::TextArray(e_prev),
+       pg::TextArray(e_lease)});
   if (!ins_events) return ins_events.status();
   auto notify = conn.Run("notify", kNotify, {std::to_string(commits.back().revision)});
   return notify ? Status::OK() : notify.status();
@@ -591,6 +603,7 @@ Status PostgresEventStore::ReadForwardLocked(int64_t after, size_t limit,
     e.version = events->Int(i, 3);
     e.value = events->OptText(i, 5);
     e.previous_value = events->OptText(i, 6);
+    if (!events->IsNull(i, 7)) e.lease = events->Int(i, 7);
     if (Status s = AttachStoredEvent("postgres", rev, std::move(e), out, &ci); !s.ok()) return s;
   }
   return Status::OK();

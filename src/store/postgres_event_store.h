@@ -60,7 +60,7 @@ class PostgresEventStore final : public EventStore {
   Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // Every append NOTIFYs this channel with the new head revision.
   static constexpr const char* kChannel = "chronoconf_commits";
 

@@ -80,6 +80,35 @@ CREATE TRIGGER etcd_floor_rises BEFORE UPDATE ON etcd_floor WHEN NEW.revision < 
 CREATE TRIGGER etcd_floor_kept BEFORE DELETE ON etcd_floor
   BEGIN SELECT RAISE(ABORT, 'the etcd compaction floor is kept'); END;
 )sql",
+    // v4: etcd leases (SPEC §7). Lease events live in system streams
+    // ("\x01lease/<id>", domain/system_stream.h); a ConfigSet made with a
+    // lease records its id. The table is rebuilt without the CHECK on
+    // `type`: SQLite cannot change a CHECK in place, and new features bring
+    // new event types; the type is checked where it is read (ParseStoredType:
+    // an unknown one is corruption). Old rows keep a NULL lease: their hashes
+    // hold none.
+    R"sql(
+CREATE TABLE events_v4 (
+  revision       INTEGER NOT NULL REFERENCES commits(revision),
+  idx            INTEGER NOT NULL,
+  key            TEXT    NOT NULL,
+  version        INTEGER NOT NULL,
+  type           TEXT    NOT NULL, -- an EventType name
+  value          TEXT,             -- minified JSON, NULL for ConfigDeleted
+  previous_value TEXT,             -- NULL when the key did not exist
+  lease          INTEGER,          -- a ConfigSet's etcd lease, else NULL
+  PRIMARY KEY (revision, idx),
+  UNIQUE (key, version)            -- optimistic concurrency: one event per version
+);
+INSERT INTO events_v4 (revision, idx, key, version, type, value, previous_value)
+  SELECT revision, idx, key, version, type, value, previous_value FROM events;
+DROP TABLE events;
+ALTER TABLE events_v4 RENAME TO events;
+CREATE TRIGGER events_immutable_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+CREATE TRIGGER events_immutable_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
 
@@ -156,6 +185,7 @@ class Stmt {
     sqlite3_clear_bindings(stmt_);
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string Text(int col) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
@@ -195,10 +225,13 @@ Status Error(sqlite3* db, std::string_view what, const Event* event = nullptr) {
 // is prepared once (the cache is keyed by the text's address: these stay put).
 constexpr size_t kMaxRowsPerInsert = 64;
 
-// "INSERT INTO <table (columns)> VALUES (?, ...), ..." for `rows` rows of 7 columns.
-std::string MultiRowInsert(std::string_view table_and_columns, size_t rows) {
+// "INSERT INTO <table (columns)> VALUES (?, ...), ..." for `rows` rows.
+std::string MultiRowInsert(std::string_view table_and_columns, int columns, size_t rows) {
+  std::string row = "(?";
+  for (int c = 1; c < columns; ++c) row += ", ?";
+  row += ")";
   std::string sql = fmt::format("INSERT INTO {} VALUES ", table_and_columns);
-  for (size_t i = 0; i < rows; ++i) sql += i ? ", (?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?)";
+  for (size_t i = 0; i < rows; ++i) sql += (i ? ", " : "") + row;
   return sql;
 }
 
@@ -211,9 +244,9 @@ const InsertTexts& Inserts() {
     InsertTexts t;
     for (size_t i = 0, rows = 1; rows <= kMaxRowsPerInsert; ++i, rows *= 2) {
       t.commits[i] = MultiRowInsert(
-          "commits (revision, committed_at, actor, reason, request_id, prev_hash, hash)", rows);
-      t.events[i] =
-          MultiRowInsert("events (revision, idx, key, version, type, value, previous_value)", rows);
+          "commits (revision, committed_at, actor, reason, request_id, prev_hash, hash)", 7, rows);
+      t.events[i] = MultiRowInsert(
+          "events (revision, idx, key, version, type, value, previous_value, lease)", 8, rows);
     }
     return t;
   }();
@@ -315,6 +348,8 @@ Status InsertCommits(sqlite3* db, StatementCache& cache,
       insert.BindStatic(p++, EventTypeName(e.type));
       insert.BindOptStatic(p++, e.value);
       insert.BindOptStatic(p++, e.previous_value);
+      if (e.lease) insert.Bind(p, *e.lease);  // else NULL (bindings start cleared)
+      ++p;
     }
     // The checks above saw every version, so a unique violation here is a
     // writer outside this process; name the batch's first event for it.
@@ -681,8 +716,8 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
     if (status.ok() && rc != SQLITE_DONE) status = Error(db_, "read commits");
     if (status.ok() && !out.empty()) {
       Stmt events(*statements_,
-                  "SELECT revision, idx, key, version, type, value, previous_value FROM events"
-                  " WHERE revision > ? AND revision <= ? ORDER BY revision, idx");
+                  "SELECT revision, idx, key, version, type, value, previous_value, lease"
+                  " FROM events WHERE revision > ? AND revision <= ? ORDER BY revision, idx");
       events.Bind(1, after);
       events.Bind(2, out.back().revision);
       size_t ci = 0;
@@ -699,6 +734,7 @@ Result<std::vector<RecordedCommit>> SqliteEventStore::ReadForward(int64_t after,
         e.type = *type;
         e.value = events.OptText(5);
         e.previous_value = events.OptText(6);
+        if (!events.IsNull(7)) e.lease = events.Int(7);
         status = AttachStoredEvent("sqlite", rev, std::move(e), &out, &ci);
         if (!status.ok()) break;
       }

@@ -53,7 +53,7 @@ class SqliteEventStore final : public EventStore {
   Result<int64_t> RaiseEtcdFloor(int64_t revision) override;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
  private:
   SqliteEventStore(sqlite3* db, std::string path, Clock* clock);

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
+	"go.etcd.io/etcd/clientv3/concurrency"
 	"go.etcd.io/etcd/etcdserver/api/v3rpc/rpctypes"
 	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
 	"go.etcd.io/etcd/mvcc/mvccpb"
@@ -237,7 +238,7 @@ func main() {
 	// known gap (a write one server commits and the other refuses) does not
 	// shift every revision after it.
 	for _, section := range []func(*clientv3.Client){kvScenario, valueScenario, keyScenario, txnScenario, nestedTxnScenario,
-		watchScenario, rawWatchScenario, bigScenario, moreTxnScenario, txnIgnoreScenario, clusterScenario, errorScenario, limitsScenario, leaseScenario, compactScenario} {
+		watchScenario, rawWatchScenario, bigScenario, moreTxnScenario, txnIgnoreScenario, clusterScenario, errorScenario, limitsScenario, leaseScenario, lockScenario, compactScenario} {
 		learnBase(cli, "base-probe")
 		section(cli)
 	}
@@ -915,6 +916,9 @@ func leaseScenario(cli *clientv3.Client) {
 		return
 	}
 	out("lease_grant", "lease=%d ttl=%d", g.ID, g.TTL)
+	// A grant is a commit in chronoconf (SPEC §7: leases are events), so it
+	// takes a revision where etcd's takes none: count from after it.
+	learnBase(cli, "base-probe")
 	put(cli, "lease_put", "lease/a", "v", clientv3.WithLease(g.ID))
 	get(cli, "lease_get", "lease/a")
 	t, err := cli.TimeToLive(ctx(), g.ID, clientv3.WithAttachedKeys())
@@ -943,6 +947,120 @@ func leaseScenario(cli *clientv3.Client) {
 	}
 	_, err = cli.Grant(ctx(), 10000000000)
 	out("lease_grant_ttl_too_large", "%s", errs(err))
+	g2, err := cli.Grant(ctx(), 1)
+	if err == nil {
+		t, err = cli.TimeToLive(ctx(), g2.ID)
+		out("lease_grant_ttl_minimum", "granted_ttl=%d %s", t.GrantedTTL, errs(err))
+		cli.Revoke(ctx(), g2.ID)
+	}
+	// A client-chosen id: clientv3 3.4 has no option for it, the raw stub has.
+	raw := pb.NewLeaseClient(cli.ActiveConnection())
+	g3, err := raw.LeaseGrant(ctx(), &pb.LeaseGrantRequest{TTL: 60, ID: 0x1234})
+	if err == nil {
+		out("lease_grant_client_id", "id=%x ttl=%d", g3.ID, g3.TTL)
+	} else {
+		out("lease_grant_client_id", "%s", errs(err))
+	}
+	_, err = raw.LeaseGrant(ctx(), &pb.LeaseGrantRequest{TTL: 60, ID: 0x1234})
+	out("lease_grant_client_id_again", "%s", errs(err))
+	ls, err := cli.Leases(ctx())
+	found := false
+	for _, l := range ls.Leases {
+		found = found || l.ID == 0x1234
+	}
+	out("lease_leases_lists_it", "%v %s", found, errs(err))
+	cli.Revoke(ctx(), 0x1234)
+}
+
+// lockScenario: clientv3's concurrency Mutex and Election (etcdctl lock and
+// elect use them): Range sorted by create revision with max_create_revision,
+// a Watch on the predecessor's key, keys on session leases. A waiter gets
+// the lock only once the holder lets go: by Unlock, or by its lease expiring.
+func lockScenario(cli *clientv3.Client) {
+	s1, err := concurrency.NewSession(cli, concurrency.WithTTL(2))
+	if err != nil {
+		out("lock_session", "%s", errs(err))
+		return
+	}
+	s2, err := concurrency.NewSession(cli, concurrency.WithTTL(10))
+	if err != nil {
+		out("lock_session", "%s", errs(err))
+		return
+	}
+	defer s2.Close()
+	m1 := concurrency.NewMutex(s1, "lk/")
+	m2 := concurrency.NewMutex(s2, "lk/")
+	out("lock_first", "%s", errs(m1.Lock(ctx())))
+	got := make(chan error, 1)
+	go func() { got <- m2.Lock(context.Background()) }()
+	select {
+	case err := <-got:
+		out("lock_second_while_held", "acquired early: %s", errs(err))
+	case <-time.After(500 * time.Millisecond):
+		out("lock_second_while_held", "waiting")
+	}
+	out("lock_first_unlock", "%s", errs(m1.Unlock(ctx())))
+	select {
+	case err := <-got:
+		out("lock_second_after_unlock", "%s", errs(err))
+	case <-time.After(5 * time.Second):
+		out("lock_second_after_unlock", "timeout")
+	}
+	// The holder now is m2 (TTL 10, kept alive); m1 takes its turn on a
+	// session whose keep-alives stop: the lock passes on once it expires.
+	out("lock_second_unlock", "%s", errs(m2.Unlock(ctx())))
+	out("lock_first_again", "%s", errs(m1.Lock(ctx())))
+	s1.Orphan() // stop keeping its lease alive, as a killed holder would
+	go func() { got <- m2.Lock(context.Background()) }()
+	started := time.Now()
+	select {
+	case err := <-got:
+		out("lock_after_holder_expiry", "%s within_ttl_plus_2s=%v", errs(err), time.Since(started) < 4*time.Second)
+	case <-time.After(10 * time.Second):
+		out("lock_after_holder_expiry", "timeout")
+	}
+	m2.Unlock(ctx())
+
+	e1 := concurrency.NewElection(s2, "el/")
+	out("elect_campaign", "%s", errs(e1.Campaign(ctx(), "alice")))
+	l, err := e1.Leader(ctx())
+	if err == nil {
+		out("elect_leader", "%s", string(l.Kvs[0].Value))
+	} else {
+		out("elect_leader", "%s", errs(err))
+	}
+	out("elect_proclaim", "%s", errs(e1.Proclaim(ctx(), "alice2")))
+	l, err = e1.Leader(ctx())
+	if err == nil {
+		out("elect_leader_after_proclaim", "%s", string(l.Kvs[0].Value))
+	}
+	s3, err := concurrency.NewSession(cli, concurrency.WithTTL(10))
+	if err != nil {
+		out("elect_session", "%s", errs(err))
+		return
+	}
+	defer s3.Close()
+	e2 := concurrency.NewElection(s3, "el/")
+	won := make(chan error, 1)
+	go func() { won <- e2.Campaign(context.Background(), "bob") }()
+	select {
+	case <-won:
+		out("elect_second_while_led", "won early")
+	case <-time.After(500 * time.Millisecond):
+		out("elect_second_while_led", "waiting")
+	}
+	out("elect_resign", "%s", errs(e1.Resign(ctx())))
+	select {
+	case err := <-won:
+		out("elect_second_after_resign", "%s", errs(err))
+	case <-time.After(5 * time.Second):
+		out("elect_second_after_resign", "timeout")
+	}
+	l, err = e2.Leader(ctx())
+	if err == nil {
+		out("elect_leader_now", "%s", string(l.Kvs[0].Value))
+	}
+	e2.Resign(ctx())
 }
 
 func compactScenario(cli *clientv3.Client) {

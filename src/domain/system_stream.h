@@ -1,0 +1,33 @@
+// System streams: event streams that are not config keys (leases now;
+// schemas, policies and review changes later).
+//
+// An event belongs to a stream, the store's `key` column. Config keys never
+// hold a control character (SPEC §1), so a system stream's name starts with
+// U+0001: no config key can ever equal one, and the store's UNIQUE(key,
+// version) gives a system stream the same optimistic concurrency a key has.
+// Read models keep these streams out of every key listing, range and watch.
+#ifndef CHRONOCONF_DOMAIN_SYSTEM_STREAM_H_
+#define CHRONOCONF_DOMAIN_SYSTEM_STREAM_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chronoconf {
+
+inline constexpr char kSystemStreamMark = '\x01';
+
+// True for a system stream's name (never for a valid config key).
+inline bool IsSystemStream(std::string_view stream) {
+  return !stream.empty() && stream.front() == kSystemStreamMark;
+}
+
+// "\x01lease/<id in decimal>": the stream of one lease.
+std::string LeaseStream(int64_t id);
+// The lease id a stream name holds; nullopt for any other stream or key.
+std::optional<int64_t> LeaseIdOf(std::string_view stream);
+
+}  // namespace chronoconf
+
+#endif  // CHRONOCONF_DOMAIN_SYSTEM_STREAM_H_
