@@ -62,6 +62,7 @@ TEST_PACKAGES=(
   python3-etcd3gw             # a JSON-gateway client (etcd_gateway_python_test.cc)
   openssl                     # a throwaway certificate for the etcd port's TLS test
   json-schema-test-suite      # the official suite, run through our validation (json_schema_test.cc)
+  patroni                     # the failover test with chronoconf as its DCS (tests/patroni/failover.py)
 )
 
 PACKAGES=("${SERVE_PACKAGES[@]}")

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 TTL = 20          # Patroni's leader lease, seconds (its minimum)
@@ -204,31 +205,27 @@ class Cluster:
                     print("".join(open(path, errors="replace").readlines()[-40:]))
 
 
-def check_history(cluster, old_leader):
+def check_history(cluster):
     """The leader key's changes and the dead leader's lease expiry, in chronoconf's log."""
     base = f"http://127.0.0.1:{cluster.dcs_port}"
     key = "/service/chronoconf-patroni-test/leader"
     with urllib.request.urlopen(f"{base}/v1/history/{urllib.parse.quote(key, safe='')}?limit=100",
                                 timeout=5) as r:
-        history = json.loads(r.read())
-    entries = history.get("events") or history.get("history") or history.get("items") or []
-    if not entries:
-        raise SystemExit(f"patroni-test: FAIL: no history for {key}: {history}")
-    for e in entries:
-        if not e.get("actor") and not e.get("modified_by"):
+        events = json.loads(r.read())["events"]  # newest first
+    for e in events:
+        if not e.get("actor"):
             raise SystemExit(f"patroni-test: FAIL: a leader-key event without an actor: {e}")
-    log(f"{len(entries)} events of the leader key in chronoconf's history")
-    with urllib.request.urlopen(f"{base}/v1/events?limit=1000", timeout=5) as r:
-        events = json.loads(r.read())
-    commits = events.get("commits") or events.get("events") or []
-    expiries = [c for c in commits if "LeaseExpired" in json.dumps(c)]
-    if not expiries:
-        raise SystemExit("patroni-test: FAIL: no LeaseExpired commit in /v1/events")
-    log(f"lease expiry recorded: reason {expiries[-1].get('reason')!r}, actor {expiries[-1].get('actor')!r}")
+    sets = [e["value"] for e in events if e["type"] == "ConfigSet"]
+    if "node1" not in sets or sets[0] != "node2":
+        raise SystemExit(f"patroni-test: FAIL: the leader key's values were {sets[::-1]}")
+    expiry = [e for e in events if e["type"] == "ConfigDeleted" and e.get("previous_value") == "node1"]
+    if not expiry or "expired" not in (expiry[0].get("reason") or ""):
+        raise SystemExit(f"patroni-test: FAIL: node1's leader key did not end with its lease: {events}")
+    log(f"chronoconf's history of the leader key: {len(events)} events; node1's ended at revision "
+        f"{expiry[0]['revision']} by {expiry[0]['actor']!r}: {expiry[0]['reason']!r}")
 
 
 def main():
-    import urllib.parse  # noqa: F401 - used in check_history
     p = argparse.ArgumentParser()
     p.add_argument("--chronoconf", default="build/chronoconf")
     p.add_argument("--dcs", choices=["chronoconf", "etcd"], default="chronoconf")
@@ -267,7 +264,7 @@ def main():
         cluster.psql(nodes[1], "INSERT INTO orders VALUES (101, 'after the failover')")
         log("the new primary has the 100 rows and takes writes")
         if args.dcs == "chronoconf":
-            check_history(cluster, "node1")
+            check_history(cluster)
         print(f"PATRONI-FAILOVER dcs={args.dcs} failover_s={failover:.1f} ttl_s={TTL}")
         ok = True
     finally:
