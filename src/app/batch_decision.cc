@@ -1,5 +1,6 @@
 #include "app/batch_decision.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "domain/etcd_txn.h"
 #include "domain/etcd_value.h"
 #include "domain/system_stream.h"
+#include "json/json_schema.h"
 #include "json/json_writer.h"
 
 namespace chronoconf {
@@ -181,6 +183,93 @@ BatchDecision DecideLease(const LeaseChange& cmd, const Projection& projection,
   return d;
 }
 
+// The failures of the values `events` set, against the schemas in force at
+// `at` (SPEC §8). A schema that does not compile here refuses every value.
+std::vector<ValueFailure> SchemaFailures(const std::vector<Event>& events,
+                                         const Projection& projection, int64_t at) {
+  std::vector<ValueFailure> out;
+  for (const Event& e : events) {
+    if (e.type != EventType::kConfigSet || !e.value || IsSystemStream(e.key)) continue;
+    for (const auto& schema : projection.SchemasCovering(e.key, at)) {
+      if (!schema->compiled) {
+        out.push_back({e.key, schema->prefix, "", "schema",
+                       "the schema of this prefix does not compile: " + schema->compile_error});
+        continue;
+      }
+      for (json::SchemaFailure& f : schema->compiled->Validate(*e.value)) {
+        out.push_back({e.key, schema->prefix, std::move(f.pointer), std::move(f.rule),
+                       std::move(f.message)});
+      }
+    }
+  }
+  return out;
+}
+
+std::string FailureSummary(const std::vector<ValueFailure>& failures) {
+  const ValueFailure& f = failures.front();
+  std::string where = f.pointer.empty() ? "the value" : "'" + f.pointer + "'";
+  std::string more = failures.size() > 1 ? fmt::format(" (and {} more)", failures.size() - 1) : "";
+  return fmt::format("key '{}': {} breaks the schema of prefix '{}' ({}: {}){}", f.key, where,
+                     f.prefix, f.rule, f.message, more);
+}
+
+// A schema's set or delete: one event in the schemas stream. A set is
+// checked against the values under its prefix at the pin first.
+BatchDecision DecideSchema(const SchemaChange& cmd, const Projection& projection, int64_t at,
+                           const Lookup& lookup, std::unordered_map<std::string, KeyState>* overlay,
+                           std::vector<CommitData>* commits) {
+  BatchDecision d;
+  std::shared_ptr<const SchemaInForce> current;
+  for (auto& s : projection.Schemas(at)) {
+    if (s->prefix == cmd.prefix) current = s;
+  }
+  const std::string stream(kSchemasStream);
+  const KeyState state = lookup(stream);
+  json::Writer w;
+  w.BeginObject().Field("prefix", cmd.prefix);
+  if (cmd.schema) {
+    auto compiled = json::CompiledSchema::Compile(*cmd.schema);
+    if (!compiled) {
+      d.status = compiled.status();
+      return d;
+    }
+    std::vector<ValueFailure> failures;
+    for (const KeyVersion& v : projection.Snapshot(cmd.prefix, at)) {
+      for (json::SchemaFailure& f : (*compiled)->Validate(v.value())) {
+        failures.push_back({std::string(v.key), cmd.prefix, std::move(f.pointer),
+                            std::move(f.rule), std::move(f.message)});
+      }
+    }
+    if (!failures.empty() && !cmd.force) {
+      std::string message = fmt::format(  // before `failures` moves
+          "current values under '{}' break this schema: {}; fix them first, or set it with "
+          "\"force\":true",
+          cmd.prefix, FailureSummary(failures));
+      d.status = Status::SchemaConflict(std::move(message), std::move(failures));
+      return d;
+    }
+    w.Key("schema").Raw(*cmd.schema);
+    d.created = !current;
+  } else if (!current) {
+    d.status = Status::NotFound(fmt::format("prefix '{}' has no schema", cmd.prefix));
+    return d;
+  }
+  w.EndObject();
+  CommitData commit{cmd.meta, {}, {}};
+  commit.events.push_back(Event{cmd.schema ? EventType::kSchemaSet : EventType::kSchemaDeleted,
+                                stream, state.version + 1, w.Take(),
+                                state.exists ? std::optional<std::string>(state.value)
+                                             : std::nullopt});
+  // Decided on every value under the prefix: the store checks that no other
+  // node wrote since (a commit in between makes it decide again).
+  commit.expected_head = at;
+  for (const Event& e : commit.events) KeyAggregate::Apply((*overlay)[e.key], e);
+  d.changed = {true};
+  d.commit_index = static_cast<int>(commits->size());
+  commits->push_back(std::move(commit));
+  return d;
+}
+
 }  // namespace
 
 BatchDecision Decide(const Command& command, const Projection& projection, int64_t at,
@@ -193,6 +282,9 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
   };
   if (auto* lease = std::get_if<LeaseChange>(&command)) {
     return DecideLease(*lease, projection, lookup, overlay, commits);
+  }
+  if (auto* schema = std::get_if<SchemaChange>(&command)) {
+    return DecideSchema(*schema, projection, at, lookup, overlay, commits);
   }
   if (auto* txn = std::get_if<Transaction>(&command)) {
     d.txn = *txn;
@@ -225,6 +317,13 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
   }
   d.changed = decided->changed;
   if (decided->events.empty()) return d;
+  // Every value it sets against every schema over its key (SPEC §8).
+  if (auto failures = SchemaFailures(decided->events, projection, at); !failures.empty()) {
+    std::string summary = FailureSummary(failures);  // before `failures` moves
+    d.status = Status::SchemaViolation(std::move(summary), std::move(failures));
+    d.changed.clear();
+    return d;
+  }
   // The keys the transaction only read (checks, ops that changed nothing):
   // the store checks their versions when it appends, so that a check that
   // held here still holds at commit time, whatever another node wrote in
@@ -243,6 +342,11 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
   for (const Event& e : decided->events) {
     if (e.lease) leases.insert(*e.lease);
   }
+  // Decided against the schemas at the pin: the store checks that none
+  // changed since (on another node) before it appends.
+  const bool sets_values = std::any_of(decided->events.begin(), decided->events.end(),
+                                       [](const Event& e) { return e.type == EventType::kConfigSet; });
+  if (sets_values) reads.push_back({std::string(kSchemasStream), lookup(std::string(kSchemasStream)).version});
   for (int64_t id : leases) {
     const KeyState lease = lookup(LeaseStream(id));
     if (!lease.exists) {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/batch_decision.h"
+#include "domain/system_stream.h"
 
 namespace chronoconf {
 
@@ -32,6 +33,9 @@ struct InFlight {
   int64_t first_revision = 0;
   int64_t last_revision = 0;
   std::unordered_map<std::string, KeyState> states;
+  // It changed a schema: writes are validated against the read model's
+  // schemas, so the next batch waits until this one is applied.
+  bool changes_schemas = false;
 };
 
 // The state a batch is decided against: the read model at `at`, and over it
@@ -163,6 +167,10 @@ void CommandService::Run() {
 }
 
 Status CommandService::PinState(bool alone, Pin* pin) {
+  {
+    MutexLock lock(&mu_);
+    for (const auto& f : inflight_) alone = alone || f->changes_schemas;
+  }
   if (alone) {
     const auto deadline =
         std::chrono::steady_clock::now() + Follower::kAwaitTimeout + std::chrono::seconds(1);
@@ -259,6 +267,7 @@ void CommandService::ProcessBatch(std::shared_ptr<Batch> b) {
         auto inflight = std::make_shared<InFlight>();
         inflight->first_revision = recorded.front().revision;
         inflight->last_revision = recorded.back().revision;
+        inflight->changes_schemas = overlay.contains(std::string(kSchemasStream));
         inflight->states = std::move(overlay);
         batch.inflight = inflight;
         MutexLock lock(&mu_);

@@ -125,8 +125,16 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
         const bool lease_event = e.type == EventType::kLeaseGranted ||
                                  e.type == EventType::kLeaseRevoked ||
                                  e.type == EventType::kLeaseExpired;
+        // Schema events live in the schemas stream, and only they do.
+        const bool schema_event =
+            e.type == EventType::kSchemaSet || e.type == EventType::kSchemaDeleted;
+        if (schema_event != (e.key == kSchemasStream) || (schema_event && !e.value)) {
+          return corrupt(c.revision,
+                         fmt::format("stream '{}': a {} event does not belong there", e.key,
+                                     EventTypeName(e.type)));
+        }
         if (lease_event != LeaseIdOf(e.key).has_value() ||
-            (!lease_event && IsSystemStream(e.key)) ||
+            (!lease_event && !schema_event && IsSystemStream(e.key)) ||
             (e.lease && e.type != EventType::kConfigSet) ||
             (lease_event && (!e.value || (e.type == EventType::kLeaseGranted) == k.exists))) {
           return corrupt(c.revision,

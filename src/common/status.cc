@@ -17,6 +17,23 @@ std::string Status::ToString() const {
   return fmt::format("{}: {}", CodeName(code_), message_);
 }
 
+Status Status::SchemaViolation(std::string m, std::vector<ValueFailure> failures) {
+  Status s(Code::kSchemaViolation, std::move(m));
+  s.failures_ = std::make_shared<const std::vector<ValueFailure>>(std::move(failures));
+  return s;
+}
+
+Status Status::SchemaConflict(std::string m, std::vector<ValueFailure> failures) {
+  Status s(Code::kSchemaConflict, std::move(m));
+  s.failures_ = std::make_shared<const std::vector<ValueFailure>>(std::move(failures));
+  return s;
+}
+
+const std::vector<ValueFailure>& Status::failures() const {
+  static const std::vector<ValueFailure> kNone;
+  return failures_ ? *failures_ : kNone;
+}
+
 const char* CodeName(Code code) {
   switch (code) {
     case Code::kOk: return "ok";
@@ -33,6 +50,8 @@ const char* CodeName(Code code) {
     case Code::kUnavailable: return "unavailable";
     case Code::kOutcomeUnknown: return "outcome_unknown";
     case Code::kTimeout: return "timeout";
+    case Code::kSchemaViolation: return "schema_violation";
+    case Code::kSchemaConflict: return "schema_conflict";
     case Code::kCorruption: return "corruption";
     case Code::kInternal: return "internal";
   }

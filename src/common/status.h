@@ -8,8 +8,10 @@
 #define CHRONOCONF_COMMON_STATUS_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <utility>
 
 namespace chronoconf {
@@ -29,6 +31,8 @@ enum class Code {
   kUnavailable,           // 503 unavailable: the store cannot be reached
   kOutcomeUnknown,        // 503 outcome_unknown: COMMIT sent, its answer lost (SPEC §6)
   kTimeout,               // 504 timeout: min_revision not reached in time
+  kSchemaViolation,       // 422 schema_violation: a value breaks a prefix's schema (SPEC §8)
+  kSchemaConflict,        // 409 schema_conflict: current values break a schema being set
   kCorruption,            // stored data breaks an invariant (verify)
   kInternal,              // a bug; 500
 };
@@ -38,6 +42,17 @@ struct ConflictDetail {
   std::string key;
   int64_t expected_version = 0;  // 0 also for "must not exist" (If-None-Match: *)
   int64_t current_version = 0;
+};
+
+// One way a value breaks a schema (schema_violation, schema_conflict).
+struct ValueFailure {
+  std::string key;
+  std::string prefix;   // the schema's prefix
+  std::string pointer;  // RFC 6901, into the value
+  std::string rule;     // the schema keyword that failed
+  std::string message;
+
+  bool operator==(const ValueFailure&) const = default;
 };
 
 class [[nodiscard]] Status {
@@ -59,11 +74,15 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   static Status Conflict(ConflictDetail d);
+  static Status SchemaViolation(std::string m, std::vector<ValueFailure> failures);
+  static Status SchemaConflict(std::string m, std::vector<ValueFailure> failures);
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   const std::optional<ConflictDetail>& conflict() const { return conflict_; }
+  // A schema_violation's or schema_conflict's failures (empty otherwise).
+  const std::vector<ValueFailure>& failures() const;
   // The index of the transaction op that failed, when there is one.
   const std::optional<int>& op_index() const { return op_index_; }
   Status& WithOpIndex(int i) {
@@ -88,6 +107,7 @@ class [[nodiscard]] Status {
   std::string message_;
   std::optional<ConflictDetail> conflict_;
   std::optional<int> op_index_;
+  std::shared_ptr<const std::vector<ValueFailure>> failures_;  // shared: a Status is copied often
 };
 
 // The lowercase wire name of a code ("version_conflict").

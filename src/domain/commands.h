@@ -108,7 +108,18 @@ struct LeaseChange {
   std::function<bool()> still_expired;
 };
 
-using Command = std::variant<Transaction, RevertTo, Import, DeleteKeyRange, EtcdTxn, LeaseChange>;
+// Set or delete the JSON Schema every value under `prefix` must satisfy
+// (SPEC §8). A set that current values break is refused (schema_conflict)
+// unless `force`.
+struct SchemaChange {
+  std::string prefix;
+  std::optional<std::string> schema;  // minified JSON; nullopt: delete
+  bool force = false;
+  CommitMeta meta;
+};
+
+using Command =
+    std::variant<Transaction, RevertTo, Import, DeleteKeyRange, EtcdTxn, LeaseChange, SchemaChange>;
 
 // The most ops one POST /v1/txn may hold (revert and import are not limited).
 inline constexpr size_t kMaxTransactionOps = 1000;

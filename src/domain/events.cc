@@ -9,13 +9,16 @@ const char* EventTypeName(EventType type) {
     case EventType::kLeaseGranted: return "LeaseGranted";
     case EventType::kLeaseRevoked: return "LeaseRevoked";
     case EventType::kLeaseExpired: return "LeaseExpired";
+    case EventType::kSchemaSet: return "SchemaSet";
+    case EventType::kSchemaDeleted: return "SchemaDeleted";
   }
   return "ConfigSet";
 }
 
 std::optional<EventType> ParseEventType(std::string_view name) {
   for (EventType t : {EventType::kConfigSet, EventType::kConfigDeleted, EventType::kLeaseGranted,
-                      EventType::kLeaseRevoked, EventType::kLeaseExpired}) {
+                      EventType::kLeaseRevoked, EventType::kLeaseExpired, EventType::kSchemaSet,
+                      EventType::kSchemaDeleted}) {
     if (name == EventTypeName(t)) return t;
   }
   return std::nullopt;

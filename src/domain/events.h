@@ -20,7 +20,19 @@ namespace chronoconf {
 // a lease's system stream (domain/system_stream.h): LeaseGranted is its
 // version 1 and LeaseRevoked or LeaseExpired its version 2; their value is
 // {"id":N,"ttl":S}.
-enum class EventType { kConfigSet, kConfigDeleted, kLeaseGranted, kLeaseRevoked, kLeaseExpired };
+//
+// SchemaSet and SchemaDeleted (SPEC §8) live in the one schemas stream
+// (kSchemasStream); their value is {"prefix":P,"schema":S} and
+// {"prefix":P}, their previous value what P had before.
+enum class EventType {
+  kConfigSet,
+  kConfigDeleted,
+  kLeaseGranted,
+  kLeaseRevoked,
+  kLeaseExpired,
+  kSchemaSet,
+  kSchemaDeleted,
+};
 
 // "ConfigSet", "ConfigDeleted", "LeaseGranted"...: the names on the wire and
 // in the store.
@@ -69,6 +81,9 @@ struct CommitData {
   CommitMeta meta;
   std::vector<Event> events;     // index = position
   std::vector<ReadCheck> reads;  // checked before this commit's events
+  // Decided on a whole prefix at this revision (a schema set): the store
+  // appends it only right after that revision, else kConflict. Not recorded.
+  std::optional<int64_t> expected_head = std::nullopt;
 };
 
 // A commit as recorded. Immutable once written.

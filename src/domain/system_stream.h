@@ -23,6 +23,13 @@ inline bool IsSystemStream(std::string_view stream) {
   return !stream.empty() && stream.front() == kSystemStreamMark;
 }
 
+// "\x01schemas": every schema change (SPEC §8), of any prefix, is the
+// next version of this one stream (its value names the prefix). So a
+// write decided against the schemas at version V checks, when it is
+// appended, that the stream is still at V: a schema set on another node
+// meanwhile makes it decide again.
+inline constexpr std::string_view kSchemasStream = "\x01schemas";
+
 // "\x01lease/<id in decimal>": the stream of one lease.
 std::string LeaseStream(int64_t id);
 // The lease id a stream name holds; nullopt for any other stream or key.

@@ -119,6 +119,9 @@ grpc::Status ToGrpc(const Status& status) {
     case Code::kInvalidJson:
     case Code::kInvalidRequest:
       return {grpc::StatusCode::INVALID_ARGUMENT, message};
+    case Code::kSchemaViolation:  // the message names the key, the place and the rule
+    case Code::kSchemaConflict:
+      return {grpc::StatusCode::FAILED_PRECONDITION, message};
     case Code::kNotFound:
       return {grpc::StatusCode::NOT_FOUND, message};
     case Code::kConflict:

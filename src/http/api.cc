@@ -245,6 +245,14 @@ net::awaitable<Response> Api::Serve(Request& req, const RouteMatch& match) {
       co_return GetStatus(req);
     case RouteId::kWhoami:
       co_return GetWhoami(req);
+    case RouteId::kListSchemas:
+      co_return GetSchemas(req);
+    case RouteId::kGetSchema:
+      co_return GetSchema(req, tail);
+    case RouteId::kPutSchema:
+      co_return co_await PutSchema(req, tail);
+    case RouteId::kDeleteSchema:
+      co_return co_await DeleteSchema(req, tail);
     case RouteId::kRoot:
     case RouteId::kUiIndex:
     case RouteId::kUiAsset:

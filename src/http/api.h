@@ -126,6 +126,11 @@ class Api {
   boost::asio::awaitable<Response> PostImport(const Request& req);
   Response GetExport(const Request& req);
   Response GetStatus(const Request& req);
+  // Schemas per prefix (api_schemas.cc)
+  Response GetSchemas(const Request& req);
+  Response GetSchema(const Request& req, const std::string& prefix);
+  boost::asio::awaitable<Response> PutSchema(const Request& req, const std::string& prefix);
+  boost::asio::awaitable<Response> DeleteSchema(const Request& req, const std::string& prefix);
   // The web console and who the caller is (api_ui.cc)
   static Response GetUi(RouteId id, const std::string& tail);
   static Response GetWhoami(const Request& req);

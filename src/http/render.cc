@@ -61,7 +61,9 @@ int HttpStatusFor(Code code) {
     case Code::kUnauthorized: return 401;
     case Code::kForbidden: return 403;
     case Code::kNotFound: return 404;
-    case Code::kConflict: return 409;
+    case Code::kConflict:
+    case Code::kSchemaConflict: return 409;
+    case Code::kSchemaViolation: return 422;
     case Code::kTooLarge: return 413;
     case Code::kUnsupportedMediaType: return 415;
     case Code::kUnavailable:
@@ -85,6 +87,19 @@ Response ErrorResponse(const Status& status) {
         .Field("current_version", c->current_version);
   }
   if (status.op_index()) w.Field("op_index", static_cast<int64_t>(*status.op_index()));
+  if (!status.failures().empty()) {
+    w.Key("failures").BeginArray();
+    for (const ValueFailure& f : status.failures()) {
+      w.BeginObject()
+          .Field("key", f.key)
+          .Field("prefix", f.prefix)
+          .Field("pointer", f.pointer)
+          .Field("rule", f.rule)
+          .Field("message", f.message)
+          .EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject().EndObject();
   return JsonResponse(HttpStatusFor(status.code()), w.Take());
 }

@@ -10,6 +10,7 @@
 #include "common/sha256.h"
 #include "common/time_format.h"
 #include "domain/system_stream.h"
+#include "json/json_value.h"
 #include "json/json_writer.h"
 
 namespace chronoconf {
@@ -239,6 +240,7 @@ void Projection::AppendRows(const RecordedCommit& c, const std::array<uint8_t, 3
       ev.value_len = static_cast<uint32_t>(value.size());
     }
     TrackLease(ev, prev, row.actor);
+    TrackSchema(ev, row.actor);
     k.events.push_back(static_cast<uint32_t>(events_.size()));
     events_.push_back(ev);
     k.head_entry.reset();  // Apply installs the new one (bulk: SetBulkLoading)
@@ -636,6 +638,54 @@ void Projection::TrackLease(const EventRow& ev, const EventRow* prev, uint32_t a
   if (!ev.deleted() && ev.lease != 0) {
     if (auto it = leases_.find(ev.lease); it != leases_.end()) it->second.keys.insert(name);
   }
+}
+
+void Projection::TrackSchema(const EventRow& ev, uint32_t actor) {
+  if (key_names_[ev.key] != kSchemasStream) return;
+  // The payload is {"prefix":P,"schema":S} or {"prefix":P}, written by this program.
+  auto payload = json::Parse(std::string_view(ev.value, ev.value_len));
+  const json::Value* prefix = payload ? payload->Find("prefix") : nullptr;
+  if (!prefix || !prefix->is_string()) return;
+  std::shared_ptr<const SchemaInForce> in_force;
+  if (ev.type == EventType::kSchemaSet) {
+    auto s = std::make_shared<SchemaInForce>();
+    s->prefix = prefix->str();
+    if (const json::Value* schema = payload->Find("schema")) s->schema = schema->Minified();
+    s->revision = ev.revision;
+    s->set_by = actor_names_[actor];
+    auto compiled = json::CompiledSchema::Compile(s->schema);
+    if (compiled) {
+      s->compiled = *compiled;
+    } else {
+      s->compile_error = compiled.status().message();
+    }
+    in_force = std::move(s);
+  }
+  schemas_[prefix->str()].emplace_back(ev.revision, std::move(in_force));
+}
+
+std::vector<std::shared_ptr<const SchemaInForce>> Projection::Schemas(int64_t at) const {
+  ReaderLock lock(&mu_);
+  std::vector<std::shared_ptr<const SchemaInForce>> out;
+  for (const auto& [prefix, versions] : schemas_) {
+    auto it = std::upper_bound(versions.begin(), versions.end(), at,
+                               [](int64_t r, const auto& v) { return r < v.first; });
+    if (it != versions.begin() && std::prev(it)->second) out.push_back(std::prev(it)->second);
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<const SchemaInForce>> Projection::SchemasCovering(
+    std::string_view key, int64_t at) const {
+  std::vector<std::shared_ptr<const SchemaInForce>> out;
+  {
+    ReaderLock lock(&mu_);
+    if (schemas_.empty()) return out;
+  }
+  for (auto& s : Schemas(at)) {
+    if (key.starts_with(s->prefix)) out.push_back(std::move(s));
+  }
+  return out;
 }
 
 std::vector<LeaseInfo> Projection::Leases() const {

@@ -40,6 +40,7 @@
 #include "common/result.h"
 #include "domain/events.h"
 #include "domain/key_aggregate.h"
+#include "json/json_schema.h"
 #include "projection/append_only.h"
 #include "projection/change_feed.h"
 
@@ -94,6 +95,16 @@ struct LeaseInfo {
   std::string grantor;
   int64_t granted_revision = 0;
   std::vector<std::string> keys;  // that exist now with this lease, sorted
+};
+
+// A schema in force under a prefix (SPEC §8), compiled once when it was set.
+struct SchemaInForce {
+  std::string prefix;
+  std::string schema;    // minified JSON
+  int64_t revision = 0;  // the commit that set it
+  std::string set_by;    // that commit's actor
+  std::shared_ptr<const json::CompiledSchema> compiled;  // null: it does not compile here
+  std::string compile_error;
 };
 
 struct ProjectionStats {
@@ -167,6 +178,12 @@ class Projection {
   // The leases that exist now, by id; one lease, or nullopt.
   std::vector<LeaseInfo> Leases() const;
   std::optional<LeaseInfo> Lease(int64_t id) const;
+
+  // The schemas in force at revision `at`, by prefix; those whose prefix
+  // covers `key` (a key is covered by every prefix it starts with).
+  std::vector<std::shared_ptr<const SchemaInForce>> Schemas(int64_t at) const;
+  std::vector<std::shared_ptr<const SchemaInForce>> SchemasCovering(std::string_view key,
+                                                                    int64_t at) const;
 
   // Keys that exist now and events ever, under `prefixes` (as for List).
   std::pair<int64_t, int64_t> CountUnder(const std::vector<std::string>& prefixes) const;
@@ -316,6 +333,13 @@ class Projection {
   std::map<int64_t, LeaseRow> leases_ GUARDED_BY(mu_);
   // Folds one event into leases_ (AppendRows and LoadSnapshot).
   void TrackLease(const EventRow& ev, const EventRow* prev, uint32_t actor) REQUIRES(mu_);
+  // prefix -> (revision, schema set then; null: deleted then), by revision:
+  // few schemas, each changed rarely, all read at any revision.
+  std::map<std::string, std::vector<std::pair<int64_t, std::shared_ptr<const SchemaInForce>>>,
+           std::less<>>
+      schemas_ GUARDED_BY(mu_);
+  // Folds a schema event (kSchemasStream) into schemas_; compiles a set.
+  void TrackSchema(const EventRow& ev, uint32_t actor) REQUIRES(mu_);
   std::atomic<int64_t> head_{0};
   std::atomic<bool> bulk_loading_{false};
   ChangeFeed feed_;

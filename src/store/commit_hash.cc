@@ -84,4 +84,11 @@ Status CheckRecordedCommit(const RecordedCommit& c, int64_t head_revision,
   return Status::OK();
 }
 
+Status CheckExpectedHead(const CommitData& commit, int64_t head) {
+  if (!commit.expected_head || *commit.expected_head == head) return Status::OK();
+  return Status(Code::kConflict,
+                fmt::format("decided at revision {}, but the store is at {}: decide again",
+                            *commit.expected_head, head));
+}
+
 }  // namespace chronoconf

@@ -34,6 +34,10 @@ RecordedCommit SealCommit(const CommitData& data, int64_t revision, int64_t now_
 Status CheckRecordedCommit(const RecordedCommit& commit, int64_t head_revision,
                            const std::string& head_hash, int64_t head_time_us);
 
+// A commit decided on a whole prefix at `expected_head` (CommitData) can
+// follow only that revision: kConflict when `head` moved past it.
+Status CheckExpectedHead(const CommitData& commit, int64_t head);
+
 }  // namespace chronoconf
 
 #endif  // CHRONOCONF_STORE_COMMIT_HASH_H_

@@ -56,6 +56,10 @@ Result<std::vector<RecordedCommit>> MemoryEventStore::Append(
   // Check every expectation first so that a failure writes nothing.
   std::map<std::string, int64_t, std::less<>> next;
   if (Status s = CheckVersionsLocked(commits, &next); !s.ok()) return s;
+  for (size_t i = 0; i < commits.size(); ++i) {
+    const auto head = static_cast<int64_t>(commits_.size() + i);
+    if (Status s = CheckExpectedHead(commits[i], head); !s.ok()) return s;
+  }
   std::vector<RecordedCommit> out;
   for (const CommitData& c : commits) {
     int64_t prev_time = commits_.empty() ? 0 : commits_.back().timestamp_us;

@@ -490,6 +490,7 @@ Result<std::vector<RecordedCommit>> PostgresEventStore::Append(
     if (Status v = CheckVersions(write_, commits); !v.ok()) return v;
     StoreHead h = *head;
     for (const CommitData& data : commits) {
+      if (Status e = CheckExpectedHead(data, h.revision); !e.ok()) return e;
       out.push_back(
           SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash));
       h = {out.back().revision, out.back().hash, out.back().timestamp_us};

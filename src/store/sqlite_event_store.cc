@@ -663,6 +663,7 @@ Status SqliteEventStore::AppendLocked(const std::vector<CommitData>& commits,
   StoreHead h = *head;
   std::vector<const std::vector<ReadCheck>*> reads;
   for (const CommitData& data : commits) {
+    if (Status s = CheckExpectedHead(data, h.revision); !s.ok()) return s;
     out->push_back(SealCommit(data, h.revision + 1, clock_->NowMicros(), h.timestamp_us, h.hash));
     h = {out->back().revision, out->back().hash, out->back().timestamp_us};
     reads.push_back(&data.reads);
