@@ -245,6 +245,8 @@ net::awaitable<Response> Api::Serve(Request& req, const RouteMatch& match) {
       co_return GetStatus(req);
     case RouteId::kWhoami:
       co_return GetWhoami(req);
+    case RouteId::kLeases:
+      co_return GetLeases(req);
     case RouteId::kRoot:
     case RouteId::kUiIndex:
     case RouteId::kUiAsset:

@@ -126,6 +126,9 @@ class Api {
   boost::asio::awaitable<Response> PostImport(const Request& req);
   Response GetExport(const Request& req);
   Response GetStatus(const Request& req);
+  // GET /v1/leases: the etcd leases that exist, with the keys they hold
+  // (only those the caller may read).
+  Response GetLeases(const Request& req);
   // The web console and who the caller is (api_ui.cc)
   static Response GetUi(RouteId id, const std::string& tail);
   static Response GetWhoami(const Request& req);

@@ -11,7 +11,7 @@ namespace {
 // linearizable (consistent=true, SPEC §7).
 #define CC_WAIT "min_revision", "timeout_ms", "consistent"
 
-constexpr std::array<RouteSpec, 25> kRoutes = {{
+constexpr std::array<RouteSpec, 26> kRoutes = {{
     {RouteId::kHealthz, "GET", "/healthz", Role::kPublic, {}, false},
     {RouteId::kReadyz, "GET", "/readyz", Role::kPublic, {}, false},
     {RouteId::kMetrics, "GET", "/metrics", Role::kRead, {}, false},
@@ -37,6 +37,7 @@ constexpr std::array<RouteSpec, 25> kRoutes = {{
     {RouteId::kStatus, "GET", "/v1/status", Role::kRead, {CC_WAIT}, false},
     {RouteId::kWatch, "GET", "/v1/watch", Role::kRead, {"prefix", "from_revision"}, false},
     {RouteId::kWhoami, "GET", "/v1/whoami", Role::kRead, {}, false},
+    {RouteId::kLeases, "GET", "/v1/leases", Role::kRead, {CC_WAIT}, false},
     // The console's static files need no token (SPEC §4).
     {RouteId::kRoot, "GET", "/", Role::kPublic, {}, false},
     {RouteId::kUiIndex, "GET", "/ui", Role::kPublic, {}, false},
