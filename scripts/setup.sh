@@ -58,6 +58,7 @@ TEST_PACKAGES=(
   # x/net, ...) come with golang-etcd-server-dev (the serve profile) and its
   # dependencies: /usr/share/gocode has all of them.
   etcd-server golang-go
+  patroni bc                  # scripts/test.sh's patroni stage (tests/patroni/failover.sh)
   python3-etcd3gw             # a JSON-gateway client (etcd_gateway_python_test.cc)
   openssl                     # a throwaway certificate for the etcd port's TLS test
 )

@@ -8,6 +8,8 @@
 #   4. tsan       the concurrency tests, built with ThreadSanitizer
 #   5. locks      clang -Wthread-safety over src/ (lock annotations)
 #   6. fuzz       every libFuzzer target for $FUZZ_SECONDS (default 20) each
+#   7. patroni    Patroni fails a PostgreSQL 15 primary over to its replica
+#                 with chronoconf as its DCS (tests/patroni/failover.sh)
 # A throwaway PostgreSQL (scripts/pg-test-cluster.sh) runs for the duration and
 # is stopped afterwards, also when a test fails.
 #
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 STAGES=("$@")
-[ ${#STAGES[@]} -eq 0 ] && STAGES=(suite release asan tsan locks fuzz)
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(suite release asan tsan locks fuzz patroni)
 
 # Every package the stages need (the tests', the fuzzers', the e2e tests'),
 # on top of what scripts/serve.sh installs.
@@ -117,8 +119,13 @@ for s in "${STAGES[@]}"; do
       stage "fuzzers"
       scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
       ;;
+    patroni)
+      stage "Patroni failover on chronoconf"
+      [ -x build/chronoconf ] || { configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo; cmake --build build -j"$(nproc)" --target chronoconf; }
+      tests/patroni/failover.sh build/chronoconf
+      ;;
     *)
-      echo "test: unknown stage '$s' (suite release asan tsan locks fuzz)" >&2
+      echo "test: unknown stage '$s' (suite release asan tsan locks fuzz patroni)" >&2
       exit 2
       ;;
   esac
