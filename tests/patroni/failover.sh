@@ -27,6 +27,8 @@ CC_PORT=$(free_port)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # Patroni runs under runuser: its own processes, found by this run's dir.
+  for p in $(pgrep -f "patroni $DIR/" || true); do kill -9 "$p" 2>/dev/null || true; done
   for n in 1 2; do
     [ -f "$DIR/pg$n/postmaster.pid" ] && kill -9 "$(head -1 "$DIR/pg$n/postmaster.pid")" 2>/dev/null || true
   done
@@ -76,8 +78,8 @@ as_pg patroni "$DIR/p2.yml" >"$DIR/patroni2.log" 2>&1 &
 PIDS+=($!)
 wait_for 60 is_replica "$PG2" || { tail -20 "$DIR/patroni2.log"; echo "FAIL: no replica"; exit 1; }
 psql_on "$PG1" "create table rows_written(x int); insert into rows_written select generate_series(1, 1000)"
-wait_for 20 test "$(psql_on "$PG2" 'select count(*) from rows_written')" = 1000 ||
-  { echo "FAIL: the replica did not catch up"; exit 1; }
+wait_for 60 test "$(psql_on "$PG2" 'select count(*) from rows_written')" = 1000 ||
+  { tail -20 "$DIR/patroni2.log"; echo "FAIL: the replica did not catch up"; exit 1; }
 
 # SIGKILL the primary's Patroni (every process of it: runuser, patroni and
 # what it forked, found by its config's unique path) and its PostgreSQL.
