@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/command_service.h"
+#include "store/event_store.h"
 
 namespace chronoconf {
 namespace {
@@ -17,8 +18,8 @@ constexpr std::chrono::seconds kRetry{1};
 
 }  // namespace
 
-LeaseKeeper::LeaseKeeper(CommandService* commands, Projection* projection)
-    : commands_(commands), projection_(projection), thread_([this] { Run(); }) {}
+LeaseKeeper::LeaseKeeper(CommandService* commands, Projection* projection, EventStore* store)
+    : commands_(commands), projection_(projection), store_(store), thread_([this] { Run(); }) {}
 
 LeaseKeeper::~LeaseKeeper() { Stop(); }
 
@@ -44,6 +45,7 @@ std::optional<int64_t> LeaseKeeper::KeepAlive(int64_t id) {
   // Revoked or expired (here or on another node), even if not forgotten yet.
   std::optional<LeaseInfo> info = projection_->Lease(id);
   if (!info) return std::nullopt;
+  std::optional<int64_t> ttl;
   {
     MutexLock lock(&state_->mu);
     auto it = state_->leases.find(id);
@@ -51,12 +53,19 @@ std::optional<int64_t> LeaseKeeper::KeepAlive(int64_t id) {
       if (it->second.decided) return std::nullopt;
       // An expiry submitted but not decided yet asks again and finds this.
       it->second.at = Clock::now() + std::chrono::seconds(it->second.ttl);
-      return it->second.ttl;
+      ttl = it->second.ttl;
     }
   }
-  // Granted on another node, not picked up yet.
-  Track(id, info->ttl);
-  return info->ttl;
+  if (!ttl) {
+    Track(id, info->ttl);  // granted on another node, not picked up yet
+    ttl = info->ttl;
+  }
+  if (store_ && !keeper_.load()) {
+    if (Status s = store_->ForwardKeepAlive(id); !s.ok()) {
+      spdlog::warn("cannot forward a keep-alive of lease {} to the keeper: {}", id, s.ToString());
+    }
+  }
+  return ttl;
 }
 
 std::optional<int64_t> LeaseKeeper::Remaining(int64_t id) {
@@ -86,8 +95,48 @@ void LeaseKeeper::Reconcile() {
                 [&](const auto& entry) { return !live.contains(entry.first); });
 }
 
+void LeaseKeeper::Refresh(int64_t id) {
+  MutexLock lock(&state_->mu);
+  auto it = state_->leases.find(id);
+  if (it != state_->leases.end() && !it->second.decided) {
+    it->second.at = Clock::now() + std::chrono::seconds(it->second.ttl);
+  }
+}
+
+bool LeaseKeeper::CheckKeeper() {
+  bool held = true;
+  if (store_) {
+    auto r = store_->HoldLeaseKeeper();
+    held = r.ok() && *r;
+  }
+  if (held && !was_keeper_) {
+    // Taking over (or starting): every deadline starts again at its full
+    // TTL, as etcd does on a leader change.
+    spdlog::info("this node keeps the lease deadlines now");
+    MutexLock lock(&state_->mu);
+    for (auto& [id, d] : state_->leases) {
+      if (!d.expiring) d.at = Clock::now() + std::chrono::seconds(d.ttl);
+    }
+  } else if (!held && was_keeper_) {
+    spdlog::warn("this node no longer keeps the lease deadlines");
+  }
+  was_keeper_ = held;
+  keeper_.store(held);
+  if (held && store_) {
+    auto forwarded = store_->TakeForwardedKeepAlives();
+    if (!forwarded.ok()) {  // the role went with the connection
+      was_keeper_ = false;
+      keeper_.store(false);
+      return false;
+    }
+    for (int64_t id : *forwarded) Refresh(id);
+  }
+  return held;
+}
+
 void LeaseKeeper::Run() {
   while (true) {
+    const bool keeper = CheckKeeper();
     Reconcile();
     std::vector<int64_t> due;
     {
@@ -96,7 +145,7 @@ void LeaseKeeper::Run() {
       const Clock::time_point now = Clock::now();
       Clock::time_point wake = now + kTick;
       for (auto& [id, d] : state_->leases) {
-        if (d.expiring) continue;
+        if (d.expiring || !keeper) continue;  // only the keeper expires
         if (d.at <= now) {
           d.expiring = true;
           due.push_back(id);

@@ -11,13 +11,21 @@
 // node, or before a restart starts at its full TTL when this keeper first
 // sees it (as etcd restarts every deadline on a leader change).
 //
+// On a store several nodes share (PostgreSQL) one node at a time keeps the
+// deadlines (EventStore::HoldLeaseKeeper: an advisory lock). The others
+// expire nothing; a keep-alive that reaches one of them is forwarded to the
+// keeper (EventStore::ForwardKeepAlive: a NOTIFY). A node that becomes the
+// keeper restarts every deadline at its full TTL, so a forward lost in the
+// handover costs nothing.
+//
 // One thread: it sleeps until the earliest deadline, or a short tick to
-// pick up leases the read model gained or lost.
+// pick up leases the read model gained or lost and forwarded keep-alives.
 //
 // Thread safety: every method may be called from any thread.
 #ifndef CHRONOCONF_APP_LEASE_KEEPER_H_
 #define CHRONOCONF_APP_LEASE_KEEPER_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -30,13 +38,16 @@
 namespace chronoconf {
 
 class CommandService;
+class EventStore;
 class Projection;
 
 class LeaseKeeper {
  public:
   using Clock = std::chrono::steady_clock;
 
-  LeaseKeeper(CommandService* commands, Projection* projection);
+  // `store` (may be null: this node alone keeps leases) says whether this
+  // node is the keeper and carries forwarded keep-alives.
+  LeaseKeeper(CommandService* commands, Projection* projection, EventStore* store = nullptr);
   ~LeaseKeeper();  // Stop()
   LeaseKeeper(const LeaseKeeper&) = delete;
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
@@ -49,6 +60,8 @@ class LeaseKeeper {
   // A keep-alive: the lease's TTL, now its full time again; nullopt when
   // the lease does not exist or its expiry has been decided.
   std::optional<int64_t> KeepAlive(int64_t id);
+  // Whether this node keeps the deadlines now.
+  bool is_keeper() const { return keeper_.load(); }
   // Whole seconds left before `id` expires (rounded up, as etcd does);
   // nullopt when not tracked.
   std::optional<int64_t> Remaining(int64_t id);
@@ -71,9 +84,17 @@ class LeaseKeeper {
   // Tracks the read model's leases; forgets those it no longer holds.
   void Reconcile();
   void Expire(int64_t id);
+  // Asks the store whether this node is the keeper; on taking the role,
+  // restarts every deadline; as the keeper, applies forwarded keep-alives.
+  bool CheckKeeper();
+  // Restarts `id`'s deadline at its full TTL, if tracked.
+  void Refresh(int64_t id);
 
   CommandService* commands_;
   Projection* projection_;
+  EventStore* store_;
+  std::atomic<bool> keeper_{false};
+  bool was_keeper_ = false;  // the thread's own
   std::shared_ptr<State> state_ = std::make_shared<State>();
   std::thread thread_;
 };

@@ -241,7 +241,7 @@ int Serve(const ServeOptions& o) {
   Follower follower(store->get(), &projection, follower_options);
   CommandService commands(store->get(), &projection, &follower);
   // The deadlines of etcd leases; every lease starts at its full TTL here.
-  LeaseKeeper lease_keeper(&commands, &projection);
+  LeaseKeeper lease_keeper(&commands, &projection, store->get());
   // Linearizable reads (consistent=true, etcd's default Range): the store's
   // head, learned after the read arrived, applied before it is served.
   ReadIndex read_index(&projection, &follower);

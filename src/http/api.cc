@@ -253,6 +253,8 @@ net::awaitable<Response> Api::Serve(Request& req, const RouteMatch& match) {
       co_return co_await PutSchema(req, tail);
     case RouteId::kDeleteSchema:
       co_return co_await DeleteSchema(req, tail);
+    case RouteId::kLeases:
+      co_return GetLeases(req);
     case RouteId::kRoot:
     case RouteId::kUiIndex:
     case RouteId::kUiAsset:

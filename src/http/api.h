@@ -131,6 +131,9 @@ class Api {
   Response GetSchema(const Request& req, const std::string& prefix);
   boost::asio::awaitable<Response> PutSchema(const Request& req, const std::string& prefix);
   boost::asio::awaitable<Response> DeleteSchema(const Request& req, const std::string& prefix);
+  // GET /v1/leases: the etcd leases that exist, with the keys they hold
+  // (only those the caller may read).
+  Response GetLeases(const Request& req);
   // The web console and who the caller is (api_ui.cc)
   static Response GetUi(RouteId id, const std::string& tail);
   static Response GetWhoami(const Request& req);

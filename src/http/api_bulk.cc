@@ -1,5 +1,5 @@
 // Bulk and operations routes: POST /v1/revert, POST /v1/import,
-// GET /v1/export, GET /v1/status.
+// GET /v1/export, GET /v1/status, GET /v1/leases.
 #include <boost/asio/use_awaitable.hpp>
 
 #include <set>
@@ -134,6 +134,29 @@ Response Api::GetExport(const Request& req) {
   } else {
     return ErrorResponse(Status::InvalidRequest("format is json, env or yaml"));
   }
+  return r;
+}
+
+Response Api::GetLeases(const Request& req) {
+  const int64_t head = projection_->head();
+  json::Writer w;
+  w.BeginObject().Field("revision", head).Key("leases").BeginArray();
+  for (const LeaseInfo& l : projection_->Leases()) {
+    w.BeginObject()
+        .Field("id", l.id)
+        .Field("ttl", l.ttl)
+        .Field("granted_by", l.grantor)
+        .Field("granted_revision", l.granted_revision)
+        .Key("keys")
+        .BeginArray();
+    for (const std::string& k : l.keys) {
+      if (req.principal.scope.Contains(k)) w.String(k);
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+  Response r = JsonResponse(200, w.Take());
+  r.revision = head;
   return r;
 }
 

@@ -11,7 +11,7 @@ namespace {
 // linearizable (consistent=true, SPEC §7).
 #define CC_WAIT "min_revision", "timeout_ms", "consistent"
 
-constexpr std::array<RouteSpec, 29> kRoutes = {{
+constexpr std::array<RouteSpec, 30> kRoutes = {{
     {RouteId::kHealthz, "GET", "/healthz", Role::kPublic, {}, false},
     {RouteId::kReadyz, "GET", "/readyz", Role::kPublic, {}, false},
     {RouteId::kMetrics, "GET", "/metrics", Role::kRead, {}, false},
@@ -43,6 +43,7 @@ constexpr std::array<RouteSpec, 29> kRoutes = {{
      {"at_revision", "at_time", CC_WAIT}, false},
     {RouteId::kPutSchema, "PUT", "/v1/schemas/{prefix}", Role::kAdmin, {}, true},
     {RouteId::kDeleteSchema, "DELETE", "/v1/schemas/{prefix}", Role::kAdmin, {"reason"}, false},
+    {RouteId::kLeases, "GET", "/v1/leases", Role::kRead, {CC_WAIT}, false},
     // The console's static files need no token (SPEC §4).
     {RouteId::kRoot, "GET", "/", Role::kPublic, {}, false},
     {RouteId::kUiIndex, "GET", "/ui", Role::kPublic, {}, false},

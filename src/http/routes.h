@@ -19,7 +19,7 @@ enum class RouteId {
   kHealthz, kReadyz, kMetrics,
   kGetKey, kPutKey, kDeleteKey, kListKeys, kTxn,
   kHistory, kEvents, kRevision, kDiff,
-  kRevert, kImport, kExport, kStatus, kWatch, kWhoami,
+  kRevert, kImport, kExport, kStatus, kWatch, kWhoami, kLeases,
   kListSchemas, kGetSchema, kPutSchema, kDeleteSchema,  // SPEC §8 (api_schemas.cc)
   kRoot, kUiIndex, kUiAsset,  // the web console (SPEC §5, api_ui.cc)
   kEtcdGateway, kEtcdVersion,  // etcd's JSON gateway (SPEC §7, etcd_gateway.h)

@@ -123,6 +123,20 @@ class EventStore {
     return std::vector<MemberRecord>{};
   }
 
+  // Lease deadlines (SPEC §7, app/lease_keeper.h) on a store several nodes
+  // share: one node at a time keeps them. True while this node is the
+  // keeper (taking the role when it is free); a store one node serves
+  // always says true. Errors: kUnavailable (not the keeper meanwhile).
+  virtual Result<bool> HoldLeaseKeeper() { return true; }
+  // A keep-alive that reached a node that is not the keeper, passed on to
+  // whichever node is. At most once: a keeper that takes over restarts
+  // every deadline at its full TTL anyway.
+  virtual Status ForwardKeepAlive(int64_t /*lease_id*/) { return Status::OK(); }
+  // The keeper's: the lease ids forwarded since the last call.
+  virtual Result<std::vector<int64_t>> TakeForwardedKeepAlives() {
+    return std::vector<int64_t>{};
+  }
+
   // Waits up to `timeout` for a commit made by another node; true when one
   // may have landed (read forward to learn which). Only stores shared by
   // several nodes have such commits: the others return false at once, and a

@@ -634,6 +634,52 @@ Result<std::vector<StreamEvent>> PostgresEventStore::ReadStreamLocked(std::strin
   return out;
 }
 
+namespace {
+// Any constant, the same in every build (beside kLockMigrate's).
+constexpr const char* kTryLockKeeper = "SELECT pg_try_advisory_lock(7173260432150003)";
+constexpr const char* kKeepAliveChannel = "chronoconf_keepalive";
+const pg::Statement kForwardKeepAlive = {"cc_forward_keepalive",
+                                         "SELECT pg_notify('chronoconf_keepalive', $1)"};
+}  // namespace
+
+Result<bool> PostgresEventStore::HoldLeaseKeeper() {
+  MutexLock lock(&keeper_mu_);
+  // A dropped connection took the lock with it: another node may hold it.
+  if (keeper_.broken()) keeper_held_ = false;
+  if (keeper_held_) return true;
+  if (Status s = keeper_.Ensure(); !s.ok()) return s;
+  auto r = keeper_.Exec("take the lease keeper lock", kTryLockKeeper);
+  if (!r) return r.status();
+  if (r->Text(0, 0) != "t") return false;
+  // LISTEN after the lock: what was forwarded before went to the previous
+  // keeper, and this one restarts every deadline at its full TTL.
+  std::string sql = fmt::format("LISTEN {}", kKeepAliveChannel);
+  if (auto l = keeper_.Exec("listen for keep-alives", sql.c_str()); !l) return l.status();
+  keeper_held_ = true;
+  return true;
+}
+
+Status PostgresEventStore::ForwardKeepAlive(int64_t lease_id) {
+  MutexLock lock(&read_mu_);
+  if (Status s = read_.Ensure(); !s.ok()) return s;
+  auto r = read_.Run("forward a keep-alive", kForwardKeepAlive, {std::to_string(lease_id)});
+  return r ? Status::OK() : r.status();
+}
+
+Result<std::vector<int64_t>> PostgresEventStore::TakeForwardedKeepAlives() {
+  MutexLock lock(&keeper_mu_);
+  std::vector<int64_t> ids;
+  if (!keeper_held_) return ids;
+  if (!keeper_.ConsumeInput()) {
+    keeper_held_ = false;  // the connection dropped, and the lock with it
+    return Status::Unavailable("postgres: the lease keeper's connection dropped");
+  }
+  for (const std::string& payload : keeper_.TakeNotifications()) {
+    ids.push_back(std::strtoll(payload.c_str(), nullptr, 10));
+  }
+  return ids;
+}
+
 Result<bool> PostgresEventStore::WaitForNotification(std::chrono::milliseconds timeout) {
   using Steady = std::chrono::steady_clock;
   const Steady::time_point deadline = Steady::now() + timeout;

@@ -58,6 +58,12 @@ class PostgresEventStore final : public EventStore {
   // catch up by reading. False on timeout. kUnavailable (after waiting out
   // the timeout, so a loop around it never spins) while unreachable.
   Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override;
+  // The keeper holds a session advisory lock on a connection of its own
+  // (released by PostgreSQL when the node dies), and LISTENs there for the
+  // keep-alives other nodes forward with NOTIFY.
+  Result<bool> HoldLeaseKeeper() override;
+  Status ForwardKeepAlive(int64_t lease_id) override;
+  Result<std::vector<int64_t>> TakeForwardedKeepAlives() override;
 
   // The schema version this build writes.
   static constexpr int kSchemaVersion = 4;
@@ -66,7 +72,11 @@ class PostgresEventStore final : public EventStore {
 
  private:
   PostgresEventStore(const std::string& url, Clock* clock, bool read_only)
-      : write_(url, read_only), read_(url, read_only), listen_(url, read_only), clock_(clock) {}
+      : write_(url, read_only),
+        read_(url, read_only),
+        listen_(url, read_only),
+        keeper_(url, read_only),
+        clock_(clock) {}
   Status Migrate();
   // Read-only opens: the schema is there, at this build's version.
   Status CheckSchema();
@@ -85,6 +95,9 @@ class PostgresEventStore final : public EventStore {
   Mutex listen_mu_;
   pg::Connection listen_ GUARDED_BY(listen_mu_);
   bool listening_ GUARDED_BY(listen_mu_) = false;
+  Mutex keeper_mu_;
+  pg::Connection keeper_ GUARDED_BY(keeper_mu_);
+  bool keeper_held_ GUARDED_BY(keeper_mu_) = false;
   Clock* clock_;
   std::string snapshot_key_;  // set once by Open, then read-only
 };

@@ -204,10 +204,10 @@ TEST_F(PostgresStoreTest, AnEventWithoutItsCommitIsCorruption) {
   auto store = Open();
   ASSERT_TRUE(store->Append({SetA(1)}));
   ASSERT_TRUE(factory_.Sql("SET session_replication_role = replica;"
-                           "INSERT INTO events VALUES (2, 0, 'orphan', 1, 'ConfigSet', '7', NULL);"
+                           "INSERT INTO events VALUES (2, 0, 'orphan', 1, 'ConfigSet', '7', NULL, NULL);"
                            "INSERT INTO commits VALUES (3, '2026-01-01T00:00:00.000000Z', 'x',"
                            " NULL, NULL, 'p', 'h');"
-                           "INSERT INTO events VALUES (3, 0, 'b', 1, 'ConfigSet', '1', NULL);")
+                           "INSERT INTO events VALUES (3, 0, 'b', 1, 'ConfigSet', '1', NULL, NULL);")
                   .ok());
   auto read = store->ReadForward(0, 10);
   ASSERT_FALSE(read);

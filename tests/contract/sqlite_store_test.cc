@@ -82,7 +82,7 @@ TEST(SqliteEventStoreTest, DamagedRowsAreCorruptionNotGuesses) {
        {"INSERT INTO commits VALUES (1, 'yesterday', 'x', NULL, NULL, '0', 'h')",
         "INSERT INTO commits VALUES (1, '2026-01-01T00:00:00.000000Z', 'x', NULL, NULL, '0', 'h');"
         "PRAGMA ignore_check_constraints = ON;"
-        "INSERT INTO events VALUES (1, 0, 'a', 1, 'ConfigMoved', '1', NULL)"}) {
+        "INSERT INTO events VALUES (1, 0, 'a', 1, 'ConfigMoved', '1', NULL, NULL)"}) {
     SqliteFactory factory;
     ManualClock clock(1);
     factory.Make(&clock).reset();  // the schema
@@ -117,10 +117,10 @@ TEST(SqliteEventStoreTest, AnEventWithoutItsCommitIsCorruption) {
   ASSERT_EQ(sqlite3_open(factory.path().c_str(), &db), SQLITE_OK);
   char* err = nullptr;
   ASSERT_EQ(sqlite3_exec(db,
-                         "INSERT INTO events VALUES (2, 0, 'orphan', 1, 'ConfigSet', '7', NULL);"
+                         "INSERT INTO events VALUES (2, 0, 'orphan', 1, 'ConfigSet', '7', NULL, NULL);"
                          "INSERT INTO commits VALUES (3, '2026-01-01T00:00:00.000000Z', 'x', NULL,"
                          " NULL, 'p', 'h');"
-                         "INSERT INTO events VALUES (3, 0, 'b', 1, 'ConfigSet', '1', NULL);",
+                         "INSERT INTO events VALUES (3, 0, 'b', 1, 'ConfigSet', '1', NULL, NULL);",
                          nullptr, nullptr, &err),
             SQLITE_OK)
       << (err ? err : "");

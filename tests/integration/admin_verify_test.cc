@@ -94,7 +94,7 @@ TEST(AdminVerifyTest, MigrateCreatesTheSchemaAndIsIdempotent) {
   }
   CommandResult tables = RunCommand(
       {"sqlite3", dir.File("events.db"), "SELECT version FROM schema_version"});
-  EXPECT_EQ(tables.out, "3\n");
+  EXPECT_EQ(tables.out, "4\n");
 }
 
 TEST(AdminVerifyTest, ServeRefusesAPublicAddressWithoutAuth) {

@@ -2,9 +2,8 @@
 // python3-etcd3gw (2.0, OpenStack's) against the HTTP port: put/get,
 // create (a Txn on CREATE), a prefix, replace (a Txn on VALUE), a prefix
 // watch (it parses each HTTP chunk as one JSON object), delete, Status, the
-// member list, and a lease (not built yet: an error). The same script runs
-// against Debian's etcd-server 3.4 when it is installed, and both outputs
-// must match but for the lease. Without the module: skipped locally, a
+// member list, and a lease. The same script runs against Debian's
+// etcd-server 3.4 when it is installed, and both outputs must match. Without the module: skipped locally, a
 // failure under CI (scripts/setup.sh installs it).
 #include <string>
 
@@ -81,7 +80,7 @@ TEST(EtcdGatewayPythonTest, Etcd3gwWorksOnEveryPrefix) {
     ASSERT_TRUE(server.Start());
     CommandResult r = RunScript(server.port(), api_path);
     ASSERT_EQ(r.exit_code, 0) << api_path << " " << r.err;
-    EXPECT_EQ(r.out, std::string(kExpected) + "lease Etcd3Exception\n") << api_path;
+    EXPECT_EQ(r.out, std::string(kExpected) + "lease granted\n") << api_path;
   }
 }
 
@@ -92,7 +91,7 @@ TEST(EtcdGatewayPythonTest, Etcd3gwSeesWhatItSeesOnRealEtcd) {
   ASSERT_TRUE(etcd.Start());
   CommandResult r = RunScript(etcd.port(), "/v3/");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // The same answers; etcd grants leases (chronoconf's are the next issue).
+  // The same answers.
   EXPECT_EQ(r.out, std::string(kExpected) + "lease granted\n");
 }
 

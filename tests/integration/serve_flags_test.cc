@@ -100,7 +100,7 @@ TEST(ServeFlagsTest, VerifyJsonReportsAFailureAsJson) {
   auto sql = RunCommand({"sqlite3", dir.File("events.db"),
                          "INSERT INTO commits VALUES (2, '2026-01-01T00:00:00.000000Z', 'x', NULL,"
                          " NULL, 'bad', 'bad'); INSERT INTO events VALUES (2, 0, 'b', 1,"
-                         " 'ConfigSet', '\"quote \\\" inside\"', NULL);"});
+                         " 'ConfigSet', '\"quote \\\" inside\"', NULL, NULL);"});
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
   auto bad = Chronoconf({"verify", "--store", dir.SqliteUrl(), "--json"});
   EXPECT_EQ(bad.exit_code, 1);

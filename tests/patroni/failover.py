@@ -29,7 +29,7 @@ import time
 import urllib.parse
 import urllib.request
 
-TTL = 20          # Patroni's leader lease, seconds (its minimum)
+TTL = 10          # Patroni's leader lease, seconds
 LOOP_WAIT = 2
 MARGIN = 15       # what a failover may take beyond the TTL
 PG_BIN = "/usr/lib/postgresql/15/bin"

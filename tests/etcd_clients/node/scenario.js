@@ -221,6 +221,9 @@ async function leaseSection(c) {
   const id = await attempt('lease_grant', () => lease.grant());
   if (!id) return;
   out('lease_grant', `lease=${id}`);
+  // A grant is a commit in chronoconf (SPEC §7: leases are events), so it
+  // takes a revision where etcd's takes none: count from after it.
+  await learnBase(c);
   await put('lease_put', lease.put('lease/a').value('v'));
   await range('lease_get', c.get('lease/a'));
   const ttl = await attempt('lease_ttl', () => c.leaseClient.leaseTimeToLive({ ID: id, keys: true }));
@@ -229,6 +232,22 @@ async function leaseSection(c) {
   out('lease_keepalive_done', 'yes');
   await attempt('lease_revoke', () => lease.revoke());
   await range('lease_revoked_key_gone', c.get('lease/a'));
+  // npm etcd3's Lock: a create-only Txn on a lease; a second acquire while
+  // the first holds it fails at once (EtcdLockFailedError).
+  const l1 = c.lock('nlock').ttl(10);
+  await attempt('lock_acquire', () => l1.acquire());
+  out('lock_acquire', 'done');
+  const l2 = c.lock('nlock').ttl(10);
+  try {
+    await l2.acquire();
+    out('lock_second_while_held', 'acquired');
+  } catch (e) {
+    out('lock_second_while_held', e.constructor.name);
+  }
+  await attempt('lock_release', () => l1.release());
+  await attempt('lock_second_after_release', () => l2.acquire());
+  out('lock_second_after_release', 'done');
+  await attempt('lock_second_release', () => l2.release());
 }
 
 async function compactSection(c) {
