@@ -99,32 +99,41 @@ void CommandService::Stop() {
 }
 
 void CommandService::Submit(Command command, Callback done) {
+  Queue({std::move(command), std::move(done), false});
+}
+
+void CommandService::SubmitDryRun(Command command, Callback done) {
+  Queue({std::move(command), std::move(done), true});
+}
+
+void CommandService::Queue(Pending pending) {
   // Every path into the log (HTTP, CLI admin commands) passes here.
-  if (Status s = ValidateCommitMeta(MetaOf(command)); !s.ok()) {
+  if (Status s = ValidateCommitMeta(MetaOf(pending.command)); !s.ok()) {
     CommandResult r;
     r.status = std::move(s);
-    done(std::move(r));
+    pending.done(std::move(r));
     return;
   }
   bool refused;
   {
     MutexLock lock(&mu_);
     refused = stopping_;  // Stop() was called: nothing new is taken
-    if (!refused) queue_.push_back({std::move(command), std::move(done)});
+    if (!refused) queue_.push_back(std::move(pending));
   }
   if (refused) {
     CommandResult r;
     r.status = Status::Unavailable("the server is shutting down");
-    done(std::move(r));
+    pending.done(std::move(r));
     return;
   }
   cv_.SignalAll();
 }
 
-CommandResult CommandService::Execute(Command command) {
+CommandResult CommandService::Execute(Command command, bool dry_run) {
   auto promise = std::make_shared<std::promise<CommandResult>>();
   auto future = promise->get_future();
-  Submit(std::move(command), [promise](CommandResult r) { promise->set_value(std::move(r)); });
+  Queue({std::move(command), [promise](CommandResult r) { promise->set_value(std::move(r)); },
+         dry_run});
   return future.get();
 }
 
@@ -155,7 +164,8 @@ void CommandService::Run() {
     // under a prefix or in a range, so each runs in a batch of its own,
     // decided with nothing in flight.
     while (!queue_.empty() && batch->pending.size() < kMaxBatch) {
-      bool alone = !std::holds_alternative<Transaction>(queue_.front().command);
+      bool alone = !std::holds_alternative<Transaction>(queue_.front().command) ||
+                   queue_.front().dry_run;
       if (alone && !batch->pending.empty()) break;
       batch->pending.push_back(std::move(queue_.front()));
       queue_.pop_front();
@@ -217,7 +227,8 @@ void CommandService::ProcessBatch(std::shared_ptr<Batch> b) {
   // Commands taken out of the batch after the retries because a key they
   // write kept moving (other nodes wrote it first); they keep their kConflict.
   std::vector<bool> dropped(batch.pending.size(), false);
-  const bool ranged = !std::holds_alternative<Transaction>(batch.pending[0].command);
+  const bool ranged = !std::holds_alternative<Transaction>(batch.pending[0].command) ||
+                      batch.pending[0].dry_run;
   const auto conflict_deadline = std::chrono::steady_clock::now() + kConflictDeadline;
   auto fail_pending = [&](const Status& failure, bool only_writes) {
     for (size_t i = 0; i < batch.pending.size(); ++i) {
@@ -249,6 +260,19 @@ void CommandService::ProcessBatch(std::shared_ptr<Batch> b) {
         batch.decisions[i] =
             Decide(batch.pending[i].command, *projection_, pin.at, committed, &overlay, &commits);
       }
+    }
+    if (batch.pending[0].dry_run) {  // alone in its batch: answered, never appended
+      BatchDecision& d = batch.decisions[0];
+      auto dry = std::make_shared<DryRunResult>();
+      dry->decided_at = pin.at;
+      if (d.commit_index >= 0) dry->commit = std::move(commits[static_cast<size_t>(d.commit_index)]);
+      CommandResult r;
+      r.status = d.status;
+      r.dry_run = std::move(dry);
+      r.revision = pin.at;
+      r.created = d.created;
+      batch.pending[0].done(std::move(r));
+      return;
     }
     if (commits.empty()) break;
 

@@ -67,8 +67,16 @@ struct OpResult {
   int64_t version = 0;  // the key's version at the result's revision
 };
 
+// What a dry run would have committed (SPEC §8 "Dry run"): decided like
+// the real write, against the state at `decided_at`, never appended.
+struct DryRunResult {
+  int64_t decided_at = 0;
+  std::optional<CommitData> commit;  // nullopt: it would change nothing
+};
+
 struct CommandResult {
   Status status;
+  std::shared_ptr<const DryRunResult> dry_run;  // set for a dry run that was decided
   int64_t revision = 0;  // the new commit's revision, or the head for a no-op
   bool changed = false;
   std::vector<OpResult> results;  // one per op of the (derived) transaction
@@ -120,9 +128,13 @@ class CommandService {
   // is decided and (when it changed anything) durable and applied. `done`
   // must not block.
   void Submit(Command command, Callback done);
+  // Decides `command` as Submit would, alone against the current state,
+  // and answers what it would commit (CommandResult::dry_run); writes
+  // nothing. Errors are the real write's (422, 409, 404...).
+  void SubmitDryRun(Command command, Callback done);
 
   // Submit and wait (CLI admin commands, tests).
-  CommandResult Execute(Command command);
+  CommandResult Execute(Command command, bool dry_run = false);
 
   CommandStats stats() const;
   // Commits per store transaction (group-commit batch size), and how long
@@ -146,7 +158,9 @@ class CommandService {
   struct Pending {
     Command command;
     Callback done;
+    bool dry_run = false;
   };
+  void Queue(Pending pending);
   void Run();
   void ProcessBatch(std::shared_ptr<Batch> batch);
   // The state to decide against: the read model at its head, plus inflight_.

@@ -70,6 +70,34 @@ TEST_F(SchemaCommandTest, DeletingASchemaLetsAnyValueInAndTheChainVerifies) {
   EXPECT_TRUE(verified.ok()) << verified.ToString();
 }
 
+TEST_F(SchemaCommandTest, ADryRunDecidesAsTheWriteWouldAndWritesNothing) {
+  ASSERT_TRUE(SetSchema("svc/", kPortSchema).status.ok());
+  const int64_t head = projection_.head();
+  CommandResult bad = service_.Execute(
+      Transaction{{SetKey{"svc/a", R"({"port":0})", std::nullopt, false}}, {}}, /*dry_run=*/true);
+  EXPECT_EQ(bad.status.code(), Code::kSchemaViolation);
+  CommandResult good = service_.Execute(
+      Transaction{{SetKey{"svc/a", R"({"port":8})", std::nullopt, false}}, {}}, /*dry_run=*/true);
+  ASSERT_TRUE(good.status.ok()) << good.status.ToString();
+  ASSERT_NE(good.dry_run, nullptr);
+  EXPECT_EQ(good.dry_run->decided_at, head);
+  ASSERT_TRUE(good.dry_run->commit.has_value());
+  ASSERT_EQ(good.dry_run->commit->events.size(), 1u);
+  EXPECT_EQ(good.dry_run->commit->events[0].key, "svc/a");
+  EXPECT_EQ(good.dry_run->commit->events[0].version, 1);
+  EXPECT_EQ(projection_.head(), head);  // nothing written
+  EXPECT_EQ(store_.ReadHead()->revision, head);
+  // What the dry run said is what the write then does.
+  CommandResult real = Put("svc/a", R"({"port":8})");
+  ASSERT_TRUE(real.status.ok());
+  EXPECT_EQ(real.revision, head + 1);
+  // A schema change can be tried too: it would conflict with nothing here.
+  CommandResult schema = service_.Execute(SchemaChange{"svc/", R"({"type":"object"})", false, {}},
+                                          /*dry_run=*/true);
+  ASSERT_TRUE(schema.status.ok()) << schema.status.ToString();
+  EXPECT_EQ(projection_.Schemas(projection_.head()).front()->schema, kPortSchema);
+}
+
 TEST_F(SchemaCommandTest, ASchemaIsRefusedWhenItDoesNotCompile) {
   CommandResult r = SetSchema("svc/", R"({"type":12})");
   EXPECT_EQ(r.status.code(), Code::kInvalidRequest) << r.status.ToString();

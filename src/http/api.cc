@@ -275,17 +275,32 @@ net::awaitable<Response> Api::Serve(Request& req, const RouteMatch& match) {
   co_return r;
 }
 
-net::awaitable<CommandResult> Api::Execute(Command& command) {
+net::awaitable<CommandResult> Api::Execute(const Request& req, Command& command) {
+  bool dry_run = false;
+  if (const std::string* dry = req.Query("dry_run")) {
+    if (*dry != "true" && *dry != "false") {
+      CommandResult refused;
+      refused.status =
+          Status::InvalidRequest(fmt::format("dry_run must be true or false, not '{}'", *dry));
+      co_return refused;
+    }
+    dry_run = *dry == "true";
+  }
   // The committer thread completes the handler; post it back to this
   // coroutine's executor so the session resumes on its own event loop.
   auto executor = co_await net::this_coro::executor;
   // A named initiation, not a temporary: GCC 12 destroys temporaries that
   // span a co_await twice (here: the captured executor).
-  auto initiate = [this, executor, &command](auto handler) {
+  auto initiate = [this, executor, &command, dry_run](auto handler) {
     auto h = std::make_shared<decltype(handler)>(std::move(handler));
-    commands_->Submit(std::move(command), [h, executor](CommandResult r) {
+    auto done = [h, executor](CommandResult r) {
       net::post(executor, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-    });
+    };
+    if (dry_run) {
+      commands_->SubmitDryRun(std::move(command), std::move(done));
+    } else {
+      commands_->Submit(std::move(command), std::move(done));
+    }
   };
   CommandResult result =
       co_await net::async_initiate<decltype(net::use_awaitable), void(CommandResult)>(

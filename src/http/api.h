@@ -97,7 +97,9 @@ class Api {
  private:
   // Takes an lvalue on purpose: GCC 12 destroys temporaries that live across
   // a co_await twice, so callers keep the command in a named variable.
-  boost::asio::awaitable<CommandResult> Execute(Command& command);
+  // With `?dry_run=true` on `req` the command is decided, not written
+  // (CommandResult::dry_run; answer it with DryRunResponse).
+  boost::asio::awaitable<CommandResult> Execute(const Request& req, Command& command);
   // A unary call of the etcd gateway, resumed on this coroutine's executor.
   boost::asio::awaitable<Response> CallEtcdGateway(const Request& req, const RouteMatch& match);
   // Waits until the read model has applied `revision` or `timeout` passes.

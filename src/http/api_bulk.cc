@@ -10,6 +10,7 @@
 #include "domain/key.h"
 #include "http/api.h"
 #include "http/export_format.h"
+#include "http/dry_run.h"
 #include "http/render.h"
 #include "http/request_parsing.h"
 #include "json/json_writer.h"
@@ -58,7 +59,8 @@ net::awaitable<Response> Api::PostRevert(const Request& req) {
   auto reason = OptionalStringMember(*body, "reason");
   if (!reason) co_return ErrorResponse(reason.status());
   Command command = RevertTo{*to->AsInt64(), std::move(*prefix), MetaFrom(req, std::move(*reason))};
-  CommandResult r = co_await Execute(command);
+  CommandResult r = co_await Execute(req, command);
+  if (r.status.ok() && r.dry_run) co_return DryRunResponse(r);
   co_return BulkResult(r);
 }
 
@@ -104,7 +106,8 @@ net::awaitable<Response> Api::PostImport(const Request& req) {
     cmd.values.emplace_back(m.name, std::move(*text));
   }
   Command command = std::move(cmd);
-  CommandResult r = co_await Execute(command);
+  CommandResult r = co_await Execute(req, command);
+  if (r.status.ok() && r.dry_run) co_return DryRunResponse(r);
   co_return BulkResult(r);
 }
 

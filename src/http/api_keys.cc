@@ -5,6 +5,7 @@
 
 #include "domain/key.h"
 #include "http/api.h"
+#include "http/dry_run.h"
 #include "http/render.h"
 #include "http/request_parsing.h"
 #include "json/json_writer.h"
@@ -169,8 +170,9 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
 
   Command command = Transaction{{SetKey{key, std::move(*text), *expected, must_be_absent}},
                                 MetaFrom(req, std::move(*reason))};
-  CommandResult r = co_await Execute(command);
+  CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
+  if (r.dry_run) co_return DryRunResponse(r);
   co_return WithETag(JsonResponse(r.created ? 201 : 200, RenderSingleWrite(r)),
                      r.results[0].version);
 }
@@ -186,8 +188,9 @@ net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::stri
   std::optional<std::string> why;
   if (reason) why = *reason;
   Command command = Transaction{{DeleteKey{key, *expected}}, MetaFrom(req, std::move(why))};
-  CommandResult r = co_await Execute(command);
+  CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
+  if (r.dry_run) co_return DryRunResponse(r);
   co_return JsonResponse(200, RenderSingleWrite(r));
 }
 
@@ -251,8 +254,9 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
     }
   }
   Command command = std::move(txn);
-  CommandResult r = co_await Execute(command);
+  CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
+  if (r.dry_run) co_return DryRunResponse(r);
   json::Writer w;
   w.BeginObject().Field("revision", r.revision).Field("changed", r.changed);
   w.Key("results").BeginArray();

@@ -6,6 +6,7 @@
 
 #include "domain/key.h"
 #include "http/api.h"
+#include "http/dry_run.h"
 #include "http/render.h"
 #include "http/request_parsing.h"
 #include "json/json_schema.h"
@@ -89,8 +90,9 @@ net::awaitable<Response> Api::PutSchema(const Request& req, const std::string& p
   auto reason = OptionalStringMember(*body, "reason");
   if (!reason) co_return ErrorResponse(reason.status());
   Command command = SchemaChange{prefix, *text, force, MetaFrom(req, std::move(*reason))};
-  CommandResult r = co_await Execute(command);
+  CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
+  if (r.dry_run) co_return DryRunResponse(r);
   json::Writer w;
   w.BeginObject().Field("revision", r.revision).Field("prefix", prefix).Key("schema").Raw(*text);
   w.EndObject();
@@ -103,8 +105,9 @@ net::awaitable<Response> Api::DeleteSchema(const Request& req, const std::string
   std::optional<std::string> why;
   if (reason) why = *reason;
   Command command = SchemaChange{prefix, std::nullopt, false, MetaFrom(req, std::move(why))};
-  CommandResult r = co_await Execute(command);
+  CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
+  if (r.dry_run) co_return DryRunResponse(r);
   json::Writer w;
   w.BeginObject().Field("revision", r.revision).Field("prefix", prefix).EndObject();
   co_return JsonResponse(200, w.Take());
