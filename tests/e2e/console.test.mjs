@@ -537,6 +537,10 @@ test('auth on: a write token edits with its Bearer token and sees live changes',
     // A change by another client of the same token arrives over the watch.
     await put(secure.url, 'app/mode', 'red', { token: 'wendy-write-token' });
     await page.locator('#k-value', { hasText: 'red' }).waitFor();
+    // Schemas are read by any token, changed only by an admin.
+    await page.goto(`${secure.url}/ui/#/schemas`);
+    await page.locator('#schema-list', { hasText: 'No schemas yet' }).waitFor();
+    assert.equal(await page.locator('#new-schema').count(), 0, 'only an admin changes schemas');
     await done({ allow: [/status of 401/] });
   } finally {
     await secure.stop();
