@@ -1,7 +1,7 @@
 // The web console in a real browser (Debian's chromium, headless) against a
 // real `chronoconf serve`. The tests of the first server build on each
 // other, in order: create, edit, conflict, history, time travel, diff,
-// revert, audit, live. Every test ends with no console error (other than the
+// revert, audit, live, schemas. Every test ends with no console error (other than the
 // non-2xx responses it provoked) and no request to another origin, and
 // takes the screenshots of docs/screenshots/.
 import assert from 'node:assert/strict';
