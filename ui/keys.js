@@ -8,7 +8,9 @@ import { api, ApiError, keyHref, keyPath, query } from './api.js';
 import { diffElement, minify, parseJson, prettyElement, prettyText } from './json.js';
 import { h, clear, timeEl } from './dom.js';
 import { state, showError, clearError, toast } from './app.js';
-import { failuresElement, hasFailures, listSchemas, schemaPanel, schemasCovering } from './schemas.js';
+import {
+  failuresElement, hasFailures, listSchemas, schemaPanel, schemasCovering,
+} from './schemas.js';
 
 let view = null;  // {tree, detail, search, key, editing}
 let refreshTimer = null;
@@ -244,8 +246,8 @@ function showRefusal(box, err) {
 
 async function showEdit(entry) {
   view.editing = true;
-  clear(view.work);
   const schemas = await schemasFor(view.key);
+  clear(view.work);  // after the wait, so that a double click draws one form
   let expected = entry.version;
   const save = h('button', { type: 'submit', id: 'save' }, 'Save');
   const ed = jsonEditor(prettyText(entry.value), (ok) => { save.disabled = !ok; });
@@ -360,9 +362,9 @@ function showDelete(entry) {
 async function showCreate() {
   view.key = '';
   view.editing = true;
-  clear(view.detail);
   let all = [];
   try { all = await listSchemas(); } catch { /* the server checks anyway */ }
+  clear(view.detail);  // after the wait, so that a double click draws one form
   const refused = h('div', { id: 'refused', hidden: true });
   let panel = schemaPanel([]);
   const save = h('button', { type: 'submit', id: 'create' }, 'Create');

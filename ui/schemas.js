@@ -96,8 +96,8 @@ async function drawList(work, isAdmin) {
 function showSchemaForm(work, s) {
   clear(work);
   const prefix = h('input', { id: 'schema-prefix', type: 'text', required: true,
-                              autocomplete: 'off', placeholder: 'payments/', value: s ? s.prefix : '',
-                              readonly: s ? true : undefined });
+                              autocomplete: 'off', placeholder: 'payments/',
+                              value: s ? s.prefix : '', readonly: s ? true : undefined });
   const area = h('textarea', { id: 'schema-editor', rows: 12, spellcheck: 'false',
                                'aria-label': 'Schema (JSON)' });
   area.value = s ? prettyText(s.schema) : '{\n  "type": "object"\n}';
@@ -162,7 +162,8 @@ function showDeleteForm(work, s) {
     e.preventDefault();
     const reason = form.querySelector('#schema-del-reason').value;
     try {
-      const r = await api('DELETE', `/v1/schemas/${encodeURIComponent(s.prefix)}${query({ reason })}`);
+      const path = `/v1/schemas/${encodeURIComponent(s.prefix)}${query({ reason })}`;
+      const r = await api('DELETE', path);
       toast(`Schema of ${s.prefix} deleted: revision ${r.revision}`);
       clear(work);
       await drawList(work, true);

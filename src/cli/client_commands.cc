@@ -115,7 +115,8 @@ void AddAtOptions(CLI::App* sub, int64_t* at, std::string* at_time) {
 // client commands, so they take --server, --json and --actor like the others.
 void AddSchemaCommands(CLI::App& app, const std::shared_ptr<State>& st) {
   State& s = *st;
-  CLI::App* schema = app.add_subcommand("schema", "the JSON Schemas values under a prefix must satisfy");
+  CLI::App* schema =
+      app.add_subcommand("schema", "the JSON Schemas values under a prefix must satisfy");
   schema->require_subcommand(1);
 
   CLI::App* set = AddClient(*schema, st, "set", "set (or replace) the schema of a prefix", true);

@@ -42,7 +42,8 @@ TEST_F(CliSchemaTest, SetGetListAndRemove) {
   const int64_t head = Head();
   auto set = SetFromStdin({"schema", "set", p, "-", "--reason", "ports are numbers"}, kPortSchema);
   ASSERT_EQ(set.exit_code, 0) << set.err;
-  EXPECT_EQ(set.out, "created the schema of " + p + " (revision " + std::to_string(head + 1) + ")\n");
+  EXPECT_EQ(set.out,
+            "created the schema of " + p + " (revision " + std::to_string(head + 1) + ")\n");
 
   auto again = SetFromStdin({"schema", "set", p, "-"}, kPortSchema);
   ASSERT_EQ(again.exit_code, 0) << again.err;
@@ -71,7 +72,8 @@ TEST_F(CliSchemaTest, SetGetListAndRemove) {
 
   auto rm = Cli({"schema", "rm", p, "--reason", "no longer"});
   ASSERT_EQ(rm.exit_code, 0) << rm.err;
-  EXPECT_EQ(rm.out, "deleted the schema of " + p + " (revision " + std::to_string(head + 3) + ")\n");
+  EXPECT_EQ(rm.out,
+            "deleted the schema of " + p + " (revision " + std::to_string(head + 3) + ")\n");
   EXPECT_EQ(Cli({"schema", "get", p}).exit_code, 3);
 }
 
