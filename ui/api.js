@@ -23,17 +23,19 @@ export class ApiError extends Error {
   }
 }
 
-// Envelopes become plain objects; members named value / previous_value stay
-// as parsed (Map, JNum…) so the value's text survives exactly.
-function toPlain(v) {
+// Envelopes become plain objects; members named in `exact` (value and
+// previous_value unless told otherwise, schema for /v1/schemas) stay as
+// parsed (Map, JNum…) so their text survives exactly.
+const VALUE_MEMBERS = ['value', 'previous_value'];
+function toPlain(v, exact = VALUE_MEMBERS) {
   if (v instanceof JNum) return Number(v.text);
   if (v instanceof JStr) return v.value;
-  if (Array.isArray(v)) return v.map(toPlain);
+  if (Array.isArray(v)) return v.map((x) => toPlain(x, exact));
   if (v instanceof Map) {
     const o = {};
     for (const [raw, x] of v) {
       const k = JSON.parse(raw);
-      o[k] = k === 'value' || k === 'previous_value' ? x : toPlain(x);
+      o[k] = exact.includes(k) ? x : toPlain(x, exact);
     }
     return o;
   }
@@ -69,8 +71,9 @@ export function keyHref(key) {
   return `#/keys/${encodeURIComponent(key)}`;
 }
 
-// One request; resolves to the parsed body, throws ApiError.
-export async function api(method, path, { body, rawBody, headers: extra } = {}) {
+// One request; resolves to the parsed body, throws ApiError (its details
+// are the error object: failures of a 422 or 409 among them).
+export async function api(method, path, { body, rawBody, headers: extra, exact } = {}) {
   const init = { method, headers: headers(extra), cache: 'no-store' };
   if (rawBody !== undefined || body !== undefined) {
     init.headers.set('Content-Type', 'application/json');
@@ -84,7 +87,7 @@ export async function api(method, path, { body, rawBody, headers: extra } = {}) 
   }
   const text = await res.text();
   let parsed = null;
-  try { parsed = text ? toPlain(parseJson(text)) : null; } catch { parsed = null; }
+  try { parsed = text ? toPlain(parseJson(text), exact) : null; } catch { parsed = null; }
   if (!res.ok) {
     const err = parsed && parsed.error ? parsed.error : {};
     throw new ApiError(res.status, err.code || `http_${res.status}`,

@@ -1,12 +1,13 @@
 // The chronoconf web console (SPEC §5): plain ES modules, no framework.
 // Views (by the URL's #fragment): keys (#/keys, #/keys/<key>), time travel
-// (#/time), diff (#/diff), audit log (#/audit). Every value is shown from
+// (#/time), diff (#/diff), audit log (#/audit), schemas (#/schemas). Every value is shown from
 // its exact text (json.js); nothing is written without the expected version.
 import { api, ApiError, session, watch } from './api.js';
 import { h, clear } from './dom.js';
 import { renderKeys, onKeysLiveEvent } from './keys.js';
 import { renderTime, renderDiff } from './time.js';
 import { renderAudit } from './audit.js';
+import { renderSchemas } from './schemas.js';
 
 export const state = {
   me: null,         // GET /v1/whoami
@@ -117,7 +118,7 @@ function route() {
 // answered with the default view or a message, never an uncaught error.
 export function parseRoute(hash) {
   const [name, ...rest] = hash.replace(/^#\/?/, '').split('/');
-  const views = ['keys', 'time', 'diff', 'audit'];
+  const views = ['keys', 'time', 'diff', 'audit', 'schemas'];
   if (!views.includes(name)) {
     // '' is the start page; #main is the skip link's target, not a view.
     return { view: 'keys', tail: '', problem: name && name !== 'main' ? 'unknown' : null };
@@ -141,6 +142,7 @@ async function renderRoute() {
     if (view === 'time') await renderTime(main, tail);
     else if (view === 'diff') await renderDiff(main);
     else if (view === 'audit') await renderAudit(main);
+    else if (view === 'schemas') await renderSchemas(main);
     else await renderKeys(main, tail);
   } catch (e) {
     showError(e);

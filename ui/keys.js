@@ -1,11 +1,16 @@
 // The keys view: a prefix tree with search, a key's page (value, version,
 // who and when), edit / create / delete with the expected version and a
 // reason, a version conflict shown with the other change, and the key's
-// history as a timeline with a diff of any two versions.
+// history as a timeline with a diff of any two versions. The schemas that
+// cover a key are shown beside its value editor, and a save they refuse
+// lists each failure inline.
 import { api, ApiError, keyHref, keyPath, query } from './api.js';
 import { diffElement, minify, parseJson, prettyElement, prettyText } from './json.js';
 import { h, clear, timeEl } from './dom.js';
 import { state, showError, clearError, toast } from './app.js';
+import {
+  failuresElement, hasFailures, listSchemas, schemaPanel, schemasCovering,
+} from './schemas.js';
 
 let view = null;  // {tree, detail, search, key, editing}
 let refreshTimer = null;
@@ -219,14 +224,36 @@ function jsonEditor(text, onValid) {
   return { area, msg, check };
 }
 
-function showEdit(entry) {
+// The schemas covering `key`, or none when they cannot be read (the editor
+// works without them; the server checks every write anyway).
+async function schemasFor(key) {
+  try {
+    return schemasCovering(await listSchemas(), key);
+  } catch {
+    return [];
+  }
+}
+
+// A refused save: its schema failures inline in `box`, anything else in
+// the banner. Returns true when it showed failures.
+function showRefusal(box, err) {
+  clear(box);
+  if (!hasFailures(err)) return false;
+  box.append(failuresElement(err));
+  box.hidden = false;
+  return true;
+}
+
+async function showEdit(entry) {
   view.editing = true;
-  clear(view.work);
+  const schemas = await schemasFor(view.key);
+  clear(view.work);  // after the wait, so that a double click draws one form
   let expected = entry.version;
   const save = h('button', { type: 'submit', id: 'save' }, 'Save');
   const ed = jsonEditor(prettyText(entry.value), (ok) => { save.disabled = !ok; });
   const note = h('p', { id: 'edit-note', class: 'note', hidden: true });
   const conflict = h('div', { id: 'conflict', class: 'conflict', hidden: true });
+  const refused = h('div', { id: 'refused', hidden: true });
   const expectedLabel = h('span', { id: 'expected' }, `expected version ${expected}`);
   const form = h('form', { class: 'edit', onsubmit: async (e) => {
     e.preventDefault();
@@ -236,6 +263,7 @@ function showEdit(entry) {
     const body = `{"value":${minify(value)},"expected_version":${expected}` +
                  (reason ? `,"reason":${JSON.stringify(reason)}` : '') + '}';
     save.disabled = true;
+    refused.hidden = true;
     try {
       const r = await api('PUT', `/v1/kv/${keyPath(view.key)}`, { rawBody: body });
       toast(r.changed ? `Saved: revision ${r.revision}` : 'No change: the value was already this');
@@ -248,12 +276,14 @@ function showEdit(entry) {
           expected = v;
           expectedLabel.textContent = `expected version ${expected}`;
         }, ed);
-      } else {
+      } else if (!showRefusal(refused, err)) {
         showError(err);
       }
     }
   } },
-  h('h3', {}, 'Edit value'), note, ed.area, ed.msg, reasonInput('reason'),
+  h('h3', {}, 'Edit value'), note,
+  h('div', { class: 'editor-with-schema' }, h('div', {}, ed.area, ed.msg), schemaPanel(schemas)),
+  refused, reasonInput('reason'),
   h('div', { class: 'row' }, save, expectedLabel,
     h('button', { type: 'button', id: 'cancel', onclick: () => showKey(view.key) }, 'Cancel')),
   conflict);
@@ -329,14 +359,23 @@ function showDelete(entry) {
   form.querySelector('#del-reason').focus();
 }
 
-function showCreate() {
+async function showCreate() {
   view.key = '';
   view.editing = true;
-  clear(view.detail);
+  let all = [];
+  try { all = await listSchemas(); } catch { /* the server checks anyway */ }
+  clear(view.detail);  // after the wait, so that a double click draws one form
+  const refused = h('div', { id: 'refused', hidden: true });
+  let panel = schemaPanel([]);
   const save = h('button', { type: 'submit', id: 'create' }, 'Create');
   const ed = jsonEditor('', (ok) => { save.disabled = !ok; });
   const keyInput = h('input', { id: 'new-key-name', type: 'text', required: true,
-                                placeholder: 'payments/timeout_ms', autocomplete: 'off' });
+                                placeholder: 'payments/timeout_ms', autocomplete: 'off',
+                                oninput: () => {
+                                  const next = schemaPanel(schemasCovering(all, keyInput.value));
+                                  panel.replaceWith(next);
+                                  panel = next;
+                                } });
   const form = h('form', { class: 'edit', onsubmit: async (e) => {
     e.preventDefault();
     let value;
@@ -355,13 +394,14 @@ function showCreate() {
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         showError(new Error(`${key} exists already: open it to edit it`));
-      } else {
+      } else if (!showRefusal(refused, err)) {
         showError(err);
       }
     }
   } },
-  h('h2', {}, 'New key'), h('label', {}, 'Key ', keyInput), ed.area, ed.msg,
-  reasonInput('reason'), h('div', { class: 'row' }, save));
+  h('h2', {}, 'New key'), h('label', {}, 'Key ', keyInput),
+  h('div', { class: 'editor-with-schema' }, h('div', {}, ed.area, ed.msg), panel),
+  refused, reasonInput('reason'), h('div', { class: 'row' }, save));
   view.detail.append(form);
   ed.check();
   keyInput.focus();

@@ -55,9 +55,6 @@ int RunRevert(ClientSession& s, const RevertArgs& a) {
   });
 }
 
-namespace {
-
-// Reads FILE, or stdin for "-". Returns false with *error set on failure.
 bool ReadInput(const std::string& file, std::string* out, std::string* error) {
   if (file == "-") {
     std::ostringstream ss;
@@ -77,8 +74,6 @@ bool ReadInput(const std::string& file, std::string* out, std::string* error) {
   }
   return true;
 }
-
-}  // namespace
 
 int RunImport(ClientSession& s, const ImportArgs& a) {
   std::string text;

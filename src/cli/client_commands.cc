@@ -32,6 +32,9 @@ struct State {
   ImportArgs import;
   ExportArgs exp;
   WatchArgs watch;
+  SchemaSetArgs schema_set;
+  SchemaGetArgs schema_get;
+  SchemaRmArgs schema_rm;
 };
 
 // Runs `run` with a session when `sub` was chosen, and stores its exit code.
@@ -106,6 +109,39 @@ void AddAtOptions(CLI::App* sub, int64_t* at, std::string* at_time) {
                       "midnight UTC) or a time ago (90s ago, 2h ago, 3d ago)")
           ->transform(FriendlyTime(false));
   rev->excludes(time);
+}
+
+// schema set|get|rm (SPEC §8): a parent command whose subcommands are the
+// client commands, so they take --server, --json and --actor like the others.
+void AddSchemaCommands(CLI::App& app, const std::shared_ptr<State>& st) {
+  State& s = *st;
+  CLI::App* schema =
+      app.add_subcommand("schema", "the JSON Schemas values under a prefix must satisfy");
+  schema->require_subcommand(1);
+
+  CLI::App* set = AddClient(*schema, st, "set", "set (or replace) the schema of a prefix", true);
+  set->add_option("PREFIX", s.schema_set.prefix, "the keys it covers start with this")->required();
+  set->add_option("FILE", s.schema_set.file, "the JSON Schema file, or - for stdin")->required();
+  set->add_option("--reason", s.schema_set.reason, "why (kept in the audit log)");
+  set->add_flag("--force", s.schema_set.force, "set it even though current values break it");
+  OnRun(set, st, [st](ClientSession& c) { return RunSchemaSet(c, st->schema_set); });
+
+  CLI::App* get =
+      AddClient(*schema, st, "get", "print a prefix's schema, or list every schema", false);
+  get->add_option("PREFIX", s.schema_get.prefix, "the prefix (default: list them all)");
+  CLI::Option* rev = get->add_option("--at-revision,--at", s.schema_get.at, "as at this revision")
+                         ->check(WholeNumber());
+  CLI::Option* time = get->add_option("--at-time", s.schema_get.at_time,
+                                      "as at this time (RFC 3339, a date, or '2h ago')")
+                          ->transform(FriendlyTime(false));
+  rev->excludes(time);
+  OnRun(get, st, [st](ClientSession& c) { return RunSchemaGet(c, st->schema_get); });
+
+  CLI::App* rm = AddClient(*schema, st, "rm", "delete the schema of a prefix", true);
+  rm->alias("delete");
+  rm->add_option("PREFIX", s.schema_rm.prefix, "the prefix")->required();
+  rm->add_option("--reason", s.schema_rm.reason, "why (kept in the audit log)");
+  OnRun(rm, st, [st](ClientSession& c) { return RunSchemaRm(c, st->schema_rm); });
 }
 
 }  // namespace
@@ -225,6 +261,8 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* status = AddClient(app, st, "status", "the server's revision, size and store", false);
   OnRun(status, st, [](ClientSession& c) { return RunStatus(c); });
+
+  AddSchemaCommands(app, st);
 }
 
 }  // namespace chronoconf::cli

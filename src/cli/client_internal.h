@@ -96,6 +96,24 @@ struct ExportArgs {
   std::string prefix;
 };
 
+struct SchemaSetArgs {
+  std::string prefix;
+  std::string file;  // the JSON Schema, or - for stdin
+  std::string reason;
+  bool force = false;  // set it even though current values break it
+};
+
+struct SchemaGetArgs {
+  std::string prefix;  // "" = list every schema
+  int64_t at = -1;
+  std::string at_time;
+};
+
+struct SchemaRmArgs {
+  std::string prefix;
+  std::string reason;
+};
+
 struct WatchArgs {
   std::string prefix;
   int64_t from = -1;
@@ -117,9 +135,16 @@ int RunImport(ClientSession& s, const ImportArgs& a);
 int RunExport(ClientSession& s, const ExportArgs& a);
 int RunStatus(ClientSession& s);
 int RunWatch(ClientSession& s, const WatchArgs& a);  // client_watch.cc
+int RunSchemaSet(ClientSession& s, const SchemaSetArgs& a);  // client_schema.cc
+int RunSchemaGet(ClientSession& s, const SchemaGetArgs& a);
+int RunSchemaRm(ClientSession& s, const SchemaRmArgs& a);
 
 // ---------------------------------------------------------------------------
 // Helpers (client_fields.cc).
+
+// Reads FILE, or stdin for "-" (client_bulk.cc). Returns false with *error
+// set on failure.
+bool ReadInput(const std::string& file, std::string* out, std::string* error);
 
 // Cells longer than this are cut on a terminal (never when piped).
 inline constexpr size_t kValueWidth = 60;

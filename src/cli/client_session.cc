@@ -65,6 +65,27 @@ void ReportError(std::string_view code, std::string_view message) {
   std::fflush(stderr);
 }
 
+void ReportFailures(std::string_view body) {
+  auto parsed = json::Parse(body);
+  if (!parsed) return;
+  const json::Value* error = parsed->Find("error");
+  const json::Value* failures = error != nullptr ? error->Find("failures") : nullptr;
+  if (failures == nullptr || !failures->is_array()) return;
+  auto text = [](const json::Value& f, std::string_view name) {
+    const json::Value* v = f.Find(name);
+    return v != nullptr && v->is_string() ? SanitizeCell(v->str()) : std::string();
+  };
+  std::string lines;
+  for (const json::Value& f : failures->items()) {
+    const std::string pointer = text(f, "pointer");
+    lines += fmt::format("  {}: {}: {}: {} (schema of {})\n", text(f, "key"),
+                         pointer.empty() ? "(the value)" : pointer, text(f, "rule"),
+                         text(f, "message"), text(f, "prefix"));
+  }
+  std::fwrite(lines.data(), 1, lines.size(), stderr);
+  std::fflush(stderr);
+}
+
 std::string ResolveServer(std::string_view flag) {
   if (!flag.empty()) return std::string(flag);
   const char* env = std::getenv("CHRONOCONF_SERVER");
@@ -189,6 +210,7 @@ int ClientSession::Call(std::string_view method, const std::string& target, std:
       }
     }
     ReportError(info.code, info.message);
+    ReportFailures(res->body);
     return ExitCodeForHttpStatus(res->status);
   }
   *out = std::move(*res);

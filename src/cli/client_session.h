@@ -50,6 +50,11 @@ ErrorInfo ErrorFromResponse(int status, std::string_view body);
 // or with JSON errors on, {"error":{"code":…,"message":…}} (one line).
 void ReportError(std::string_view code, std::string_view message);
 
+// After ReportError: one line per schema failure of an error body (422
+// schema_violation, 409 schema_conflict), "  key: pointer: rule: message
+// (schema of prefix)", to stderr. Nothing for any other body.
+void ReportFailures(std::string_view body);
+
 // Makes ReportError write JSON (--json). Set once, before a command runs.
 void SetJsonErrors(bool on);
 bool JsonErrors();

@@ -1,7 +1,7 @@
 // The web console in a real browser (Debian's chromium, headless) against a
 // real `chronoconf serve`. The tests of the first server build on each
 // other, in order: create, edit, conflict, history, time travel, diff,
-// revert, audit, live. Every test ends with no console error (other than the
+// revert, audit, live, schemas. Every test ends with no console error (other than the
 // non-2xx responses it provoked) and no request to another origin, and
 // takes the screenshots of docs/screenshots/.
 import assert from 'node:assert/strict';
@@ -537,8 +537,71 @@ test('auth on: a write token edits with its Bearer token and sees live changes',
     // A change by another client of the same token arrives over the watch.
     await put(secure.url, 'app/mode', 'red', { token: 'wendy-write-token' });
     await page.locator('#k-value', { hasText: 'red' }).waitFor();
+    // Schemas are read by any token, changed only by an admin.
+    await page.goto(`${secure.url}/ui/#/schemas`);
+    await page.locator('#schema-list', { hasText: 'No schemas yet' }).waitFor();
+    assert.equal(await page.locator('#new-schema').count(), 0, 'only an admin changes schemas');
     await done({ allow: [/status of 401/] });
   } finally {
     await secure.stop();
   }
+});
+
+test('schemas: an admin sets one; a violating save shows each failure inline, a valid save works', async () => {
+  await put(server.url, 'limits/rate', { max: 10 }, { actor: 'carol' });
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/schemas`);
+  await page.locator('#schema-list').waitFor();
+  await page.click('#new-schema');
+  await page.fill('#schema-prefix', 'limits/');
+  await page.fill('#schema-editor', '{"type": "object", "properties": {"max": ' +
+                  '{"type": "integer", "minimum": 1}}, "required": ["max"]');
+  assert.equal(await page.isDisabled('#save-schema'), true, 'invalid JSON cannot be sent');
+  await page.fill('#schema-editor', '{"type": "object", "properties": {"max": ' +
+                  '{"type": "integer", "minimum": 1}}, "required": ["max"]}');
+  await page.fill('#schema-reason', 'rates are whole numbers');
+  await page.click('#save-schema');
+  const item = page.locator('.schema-item[data-prefix="limits/"]');
+  await item.waitFor();
+  assert.match(await item.textContent(), /revision \d+, set by /);
+  assert.match(await item.textContent(), /"minimum": 1/);
+  await shot(page, 'schemas');
+
+  await openKey(page, 'limits/rate');
+  await page.click('#edit');
+  await page.locator('#key-schema', { hasText: 'limits/' }).waitFor();
+  await page.fill('#editor', '{"max": "ten", "extra": true}');
+  await page.click('#save');
+  const violations = page.locator('#violations');
+  await violations.waitFor();
+  const failure = violations.locator('li.failure').first();
+  assert.equal(await failure.locator('.f-key').textContent(), 'limits/rate');
+  assert.equal(await failure.locator('.f-pointer').textContent(), '/max');
+  assert.equal(await failure.locator('.f-rule').textContent(), 'type');
+  assert.equal(await page.isHidden('#banner'), true, 'no generic error');
+  await shot(page, 'schema-violation');
+  assert.equal((await (await fetch(`${server.url}/v1/kv/limits%2Frate`)).json()).version, 1,
+               'nothing was written');
+
+  await page.fill('#editor', '{"max": 20}');
+  await page.click('#save');
+  await page.locator('#k-version', { hasText: '2' }).waitFor();
+  assert.match(await page.textContent('#k-value'), /"max": 20/);
+  await done({ allow: [/status of 422/] });
+});
+
+test('schemas: a schema that current values break lists them; an admin deletes one', async () => {
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/schemas`);
+  const item = page.locator('.schema-item[data-prefix="limits/"]');
+  await item.locator('.edit-schema').click();
+  await page.fill('#schema-editor', '{"type": "object", "properties": {"max": {"maximum": 5}}}');
+  await page.click('#save-schema');
+  await page.locator('#violations li.failure', { hasText: 'maximum' }).waitFor();
+  await item.locator('.delete-schema').click();
+  await page.fill('#schema-del-reason', 'no more limits');
+  await page.click('#confirm-delete-schema');
+  await page.locator('.schema-item[data-prefix="limits/"]').waitFor({ state: 'detached' });
+  assert.equal((await fetch(`${server.url}/v1/schemas/limits%2F`)).status, 404);
+  await done({ allow: [/status of 409/] });
 });
