@@ -623,5 +623,25 @@ TEST(EtcdServeTest, TlsOnTheEtcdPort) {
   EXPECT_NE(missing.err.find("cannot read a PEM file from"), std::string::npos) << missing.err;
 }
 
+// SPEC §8: an etcd Put is a write like any other, checked against the
+// schema of its prefix; the refusal says where and why.
+TEST_F(EtcdKvTest, APutThatBreaksASchemaIsRefusedAndWritesNothing) {
+  auto schema = api().Put("/v1/schemas/" + K(""),
+                          R"({"schema":{"type":"object","required":["port"]}})",
+                          {{"Content-Type", "application/json"}});
+  ASSERT_EQ(schema.status, 201) << schema;
+  const int64_t head = Head();
+  auto refused = Ctl({"put", K("svc"), R"({"host":"a"})"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("FailedPrecondition"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("breaks the schema of prefix"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("required"), std::string::npos) << refused.err;
+  auto text = Ctl({"put", K("plain"), "not json"});  // stored as a JSON string: not an object
+  EXPECT_NE(text.exit_code, 0);
+  EXPECT_EQ(Head(), head);
+  auto ok = Ctl({"put", K("svc"), R"({"port":80})"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 }  // namespace
 }  // namespace chronoconf::test
