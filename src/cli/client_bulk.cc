@@ -23,8 +23,10 @@ namespace {
 using DescribeBulk = std::function<std::string(bool changed, int64_t events, int64_t revision)>;
 int PostBulk(ClientSession& s, const std::string& path, const std::string& body,
              const DescribeBulk& describe) {
+  Query q;
   HttpResponse res;
-  if (int rc = s.Call("POST", path, body, &res)) return rc;
+  if (int rc = s.Call("POST", path + DryRunQuery(s, q).str(), body, &res)) return rc;
+  if (s.dry_run()) return PrintDryRun(s, res);
   if (s.json()) {
     s.PrintBody(res.body);
     return kExitOk;

@@ -65,6 +65,8 @@ CLI::App* AddClient(CLI::App& app, const std::shared_ptr<State>& st, const std::
   if (writes) {
     sub->add_option("--actor", st->global.actor,
                     "who makes the change (sent as X-Actor; with auth on, the token decides)");
+    sub->add_flag("--dry-run", st->global.dry_run,
+                  "print what would be committed (or why it would be refused); write nothing");
   }
   return sub;
 }

@@ -142,6 +142,14 @@ int RunSchemaRm(ClientSession& s, const SchemaRmArgs& a);
 // ---------------------------------------------------------------------------
 // Helpers (client_fields.cc).
 
+// --dry-run: appends dry_run=true to `q` when the session asks for it.
+inline Query& DryRunQuery(const ClientSession& s, Query& q) {
+  return s.dry_run() ? q.Add("dry_run", "true") : q;
+}
+// Prints a 200 dry-run answer: the server's document with --json, else the
+// would-be revision and one line per event (client_dry_run.cc).
+int PrintDryRun(ClientSession& s, const client::HttpResponse& res);
+
 // Reads FILE, or stdin for "-" (client_bulk.cc). Returns false with *error
 // set on failure.
 bool ReadInput(const std::string& file, std::string* out, std::string* error);

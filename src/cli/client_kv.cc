@@ -64,8 +64,12 @@ int RunSet(ClientSession& s, const SetArgs& a) {
   // emplace, not operator[]= "*": assigning a short literal to a string trips
   // GCC 12's false -Wrestrict at -O3 (GCC PR 105329).
   if (a.absent) extra.emplace("If-None-Match", "*");
+  Query q;
   HttpResponse res;
-  if (int rc = s.Call("PUT", KeyPath(a.key), body.str(), &res, extra)) return rc;
+  if (int rc = s.Call("PUT", KeyPath(a.key) + DryRunQuery(s, q).str(), body.str(), &res, extra)) {
+    return rc;
+  }
+  if (s.dry_run()) return PrintDryRun(s, res);
   if (s.json()) {
     s.PrintBody(res.body);
     return kExitOk;
@@ -89,7 +93,8 @@ int RunDelete(ClientSession& s, const DeleteArgs& a) {
   if (a.expect >= 0) q.Add("expected_version", a.expect);
   if (!a.reason.empty()) q.Add("reason", a.reason);
   HttpResponse res;
-  if (int rc = s.Call("DELETE", KeyPath(a.key) + q.str(), {}, &res)) return rc;
+  if (int rc = s.Call("DELETE", KeyPath(a.key) + DryRunQuery(s, q).str(), {}, &res)) return rc;
+  if (s.dry_run()) return PrintDryRun(s, res);
   if (s.json()) {
     s.PrintBody(res.body);
     return kExitOk;

@@ -41,8 +41,12 @@ int RunSchemaSet(ClientSession& s, const SchemaSetArgs& a) {
   if (!a.reason.empty()) body.Field("reason", a.reason);
   if (a.force) body.Field("force", true);
   body.EndObject();
+  Query q;
   HttpResponse res;
-  if (int rc = s.Call("PUT", SchemaPath(a.prefix), body.str(), &res)) return rc;
+  if (int rc = s.Call("PUT", SchemaPath(a.prefix) + DryRunQuery(s, q).str(), body.str(), &res)) {
+    return rc;
+  }
+  if (s.dry_run()) return PrintDryRun(s, res);
   if (s.json()) {
     s.PrintBody(res.body);
     return kExitOk;
@@ -93,7 +97,10 @@ int RunSchemaRm(ClientSession& s, const SchemaRmArgs& a) {
   Query q;
   if (!a.reason.empty()) q.Add("reason", a.reason);
   HttpResponse res;
-  if (int rc = s.Call("DELETE", SchemaPath(a.prefix) + q.str(), {}, &res)) return rc;
+  if (int rc = s.Call("DELETE", SchemaPath(a.prefix) + DryRunQuery(s, q).str(), {}, &res)) {
+    return rc;
+  }
+  if (s.dry_run()) return PrintDryRun(s, res);
   if (s.json()) {
     s.PrintBody(res.body);
     return kExitOk;

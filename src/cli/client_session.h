@@ -32,6 +32,7 @@ struct GlobalOptions {
   std::string server;  // "" = $CHRONOCONF_SERVER or kDefaultServer
   bool json = false;   // print the server's JSON as is
   std::string actor;   // sent as X-Actor when not empty
+  bool dry_run = false;  // write commands: send ?dry_run=true, print the would-be commit
 };
 
 // The exit code for a non-2xx HTTP status: 3 for 404, 4 for 409, else 1.
@@ -112,6 +113,7 @@ class ClientSession {
   client::HttpClient& http() { return *http_; }
   const std::string& server() const { return server_; }
   bool json() const { return options_.json; }
+  bool dry_run() const { return options_.dry_run; }
   // Whether stdout gets colour (a terminal, NO_COLOR unset).
   bool colour() const { return colour_; }
   // Whether stdout is a terminal (long table cells are cut there).

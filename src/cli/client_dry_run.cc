@@ -1,0 +1,63 @@
+// --dry-run (SPEC §8): the would-be commit a write route answers to
+// ?dry_run=true, printed in the write commands' style.
+#include "cli/client_internal.h"
+
+#include <fmt/format.h>
+
+namespace chronoconf::cli {
+
+namespace {
+
+// A value as a cell: JSON text, cut on a terminal like the listings.
+std::string ValueCell(const ClientSession& s, const json::Value& event, std::string_view name) {
+  std::string text = SanitizeCell(FieldJson(event, name, "null"));
+  return s.terminal() ? Truncate(text, kValueWidth) : text;
+}
+
+// "  ConfigSet svc/a v2 {"port":1} (was {"port":0})"; a schema event
+// (its key is the schemas system stream) names its prefix instead.
+std::string EventLine(const ClientSession& s, const json::Value& e) {
+  const std::string type = FieldText(e, "type");
+  const std::string key = FieldText(e, "key");
+  const std::string painted = Paint(type, TypeColour(type), s.colour());
+  if (!key.empty() && key.front() == '\x01') {
+    const json::Value* value = e.Find("value");
+    const std::string prefix = value != nullptr ? FieldText(*value, "prefix") : "";
+    return fmt::format("  {} the schema of {}\n", painted, SanitizeCell(prefix));
+  }
+  std::string line = fmt::format("  {} {} v{}", painted, SanitizeCell(key), FieldInt(e, "version"));
+  if (type != "ConfigDeleted") line += " " + ValueCell(s, e, "value");
+  const json::Value* before = e.Find("previous_value");
+  if (before != nullptr && !before->is_null()) {
+    line += " (was " + ValueCell(s, e, "previous_value") + ")";
+  }
+  return line + "\n";
+}
+
+}  // namespace
+
+int PrintDryRun(ClientSession& s, const client::HttpResponse& res) {
+  if (s.json()) {
+    s.PrintBody(res.body);
+    return kExitOk;
+  }
+  json::Value reply;
+  if (int rc = s.ParseBody(res, &reply)) return rc;
+  const json::Value* changed = reply.Find("changed");
+  if (changed == nullptr || !changed->as_bool()) {
+    s.Print(fmt::format("dry run: nothing would change (revision {})\n",
+                        FieldInt(reply, "decided_at")));
+    return kExitOk;
+  }
+  const json::Value* commit = reply.Find("commit");
+  const auto& events =
+      commit != nullptr ? FieldItems(*commit, "events") : FieldItems(reply, "events");
+  std::string out = fmt::format("dry run: would commit revision {} (decided at {}): {}\n",
+                                FieldInt(reply, "revision"), FieldInt(reply, "decided_at"),
+                                Changes(static_cast<int64_t>(events.size())));
+  for (const json::Value& e : events) out += EventLine(s, e);
+  s.Print(out);
+  return kExitOk;
+}
+
+}  // namespace chronoconf::cli
