@@ -26,12 +26,14 @@ std::string EventLine(const ClientSession& s, const json::Value& e) {
     return fmt::format("  {} the schema of {}\n", painted, SanitizeCell(prefix));
   }
   std::string line = fmt::format("  {} {} v{}", painted, SanitizeCell(key), FieldInt(e, "version"));
-  if (type != "ConfigDeleted") line += " " + ValueCell(s, e, "value");
+  // fmt, not "literal" + std::string (GCC 12's false -Wrestrict, PR 105329).
+  if (type != "ConfigDeleted") line += fmt::format(" {}", ValueCell(s, e, "value"));
   const json::Value* before = e.Find("previous_value");
   if (before != nullptr && !before->is_null()) {
-    line += " (was " + ValueCell(s, e, "previous_value") + ")";
+    line += fmt::format(" (was {})", ValueCell(s, e, "previous_value"));
   }
-  return line + "\n";
+  line += '\n';
+  return line;
 }
 
 }  // namespace
