@@ -31,8 +31,10 @@ std::string ToJson(const google::protobuf::Message& message) {
   // header.revision unconditionally (Patroni's watch: KeyError). So the
   // response header always says its revision. (Header fields are scalars:
   // the first "}" after it ends it.)
+  // (Not MemberList: etcd's cluster answers carry no revision.)
   constexpr std::string_view kHeader = R"("header":{)";
-  if (size_t at = out.find(kHeader); at != std::string::npos) {
+  if (size_t at = out.find(kHeader);
+      at != std::string::npos && message.GetDescriptor()->name() != "MemberListResponse") {
     const size_t body = at + kHeader.size();
     const size_t end = out.find('}', body);
     if (end != std::string::npos &&
