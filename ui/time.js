@@ -50,18 +50,36 @@ export async function renderTime(main, at) {
   const revertBox = h('div', { id: 'revert-box' });
   let current = state.head;
 
+  // Everything is fetched first and the page changes in one step, so the
+  // label never names a revision the table does not show yet; a show that a
+  // newer one overtook (the slider moves fast) changes nothing.
+  let shown = 0;
   async function show(params) {
-    clearError();
+    const ticket = ++shown;
     const r = await api('GET', `/v1/kv${query({ ...params, limit: 10000 })}`);
-    current = r.revision;
-    slider.value = String(current);
-    revLabel.textContent = `revision ${current}${current === state.head ? ' (now)' : ''}`;
+    const at = r.revision;
     // What differs from now, marked on each row.
     const now = new Map();
-    if (current < state.head) {
+    if (at < state.head) {
       const n = await api('GET', `/v1/kv${query({ limit: 10000 })}`);
       for (const e of n.entries) now.set(e.key, minify(e.value));
     }
+    let c = null;
+    let hidden = false;
+    if (at > 0) {
+      try {
+        c = await api('GET', `/v1/revisions/${at}`);
+      } catch (e) {
+        // A prefix-limited token may not read a commit outside its prefixes.
+        if (!(e instanceof ApiError && e.status === 403)) throw e;
+        hidden = true;
+      }
+    }
+    if (ticket !== shown) return;
+    clearError();
+    current = at;
+    slider.value = String(current);
+    revLabel.textContent = `revision ${current}${current === state.head ? ' (now)' : ''}`;
     clear(table);
     clear(revertBox);
     if (now.size || current < state.head) {
@@ -87,16 +105,7 @@ export async function renderTime(main, at) {
           tbody));
     }
     clear(commit);
-    let c = null;
-    if (current > 0) {
-      try {
-        c = await api('GET', `/v1/revisions/${current}`);
-      } catch (e) {
-        // A prefix-limited token may not read a commit outside its prefixes.
-        if (!(e instanceof ApiError && e.status === 403)) throw e;
-        commit.append(`Revision ${current}: a commit outside the keys this token may read.`);
-      }
-    }
+    if (hidden) commit.append(`Revision ${current}: a commit outside the keys this token may read.`);
     if (c) {
       picker.value = fromRfc3339Local(c.timestamp);
       commit.append(`Revision ${current}: `, h('strong', {}, c.actor), ' at ', timeEl(c.timestamp),
