@@ -9,9 +9,12 @@ For every commit, in revision order:
                     "version":N,"value":<text|null>,"previous_value":<text|null>
                     [,"lease":ID]}]}      ("lease" only on a put made with an etcd lease)
     hash = SHA-256(prev_hash as 32 raw bytes || commit_bytes)     (SPEC §1.1)
-Value texts are inserted exactly as stored. Lease events (LeaseGranted,
-LeaseRevoked, LeaseExpired) are in streams named "\x01lease/<id>", hashed like
-any event. Exit 0 when every hash matches.
+Value texts are inserted exactly as stored. Events of system streams are
+hashed like any event: lease events (LeaseGranted, LeaseRevoked, LeaseExpired)
+in "\x01lease/<id>", schema events (SchemaSet, SchemaDeleted) in
+"\x01schemas", review policies (PolicySet, PolicyDeleted) in "\x01policies"
+and review changes (ChangeProposed, ChangeApproved, ChangeRejected,
+ChangeApplied) in "\x01change/<id>" (SPEC §8). Exit 0 when every hash matches.
 """
 import hashlib
 import sqlite3

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "app/review_decision.h"
 #include "domain/etcd_txn.h"
 #include "domain/etcd_value.h"
 #include "domain/system_stream.h"
@@ -270,7 +271,97 @@ BatchDecision DecideSchema(const SchemaChange& cmd, const Projection& projection
   return d;
 }
 
+// A non-admin's write of a key under a prefix whose policy requires
+// reviews: refused, naming the key and the prefix (SPEC §8).
+Status ReviewRequired(const std::vector<Event>& events, const Projection& projection, int64_t at) {
+  for (const Event& e : events) {
+    if (IsSystemStream(e.key)) continue;
+    for (const auto& p : projection.PoliciesCovering(e.key, at)) {
+      if (p->approvals < 1) continue;
+      return Status::ReviewRequired(fmt::format(
+          "key '{}' is under prefix '{}', whose changes need {} approval(s): propose this "
+          "change with POST /v1/changes (chronoconf change propose) instead",
+          e.key, p->prefix, p->approvals));
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+BatchDecision DecideWrite(Transaction txn, const Projection& projection, int64_t at,
+                          const Lookup& lookup, std::unordered_map<std::string, KeyState>* overlay,
+                          std::vector<CommitData>* commits, std::vector<Event> extra,
+                          std::vector<ReadCheck> extra_reads) {
+  BatchDecision d;
+  d.txn = std::move(txn);
+  auto decided = DecideTransaction(d.txn, lookup);
+  if (!decided) {
+    d.status = decided.status();
+    return d;
+  }
+  d.changed = decided->changed;
+  if (decided->events.empty()) return d;
+  // Every value it sets against every schema over its key (SPEC §8).
+  if (auto failures = SchemaFailures(decided->events, projection, at); !failures.empty()) {
+    std::string summary = FailureSummary(failures);  // before `failures` moves
+    d.status = Status::SchemaViolation(std::move(summary), std::move(failures));
+    d.changed.clear();
+    return d;
+  }
+  // A non-admin's write under a prefix that requires reviews (SPEC §8).
+  if (d.txn.meta.needs_review) {
+    if (Status s = ReviewRequired(decided->events, projection, at); !s.ok()) {
+      d.status = std::move(s);
+      d.changed.clear();
+      return d;
+    }
+  }
+  // The keys the transaction only read (checks, ops that changed nothing):
+  // the store checks their versions when it appends, so that a check that
+  // held here still holds at commit time, whatever another node wrote in
+  // between. (A transaction that writes nothing appends nothing: it was
+  // decided at the store's head, see ProcessBatch.)
+  std::set<std::string> written;
+  for (const Event& e : decided->events) written.insert(e.key);
+  std::vector<ReadCheck> reads = std::move(extra_reads);
+  for (const Op& op : d.txn.ops) {
+    const std::string& key = OpKey(op);
+    if (!written.contains(key)) reads.push_back({key, lookup(key).version});
+  }
+  // A put with a lease needs the lease alive; the store checks its stream
+  // at commit time, so a revoke or expiry on another node cannot slip in.
+  std::set<int64_t> leases;
+  for (const Event& e : decided->events) {
+    if (e.lease) leases.insert(*e.lease);
+  }
+  // Decided against the schemas (and, for a non-admin, the review policies)
+  // at the pin: the store checks that none changed since (on another node)
+  // before it appends.
+  const bool sets_values = std::any_of(decided->events.begin(), decided->events.end(),
+                                       [](const Event& e) { return e.type == EventType::kConfigSet; });
+  if (sets_values) reads.push_back({std::string(kSchemasStream), lookup(std::string(kSchemasStream)).version});
+  if (d.txn.meta.needs_review) {
+    reads.push_back({std::string(kPoliciesStream), lookup(std::string(kPoliciesStream)).version});
+  }
+  for (int64_t id : leases) {
+    const KeyState lease = lookup(LeaseStream(id));
+    if (!lease.exists) {
+      d.status = Status::NotFound("requested lease not found");
+      d.changed.clear();
+      return d;
+    }
+    reads.push_back({LeaseStream(id), lease.version});
+  }
+  for (const Event& e : decided->events) {
+    if (e.type == EventType::kConfigSet && !lookup(e.key).exists) d.created = true;
+  }
+  for (Event& e : extra) decided->events.push_back(std::move(e));
+  for (const Event& e : decided->events) KeyAggregate::Apply((*overlay)[e.key], e);
+  d.commit_index = static_cast<int>(commits->size());
+  commits->push_back({d.txn.meta, std::move(decided->events), std::move(reads)});
+  return d;
+}
 
 BatchDecision Decide(const Command& command, const Projection& projection, int64_t at,
                      const Lookup& committed, std::unordered_map<std::string, KeyState>* overlay,
@@ -285,6 +376,18 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
   }
   if (auto* schema = std::get_if<SchemaChange>(&command)) {
     return DecideSchema(*schema, projection, at, lookup, overlay, commits);
+  }
+  if (auto* policy = std::get_if<PolicyChange>(&command)) {
+    return DecidePolicy(*policy, projection, at, lookup, overlay, commits);
+  }
+  if (auto* propose = std::get_if<ProposeChange>(&command)) {
+    return DecideProposal(*propose, projection, at, lookup, overlay, commits);
+  }
+  if (auto* review = std::get_if<ReviewChange>(&command)) {
+    return DecideReview(*review, projection, lookup, overlay, commits);
+  }
+  if (auto* apply = std::get_if<ApplyChange>(&command)) {
+    return DecideApply(*apply, projection, at, lookup, overlay, commits);
   }
   if (auto* txn = std::get_if<Transaction>(&command)) {
     d.txn = *txn;
@@ -310,59 +413,10 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
     d.txn = RangeDeleteOps(std::get<DeleteKeyRange>(command), projection, at);
   }
   if (d.txn.ops.empty()) return d;  // a revert, import or range delete with nothing to do
-  auto decided = DecideTransaction(d.txn, lookup);
-  if (!decided) {
-    d.status = decided.status();
-    return d;
-  }
-  d.changed = decided->changed;
-  if (decided->events.empty()) return d;
-  // Every value it sets against every schema over its key (SPEC §8).
-  if (auto failures = SchemaFailures(decided->events, projection, at); !failures.empty()) {
-    std::string summary = FailureSummary(failures);  // before `failures` moves
-    d.status = Status::SchemaViolation(std::move(summary), std::move(failures));
-    d.changed.clear();
-    return d;
-  }
-  // The keys the transaction only read (checks, ops that changed nothing):
-  // the store checks their versions when it appends, so that a check that
-  // held here still holds at commit time, whatever another node wrote in
-  // between. (A transaction that writes nothing appends nothing: it was
-  // decided at the store's head, see ProcessBatch.)
-  std::set<std::string> written;
-  for (const Event& e : decided->events) written.insert(e.key);
-  std::vector<ReadCheck> reads;
-  for (const Op& op : d.txn.ops) {
-    const std::string& key = OpKey(op);
-    if (!written.contains(key)) reads.push_back({key, lookup(key).version});
-  }
-  // A put with a lease needs the lease alive; the store checks its stream
-  // at commit time, so a revoke or expiry on another node cannot slip in.
-  std::set<int64_t> leases;
-  for (const Event& e : decided->events) {
-    if (e.lease) leases.insert(*e.lease);
-  }
-  // Decided against the schemas at the pin: the store checks that none
-  // changed since (on another node) before it appends.
-  const bool sets_values = std::any_of(decided->events.begin(), decided->events.end(),
-                                       [](const Event& e) { return e.type == EventType::kConfigSet; });
-  if (sets_values) reads.push_back({std::string(kSchemasStream), lookup(std::string(kSchemasStream)).version});
-  for (int64_t id : leases) {
-    const KeyState lease = lookup(LeaseStream(id));
-    if (!lease.exists) {
-      d.status = Status::NotFound("requested lease not found");
-      d.changed.clear();
-      return d;
-    }
-    reads.push_back({LeaseStream(id), lease.version});
-  }
-  for (const Event& e : decided->events) {
-    if (e.type == EventType::kConfigSet && !lookup(e.key).exists) d.created = true;
-    KeyAggregate::Apply((*overlay)[e.key], e);
-  }
-  d.commit_index = static_cast<int>(commits->size());
-  commits->push_back({d.txn.meta, std::move(decided->events), std::move(reads)});
-  return d;
+  BatchDecision decided = DecideWrite(std::move(d.txn), projection, at, lookup, overlay, commits);
+  decided.succeeded = d.succeeded;
+  decided.txn_path = std::move(d.txn_path);
+  return decided;
 }
 
 bool DropMovedKeys(const std::vector<CommitData>& commits, const Projection& projection,

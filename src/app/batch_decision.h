@@ -42,6 +42,16 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
                      const Lookup& committed, std::unordered_map<std::string, KeyState>* overlay,
                      std::vector<CommitData>* commits);
 
+// Decides the writes of `txn` (lookup, overlay, commits as for Decide):
+// its ops, the schemas over every value it sets, and, when its meta says
+// so, the review policies over its keys. `extra` events follow its own in
+// its commit (an applied change's ChangeApplied), `extra_reads` precede its
+// read checks.
+BatchDecision DecideWrite(Transaction txn, const Projection& projection, int64_t at,
+                          const Lookup& lookup, std::unordered_map<std::string, KeyState>* overlay,
+                          std::vector<CommitData>* commits, std::vector<Event> extra = {},
+                          std::vector<ReadCheck> extra_reads = {});
+
 // After a store conflict, with the read model caught up: marks `dropped`
 // every command with an expectation that writes a key whose version is no
 // longer the one the batch was decided against, and fails it with

@@ -33,9 +33,9 @@ struct InFlight {
   int64_t first_revision = 0;
   int64_t last_revision = 0;
   std::unordered_map<std::string, KeyState> states;
-  // It changed a schema: writes are validated against the read model's
-  // schemas, so the next batch waits until this one is applied.
-  bool changes_schemas = false;
+  // It changed a schema or a review policy: writes are checked against the
+  // read model's, so the next batch waits until this one is applied.
+  bool changes_rules = false;
 };
 
 // The state a batch is decided against: the read model at `at`, and over it
@@ -179,7 +179,7 @@ void CommandService::Run() {
 Status CommandService::PinState(bool alone, Pin* pin) {
   {
     MutexLock lock(&mu_);
-    for (const auto& f : inflight_) alone = alone || f->changes_schemas;
+    for (const auto& f : inflight_) alone = alone || f->changes_rules;
   }
   if (alone) {
     const auto deadline =
@@ -291,7 +291,8 @@ void CommandService::ProcessBatch(std::shared_ptr<Batch> b) {
         auto inflight = std::make_shared<InFlight>();
         inflight->first_revision = recorded.front().revision;
         inflight->last_revision = recorded.back().revision;
-        inflight->changes_schemas = overlay.contains(std::string(kSchemasStream));
+        inflight->changes_rules = overlay.contains(std::string(kSchemasStream)) ||
+                                  overlay.contains(std::string(kPoliciesStream));
         inflight->states = std::move(overlay);
         batch.inflight = inflight;
         MutexLock lock(&mu_);

@@ -133,8 +133,24 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
                          fmt::format("stream '{}': a {} event does not belong there", e.key,
                                      EventTypeName(e.type)));
         }
+        // Policy events live in the policies stream, change events in a
+        // change's stream, which a ChangeProposed opens.
+        const bool policy_event =
+            e.type == EventType::kPolicySet || e.type == EventType::kPolicyDeleted;
+        const bool change_event =
+            e.type == EventType::kChangeProposed || e.type == EventType::kChangeApproved ||
+            e.type == EventType::kChangeRejected || e.type == EventType::kChangeApplied;
+        if (policy_event != (e.key == kPoliciesStream) ||
+            change_event != ChangeIdOf(e.key).has_value() ||
+            ((policy_event || change_event) && !e.value) ||
+            (change_event && (e.type == EventType::kChangeProposed) == k.exists)) {
+          return corrupt(c.revision,
+                         fmt::format("stream '{}': a {} event does not belong there", e.key,
+                                     EventTypeName(e.type)));
+        }
         if (lease_event != LeaseIdOf(e.key).has_value() ||
-            (!lease_event && !schema_event && IsSystemStream(e.key)) ||
+            (!lease_event && !schema_event && !policy_event && !change_event &&
+             IsSystemStream(e.key)) ||
             (e.lease && e.type != EventType::kConfigSet) ||
             (lease_event && (!e.value || (e.type == EventType::kLeaseGranted) == k.exists))) {
           return corrupt(c.revision,

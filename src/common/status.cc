@@ -52,6 +52,9 @@ const char* CodeName(Code code) {
     case Code::kTimeout: return "timeout";
     case Code::kSchemaViolation: return "schema_violation";
     case Code::kSchemaConflict: return "schema_conflict";
+    case Code::kReviewRequired: return "review_required";
+    case Code::kChangeClosed: return "change_closed";
+    case Code::kApprovalsMissing: return "approvals_missing";
     case Code::kCorruption: return "corruption";
     case Code::kInternal: return "internal";
   }

@@ -33,6 +33,9 @@ enum class Code {
   kTimeout,               // 504 timeout: min_revision not reached in time
   kSchemaViolation,       // 422 schema_violation: a value breaks a prefix's schema (SPEC §8)
   kSchemaConflict,        // 409 schema_conflict: current values break a schema being set
+  kReviewRequired,        // 403 review_required: a non-admin write under a reviewed prefix
+  kChangeClosed,          // 409 change_closed: the review change was applied or rejected
+  kApprovalsMissing,      // 409 approvals_missing: a change applied before its approvals
   kCorruption,            // stored data breaks an invariant (verify)
   kInternal,              // a bug; 500
 };
@@ -73,6 +76,10 @@ class [[nodiscard]] Status {
   static Status OutcomeUnknown(std::string m) { return {Code::kOutcomeUnknown, std::move(m)}; }
   static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status Forbidden(std::string m) { return {Code::kForbidden, std::move(m)}; }
+  static Status ReviewRequired(std::string m) { return {Code::kReviewRequired, std::move(m)}; }
+  static Status ChangeClosed(std::string m) { return {Code::kChangeClosed, std::move(m)}; }
+  static Status ApprovalsMissing(std::string m) { return {Code::kApprovalsMissing, std::move(m)}; }
   static Status Conflict(ConflictDetail d);
   static Status SchemaViolation(std::string m, std::vector<ValueFailure> failures);
   static Status SchemaConflict(std::string m, std::vector<ValueFailure> failures);

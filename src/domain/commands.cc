@@ -1,5 +1,7 @@
 #include "domain/commands.h"
 
+#include <type_traits>
+
 #include <fmt/format.h>
 
 #include "json/json_writer.h"
@@ -39,7 +41,15 @@ Status ValidateCommitMeta(const CommitMeta& meta) {
 }
 
 const CommitMeta& MetaOf(const Command& command) {
-  return std::visit([](const auto& c) -> const CommitMeta& { return c.meta; }, command);
+  return std::visit(
+      [](const auto& c) -> const CommitMeta& {
+        if constexpr (std::is_same_v<std::decay_t<decltype(c)>, ProposeChange>) {
+          return c.txn.meta;
+        } else {
+          return c.meta;
+        }
+      },
+      command);
 }
 
 }  // namespace chronoconf

@@ -118,8 +118,39 @@ struct SchemaChange {
   CommitMeta meta;
 };
 
-using Command =
-    std::variant<Transaction, RevertTo, Import, DeleteKeyRange, EtcdTxn, LeaseChange, SchemaChange>;
+// Set (approvals >= 1) or delete (nullopt) the number of approvals a change
+// under `prefix` needs before it is applied (SPEC §8).
+struct PolicyChange {
+  std::string prefix;
+  std::optional<int64_t> approvals;
+  CommitMeta meta;
+};
+
+// Propose `txn`'s ops as a review change (SPEC §8): decided now (so a change
+// that could not commit is refused at once) and recorded with the version of
+// every key it names, which apply checks again. Answers the new change's id.
+struct ProposeChange {
+  Transaction txn;
+};
+
+// Approve or reject change `id` (SPEC §8). The proposer cannot approve; a
+// reject closes the change (the proposer may withdraw it that way).
+struct ReviewChange {
+  int64_t id = 0;
+  bool approve = true;
+  CommitMeta meta;
+};
+
+// Commit change `id`'s ops as one commit that names the change and its
+// approvers, once it has the approvals the policies over its keys require
+// and none of its keys moved since it was proposed.
+struct ApplyChange {
+  int64_t id = 0;
+  CommitMeta meta;
+};
+
+using Command = std::variant<Transaction, RevertTo, Import, DeleteKeyRange, EtcdTxn, LeaseChange,
+                             SchemaChange, PolicyChange, ProposeChange, ReviewChange, ApplyChange>;
 
 // The most ops one POST /v1/txn may hold (revert and import are not limited).
 inline constexpr size_t kMaxTransactionOps = 1000;

@@ -24,6 +24,13 @@ namespace chronoconf {
 // SchemaSet and SchemaDeleted (SPEC §8) live in the one schemas stream
 // (kSchemasStream); their value is {"prefix":P,"schema":S} and
 // {"prefix":P}, their previous value what P had before.
+//
+// PolicySet and PolicyDeleted (SPEC §8) live in the one policies stream
+// (kPoliciesStream): {"prefix":P,"approvals":N} and {"prefix":P}. A review
+// change lives in its own stream (ChangeStream): ChangeProposed is its
+// version 1, {"id":N,"base_revision":R,"ops":[...]}; ChangeApproved and
+// ChangeRejected add a review, {"id":N}; ChangeApplied is in the commit that
+// makes the change, {"id":N,"approvers":[...]}. Rejected and applied end it.
 enum class EventType {
   kConfigSet,
   kConfigDeleted,
@@ -32,7 +39,15 @@ enum class EventType {
   kLeaseExpired,
   kSchemaSet,
   kSchemaDeleted,
+  kPolicySet,
+  kPolicyDeleted,
+  kChangeProposed,
+  kChangeApproved,
+  kChangeRejected,
+  kChangeApplied,
 };
+// The last EventType (stored rows are checked against it).
+inline constexpr EventType kLastEventType = EventType::kChangeApplied;
 
 // "ConfigSet", "ConfigDeleted", "LeaseGranted"...: the names on the wire and
 // in the store.
@@ -53,7 +68,8 @@ struct Event {
 };
 
 // Does an event of this type leave its stream without a value (a delete, a
-// lease ended)?
+// lease ended)? (A change that ends keeps its payload: its stream is read
+// whole.)
 inline bool EndsStream(EventType type) {
   return type == EventType::kConfigDeleted || type == EventType::kLeaseRevoked ||
          type == EventType::kLeaseExpired;
@@ -64,6 +80,10 @@ struct CommitMeta {
   std::string actor = "anonymous";
   std::optional<std::string> reason;
   std::optional<std::string> request_id;
+  // Not recorded: the write comes from a principal that is not an admin, so
+  // a prefix whose policy requires reviews refuses it (SPEC §8,
+  // review_required). Internal writers (lease expiry, copy) leave it false.
+  bool needs_review = false;
 };
 
 // A key a commit was decided on but does not write (a transaction's `check`,

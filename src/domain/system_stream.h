@@ -1,5 +1,5 @@
-// System streams: event streams that are not config keys (leases now;
-// schemas, policies and review changes later).
+// System streams: event streams that are not config keys (leases, schemas,
+// review policies and review changes).
 //
 // An event belongs to a stream, the store's `key` column. Config keys never
 // hold a control character (SPEC §1), so a system stream's name starts with
@@ -30,10 +30,18 @@ inline bool IsSystemStream(std::string_view stream) {
 // meanwhile makes it decide again.
 inline constexpr std::string_view kSchemasStream = "\x01schemas";
 
+// "\x01policies": every review policy change (SPEC §8), as kSchemasStream.
+inline constexpr std::string_view kPoliciesStream = "\x01policies";
+
 // "\x01lease/<id in decimal>": the stream of one lease.
 std::string LeaseStream(int64_t id);
 // The lease id a stream name holds; nullopt for any other stream or key.
 std::optional<int64_t> LeaseIdOf(std::string_view stream);
+
+// "\x01change/<id in decimal>": the stream of one review change (SPEC §8).
+std::string ChangeStream(int64_t id);
+// The change id a stream name holds; nullopt for any other stream or key.
+std::optional<int64_t> ChangeIdOf(std::string_view stream);
 
 }  // namespace chronoconf
 

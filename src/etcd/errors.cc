@@ -121,7 +121,11 @@ grpc::Status ToGrpc(const Status& status) {
       return {grpc::StatusCode::INVALID_ARGUMENT, message};
     case Code::kSchemaViolation:  // the message names the key, the place and the rule
     case Code::kSchemaConflict:
+    case Code::kChangeClosed:
+    case Code::kApprovalsMissing:
       return {grpc::StatusCode::FAILED_PRECONDITION, message};
+    case Code::kReviewRequired:  // the message says to propose it on the native API
+      return {grpc::StatusCode::PERMISSION_DENIED, message};
     case Code::kNotFound:
       return {grpc::StatusCode::NOT_FOUND, message};
     case Code::kConflict:

@@ -59,10 +59,13 @@ int HttpStatusFor(Code code) {
     case Code::kInvalidRequest:
     case Code::kFutureRevision: return 400;
     case Code::kUnauthorized: return 401;
-    case Code::kForbidden: return 403;
+    case Code::kForbidden:
+    case Code::kReviewRequired: return 403;
     case Code::kNotFound: return 404;
     case Code::kConflict:
-    case Code::kSchemaConflict: return 409;
+    case Code::kSchemaConflict:
+    case Code::kChangeClosed:
+    case Code::kApprovalsMissing: return 409;
     case Code::kSchemaViolation: return 422;
     case Code::kTooLarge: return 413;
     case Code::kUnsupportedMediaType: return 415;

@@ -241,6 +241,7 @@ void Projection::AppendRows(const RecordedCommit& c, const std::array<uint8_t, 3
     }
     TrackLease(ev, prev, row.actor);
     TrackSchema(ev, row.actor);
+    TrackReview(ev, row);
     k.events.push_back(static_cast<uint32_t>(events_.size()));
     events_.push_back(ev);
     k.head_entry.reset();  // Apply installs the new one (bulk: SetBulkLoading)
@@ -686,6 +687,45 @@ std::vector<std::shared_ptr<const SchemaInForce>> Projection::SchemasCovering(
     if (key.starts_with(s->prefix)) out.push_back(std::move(s));
   }
   return out;
+}
+
+void Projection::TrackReview(const EventRow& ev, const CommitRow& commit) {
+  const std::string_view stream = key_names_[ev.key];
+  if (!IsSystemStream(stream)) return;
+  FoldedCommit folded{ev.revision, commit.timestamp_us, actor_names_[commit.actor], std::nullopt};
+  if (commit.reason.data) folded.reason = std::string_view(commit.reason.data, commit.reason.size);
+  reviews_.Fold(stream, ev.type, std::string_view(ev.value ? ev.value : "", ev.value_len), folded);
+}
+
+std::vector<std::shared_ptr<const PolicyInForce>> Projection::Policies(int64_t at) const {
+  ReaderLock lock(&mu_);
+  return reviews_.Policies(at);
+}
+
+std::vector<std::shared_ptr<const PolicyInForce>> Projection::PoliciesCovering(
+    std::string_view key, int64_t at) const {
+  ReaderLock lock(&mu_);
+  std::vector<std::shared_ptr<const PolicyInForce>> out;
+  if (!reviews_.has_policies()) return out;
+  for (auto& p : reviews_.Policies(at)) {
+    if (key.starts_with(p->prefix)) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::shared_ptr<const ChangeRecord> Projection::Change(int64_t id) const {
+  ReaderLock lock(&mu_);
+  return reviews_.Change(id);
+}
+
+std::vector<std::shared_ptr<const ChangeRecord>> Projection::Changes() const {
+  ReaderLock lock(&mu_);
+  return reviews_.Changes();
+}
+
+int64_t Projection::NextChangeId() const {
+  ReaderLock lock(&mu_);
+  return reviews_.NextChangeId();
 }
 
 std::vector<LeaseInfo> Projection::Leases() const {

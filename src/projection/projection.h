@@ -43,6 +43,7 @@
 #include "json/json_schema.h"
 #include "projection/append_only.h"
 #include "projection/change_feed.h"
+#include "projection/review_ledger.h"
 
 namespace chronoconf {
 
@@ -184,6 +185,17 @@ class Projection {
   std::vector<std::shared_ptr<const SchemaInForce>> Schemas(int64_t at) const;
   std::vector<std::shared_ptr<const SchemaInForce>> SchemasCovering(std::string_view key,
                                                                     int64_t at) const;
+
+  // Review policies (SPEC §8) in force at revision `at`, by prefix; those
+  // whose prefix covers `key`.
+  std::vector<std::shared_ptr<const PolicyInForce>> Policies(int64_t at) const;
+  std::vector<std::shared_ptr<const PolicyInForce>> PoliciesCovering(std::string_view key,
+                                                                     int64_t at) const;
+  // Review changes as they are now: one (null when there is none), every
+  // one newest first, and the id the next proposal takes.
+  std::shared_ptr<const ChangeRecord> Change(int64_t id) const;
+  std::vector<std::shared_ptr<const ChangeRecord>> Changes() const;
+  int64_t NextChangeId() const;
 
   // Keys that exist now and events ever, under `prefixes` (as for List).
   std::pair<int64_t, int64_t> CountUnder(const std::vector<std::string>& prefixes) const;
@@ -340,6 +352,9 @@ class Projection {
       schemas_ GUARDED_BY(mu_);
   // Folds a schema event (kSchemasStream) into schemas_; compiles a set.
   void TrackSchema(const EventRow& ev, uint32_t actor) REQUIRES(mu_);
+  ReviewLedger reviews_ GUARDED_BY(mu_);
+  // Folds a policy or change event into reviews_.
+  void TrackReview(const EventRow& ev, const CommitRow& commit) REQUIRES(mu_);
   std::atomic<int64_t> head_{0};
   std::atomic<bool> bulk_loading_{false};
   ChangeFeed feed_;

@@ -371,7 +371,7 @@ Status Projection::LoadSnapshot(const std::string& path, std::string_view key,
       row.type = static_cast<EventType>(type);
       if (row.revision != static_cast<int64_t>(commit) + 1 || row.key >= nk || row.version < 1 ||
           row.created_revision < 0 || row.created_revision > row.revision ||
-          type > static_cast<uint32_t>(EventType::kSchemaDeleted) ||
+          type > static_cast<uint32_t>(kLastEventType) ||
           (!value && !row.deleted())) {
         return bad(fmt::format("event {} is inconsistent", i + 1));
       }
@@ -390,6 +390,7 @@ Status Projection::LoadSnapshot(const std::string& path, std::string_view key,
       if (config && row.deleted() && existed) --live_keys_;
       TrackLease(row, prev, commits_[static_cast<size_t>(commit)].actor);
       TrackSchema(row, commits_[static_cast<size_t>(commit)].actor);
+      TrackReview(row, commits_[static_cast<size_t>(commit)]);
       k.events.push_back(static_cast<uint32_t>(events_.size()));
       events_.push_back(row);
     }

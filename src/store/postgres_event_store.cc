@@ -118,6 +118,15 @@ ALTER TABLE events ADD CONSTRAINT events_type_check CHECK (type IN ('ConfigSet',
   'ConfigDeleted', 'LeaseGranted', 'LeaseRevoked', 'LeaseExpired'));
 ALTER TABLE events ADD COLUMN lease BIGINT;
 )sql",
+    // v5: schemas and reviews (SPEC §8) in their system streams. (v4's list
+    // left out the schema events, so a schema set failed on PostgreSQL.)
+    R"sql(
+ALTER TABLE events DROP CONSTRAINT events_type_check;
+ALTER TABLE events ADD CONSTRAINT events_type_check CHECK (type IN ('ConfigSet',
+  'ConfigDeleted', 'LeaseGranted', 'LeaseRevoked', 'LeaseExpired', 'SchemaSet',
+  'SchemaDeleted', 'PolicySet', 'PolicyDeleted', 'ChangeProposed', 'ChangeApproved',
+  'ChangeRejected', 'ChangeApplied'));
+)sql",
 };
 static_assert(std::size(kMigrations) == PostgresEventStore::kSchemaVersion);
 

@@ -66,7 +66,7 @@ class PostgresEventStore final : public EventStore {
   Result<std::vector<int64_t>> TakeForwardedKeepAlives() override;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // Every append NOTIFYs this channel with the new head revision.
   static constexpr const char* kChannel = "chronoconf_commits";
 

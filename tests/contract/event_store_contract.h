@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -269,6 +270,43 @@ TYPED_TEST_P(EventStoreContract, SizeBytesGrowsWithWhatIsWritten) {
   EXPECT_GE(*after - *before, 100 * 1024) << *before << " -> " << *after;
 }
 
+// Every event type, in the stream it belongs to, is stored and read back
+// as appended (a store that lists the types it accepts must list them all).
+TYPED_TEST_P(EventStoreContract, StoresEveryEventType) {
+  auto e = [](EventType type, std::string stream, int64_t version, std::optional<std::string> value,
+              std::optional<std::string> prev = std::nullopt) {
+    return Event{type, std::move(stream), version, std::move(value), std::move(prev)};
+  };
+  const std::string lease = "\x01lease/7", change = "\x01change/1";
+  std::vector<CommitData> commits = {
+      this->Commit({e(EventType::kConfigSet, "k", 1, "1"),
+                    e(EventType::kLeaseGranted, lease, 1, R"({"id":7,"ttl":5})"),
+                    e(EventType::kSchemaSet, "\x01schemas", 1, R"({"prefix":"k","schema":{}})"),
+                    e(EventType::kPolicySet, "\x01policies", 1, R"({"prefix":"k","approvals":1})"),
+                    e(EventType::kChangeProposed, change, 1, R"({"id":1})")}),
+      this->Commit({e(EventType::kConfigDeleted, "k", 2, std::nullopt, "1"),
+                    e(EventType::kLeaseRevoked, lease, 2, R"({"id":7,"ttl":5})",
+                      R"({"id":7,"ttl":5})"),
+                    e(EventType::kSchemaDeleted, "\x01schemas", 2, R"({"prefix":"k"})"),
+                    e(EventType::kPolicyDeleted, "\x01policies", 2, R"({"prefix":"k"})"),
+                    e(EventType::kChangeApproved, change, 2, R"({"id":1})")}),
+      this->Commit({e(EventType::kChangeRejected, change, 3, R"({"id":1})"),
+                    e(EventType::kLeaseGranted, "\x01lease/8", 1, R"({"id":8,"ttl":5})")}),
+      this->Commit({e(EventType::kChangeApplied, change, 4, R"({"id":1,"approvers":[]})"),
+                    e(EventType::kLeaseExpired, "\x01lease/8", 2, R"({"id":8,"ttl":5})")})};
+  auto appended = this->store_->Append(commits);
+  ASSERT_TRUE(appended) << appended.status().ToString();
+  auto read = this->store_->ReadForward(0, 10);
+  ASSERT_TRUE(read) << read.status().ToString();
+  ASSERT_EQ(read->size(), commits.size());
+  std::set<EventType> seen;
+  for (size_t i = 0; i < commits.size(); ++i) {
+    EXPECT_EQ((*read)[i].events, commits[i].events) << i;
+    for (const Event& ev : (*read)[i].events) seen.insert(ev.type);
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kLastEventType) + 1);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, EmptyStoreIsAtRevisionZero,
                             AppendAssignsGapFreeRevisionsAndChainsHashes,
                             KeepsValueTextAndMetadataExactly,
@@ -276,7 +314,7 @@ REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, EmptyStoreIsAtRevisionZero,
                             AReadCheckOnAKeyThatMovedIsAConflict, CommitTimeNeverGoesBack,
                             ReadForwardPagesFromARevision, ReadStreamReturnsOneKeyInVersionOrder,
                             AppendRecordedKeepsCopiesVerbatim, TheEtcdFloorOnlyRises,
-                            SizeBytesGrowsWithWhatIsWritten);
+                            SizeBytesGrowsWithWhatIsWritten, StoresEveryEventType);
 
 // What only a durable store shared by processes can promise: its data
 // survives a reopen, and a second instance on the same data (another
