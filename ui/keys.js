@@ -190,7 +190,9 @@ async function showKey(key) {
         h('button', { type: 'button', id: 'delete', class: 'danger', 'data-write': '',
                       onclick: () => showDelete(entry) }, 'Delete…')) : null;
     view.work = h('div', { class: 'work' });
-    const lease = leaseOf(await listLeases(), key);
+    // The entry names its lease as a JS number, which may round an int64:
+    // the exact id comes from the lease list, asked only for such a key.
+    const lease = entry.lease !== undefined ? leaseOf(await listLeases(), key) : null;
     view.detail.append(meta(entry), ...(lease ? [await leaseLine(lease)] : []), view.value,
                        ...(actions ? [actions] : []), view.work);
   } else {
