@@ -3,7 +3,7 @@
 // reason, a version conflict shown with the other change, and the key's
 // history as a timeline with a diff of any two versions. The schemas that
 // cover a key are shown beside its value editor, and a save they refuse
-// lists each failure inline.
+// lists each failure inline. A key attached to an etcd lease names it.
 import { api, ApiError, keyHref, keyPath, query } from './api.js';
 import { diffElement, minify, parseJson, prettyElement, prettyText } from './json.js';
 import { h, clear, timeEl } from './dom.js';
@@ -11,6 +11,7 @@ import { state, showError, clearError, toast } from './app.js';
 import {
   failuresElement, hasFailures, listSchemas, schemaPanel, schemasCovering,
 } from './schemas.js';
+import { leaseLine, leaseOf, listLeases } from './leases.js';
 
 let view = null;  // {tree, detail, search, key, editing}
 let refreshTimer = null;
@@ -189,7 +190,11 @@ async function showKey(key) {
         h('button', { type: 'button', id: 'delete', class: 'danger', 'data-write': '',
                       onclick: () => showDelete(entry) }, 'Delete…')) : null;
     view.work = h('div', { class: 'work' });
-    view.detail.append(meta(entry), view.value, ...(actions ? [actions] : []), view.work);
+    // The entry names its lease as a JS number, which may round an int64:
+    // the exact id comes from the lease list, asked only for such a key.
+    const lease = entry.lease !== undefined ? leaseOf(await listLeases(), key) : null;
+    view.detail.append(meta(entry), ...(lease ? [await leaseLine(lease)] : []), view.value,
+                       ...(actions ? [actions] : []), view.work);
   } else {
     view.detail.append(h('p', { class: 'muted' }, 'This key does not exist now.'));
   }

@@ -32,6 +32,7 @@ struct State {
   ImportArgs import;
   ExportArgs exp;
   WatchArgs watch;
+  ImportEtcdArgs import_etcd;
   SchemaSetArgs schema_set;
   SchemaGetArgs schema_get;
   SchemaRmArgs schema_rm;
@@ -253,6 +254,21 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
   import->add_option("--prefix", s.import.prefix, "every key must start with this");
   import->add_option("--reason", s.import.reason, "why (kept in the audit log)");
   OnRun(import, st, [st](ClientSession& c) { return RunImport(c, st->import); });
+
+  CLI::App* import_etcd = AddClient(
+      app, st, "import-etcd",
+      "copy a live etcd's keys (or its history from --rev on) into the server", true);
+  import_etcd
+      ->add_option("--endpoints", s.import_etcd.endpoints,
+                   "etcd's client URL (http://host:port, as etcdctl's --endpoints)")
+      ->required();
+  import_etcd
+      ->add_option("--rev", s.import_etcd.rev,
+                   "copy etcd's history from this revision on, one commit per etcd revision "
+                   "(default: only the keys as they are now)")
+      ->check(WholeNumber(1));
+  import_etcd->add_option("--prefix", s.import_etcd.prefix, "only keys starting with this");
+  OnRun(import_etcd, st, [st](ClientSession& c) { return RunImportEtcd(c, st->import_etcd); });
 
   CLI::App* exp = AddClient(app, st, "export", "print the config as a file", false);
   AddAtOptions(exp, &s.exp.at, &s.exp.at_time);

@@ -114,6 +114,12 @@ struct SchemaRmArgs {
   std::string reason;
 };
 
+struct ImportEtcdArgs {
+  std::string endpoints;  // etcd's client URL
+  int64_t rev = -1;       // -1: the keys at etcd's head; else the history from here on
+  std::string prefix;     // only etcd keys starting with this
+};
+
 struct WatchArgs {
   std::string prefix;
   int64_t from = -1;
@@ -133,6 +139,7 @@ int RunDiff(ClientSession& s, const DiffArgs& a);
 int RunRevert(ClientSession& s, const RevertArgs& a);  // client_bulk.cc
 int RunImport(ClientSession& s, const ImportArgs& a);
 int RunExport(ClientSession& s, const ExportArgs& a);
+int RunImportEtcd(ClientSession& s, const ImportEtcdArgs& a);  // client_import_etcd.cc
 int RunStatus(ClientSession& s);
 int RunWatch(ClientSession& s, const WatchArgs& a);  // client_watch.cc
 int RunSchemaSet(ClientSession& s, const SchemaSetArgs& a);  // client_schema.cc

@@ -605,3 +605,52 @@ test('schemas: a schema that current values break lists them; an admin deletes o
   assert.equal((await fetch(`${server.url}/v1/schemas/limits%2F`)).status, 404);
   await done({ allow: [/status of 409/] });
 });
+
+test('leases: a lease granted through the etcd gateway is listed with its keys and shown on its key', async () => {
+  const b64 = (s) => Buffer.from(s).toString('base64');
+  const etcd = async (route, body) => {
+    const r = await fetch(`${server.url}/v3/${route}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Actor': 'deploy-bot' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 200, `${route}: ${r.status}`);
+    return r.json();
+  };
+  const { page, done } = await openPage(browser, server);
+  await page.goto(`${server.url}/ui/#/leases`);
+  await page.locator('#lease-list', { hasText: 'No leases now.' }).waitFor();
+
+  const grant = await etcd('lease/grant', { TTL: '300' });
+  const id = grant.ID;  // int64 as a string, as etcd's gateway writes it
+  const hex = BigInt(id).toString(16);
+  await etcd('kv/put', { key: b64('svc/leader'), value: b64('node-a'), lease: id });
+  await etcd('kv/put', { key: b64('svc/members/a'), value: b64('up'), lease: id });
+
+  await page.goto(`${server.url}/ui/#/keys`);  // leave the view, then come back to it
+  await page.goto(`${server.url}/ui/#/leases`);
+  const row = page.locator(`tr.lease[data-lease="${id}"]`);
+  await row.waitFor();
+  assert.equal(await row.locator('.lease-id').textContent(), hex, 'the id as etcdctl shows it');
+  assert.equal(await row.locator('.lease-id').getAttribute('title'), `decimal ${id}`,
+               'the exact int64, not rounded by a JS number');
+  assert.equal(await row.locator('.lease-ttl').textContent(), '300 s');
+  const left = Number((await row.locator('.lease-left').textContent()).replace(' s', ''));
+  assert.ok(left > 0 && left <= 300, `time left: ${left}`);
+  assert.deepEqual(await row.locator('.lease-keys a').allTextContents(),
+                   ['svc/leader', 'svc/members/a']);
+  await shot(page, 'leases');
+
+  // A key's page names its lease; a key without one does not.
+  await row.locator('.lease-keys a', { hasText: 'svc/leader' }).click();
+  await page.locator('.key-name', { hasText: 'svc/leader' }).waitFor();
+  await page.locator('#k-lease', { hasText: `Attached to lease ${hex} (TTL 300 s` }).waitFor();
+  await openKey(page, 'payments/currency');
+  assert.equal(await page.locator('#k-lease').count(), 0);
+
+  // Revoked: its keys are deleted in one commit, and the view is empty again.
+  await etcd('lease/revoke', { ID: id });
+  await page.goto(`${server.url}/ui/#/leases`);
+  await page.locator('#lease-list', { hasText: 'No leases now.' }).waitFor();
+  assert.equal((await fetch(`${server.url}/v1/kv/svc%2Fleader`)).status, 404);
+  await done();
+});
