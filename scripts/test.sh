@@ -104,8 +104,8 @@ for s in "${STAGES[@]}"; do
       cmake --build build-tsan -j"$(nproc)"
       TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 CHRONOCONF_TORTURE_ROUNDS=2 \
         run_ctest build-tsan build-tsan/ctest.log -j2 --timeout 600 \
-        -R 'CommandService|Follower|ReadIndex|Projection|Snapshot|ChangeFeed|TwoInstances|Concurrency|Watch|Multinode|MultiNode|Sigterm|CrashTorture' \
-        -E 'Etcd'  # the etcd tests' server runs gRPC, a library ThreadSanitizer cannot see into
+        -R 'CommandService|Follower|ReadIndex|Projection|Snapshot|ChangeFeed|TwoInstances|Concurrency|Watch|Multinode|MultiNode|Sigterm|CrashTorture|LeaseCommand|SchemaCommand|ReviewCommand' \
+        -E 'Etcd|MultiNodeLease'  # these servers run gRPC, a library ThreadSanitizer cannot see into
 
       ;;
     locks)

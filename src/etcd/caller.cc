@@ -46,6 +46,8 @@ grpc::Status IdentifyCaller(const CallMetadata& md, const http::AuthTable* auth,
     if (grpc::Status s = PrincipalForToken(*auth, *token, &out->principal); !s.ok()) return s;
     if (!http::RoleAllows(out->principal.role, needed)) return rpctypes::PermissionDenied();
     out->meta.actor = out->principal.name;
+    // A reviewed prefix refuses a non-admin's etcd write too (SPEC §8).
+    out->meta.needs_review = out->principal.role != http::Role::kAdmin;
   } else if (const auto& actor = md.actor; actor && !actor->empty()) {
     if (Status s = ValidateLogText(*actor, kMaxActorBytes, "the x-actor metadata"); !s.ok()) {
       return ToGrpc(s);

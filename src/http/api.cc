@@ -95,7 +95,12 @@ Status Api::Admit(Request& req, const RouteMatch& match) const {
   // etcd's gateway takes any type, as etcd does: its clients send none
   // (APISIX's lua-resty-etcd) or curl's form type (etcd's own examples). A
   // browser's cross-site POST is still refused by its Origin (above).
-  if (route.takes_body && id != RouteId::kEtcdGateway && id != RouteId::kEtcdVersion) {
+  // A review (approve, reject, apply) may come without a body.
+  const bool bodiless_review = id == RouteId::kChangeAction &&
+                               !req.Header("transfer-encoding") &&
+                               (!req.Header("content-length") || *req.Header("content-length") == "0");
+  if (route.takes_body && id != RouteId::kEtcdGateway && id != RouteId::kEtcdVersion &&
+      !bodiless_review) {
     if (Status s = CheckJsonContentType(req); !s.ok()) return s;
   }
   if (route.role != Role::kPublic && table) {
@@ -255,6 +260,22 @@ net::awaitable<Response> Api::Serve(Request& req, const RouteMatch& match) {
       co_return co_await DeleteSchema(req, tail);
     case RouteId::kLeases:
       co_return GetLeases(req);
+    case RouteId::kListPolicies:
+      co_return GetPolicies(req);
+    case RouteId::kGetPolicy:
+      co_return GetPolicy(req, tail);
+    case RouteId::kPutPolicy:
+      co_return co_await PutPolicy(req, tail);
+    case RouteId::kDeletePolicy:
+      co_return co_await DeletePolicy(req, tail);
+    case RouteId::kListChanges:
+      co_return ListChanges(req);
+    case RouteId::kProposeChange:
+      co_return co_await PostChange(req);
+    case RouteId::kGetChange:
+      co_return GetChange(req, tail);
+    case RouteId::kChangeAction:
+      co_return co_await PostChangeAction(req, tail);
     case RouteId::kRoot:
     case RouteId::kUiIndex:
     case RouteId::kUiAsset:
@@ -417,6 +438,9 @@ CommitMeta Api::MetaFrom(const Request& req, std::optional<std::string> reason) 
     meta.actor = *actor;
   }
   meta.reason = std::move(reason);
+  // A reviewed prefix refuses a non-admin's write (SPEC §8); with auth off
+  // everybody is an admin.
+  meta.needs_review = req.principal.role != Role::kAdmin;
   if (const std::string* id = req.Header("x-request-id"); id && !id->empty()) {
     meta.request_id = *id;
   }

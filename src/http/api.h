@@ -133,6 +133,16 @@ class Api {
   Response GetSchema(const Request& req, const std::string& prefix);
   boost::asio::awaitable<Response> PutSchema(const Request& req, const std::string& prefix);
   boost::asio::awaitable<Response> DeleteSchema(const Request& req, const std::string& prefix);
+  // Review policies and changes (api_reviews.cc)
+  Response GetPolicies(const Request& req);
+  Response GetPolicy(const Request& req, const std::string& prefix);
+  boost::asio::awaitable<Response> PutPolicy(const Request& req, const std::string& prefix);
+  boost::asio::awaitable<Response> DeletePolicy(const Request& req, const std::string& prefix);
+  Response ListChanges(const Request& req);
+  Response GetChange(const Request& req, const std::string& id);
+  boost::asio::awaitable<Response> PostChange(const Request& req);
+  // POST /v1/changes/{id}/approve|reject|apply (`tail` is "{id}/{action}").
+  boost::asio::awaitable<Response> PostChangeAction(const Request& req, const std::string& tail);
   // GET /v1/leases: the etcd leases that exist, with the keys they hold
   // (only those the caller may read).
   Response GetLeases(const Request& req);
@@ -140,6 +150,9 @@ class Api {
   static Response GetUi(RouteId id, const std::string& tail);
   static Response GetWhoami(const Request& req);
 
+  // POST /v1/txn's body (also a proposal's) as a Transaction, each key
+  // checked against the caller's prefixes. Errors name the failing op.
+  Result<Transaction> ParseTxnBody(const Request& req) const;
   // Resolves at_revision / at_time of `req` to a revision.
   Result<int64_t> ReadRevision(const Request& req, const char* rev_param,
                                const char* time_param) const;

@@ -194,66 +194,72 @@ net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::stri
   co_return JsonResponse(200, RenderSingleWrite(r));
 }
 
-net::awaitable<Response> Api::PostTxn(const Request& req) {
+Result<Transaction> Api::ParseTxnBody(const Request& req) const {
   auto body = JsonObjectBody(req, 3);
-  if (!body) co_return ErrorResponse(body.status());
+  if (!body) return body.status();
   if (Status s = CheckMembers(*body, {"ops", "reason"}, "the body"); !s.ok()) {
-    co_return ErrorResponse(s);
+    return s;
   }
   const json::Value* ops = body->Find("ops");
   if (!ops || !ops->is_array()) {
-    co_return ErrorResponse(Status::InvalidRequest("the body needs an \"ops\" array"));
+    return Status::InvalidRequest("the body needs an \"ops\" array");
   }
   if (ops->items().size() > kMaxTransactionOps) {
-    co_return ErrorResponse(Status::TooLarge(fmt::format(
-        "a transaction holds at most {} ops, not {}", kMaxTransactionOps, ops->items().size())));
+    return Status::TooLarge(fmt::format("a transaction holds at most {} ops, not {}",
+                                        kMaxTransactionOps, ops->items().size()));
   }
   auto reason = OptionalStringMember(*body, "reason");
-  if (!reason) co_return ErrorResponse(reason.status());
+  if (!reason) return reason.status();
   Transaction txn;
   txn.meta = MetaFrom(req, std::move(*reason));
   for (size_t i = 0; i < ops->items().size(); ++i) {
     const json::Value& item = ops->items()[i];
-    auto fail = [&](Status s) { return ErrorResponse(s.WithOpIndex(static_cast<int>(i))); };
-    if (!item.is_object()) co_return fail(Status::InvalidRequest("each op must be an object"));
+    auto fail = [&](Status s) { return s.WithOpIndex(static_cast<int>(i)); };
+    if (!item.is_object()) return fail(Status::InvalidRequest("each op must be an object"));
     const json::Value* op = item.Find("op");
     const json::Value* key = item.Find("key");
     if (!op || !op->is_string()) {
-      co_return fail(Status::InvalidRequest("each op needs \"op\": set, delete or check"));
+      return fail(Status::InvalidRequest("each op needs \"op\": set, delete or check"));
     }
-    if (!key || !key->is_string()) co_return fail(Status::InvalidRequest("each op needs a \"key\""));
-    if (Status s = ValidateKey(key->str()); !s.ok()) co_return fail(s);
-    if (Status s = CheckKeyAccess(req, key->str()); !s.ok()) co_return fail(s);
+    if (!key || !key->is_string()) return fail(Status::InvalidRequest("each op needs a \"key\""));
+    if (Status s = ValidateKey(key->str()); !s.ok()) return fail(s);
+    if (Status s = CheckKeyAccess(req, key->str()); !s.ok()) return fail(s);
     auto expected = OptionalVersionMember(item, "expected_version");
-    if (!expected) co_return fail(expected.status());
+    if (!expected) return fail(expected.status());
     Status members = op->str() == "set"
                          ? CheckMembers(item, {"op", "key", "value", "expected_version", "absent"},
                                         fmt::format("op {}", i))
                          : CheckMembers(item, {"op", "key", "expected_version"},
                                         fmt::format("op {}", i));
-    if (!members.ok()) co_return fail(members);
+    if (!members.ok()) return fail(members);
     if (op->str() == "set") {
       const json::Value* value = item.Find("value");
-      if (!value) co_return fail(Status::InvalidRequest("a set op needs a \"value\""));
+      if (!value) return fail(Status::InvalidRequest("a set op needs a \"value\""));
       auto text = StorableValue(*value, options_.max_value_bytes, "the value");
-      if (!text) co_return fail(text.status());
+      if (!text) return fail(text.status());
       const json::Value* absent = item.Find("absent");
       if (absent && !absent->is_bool() && !absent->is_null()) {
-        co_return fail(Status::InvalidRequest("\"absent\" must be true or false"));
+        return fail(Status::InvalidRequest("\"absent\" must be true or false"));
       }
       txn.ops.push_back(
           SetKey{key->str(), std::move(*text), *expected, absent && absent->as_bool()});
     } else if (op->str() == "delete") {
       txn.ops.push_back(DeleteKey{key->str(), *expected});
     } else if (op->str() == "check") {
-      if (!*expected) co_return fail(Status::InvalidRequest("a check op needs \"expected_version\""));
+      if (!*expected) return fail(Status::InvalidRequest("a check op needs \"expected_version\""));
       txn.ops.push_back(CheckKey{key->str(), **expected});
     } else {
-      co_return fail(Status::InvalidRequest(
+      return fail(Status::InvalidRequest(
           fmt::format("unknown op '{}': use set, delete or check", op->str())));
     }
   }
-  Command command = std::move(txn);
+  return txn;
+}
+
+net::awaitable<Response> Api::PostTxn(const Request& req) {
+  auto txn = ParseTxnBody(req);
+  if (!txn) co_return ErrorResponse(txn.status());
+  Command command = std::move(*txn);
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
   if (r.dry_run) co_return DryRunResponse(r);

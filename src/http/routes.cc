@@ -11,7 +11,7 @@ namespace {
 // linearizable (consistent=true, SPEC §7).
 #define CC_WAIT "min_revision", "timeout_ms", "consistent"
 
-constexpr std::array<RouteSpec, 30> kRoutes = {{
+constexpr std::array<RouteSpec, 38> kRoutes = {{
     {RouteId::kHealthz, "GET", "/healthz", Role::kPublic, {}, false},
     {RouteId::kReadyz, "GET", "/readyz", Role::kPublic, {}, false},
     {RouteId::kMetrics, "GET", "/metrics", Role::kRead, {}, false},
@@ -45,6 +45,18 @@ constexpr std::array<RouteSpec, 30> kRoutes = {{
     {RouteId::kDeleteSchema, "DELETE", "/v1/schemas/{prefix}", Role::kAdmin,
      {"reason", "dry_run"}, false},
     {RouteId::kLeases, "GET", "/v1/leases", Role::kRead, {CC_WAIT}, false},
+    {RouteId::kListPolicies, "GET", "/v1/policies", Role::kRead,
+     {"at_revision", "at_time", CC_WAIT}, false},
+    {RouteId::kGetPolicy, "GET", "/v1/policies/{prefix}", Role::kRead,
+     {"at_revision", "at_time", CC_WAIT}, false},
+    {RouteId::kPutPolicy, "PUT", "/v1/policies/{prefix}", Role::kAdmin, {"dry_run"}, true},
+    {RouteId::kDeletePolicy, "DELETE", "/v1/policies/{prefix}", Role::kAdmin,
+     {"reason", "dry_run"}, false},
+    {RouteId::kListChanges, "GET", "/v1/changes", Role::kRead, {"state", CC_WAIT}, false},
+    {RouteId::kProposeChange, "POST", "/v1/changes", Role::kWrite, {"dry_run"}, true},
+    {RouteId::kGetChange, "GET", "/v1/changes/{id}", Role::kRead, {CC_WAIT}, false},
+    // {id}/approve, {id}/reject, {id}/apply
+    {RouteId::kChangeAction, "POST", "/v1/changes/{id}", Role::kWrite, {"dry_run"}, true},
     // The console's static files need no token (SPEC §4).
     {RouteId::kRoot, "GET", "/", Role::kPublic, {}, false},
     {RouteId::kUiIndex, "GET", "/ui", Role::kPublic, {}, false},

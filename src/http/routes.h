@@ -21,6 +21,8 @@ enum class RouteId {
   kHistory, kEvents, kRevision, kDiff,
   kRevert, kImport, kExport, kStatus, kWatch, kWhoami, kLeases,
   kListSchemas, kGetSchema, kPutSchema, kDeleteSchema,  // SPEC §8 (api_schemas.cc)
+  kListPolicies, kGetPolicy, kPutPolicy, kDeletePolicy,  // SPEC §8 (api_reviews.cc)
+  kListChanges, kProposeChange, kGetChange, kChangeAction,
   kRoot, kUiIndex, kUiAsset,  // the web console (SPEC §5, api_ui.cc)
   kEtcdGateway, kEtcdVersion,  // etcd's JSON gateway (SPEC §7, etcd_gateway.h)
 };
