@@ -56,6 +56,8 @@ TEST_F(ReviewCommandTest, AReviewedPrefixRefusesAWriterButNotAnAdminOrAnInternal
 }
 
 TEST_F(ReviewCommandTest, AChangeAppliesOnceWithItsApprovalsAndTheChainVerifies) {
+  EXPECT_EQ(ChangeStream(12), std::string("\x01") + "change/12");
+  EXPECT_EQ(ChangeIdOf(ChangeStream(12)), 12);
   ASSERT_TRUE(Run(PolicyChange{"pay/", 2, As("alice", false)}).status.ok());
   const int64_t id = Propose("bob", "pay/limit", "10");
   ASSERT_EQ(id, 1);

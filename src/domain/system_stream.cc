@@ -5,7 +5,8 @@
 namespace chronoconf {
 namespace {
 constexpr std::string_view kLeasePrefix = "\x01lease/";
-constexpr std::string_view kChangePrefix = "\x01change/";
+// ("\x01" apart: "\x01c" would be one hex escape, 0x1C.)
+constexpr std::string_view kChangePrefix = "\x01" "change/";
 
 std::optional<int64_t> IdAfter(std::string_view prefix, std::string_view stream) {
   if (!stream.starts_with(prefix)) return std::nullopt;
