@@ -526,6 +526,29 @@ TEST_F(EtcdAuthTest, TheTokensNameIsTheActor) {
   EXPECT_EQ(history.json["events"][0]["actor"], "alice");
 }
 
+// SPEC §8: a prefix that requires reviews refuses a non-admin's etcd write
+// as it refuses its native one; an admin's goes through.
+TEST_F(EtcdAuthTest, AReviewedPrefixRefusesAWritersPutAndTxn) {
+  Api http(server_->url());
+  const Headers admin = {{"Authorization", std::string("Bearer ") + kAdminToken},
+                         {"Content-Type", "application/json"}};
+  ASSERT_EQ(http.Put("/v1/policies/payments%2Freviewed%2F", R"({"approvals":1})", admin).status,
+            201);
+  const std::string ci = std::string("ci:") + kScopedToken;
+  auto put = Etcdctl(port_, {"put", "payments/reviewed/rate", "2"}, ci);
+  EXPECT_NE(put.exit_code, 0);
+  EXPECT_NE(put.err.find("approval"), std::string::npos) << put.err;
+  EXPECT_NE(put.err.find("PermissionDenied"), std::string::npos) << put.err;
+  EXPECT_EQ(Etcdctl(port_, {"del", "payments/reviewed/", "--prefix"}, ci).exit_code, 0);  // nothing to delete
+  EXPECT_EQ(http.Get("/v1/kv/payments%2Freviewed%2Frate", admin).status, 404);
+  EXPECT_EQ(Etcdctl(port_, {"put", "payments/reviewed/rate", "3"}, std::string("alice:") + kAdminToken)
+                .exit_code,
+            0);
+  auto del = Etcdctl(port_, {"del", "payments/reviewed/rate"}, ci);
+  EXPECT_NE(del.exit_code, 0) << del.out;
+  EXPECT_EQ(http.Get("/v1/kv/payments%2Freviewed%2Frate", admin).status, 200);
+}
+
 TEST_F(EtcdAuthTest, RefusalsUseEtcdsTexts) {
   auto anonymous = Etcdctl(port_, {"get", "app/x"});
   EXPECT_NE(anonymous.err.find("etcdserver: user name is empty"), std::string::npos)
