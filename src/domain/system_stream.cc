@@ -4,8 +4,10 @@
 
 namespace chronoconf {
 namespace {
-constexpr std::string_view kLeasePrefix = "\x01lease/";
-constexpr std::string_view kChangePrefix = "\x01change/";
+// The mark as a literal of its own: a hex escape takes every hex digit that
+// follows, so "\x01change/" would be "\x1c" "hange/", no system stream.
+constexpr std::string_view kLeasePrefix = "\x01" "lease/";
+constexpr std::string_view kChangePrefix = "\x01" "change/";
 
 std::optional<int64_t> IdAfter(std::string_view prefix, std::string_view stream) {
   if (!stream.starts_with(prefix)) return std::nullopt;

@@ -277,7 +277,7 @@ TYPED_TEST_P(EventStoreContract, StoresEveryEventType) {
               std::optional<std::string> prev = std::nullopt) {
     return Event{type, std::move(stream), version, std::move(value), std::move(prev)};
   };
-  const std::string lease = "\x01lease/7", change = "\x01change/1";
+  const std::string lease = "\x01lease/7", change = "\x01" "change/1";
   std::vector<CommitData> commits = {
       this->Commit({e(EventType::kConfigSet, "k", 1, "1"),
                     e(EventType::kLeaseGranted, lease, 1, R"({"id":7,"ttl":5})"),
