@@ -130,7 +130,8 @@ TEST_F(CliReviewTest, PolicySetGetAndRemove) {
   auto list = Cli("bob", {"policy", "get", "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   bool listed = false;
-  for (const auto& item : nlohmann::json::parse(list.out)["policies"]) {
+  const auto policies = nlohmann::json::parse(list.out)["policies"];  // a copy: no dangling
+  for (const auto& item : policies) {
     listed = listed || (item["prefix"] == p && item["approvals"] == 1);
   }
   EXPECT_TRUE(listed) << list.out;
@@ -301,7 +302,8 @@ TEST_F(CliReviewTest, JsonOutputIsTheServersDocument) {
   auto list = Cli("carol", {"change", "list", "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   bool listed = false;
-  for (const auto& c : nlohmann::json::parse(list.out)["changes"]) {
+  const auto changes = nlohmann::json::parse(list.out)["changes"];  // a copy: no dangling
+  for (const auto& c : changes) {
     listed = listed || (c["id"] == id && c["state"] == "open" && c["proposer"] == "bob");
   }
   EXPECT_TRUE(listed) << list.out;
