@@ -1,7 +1,7 @@
 // The chronoconf web console (SPEC §5): plain ES modules, no framework.
 // Views (by the URL's #fragment): keys (#/keys, #/keys/<key>), time travel
-// (#/time), diff (#/diff), audit log (#/audit), schemas (#/schemas), leases
-// (#/leases). Every value is shown from
+// (#/time), diff (#/diff), audit log (#/audit), schemas (#/schemas), review
+// changes (#/changes, #/changes/<id>), leases (#/leases). Every value is shown from
 // its exact text (json.js); nothing is written without the expected version.
 import { api, ApiError, session, watch } from './api.js';
 import { h, clear } from './dom.js';
@@ -10,6 +10,7 @@ import { renderTime, renderDiff } from './time.js';
 import { renderAudit } from './audit.js';
 import { renderSchemas } from './schemas.js';
 import { renderLeases } from './leases.js';
+import { renderChanges } from './changes.js';
 
 export const state = {
   me: null,         // GET /v1/whoami
@@ -120,7 +121,7 @@ function route() {
 // answered with the default view or a message, never an uncaught error.
 export function parseRoute(hash) {
   const [name, ...rest] = hash.replace(/^#\/?/, '').split('/');
-  const views = ['keys', 'time', 'diff', 'audit', 'schemas', 'leases'];
+  const views = ['keys', 'time', 'diff', 'audit', 'schemas', 'changes', 'leases'];
   if (!views.includes(name)) {
     // '' is the start page; #main is the skip link's target, not a view.
     return { view: 'keys', tail: '', problem: name && name !== 'main' ? 'unknown' : null };
@@ -145,6 +146,7 @@ async function renderRoute() {
     else if (view === 'diff') await renderDiff(main);
     else if (view === 'audit') await renderAudit(main);
     else if (view === 'schemas') await renderSchemas(main);
+    else if (view === 'changes') await renderChanges(main, tail);
     else if (view === 'leases') await renderLeases(main);
     else await renderKeys(main, tail);
   } catch (e) {

@@ -3,7 +3,9 @@
 // reason, a version conflict shown with the other change, and the key's
 // history as a timeline with a diff of any two versions. The schemas that
 // cover a key are shown beside its value editor, and a save they refuse
-// lists each failure inline. A key attached to an etcd lease names it.
+// lists each failure inline. A save that a review policy refuses (403
+// review_required) offers to propose it as a change (changes.js). A key
+// attached to an etcd lease names it.
 import { api, ApiError, keyHref, keyPath, query } from './api.js';
 import { diffElement, minify, parseJson, prettyElement, prettyText } from './json.js';
 import { h, clear, timeEl } from './dom.js';
@@ -12,6 +14,7 @@ import {
   failuresElement, hasFailures, listSchemas, schemaPanel, schemasCovering,
 } from './schemas.js';
 import { leaseLine, leaseOf, listLeases } from './leases.js';
+import { needsReview, proposeInsteadElement } from './changes.js';
 
 let view = null;  // {tree, detail, search, key, editing}
 let refreshTimer = null;
@@ -249,6 +252,14 @@ function showRefusal(box, err) {
   return true;
 }
 
+// A save refused for want of a review: the refusal in `box`, and a button
+// that proposes `ops()` as a change instead.
+function showReviewRequired(box, err, ops, reasonOf) {
+  clear(box);
+  box.append(proposeInsteadElement(err, ops, reasonOf));
+  box.hidden = false;
+}
+
 async function showEdit(entry) {
   view.editing = true;
   const schemas = await schemasFor(view.key);
@@ -281,6 +292,10 @@ async function showEdit(entry) {
           expected = v;
           expectedLabel.textContent = `expected version ${expected}`;
         }, ed);
+      } else if (needsReview(err)) {
+        showReviewRequired(refused, err,
+                           () => [{ op: 'set', key: view.key, value, expected_version: expected }],
+                           () => form.querySelector('#reason').value);
       } else if (!showRefusal(refused, err)) {
         showError(err);
       }
@@ -399,6 +414,9 @@ async function showCreate() {
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         showError(new Error(`${key} exists already: open it to edit it`));
+      } else if (needsReview(err)) {
+        showReviewRequired(refused, err, () => [{ op: 'set', key, value }],
+                           () => form.querySelector('#reason').value);
       } else if (!showRefusal(refused, err)) {
         showError(err);
       }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -36,6 +37,12 @@ struct State {
   SchemaSetArgs schema_set;
   SchemaGetArgs schema_get;
   SchemaRmArgs schema_rm;
+  ChangeProposeArgs change_propose;
+  ChangeListArgs change_list;
+  ChangeArgs change;  // show, approve, reject, apply (one runs)
+  PolicySetArgs policy_set;
+  PolicyGetArgs policy_get;
+  PolicyRmArgs policy_rm;
 };
 
 // Runs `run` with a session when `sub` was chosen, and stores its exit code.
@@ -145,6 +152,86 @@ void AddSchemaCommands(CLI::App& app, const std::shared_ptr<State>& st) {
   rm->add_option("PREFIX", s.schema_rm.prefix, "the prefix")->required();
   rm->add_option("--reason", s.schema_rm.reason, "why (kept in the audit log)");
   OnRun(rm, st, [st](ClientSession& c) { return RunSchemaRm(c, st->schema_rm); });
+}
+
+// change propose|list|show|approve|reject|apply (SPEC §8): writes under a
+// prefix with a review policy, proposed, reviewed by others, then applied.
+void AddChangeCommands(CLI::App& app, const std::shared_ptr<State>& st) {
+  State& s = *st;
+  CLI::App* change = app.add_subcommand(
+      "change", "review changes: propose a write under a reviewed prefix, approve, apply");
+  change->require_subcommand(1);
+
+  CLI::App* propose = AddClient(
+      *change, st, "propose",
+      "propose a change: KEY=JSON sets, --delete KEY, and/or --file with a txn body", true);
+  propose
+      ->add_option("KEY=JSON", s.change_propose.sets,
+                   "set KEY to a JSON value (a string needs quotes: 'mode=\"on\"')");
+  propose->add_option("--delete", s.change_propose.deletes, "delete this key (repeatable)")
+      ->allow_extra_args(false);
+  propose->add_option("--file,-f", s.change_propose.file,
+                      R"(a txn body {"ops":[{"op":"set","key":K,"value":V},...],"reason":R} )"
+                      "or its ops array; - for stdin");
+  propose->add_option("--reason", s.change_propose.reason,
+                      "why (kept in the audit log; default: the file's reason)");
+  OnRun(propose, st, [st](ClientSession& c) { return RunChangePropose(c, st->change_propose); });
+
+  CLI::App* list = AddClient(*change, st, "list",
+                             "list changes (ID STATE PROPOSER APPROVALS KEYS REASON)", false);
+  list->alias("ls");
+  list->add_option("--state", s.change_list.state, "open (default), applied, rejected or all")
+      ->check(CLI::IsMember({"open", "applied", "rejected", "all"}));
+  OnRun(list, st, [st](ClientSession& c) { return RunChangeList(c, st->change_list); });
+
+  CLI::App* show = AddClient(*change, st, "show",
+                             "a change: its diff (before -> after per key) and its reviews", false);
+  show->add_option("ID", s.change.id, "the change id")->required()->check(WholeNumber(1));
+  OnRun(show, st, [st](ClientSession& c) { return RunChangeShow(c, st->change); });
+
+  const std::pair<const char*, const char*> actions[] = {
+      {"approve", "approve a change (not your own; only inside your token's prefixes)"},
+      {"reject", "reject a change: it is closed and can no longer be applied"},
+      {"apply", "apply an approved change as one commit naming it and its approvers"},
+  };
+  for (const auto& [name, description] : actions) {
+    CLI::App* sub = AddClient(*change, st, name, description, true);
+    sub->add_option("ID", s.change.id, "the change id")->required()->check(WholeNumber(1));
+    sub->add_option("--reason", s.change.reason, "why (kept in the audit log)");
+    OnRun(sub, st, [st, action = std::string(name)](ClientSession& c) {
+      return RunChangeAction(c, action, st->change);
+    });
+  }
+}
+
+// policy set|get|rm (SPEC §8): how many approvals a change under a prefix
+// needs; an admin sets them.
+void AddPolicyCommands(CLI::App& app, const std::shared_ptr<State>& st) {
+  State& s = *st;
+  CLI::App* policy = app.add_subcommand(
+      "policy", "review policies: how many approvals a change under a prefix needs");
+  policy->require_subcommand(1);
+
+  CLI::App* set = AddClient(*policy, st, "set",
+                            "set (or replace) the review policy of a prefix (admin)", true);
+  set->add_option("PREFIX", s.policy_set.prefix, "the keys it covers start with this")->required();
+  set->add_option("--approvals", s.policy_set.approvals,
+                  "approvals a change needs, from tokens other than the proposer's (0 lifts it)")
+      ->required()
+      ->check(WholeNumber());
+  set->add_option("--reason", s.policy_set.reason, "why (kept in the audit log)");
+  OnRun(set, st, [st](ClientSession& c) { return RunPolicySet(c, st->policy_set); });
+
+  CLI::App* get =
+      AddClient(*policy, st, "get", "a prefix's review policy, or list every policy", false);
+  get->add_option("PREFIX", s.policy_get.prefix, "the prefix (default: list them all)");
+  OnRun(get, st, [st](ClientSession& c) { return RunPolicyGet(c, st->policy_get); });
+
+  CLI::App* rm = AddClient(*policy, st, "rm", "delete the review policy of a prefix (admin)", true);
+  rm->alias("delete");
+  rm->add_option("PREFIX", s.policy_rm.prefix, "the prefix")->required();
+  rm->add_option("--reason", s.policy_rm.reason, "why (kept in the audit log)");
+  OnRun(rm, st, [st](ClientSession& c) { return RunPolicyRm(c, st->policy_rm); });
 }
 
 }  // namespace
@@ -281,6 +368,8 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
   OnRun(status, st, [](ClientSession& c) { return RunStatus(c); });
 
   AddSchemaCommands(app, st);
+  AddChangeCommands(app, st);
+  AddPolicyCommands(app, st);
 }
 
 }  // namespace chronoconf::cli

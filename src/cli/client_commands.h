@@ -1,6 +1,7 @@
 // The client subcommands of the `chronoconf` binary (SPEC §4): get, set,
 // delete, ls, history, log, diff, revert, watch, import, export, status,
-// schema set|get|rm (SPEC §8), and import-etcd (etcd's keys or history).
+// schema set|get|rm, change propose|list|show|approve|reject|apply and
+// policy set|get|rm (SPEC §8), and import-etcd (etcd's keys or history).
 // They talk HTTP to a chronoconf server; none of them opens a store.
 //
 // Every client subcommand takes `--server URL` (default $CHRONOCONF_SERVER or
@@ -16,7 +17,8 @@
 namespace chronoconf::cli {
 
 // Registers the client subcommands (get, set, delete, ls, history, log, diff,
-// revert, watch, import, export, status, schema, import-etcd) on `app`. A subcommand's callback
+// revert, watch, import, export, status, schema, change, policy, import-etcd)
+// on `app`. A subcommand's callback
 // stores its exit code (0 ok, 1 error, 3 not found, 4 conflict; 2 for a usage
 // error it finds itself, such as invalid JSON) in *exit_code.
 // REQUIRES: `app` and `exit_code` outlive the parse.

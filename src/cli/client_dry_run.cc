@@ -14,16 +14,24 @@ std::string ValueCell(const ClientSession& s, const json::Value& event, std::str
   return s.terminal() ? Truncate(text, kValueWidth) : text;
 }
 
-// "  ConfigSet svc/a v2 {"port":1} (was {"port":0})"; a schema event
-// (its key is the schemas system stream) names its prefix instead.
+// What a system stream's event is about (its key is a system stream, not a
+// config key): "the schema of P", "the review policy of P", "change N".
+std::string SystemSubject(std::string_view type, const json::Value& e) {
+  const json::Value* value = e.Find("value");
+  if (value == nullptr) return "";
+  if (type.starts_with("Change")) return fmt::format("change {}", FieldInt(*value, "id"));
+  return fmt::format("the {} of {}", type.starts_with("Policy") ? "review policy" : "schema",
+                     SanitizeCell(FieldText(*value, "prefix")));
+}
+
+// "  ConfigSet svc/a v2 {"port":1} (was {"port":0})"; a schema, policy or
+// change event names its subject instead.
 std::string EventLine(const ClientSession& s, const json::Value& e) {
   const std::string type = FieldText(e, "type");
   const std::string key = FieldText(e, "key");
   const std::string painted = Paint(type, TypeColour(type), s.colour());
   if (!key.empty() && key.front() == '\x01') {
-    const json::Value* value = e.Find("value");
-    const std::string prefix = value != nullptr ? FieldText(*value, "prefix") : "";
-    return fmt::format("  {} the schema of {}\n", painted, SanitizeCell(prefix));
+    return fmt::format("  {} {}\n", painted, SystemSubject(type, e));
   }
   std::string line = fmt::format("  {} {} v{}", painted, SanitizeCell(key), FieldInt(e, "version"));
   // fmt, not "literal" + std::string (GCC 12's false -Wrestrict, PR 105329).

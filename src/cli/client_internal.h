@@ -114,6 +114,40 @@ struct SchemaRmArgs {
   std::string reason;
 };
 
+// change propose: the ops are KEY=JSON sets, --delete KEYs and/or a file
+// holding a txn body ({"ops":[…],"reason":…}, or the ops array alone).
+struct ChangeProposeArgs {
+  std::vector<std::string> sets;     // "KEY=JSON", split at the first '='
+  std::vector<std::string> deletes;  // keys
+  std::string file;                  // "" = none; "-" = stdin
+  std::string reason;                // "" = the file's reason, if any
+};
+
+struct ChangeListArgs {
+  std::string state = "open";  // open, applied, rejected or all
+};
+
+// change show, approve, reject and apply.
+struct ChangeArgs {
+  int64_t id = 0;
+  std::string reason;  // approve, reject, apply: kept with the review
+};
+
+struct PolicySetArgs {
+  std::string prefix;
+  int64_t approvals = -1;
+  std::string reason;
+};
+
+struct PolicyGetArgs {
+  std::string prefix;  // "" = list every policy
+};
+
+struct PolicyRmArgs {
+  std::string prefix;
+  std::string reason;
+};
+
 struct ImportEtcdArgs {
   std::string endpoints;  // etcd's client URL
   int64_t rev = -1;       // -1: the keys at etcd's head; else the history from here on
@@ -145,6 +179,14 @@ int RunWatch(ClientSession& s, const WatchArgs& a);  // client_watch.cc
 int RunSchemaSet(ClientSession& s, const SchemaSetArgs& a);  // client_schema.cc
 int RunSchemaGet(ClientSession& s, const SchemaGetArgs& a);
 int RunSchemaRm(ClientSession& s, const SchemaRmArgs& a);
+int RunChangePropose(ClientSession& s, const ChangeProposeArgs& a);  // client_change.cc
+int RunChangeList(ClientSession& s, const ChangeListArgs& a);
+int RunChangeShow(ClientSession& s, const ChangeArgs& a);
+// `action` is approve, reject or apply.
+int RunChangeAction(ClientSession& s, std::string_view action, const ChangeArgs& a);
+int RunPolicySet(ClientSession& s, const PolicySetArgs& a);  // client_policy.cc
+int RunPolicyGet(ClientSession& s, const PolicyGetArgs& a);
+int RunPolicyRm(ClientSession& s, const PolicyRmArgs& a);
 
 // ---------------------------------------------------------------------------
 // Helpers (client_fields.cc).

@@ -86,6 +86,16 @@ void ReportFailures(std::string_view body) {
   std::fflush(stderr);
 }
 
+void ReportHint(std::string_view code) {
+  if (code != "review_required") return;
+  // The refusal names the prefix; say what to do instead.
+  static constexpr std::string_view kHint =
+      "hint: writes under this prefix are reviewed: propose it with `chronoconf change propose "
+      "KEY=JSON... --reason R`, and another token approves it (`chronoconf change approve ID`)\n";
+  std::fwrite(kHint.data(), 1, kHint.size(), stderr);
+  std::fflush(stderr);
+}
+
 std::string ResolveServer(std::string_view flag) {
   if (!flag.empty()) return std::string(flag);
   const char* env = std::getenv("CHRONOCONF_SERVER");
@@ -211,6 +221,7 @@ int ClientSession::Call(std::string_view method, const std::string& target, std:
     }
     ReportError(info.code, info.message);
     ReportFailures(res->body);
+    ReportHint(info.code);
     return ExitCodeForHttpStatus(res->status);
   }
   *out = std::move(*res);

@@ -56,6 +56,10 @@ void ReportError(std::string_view code, std::string_view message);
 // (schema of prefix)", to stderr. Nothing for any other body.
 void ReportFailures(std::string_view body);
 
+// After ReportError: a "hint: …" line on stderr saying what to do instead,
+// for the error codes that have one (review_required: propose a change).
+void ReportHint(std::string_view code);
+
 // Makes ReportError write JSON (--json). Set once, before a command runs.
 void SetJsonErrors(bool on);
 bool JsonErrors();

@@ -4,8 +4,9 @@
 
 namespace chronoconf {
 namespace {
-constexpr std::string_view kLeasePrefix = "\x01lease/";
-// ("\x01" apart: "\x01c" would be one hex escape, 0x1C.)
+// The mark as a literal of its own: a hex escape takes every hex digit that
+// follows, so "\x01change/" would be "\x1c" "hange/", no system stream.
+constexpr std::string_view kLeasePrefix = "\x01" "lease/";
 constexpr std::string_view kChangePrefix = "\x01" "change/";
 
 std::optional<int64_t> IdAfter(std::string_view prefix, std::string_view stream) {

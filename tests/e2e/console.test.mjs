@@ -654,3 +654,94 @@ test('leases: a lease granted through the etcd gateway is listed with its keys a
   assert.equal((await fetch(`${server.url}/v1/kv/svc%2Fleader`)).status, 404);
   await done();
 });
+
+test('reviews: a refused save is proposed from the editor, approved as one token, applied as another', async () => {
+  const tokens = [
+    { name: 'ada', token: 'ada-admin-token', role: 'admin' },
+    { name: 'wes', token: 'wes-write-token', role: 'write' },
+    { name: 'rey', token: 'rey-write-token', role: 'write' },
+    { name: 'pat', token: 'pat-write-token', role: 'write' },
+  ];
+  const secure = await startServer({ tokens });
+  const signIn = async (page, hash, token, name) => {
+    await page.goto(`${secure.url}/ui/${hash}`);
+    await page.locator('#login[open]').waitFor();
+    await page.fill('#login-token', token);
+    await page.click('#login-ok');
+    await page.locator('#whoami', { hasText: `${name} (write)` }).waitFor();
+  };
+  try {
+    await put(secure.url, 'pay/limit', { max: 10 }, { token: 'ada-admin-token' });
+    const policy = await fetch(`${secure.url}/v1/policies/pay%2F`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ada-admin-token' },
+      body: JSON.stringify({ approvals: 1, reason: 'limits need two pairs of eyes' }),
+    });
+    assert.equal(policy.status, 201, await policy.text());
+
+    // The writer's save is refused; the editor proposes it instead.
+    const wes = await openPage(browser, secure);
+    await signIn(wes.page, `#/keys/${encodeURIComponent('pay/limit')}`, 'wes-write-token', 'wes');
+    await wes.page.locator('.key-name', { hasText: 'pay/limit' }).waitFor();
+    await wes.page.click('#edit');
+    await wes.page.fill('#editor', '{"max": 25}');
+    await wes.page.fill('#reason', 'black friday');
+    await wes.page.click('#save');
+    await wes.page.locator('#review-required', { hasText: 'pay/' }).waitFor();
+    assert.equal(await wes.page.isHidden('#banner'), true, 'shown in the editor, not the banner');
+    await wes.page.click('#propose-instead');
+    await wes.page.waitForURL(/#\/changes\/\d+$/);
+    const id = Number(new URL(wes.page.url()).hash.split('/').pop());
+    await wes.page.locator('#change-proposer', { hasText: 'wes' }).waitFor();
+    assert.equal(await wes.page.textContent('#change-reason'), 'black friday');
+    assert.match(await wes.page.textContent('#change-status'), /waiting for 1 more approval/);
+    const item = wes.page.locator('#change-diff .diff-item[data-key="pay/limit"]');
+    assert.match(await item.locator('.d-del').first().textContent(), /"max": 10/);
+    assert.match(await item.locator('.d-add').first().textContent(), /"max": 25/);
+    // The proposer's own approval is refused, inline, with the server's message.
+    await wes.page.click('#approve-change');
+    await wes.page.locator('#change-refused', { hasText: '403 forbidden' }).waitFor();
+    assert.match(await wes.page.textContent('#change-refused'), /cannot approve it/);
+    assert.equal((await (await fetch(`${secure.url}/v1/kv/pay%2Flimit`, {
+      headers: { Authorization: 'Bearer wes-write-token' } })).json()).version, 1);
+    await wes.done({ allow: [/status of 401/, /status of 403/] });
+
+    // A second token finds it among the open changes and approves it.
+    const rey = await openPage(browser, secure);
+    await signIn(rey.page, '#/changes', 'rey-write-token', 'rey');
+    const row = rey.page.locator(`#change-list tr[data-id="${id}"]`);
+    await row.waitFor();
+    assert.match(await row.textContent(), /open.*wes.*0\/1.*pay\/limit.*black friday/);
+    await rey.page.locator('#policy-list li[data-prefix="pay/"]', { hasText: '1 approval' }).waitFor();
+    await row.locator('a').click();
+    await rey.page.locator('#change-proposer', { hasText: 'wes' }).waitFor();
+    await rey.page.fill('#review-reason', 'fine for the sale');
+    await rey.page.click('#approve-change');
+    await rey.page.locator('#change-approvals', { hasText: '1 of 1 (rey)' }).waitFor();
+    assert.equal(await rey.page.textContent('#change-status'), 'ready to apply');
+    await rey.page.locator('#change-reviews li.review.approved', { hasText: 'fine for the sale' })
+        .waitFor();
+    await shot(rey.page, 'change');
+    await rey.done({ allow: [/status of 401/] });
+
+    // A third token applies it; the key has its new value.
+    const pat = await openPage(browser, secure);
+    await signIn(pat.page, `#/changes/${id}`, 'pat-write-token', 'pat');
+    await pat.page.locator('#change-proposer', { hasText: 'wes' }).waitFor();
+    await pat.page.click('#apply-change');
+    await pat.page.locator('#change-state-tag', { hasText: 'applied' }).waitFor();
+    assert.match(await pat.page.textContent('#change-status'), /applied at revision \d+ by pat/);
+    assert.equal(await pat.page.locator('#apply-change').count(), 0, 'a closed change has no buttons');
+    await pat.page.click('#change-diff a');
+    await pat.page.locator('#k-value', { hasText: '25' }).waitFor();
+    assert.equal(await pat.page.textContent('#k-by'), 'pat');
+    // The list filter shows it among the applied ones, not the open ones.
+    await pat.page.goto(`${secure.url}/ui/#/changes`);
+    await pat.page.locator('#change-list', { hasText: 'No open changes.' }).waitFor();
+    await pat.page.selectOption('#change-state', 'applied');
+    await pat.page.locator(`#change-list tr[data-id="${id}"]`, { hasText: 'applied' }).waitFor();
+    await pat.done({ allow: [/status of 401/] });
+  } finally {
+    await secure.stop();
+  }
+});
