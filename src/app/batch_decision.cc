@@ -137,7 +137,23 @@ bool HasExpectation(const Transaction& txn) {
 // (domain/system_stream.h), which for an end also deletes every key that
 // still holds the lease. The lease table names the candidates; each key's
 // own state at the pin decides (it records the lease of its last set).
-BatchDecision DecideLease(const LeaseChange& cmd, const Projection& projection,
+// A non-admin's write of a key under a prefix whose policy requires
+// reviews: refused, naming the key and the prefix (SPEC §8).
+Status ReviewRequired(const std::vector<Event>& events, const Projection& projection, int64_t at) {
+  for (const Event& e : events) {
+    if (IsSystemStream(e.key)) continue;
+    for (const auto& p : projection.PoliciesCovering(e.key, at)) {
+      if (p->approvals < 1) continue;
+      return Status::ReviewRequired(fmt::format(
+          "key '{}' is under prefix '{}', whose changes need {} approval(s): propose this "
+          "change with POST /v1/changes (chronoconf change propose) instead",
+          e.key, p->prefix, p->approvals));
+    }
+  }
+  return Status::OK();
+}
+
+BatchDecision DecideLease(const LeaseChange& cmd, const Projection& projection, int64_t at,
                           const Lookup& lookup, std::unordered_map<std::string, KeyState>* overlay,
                           std::vector<CommitData>* commits) {
   BatchDecision d;
@@ -176,6 +192,17 @@ BatchDecision DecideLease(const LeaseChange& cmd, const Projection& projection,
       if (!k.exists || k.lease != cmd.id) continue;
       commit.events.push_back(
           Event{EventType::kConfigDeleted, key, k.version + 1, std::nullopt, k.value});
+    }
+    // A revoke deletes keys as a write does: a non-admin may not delete
+    // keys under a reviewed prefix that way either (SPEC §8). An expiry has
+    // no one to ask; it is the TTL the grantor chose.
+    if (!expire && cmd.meta.needs_review) {
+      if (Status s = ReviewRequired(commit.events, projection, at); !s.ok()) {
+        d.status = std::move(s);
+        return d;
+      }
+      commit.reads.push_back(
+          {std::string(kPoliciesStream), lookup(std::string(kPoliciesStream)).version});
     }
   }
   for (const Event& e : commit.events) KeyAggregate::Apply((*overlay)[e.key], e);
@@ -271,21 +298,6 @@ BatchDecision DecideSchema(const SchemaChange& cmd, const Projection& projection
   return d;
 }
 
-// A non-admin's write of a key under a prefix whose policy requires
-// reviews: refused, naming the key and the prefix (SPEC §8).
-Status ReviewRequired(const std::vector<Event>& events, const Projection& projection, int64_t at) {
-  for (const Event& e : events) {
-    if (IsSystemStream(e.key)) continue;
-    for (const auto& p : projection.PoliciesCovering(e.key, at)) {
-      if (p->approvals < 1) continue;
-      return Status::ReviewRequired(fmt::format(
-          "key '{}' is under prefix '{}', whose changes need {} approval(s): propose this "
-          "change with POST /v1/changes (chronoconf change propose) instead",
-          e.key, p->prefix, p->approvals));
-    }
-  }
-  return Status::OK();
-}
 
 }  // namespace
 
@@ -372,7 +384,7 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
     return it != overlay->end() ? it->second : committed(key);
   };
   if (auto* lease = std::get_if<LeaseChange>(&command)) {
-    return DecideLease(*lease, projection, lookup, overlay, commits);
+    return DecideLease(*lease, projection, at, lookup, overlay, commits);
   }
   if (auto* schema = std::get_if<SchemaChange>(&command)) {
     return DecideSchema(*schema, projection, at, lookup, overlay, commits);

@@ -10,6 +10,7 @@
 
 #include "app/command_service.h"
 #include "app/verify.h"
+#include "domain/review_change.h"
 #include "domain/system_stream.h"
 #include "store/memory_event_store.h"
 
@@ -110,6 +111,23 @@ TEST_F(ReviewCommandTest, ApplyChecksThatNoKeyMovedSinceTheProposal) {
   ASSERT_EQ(r.status.code(), Code::kConflict) << r.status.ToString();
   EXPECT_EQ(r.status.conflict()->key, "pay/mode");
   EXPECT_EQ(projection_.head(), head);
+}
+
+// verify proves the reviews: a chain where a proposer approved its own
+// change (appended around the committer) is refused, naming the change.
+TEST_F(ReviewCommandTest, VerifyRefusesAChainWhereAProposerApprovedItsOwnChange) {
+  const int64_t id = Propose("bob", "pay/x", "1");
+  KeyState stream = projection_.State(ChangeStream(id));
+  CommitData forged;
+  forged.meta.actor = "bob";
+  forged.events.push_back(Event{EventType::kChangeApproved, ChangeStream(id), stream.version + 1,
+                                ChangeReviewPayload(id), stream.value});
+  ASSERT_TRUE(store_.Append({forged}).ok());
+  VerifyReport report;
+  Status verified = VerifyStore(store_, &report);
+  EXPECT_EQ(verified.code(), Code::kCorruption) << verified.ToString();
+  EXPECT_NE(verified.message().find("approved by its proposer"), std::string::npos)
+      << verified.ToString();
 }
 
 // A policy set while non-admin writers keep writing under its prefix: no

@@ -162,11 +162,20 @@ BatchDecision DecideApply(const ApplyChange& cmd, const Projection& projection, 
   Transaction txn{p.ops, cmd.meta};
   txn.meta.needs_review = false;  // this is the reviewed write
   // The proposal's reason is in its own commit; this one names the change
-  // and its approvers (each at most 256 bytes), then the applier's reason.
+  // and its approvers (all of them are in ChangeApplied), then the
+  // applier's reason, within the limit every reason keeps (SPEC §2.1).
+  std::string names = approvers.empty() ? "nobody (no approval required)"
+                                        : fmt::format("{}", fmt::join(approvers, ", "));
+  if (names.size() > kMaxReasonBytes / 2) names = fmt::format("{} actors", approvers.size());
   txn.meta.reason = fmt::format("change {} proposed by {}, approved by {}", cmd.id, c.proposer,
-                                approvers.empty() ? "nobody (no approval required)"
-                                                  : fmt::format("{}", fmt::join(approvers, ", ")));
+                                names);
   if (cmd.meta.reason) txn.meta.reason = fmt::format("{}: {}", *txn.meta.reason, *cmd.meta.reason);
+  if (txn.meta.reason->size() > kMaxReasonBytes) {
+    return Refused(Status::InvalidRequest(fmt::format(
+        "the reason of change {}'s commit would be {} bytes with the change's own text; the "
+        "limit is {}: shorten the reason",
+        cmd.id, txn.meta.reason->size(), kMaxReasonBytes)));
+  }
   const std::string stream = ChangeStream(cmd.id);
   const KeyState state = lookup(stream);
   std::vector<Event> applied = {NextEvent(EventType::kChangeApplied, stream, state,

@@ -1,10 +1,12 @@
 #include "app/verify.h"
 
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "domain/key_aggregate.h"
+#include "domain/review_change.h"
 #include "domain/system_stream.h"
 #include "json/json_value.h"
 #include "json/json_writer.h"
@@ -14,6 +16,53 @@
 namespace chronoconf {
 
 namespace {
+
+// The review rules a commit's change events must keep (SPEC §8), against
+// the read model of every commit before it: a change is reviewed and
+// applied only while open, never approved by its proposer, and applied in
+// the commit that makes its ops, with the approvers it had and as many as
+// the policies over its keys required then. Empty when it keeps them.
+std::string ReviewRuleBroken(const RecordedCommit& c, const Projection& before) {
+  for (const Event& e : c.events) {
+    const std::optional<int64_t> id = ChangeIdOf(e.key);
+    if (!id) continue;
+    if (e.type == EventType::kChangeProposed) {
+      auto proposal = ParseChangeProposed(e.value.value_or(""));
+      if (!proposal || proposal->id != *id) return fmt::format("change {}: a bad proposal", *id);
+      continue;
+    }
+    auto change = before.Change(*id);
+    if (!change || change->state != ChangeRecord::State::kOpen) {
+      return fmt::format("change {}: a {} of a change that is not open", *id,
+                         EventTypeName(e.type));
+    }
+    if (e.type == EventType::kChangeApproved && c.meta.actor == change->proposer) {
+      return fmt::format("change {}: approved by its proposer", *id);
+    }
+    if (e.type != EventType::kChangeApplied) continue;
+    const std::vector<std::string> approvers = change->Approvers();
+    if (e.value != ChangeAppliedPayload(*id, approvers)) {
+      return fmt::format("change {}: applied naming other approvers than it had", *id);
+    }
+    std::set<std::string> keys;
+    for (const Op& op : change->proposal.ops) {
+      keys.insert(OpKey(op));
+      for (const auto& p : before.PoliciesCovering(OpKey(op), c.revision - 1)) {
+        if (static_cast<int64_t>(approvers.size()) < p->approvals) {
+          return fmt::format("change {}: applied with {} approval(s) where prefix '{}' required {}",
+                             *id, approvers.size(), p->prefix, p->approvals);
+        }
+      }
+    }
+    for (const Event& other : c.events) {
+      if (!IsSystemStream(other.key) && !keys.contains(other.key)) {
+        return fmt::format("change {}: its commit writes key '{}', which it does not name", *id,
+                           other.key);
+      }
+    }
+  }
+  return "";
+}
 
 // The snapshot's bytes and the revision in its header; nullopt when there is
 // no file and none was `required`.
@@ -158,6 +207,9 @@ Status VerifyStore(EventStore& store, VerifyReport* report,
                                      EventTypeName(e.type)));
         }
         KeyAggregate::Apply(k, e);
+      }
+      if (std::string broken = ReviewRuleBroken(c, rebuilt); !broken.empty()) {
+        return corrupt(c.revision, broken);
       }
       if (Status s = rebuilt.Apply(c); !s.ok()) return corrupt(c.revision, s.message());
       if (*snapshot && (*snapshot)->second == c.revision) {

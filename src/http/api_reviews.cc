@@ -179,6 +179,7 @@ Response Api::GetPolicy(const Request& req, const std::string& prefix) {
 
 net::awaitable<Response> Api::PutPolicy(const Request& req, const std::string& prefix) {
   if (Status s = CheckPolicyPrefix(prefix); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckPrefixAccess(req, prefix); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req, 1);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"approvals", "reason"}, "the body"); !s.ok()) {
@@ -208,6 +209,7 @@ net::awaitable<Response> Api::PutPolicy(const Request& req, const std::string& p
 
 net::awaitable<Response> Api::DeletePolicy(const Request& req, const std::string& prefix) {
   if (Status s = CheckPolicyPrefix(prefix); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckPrefixAccess(req, prefix); !s.ok()) co_return ErrorResponse(s);
   std::optional<std::string> why;
   if (const std::string* reason = req.Query("reason")) why = *reason;
   Command command = PolicyChange{prefix, std::nullopt, MetaFrom(req, std::move(why))};
@@ -231,15 +233,32 @@ Response Api::ListChanges(const Request& req) {
           "state must be open, applied, rejected or all, not '{}'", *state)));
     }
   }
+  auto limit_param = IntParam(req, "limit", 1, 1000);
+  if (!limit_param) return ErrorResponse(limit_param.status());
+  auto before_param = IntParam(req, "before", 1, INT64_MAX);
+  if (!before_param) return ErrorResponse(before_param.status());
+  const int64_t limit = limit_param->value_or(100);
+  const int64_t before = before_param->value_or(INT64_MAX);
   const int64_t head = projection_->head();
   json::Writer w;
   w.BeginObject().Field("revision", head).Key("changes").BeginArray();
-  for (const auto& c : projection_->Changes()) {
+  int64_t shown = 0, last = 0;
+  bool more = false;
+  for (const auto& c : projection_->Changes()) {  // newest first
+    if (c->proposal.id >= before) continue;
     if (only && c->state != *only) continue;
     if (!CheckChangeAccess(req, *c).ok()) continue;  // only changes it may read whole
+    if (shown == limit) {
+      more = true;
+      break;
+    }
     WriteChange(w, *projection_, *c, /*diff=*/false);
+    last = c->proposal.id;
+    ++shown;
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+  if (more) w.Field("next_before", last);  // pass as ?before= for the next page
+  w.EndObject();
   Response r = JsonResponse(200, w.Take());
   r.revision = head;
   return r;
@@ -249,7 +268,12 @@ Response Api::GetChange(const Request& req, const std::string& id_text) {
   auto id = ParseChangeId(id_text);
   if (!id) return ErrorResponse(id.status());
   auto c = projection_->Change(*id);
-  if (!c) return ErrorResponse(Status::NotFound(fmt::format("change {} does not exist", *id)));
+  if (!c) {
+    return ErrorResponse(Status::NotFound(fmt::format(
+        "change {} does not exist (on a node that has not caught up yet, read with "
+        "?consistent=true)",
+        *id)));
+  }
   if (Status s = CheckChangeAccess(req, *c); !s.ok()) return ErrorResponse(s);
   json::Writer w;
   WriteChange(w, *projection_, *c, /*diff=*/true);
@@ -299,6 +323,10 @@ net::awaitable<Response> Api::PostChangeAction(const Request& req, const std::st
     reason = std::move(*given);
   }
   auto c = projection_->Change(*id);
+  if (!c) {  // proposed on another node a moment ago? Catch up once.
+    if (Status s = co_await AwaitReadIndex(); !s.ok()) co_return ErrorResponse(s);
+    c = projection_->Change(*id);
+  }
   if (!c) co_return ErrorResponse(Status::NotFound(fmt::format("change {} does not exist", *id)));
   if (Status s = CheckChangeAccess(req, *c); !s.ok()) co_return ErrorResponse(s);
   Command command = action == "apply"

@@ -69,6 +69,7 @@ Response Api::GetSchema(const Request& req, const std::string& prefix) {
 
 net::awaitable<Response> Api::PutSchema(const Request& req, const std::string& prefix) {
   if (Status s = CheckSchemaPrefix(prefix); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckPrefixAccess(req, prefix); !s.ok()) co_return ErrorResponse(s);
   auto body = JsonObjectBody(req, 1);
   if (!body) co_return ErrorResponse(body.status());
   if (Status s = CheckMembers(*body, {"schema", "reason", "force"}, "the body"); !s.ok()) {
@@ -101,6 +102,7 @@ net::awaitable<Response> Api::PutSchema(const Request& req, const std::string& p
 
 net::awaitable<Response> Api::DeleteSchema(const Request& req, const std::string& prefix) {
   if (Status s = CheckSchemaPrefix(prefix); !s.ok()) co_return ErrorResponse(s);
+  if (Status s = CheckPrefixAccess(req, prefix); !s.ok()) co_return ErrorResponse(s);
   const std::string* reason = req.Query("reason");
   std::optional<std::string> why;
   if (reason) why = *reason;

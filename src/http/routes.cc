@@ -52,7 +52,8 @@ constexpr std::array<RouteSpec, 38> kRoutes = {{
     {RouteId::kPutPolicy, "PUT", "/v1/policies/{prefix}", Role::kAdmin, {"dry_run"}, true},
     {RouteId::kDeletePolicy, "DELETE", "/v1/policies/{prefix}", Role::kAdmin,
      {"reason", "dry_run"}, false},
-    {RouteId::kListChanges, "GET", "/v1/changes", Role::kRead, {"state", CC_WAIT}, false},
+    {RouteId::kListChanges, "GET", "/v1/changes", Role::kRead,
+     {"state", "limit", "before", CC_WAIT}, false},
     {RouteId::kProposeChange, "POST", "/v1/changes", Role::kWrite, {"dry_run"}, true},
     {RouteId::kGetChange, "GET", "/v1/changes/{id}", Role::kRead, {CC_WAIT}, false},
     // {id}/approve, {id}/reject, {id}/apply

@@ -52,7 +52,7 @@ void ReviewLedger::Fold(std::string_view stream, EventType type, std::string_vie
   auto next = std::make_shared<ChangeRecord>();
   if (type == EventType::kChangeProposed) {
     auto proposal = ParseChangeProposed(value);
-    if (!proposal) return;  // verify reports it; the read model keeps going
+    if (!proposal) return;  // only this program writes them; the change stays unknown (404)
     next->proposal = std::move(*proposal);
     next->proposer = std::string(commit.actor);
     if (commit.reason) next->reason = std::string(*commit.reason);

@@ -528,7 +528,7 @@ TEST_F(EtcdAuthTest, TheTokensNameIsTheActor) {
 
 // SPEC §8: a prefix that requires reviews refuses a non-admin's etcd write
 // as it refuses its native one; an admin's goes through.
-TEST_F(EtcdAuthTest, AReviewedPrefixRefusesAWritersPutAndTxn) {
+TEST_F(EtcdAuthTest, AReviewedPrefixRefusesAWritersPutDeleteAndLeaseRevoke) {
   Api http(server_->url());
   const Headers admin = {{"Authorization", std::string("Bearer ") + kAdminToken},
                          {"Content-Type", "application/json"}};
@@ -547,6 +547,28 @@ TEST_F(EtcdAuthTest, AReviewedPrefixRefusesAWritersPutAndTxn) {
   auto del = Etcdctl(port_, {"del", "payments/reviewed/rate"}, ci);
   EXPECT_NE(del.exit_code, 0) << del.out;
   EXPECT_EQ(http.Get("/v1/kv/payments%2Freviewed%2Frate", admin).status, 200);
+  // Revoking a lease deletes its keys: a writer may not do that under a
+  // reviewed prefix either.
+  const std::string alice = std::string("alice:") + kAdminToken;
+  ASSERT_EQ(Etcdctl(port_, {"lease", "grant", "600"}, alice).exit_code, 0);
+  auto leases = http.Get("/v1/leases", admin);
+  ASSERT_EQ(leases.status, 200) << leases;
+  ASSERT_FALSE(leases.json["leases"].empty()) << leases;
+  const std::string id = leases.json["leases"][0]["id"].is_string()
+                             ? leases.json["leases"][0]["id"].get<std::string>()
+                             : std::to_string(leases.json["leases"][0]["id"].get<int64_t>());
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(std::stoll(id)));
+  ASSERT_EQ(Etcdctl(port_, {"put", "payments/reviewed/held", "1", std::string("--lease=") + hex},
+                    alice)
+                .exit_code,
+            0);
+  auto revoke = Etcdctl(port_, {"lease", "revoke", hex}, ci);
+  EXPECT_NE(revoke.exit_code, 0) << revoke.out;
+  EXPECT_NE(revoke.err.find("approval"), std::string::npos) << revoke.err;
+  EXPECT_EQ(http.Get("/v1/kv/payments%2Freviewed%2Fheld", admin).status, 200);
+  EXPECT_EQ(Etcdctl(port_, {"lease", "revoke", hex}, alice).exit_code, 0);
+  EXPECT_EQ(http.Get("/v1/kv/payments%2Freviewed%2Fheld", admin).status, 404);
 }
 
 TEST_F(EtcdAuthTest, RefusalsUseEtcdsTexts) {

@@ -18,7 +18,8 @@ class HttpReviewTest : public ServerTest {
     auth << R"({"tokens":[)";
     const char* tokens[][3] = {{"alice", "admin", ""},  {"bob", "write", ""},
                                {"carol", "write", ""},  {"erin", "write", ""},
-                               {"dave", "write", "other/"}, {"rita", "read", ""}};
+                               {"dave", "write", "other/"}, {"rita", "read", ""},
+                               {"adam", "admin", "other/"}};
     for (size_t i = 0; i < std::size(tokens); ++i) {
       auth << (i ? "," : "") << R"({"name":")" << tokens[i][0] << R"(","sha256":")"
            << Sha256Hex(std::string(tokens[i][0]) + "-token") << R"(","role":")" << tokens[i][1]
@@ -188,6 +189,38 @@ TEST_F(HttpReviewTest, ARejectionClosesAChangeAndTheProposerMayWithdrawItsOwn) {
   EXPECT_EQ(Act("bob", id, "apply").status, 409);
   const int64_t mine = Propose("bob", "r", "2");
   EXPECT_EQ(Act("bob", mine, "reject").status, 200);
+}
+
+TEST_F(HttpReviewTest, AnAdminLimitedToPrefixesSetsPoliciesOnlyInsideThem) {
+  auto r = api().Put("/v1/policies/" + K(""), R"({"approvals":1})", As("adam"));
+  EXPECT_EQ(r.status, 403) << r;
+  EXPECT_EQ(api().Put("/v1/policies/other%2F" + K(""), R"({"approvals":1})", As("adam")).status,
+            201);
+  EXPECT_EQ(api().Delete("/v1/policies/other%2F" + K(""), As("adam")).status, 200);
+  Policy(1);
+  EXPECT_EQ(api().Delete("/v1/policies/" + K(""), As("adam")).status, 403);
+  EXPECT_EQ(api().Get("/v1/policies/" + K(""), As("rita")).status, 200);
+}
+
+TEST_F(HttpReviewTest, ChangesArePagedNewestFirstAndAnOverlongApplyReasonIsRefused) {
+  Policy(1);
+  const int64_t a = Propose("bob", "p1", "1");
+  const int64_t b = Propose("bob", "p2", "2");
+  auto page = api().Get("/v1/changes?limit=1", As("rita"));
+  ASSERT_EQ(page.status, 200) << page;
+  ASSERT_EQ(page.json["changes"].size(), 1u);
+  EXPECT_EQ(page.json["changes"][0]["id"], b);
+  ASSERT_EQ(page.json["next_before"], b) << page;
+  auto next = api().Get("/v1/changes?limit=1&before=" + std::to_string(b), As("rita"));
+  ASSERT_EQ(next.status, 200) << next;
+  EXPECT_EQ(next.json["changes"][0]["id"], a);
+  EXPECT_EQ(api().Get("/v1/changes?limit=0", As("rita")).status, 400);
+  ASSERT_EQ(Act("carol", a, "approve").status, 200);
+  const int64_t head = api().Get("/v1/status", As("bob")).json["revision"];
+  auto longer = Act("bob", a, "apply", R"({"reason":")" + std::string(4090, 'r') + R"("})");
+  EXPECT_EQ(longer.status, 400) << longer.status;
+  EXPECT_EQ(api().Get("/v1/status", As("bob")).json["revision"], head);
+  EXPECT_EQ(Act("bob", a, "apply", R"({"reason":"ship it"})").status, 200);
 }
 
 TEST_F(HttpReviewTest, ATokenReviewsOnlyChangesInsideItsPrefixes) {
