@@ -193,6 +193,11 @@ BatchDecision DecideLease(const LeaseChange& cmd, const Projection& projection, 
       commit.events.push_back(
           Event{EventType::kConfigDeleted, key, k.version + 1, std::nullopt, k.value});
     }
+    // Decided on every key the lease holds: appended only right after the
+    // revision it was decided at, so a put with this lease that another
+    // node committed in between makes it decide again (and delete that key
+    // too) instead of leaving it on a dead lease.
+    commit.expected_head = at;
     // A revoke deletes keys as a write does: a non-admin may not delete
     // keys under a reviewed prefix that way either (SPEC §8). An expiry has
     // no one to ask; it is the TTL the grantor chose.
