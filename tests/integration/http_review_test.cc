@@ -228,9 +228,10 @@ TEST_F(HttpReviewTest, ATokenReviewsOnlyChangesInsideItsPrefixes) {
   const int64_t id = Propose("bob", "s", "1");
   EXPECT_EQ(Act("dave", id, "approve").status, 403);
   EXPECT_EQ(api().Get("/v1/changes/" + std::to_string(id), As("dave")).status, 403);
-  for (const auto& c : api().Get("/v1/changes", As("dave")).json["changes"]) {
-    EXPECT_NE(c["id"], id);
-  }
+  // Named: a range-for over a member of a temporary response would dangle.
+  const auto listed = api().Get("/v1/changes", As("dave"));
+  ASSERT_EQ(listed.status, 200) << listed;
+  for (const auto& c : listed.json["changes"]) EXPECT_NE(c["id"], id);
   // dave cannot propose outside its prefixes either.
   auto r = api().Post("/v1/changes",
                       R"({"ops":[{"op":"set","key":")" + K("s") + R"(","value":2}]})", As("dave"));
