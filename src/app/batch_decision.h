@@ -42,6 +42,13 @@ BatchDecision Decide(const Command& command, const Projection& projection, int64
                      const Lookup& committed, std::unordered_map<std::string, KeyState>* overlay,
                      std::vector<CommitData>* commits);
 
+// Checks the values `txn` sets against the schemas in force at the read
+// model's head, on the caller's thread, so that the committer (one thread
+// for every write) does not: when all pass, records the schemas stream's
+// version in txn->schemas_checked. A failure is left to the committer,
+// which decides and answers it against the schemas in force then.
+void PrecheckSchemas(const Projection& projection, Transaction* txn);
+
 // Decides the writes of `txn` (lookup, overlay, commits as for Decide):
 // its ops, the schemas over every value it sets, and, when its meta says
 // so, the review policies over its keys. `extra` events follow its own in

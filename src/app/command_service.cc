@@ -99,10 +99,12 @@ void CommandService::Stop() {
 }
 
 void CommandService::Submit(Command command, Callback done) {
+  if (auto* txn = std::get_if<Transaction>(&command)) PrecheckSchemas(*projection_, txn);
   Queue({std::move(command), std::move(done), false});
 }
 
 void CommandService::SubmitDryRun(Command command, Callback done) {
+  if (auto* txn = std::get_if<Transaction>(&command)) PrecheckSchemas(*projection_, txn);
   Queue({std::move(command), std::move(done), true});
 }
 

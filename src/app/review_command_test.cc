@@ -44,7 +44,12 @@ class ReviewCommandTest : public ::testing::Test {
 };
 
 TEST_F(ReviewCommandTest, AReviewedPrefixRefusesAWriterButNotAnAdminOrAnInternalWrite) {
-  ASSERT_TRUE(Run(PolicyChange{"pay/", 1, As("alice", false)}).status.ok());
+  CommandResult set = Run(PolicyChange{"pay/", 1, As("alice", false)});
+  ASSERT_TRUE(set.status.ok());
+  CommandResult same = Run(PolicyChange{"pay/", 1, As("alice", false)});  // a no-op
+  ASSERT_TRUE(same.status.ok());
+  EXPECT_FALSE(same.changed);
+  EXPECT_EQ(same.revision, set.revision);
   CommandResult refused = Put("pay/a", "1", As("bob"));
   EXPECT_EQ(refused.status.code(), Code::kReviewRequired) << refused.status.ToString();
   EXPECT_TRUE(Put("other/a", "1", As("bob")).status.ok());

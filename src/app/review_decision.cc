@@ -53,10 +53,18 @@ Result<std::shared_ptr<const ChangeRecord>> OpenChange(const Projection& project
 BatchDecision DecidePolicy(const PolicyChange& cmd, const Projection& projection, int64_t at,
                            const Lookup& lookup, std::unordered_map<std::string, KeyState>* overlay,
                            std::vector<CommitData>* commits) {
-  bool exists = false;
-  for (const auto& p : projection.Policies(at)) exists = exists || p->prefix == cmd.prefix;
+  std::optional<int64_t> current;
+  for (const auto& p : projection.Policies(at)) {
+    if (p->prefix == cmd.prefix) current = p->approvals;
+  }
+  const bool exists = current.has_value();
   if (!cmd.approvals && !exists) {
     return Refused(Status::NotFound(fmt::format("prefix '{}' has no review policy", cmd.prefix)));
+  }
+  if (cmd.approvals && current == cmd.approvals) {
+    BatchDecision same;
+    same.changed = {false};  // the policy in force already: a no-op (SPEC §1)
+    return same;
   }
   const std::string stream(kPoliciesStream);
   CommitData commit{cmd.meta, {}, {}};

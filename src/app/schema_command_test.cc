@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "app/batch_decision.h"
 #include "app/command_service.h"
 #include "app/verify.h"
 #include "domain/system_stream.h"
@@ -148,6 +149,45 @@ TEST_F(SchemaCommandTest, ASchemaSetWhileWritesAreInFlightNeverLetsAViolationIn)
     }
   }
   EXPECT_GT(after, 10) << "the writers did not keep writing after the schema";
+}
+
+// The submitting thread checks values against the schemas at the head and
+// records the schemas stream's version; the committer trusts that only
+// while the version is the same.
+TEST_F(SchemaCommandTest, AValueCheckedBeforeTheSubmitIsCheckedAgainOnceASchemaMoved) {
+  Transaction good{{SetKey{"svc/a", R"({"port":5})", std::nullopt, false}}, {}};
+  PrecheckSchemas(projection_, &good);
+  EXPECT_EQ(good.schemas_checked, 0);  // no schema was ever set
+  ASSERT_TRUE(SetSchema("svc/", kPortSchema).status.ok());
+  PrecheckSchemas(projection_, &good);
+  EXPECT_EQ(good.schemas_checked, 1);  // the schemas stream's version
+  Transaction bad{{SetKey{"svc/a", R"({"port":0})", std::nullopt, false}}, {}};
+  PrecheckSchemas(projection_, &bad);
+  EXPECT_EQ(bad.schemas_checked, -1);  // left to the committer
+  // A schema set after the check: the decision checks the value again.
+  ASSERT_TRUE(SetSchema("svc/", R"({"properties":{"port":{"maximum":2}}})").status.ok());
+  const int64_t at = projection_.head();
+  Lookup lookup = [&](const std::string& key) { return projection_.State(key, at); };
+  std::unordered_map<std::string, KeyState> overlay;
+  std::vector<CommitData> commits;
+  BatchDecision d = DecideWrite(good, projection_, at, lookup, &overlay, &commits);
+  EXPECT_EQ(d.status.code(), Code::kSchemaViolation) << d.status.ToString();
+  EXPECT_TRUE(commits.empty());
+  // Checked against the schemas in force now, it passes without a second look.
+  Transaction fine{{SetKey{"svc/a", R"({"port":2})", std::nullopt, false}}, {}};
+  PrecheckSchemas(projection_, &fine);
+  EXPECT_EQ(fine.schemas_checked, 2);
+  EXPECT_TRUE(DecideWrite(fine, projection_, at, lookup, &overlay, &commits).status.ok());
+}
+
+TEST_F(SchemaCommandTest, SettingTheSchemaInForceAgainIsANoOp) {
+  CommandResult set = SetSchema("svc/", kPortSchema);
+  ASSERT_TRUE(set.status.ok());
+  CommandResult again = SetSchema("svc/", kPortSchema);
+  ASSERT_TRUE(again.status.ok()) << again.status.ToString();
+  EXPECT_FALSE(again.changed);
+  EXPECT_EQ(again.revision, set.revision);
+  EXPECT_EQ(projection_.head(), set.revision);
 }
 
 TEST_F(SchemaCommandTest, ASchemaIsRefusedWhenItDoesNotCompile) {

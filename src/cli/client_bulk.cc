@@ -23,19 +23,11 @@ namespace {
 using DescribeBulk = std::function<std::string(bool changed, int64_t events, int64_t revision)>;
 int PostBulk(ClientSession& s, const std::string& path, const std::string& body,
              const DescribeBulk& describe) {
-  Query q;
-  HttpResponse res;
-  if (int rc = s.Call("POST", path + DryRunQuery(s, q).str(), body, &res)) return rc;
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
-  const json::Value* changed = reply.Find("changed");
-  s.Print(describe(changed == nullptr || changed->as_bool(), FieldInt(reply, "events"),
-                   FieldInt(reply, "revision")));
+  WriteAnswer w = CallWrite(s, "POST", path, Query(), body);
+  if (w.done) return w.rc;
+  const json::Value* changed = w.reply.Find("changed");
+  s.Print(describe(changed == nullptr || changed->as_bool(), FieldInt(w.reply, "events"),
+                   FieldInt(w.reply, "revision")));
   return kExitOk;
 }
 

@@ -176,18 +176,9 @@ int RunChangePropose(ClientSession& s, const ChangeProposeArgs& a) {
   body.EndArray();
   if (!reason.empty()) body.Field("reason", reason);
   body.EndObject();
-  Query q;
-  HttpResponse res;
-  if (int rc = s.Call("POST", "/v1/changes" + DryRunQuery(s, q).str(), body.str(), &res)) {
-    return rc;
-  }
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
+  WriteAnswer w = CallWrite(s, "POST", "/v1/changes", Query(), body.str());
+  if (w.done) return w.rc;
+  const json::Value& reply = w.reply;
   const json::Value* change = reply.Find("change");
   const int64_t id = FieldInt(reply, "id");
   const int64_t need = change != nullptr ? FieldInt(*change, "approvals_required", 0) : 0;
@@ -287,18 +278,10 @@ int RunChangeAction(ClientSession& s, std::string_view action, const ChangeArgs&
     w.BeginObject().Field("reason", a.reason).EndObject();
     body = w.Take();
   }
-  Query q;
-  HttpResponse res;
-  const std::string target =
-      fmt::format("{}/{}{}", ChangePath(a.id), action, DryRunQuery(s, q).str());
-  if (int rc = s.Call("POST", target, body, &res)) return rc;
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
+  WriteAnswer w =
+      CallWrite(s, "POST", fmt::format("{}/{}", ChangePath(a.id), action), Query(), body);
+  if (w.done) return w.rc;
+  const json::Value& reply = w.reply;
   const json::Value* changed = reply.Find("changed");
   if (changed != nullptr && !changed->as_bool()) {
     s.Print(fmt::format("change {}: already {} by you; nothing changed (revision {})\n", a.id,

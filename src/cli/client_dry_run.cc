@@ -70,4 +70,25 @@ int PrintDryRun(ClientSession& s, const client::HttpResponse& res) {
   return kExitOk;
 }
 
+WriteAnswer CallWrite(ClientSession& s, std::string_view method, const std::string& path,
+                      Query q, std::string_view body, const client::Headers& extra) {
+  WriteAnswer a;
+  client::HttpResponse res;
+  a.rc = s.Call(method, path + DryRunQuery(s, q).str(), body, &res, extra);
+  a.done = a.rc != kExitOk;
+  if (a.done) return a;
+  a.status = res.status;
+  if (s.dry_run()) {
+    a.rc = PrintDryRun(s, res);
+    a.done = true;
+  } else if (s.json()) {
+    s.PrintBody(res.body);
+    a.done = true;
+  } else {
+    a.rc = s.ParseBody(res, &a.reply);
+    a.done = a.rc != kExitOk;
+  }
+  return a;
+}
+
 }  // namespace chronoconf::cli

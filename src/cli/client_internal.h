@@ -199,6 +199,27 @@ inline Query& DryRunQuery(const ClientSession& s, Query& q) {
 // would-be revision and one line per event (client_dry_run.cc).
 int PrintDryRun(ClientSession& s, const client::HttpResponse& res);
 
+// The answer to a write command that is left for the command to print:
+// none when `done` (a dry run's or --json's answer was printed already, or
+// the call failed with exit code `rc`).
+struct WriteAnswer {
+  int rc = kExitOk;
+  bool done = false;
+  int status = 0;      // the HTTP status (201: created)
+  json::Value reply;   // the parsed body, unless done
+};
+// Sends a write (PUT, POST, DELETE) of `body` to `path` with `q`, plus
+// dry_run=true under --dry-run (client_dry_run.cc).
+WriteAnswer CallWrite(ClientSession& s, std::string_view method, const std::string& path,
+                      Query q, std::string_view body = {}, const client::Headers& extra = {});
+// How a set went: "created" (201), "kept" (a no-op, "changed":false) or
+// `otherwise`.
+inline const char* SetVerb(const WriteAnswer& w, const char* otherwise) {
+  const json::Value* changed = w.reply.Find("changed");
+  if (changed != nullptr && changed->is_bool() && !changed->as_bool()) return "kept";
+  return w.status == 201 ? "created" : otherwise;
+}
+
 // Reads FILE, or stdin for "-" (client_bulk.cc). Returns false with *error
 // set on failure.
 bool ReadInput(const std::string& file, std::string* out, std::string* error);

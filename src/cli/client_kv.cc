@@ -64,26 +64,14 @@ int RunSet(ClientSession& s, const SetArgs& a) {
   // emplace, not operator[]= "*": assigning a short literal to a string trips
   // GCC 12's false -Wrestrict at -O3 (GCC PR 105329).
   if (a.absent) extra.emplace("If-None-Match", "*");
-  Query q;
-  HttpResponse res;
-  if (int rc = s.Call("PUT", KeyPath(a.key) + DryRunQuery(s, q).str(), body.str(), &res, extra)) {
-    return rc;
-  }
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
-  const json::Value* entry = reply.Find("entry");
+  WriteAnswer w = CallWrite(s, "PUT", KeyPath(a.key), Query(), body.str(), extra);
+  if (w.done) return w.rc;
+  const json::Value* entry = w.reply.Find("entry");
   const int64_t version = entry != nullptr ? FieldInt(*entry, "version") : -1;
-  const json::Value* changed = reply.Find("changed");
-  const char* verb = changed != nullptr && !changed->as_bool() ? "unchanged"
-                     : res.status == 201                       ? "created"
-                                                               : "set";
+  const char* verb = SetVerb(w, "set");
+  if (verb == std::string_view("kept")) verb = "unchanged";
   s.Print(fmt::format("{} {} (version {}, revision {})\n", verb, SanitizeCell(a.key), version,
-                      FieldInt(reply, "revision")));
+                      FieldInt(w.reply, "revision")));
   return kExitOk;
 }
 
@@ -92,17 +80,10 @@ int RunDelete(ClientSession& s, const DeleteArgs& a) {
   Query q;
   if (a.expect >= 0) q.Add("expected_version", a.expect);
   if (!a.reason.empty()) q.Add("reason", a.reason);
-  HttpResponse res;
-  if (int rc = s.Call("DELETE", KeyPath(a.key) + DryRunQuery(s, q).str(), {}, &res)) return rc;
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
-  s.Print(
-      fmt::format("deleted {} (revision {})\n", SanitizeCell(a.key), FieldInt(reply, "revision")));
+  WriteAnswer w = CallWrite(s, "DELETE", KeyPath(a.key), std::move(q));
+  if (w.done) return w.rc;
+  s.Print(fmt::format("deleted {} (revision {})\n", SanitizeCell(a.key),
+                      FieldInt(w.reply, "revision")));
   return kExitOk;
 }
 

@@ -34,21 +34,11 @@ int RunPolicySet(ClientSession& s, const PolicySetArgs& a) {
   body.BeginObject().Field("approvals", a.approvals);
   if (!a.reason.empty()) body.Field("reason", a.reason);
   body.EndObject();
-  Query q;
-  HttpResponse res;
-  if (int rc = s.Call("PUT", PolicyPath(a.prefix) + DryRunQuery(s, q).str(), body.str(), &res)) {
-    return rc;
-  }
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
-  s.Print(fmt::format("{} the review policy of {}: {} (revision {})\n",
-                      res.status == 201 ? "created" : "replaced", SanitizeCell(a.prefix),
-                      Approvals(a.approvals), FieldInt(reply, "revision")));
+  WriteAnswer w = CallWrite(s, "PUT", PolicyPath(a.prefix), Query(), body.str());
+  if (w.done) return w.rc;
+  s.Print(fmt::format("{} the review policy of {}: {} (revision {})\n", SetVerb(w, "replaced"),
+                      SanitizeCell(a.prefix), Approvals(a.approvals),
+                      FieldInt(w.reply, "revision")));
   return kExitOk;
 }
 
@@ -84,19 +74,10 @@ int RunPolicyRm(ClientSession& s, const PolicyRmArgs& a) {
   if (int rc = NotEmptyPrefix(a.prefix)) return rc;
   Query q;
   if (!a.reason.empty()) q.Add("reason", a.reason);
-  HttpResponse res;
-  if (int rc = s.Call("DELETE", PolicyPath(a.prefix) + DryRunQuery(s, q).str(), {}, &res)) {
-    return rc;
-  }
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
+  WriteAnswer w = CallWrite(s, "DELETE", PolicyPath(a.prefix), std::move(q));
+  if (w.done) return w.rc;
   s.Print(fmt::format("deleted the review policy of {} (revision {})\n", SanitizeCell(a.prefix),
-                      FieldInt(reply, "revision")));
+                      FieldInt(w.reply, "revision")));
   return kExitOk;
 }
 

@@ -41,21 +41,10 @@ int RunSchemaSet(ClientSession& s, const SchemaSetArgs& a) {
   if (!a.reason.empty()) body.Field("reason", a.reason);
   if (a.force) body.Field("force", true);
   body.EndObject();
-  Query q;
-  HttpResponse res;
-  if (int rc = s.Call("PUT", SchemaPath(a.prefix) + DryRunQuery(s, q).str(), body.str(), &res)) {
-    return rc;
-  }
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
-  s.Print(fmt::format("{} the schema of {} (revision {})\n",
-                      res.status == 201 ? "created" : "replaced", SanitizeCell(a.prefix),
-                      FieldInt(reply, "revision")));
+  WriteAnswer w = CallWrite(s, "PUT", SchemaPath(a.prefix), Query(), body.str());
+  if (w.done) return w.rc;
+  s.Print(fmt::format("{} the schema of {} (revision {})\n", SetVerb(w, "replaced"),
+                      SanitizeCell(a.prefix), FieldInt(w.reply, "revision")));
   return kExitOk;
 }
 
@@ -96,19 +85,10 @@ int RunSchemaRm(ClientSession& s, const SchemaRmArgs& a) {
   if (int rc = NotEmptyPrefix(a.prefix)) return rc;
   Query q;
   if (!a.reason.empty()) q.Add("reason", a.reason);
-  HttpResponse res;
-  if (int rc = s.Call("DELETE", SchemaPath(a.prefix) + DryRunQuery(s, q).str(), {}, &res)) {
-    return rc;
-  }
-  if (s.dry_run()) return PrintDryRun(s, res);
-  if (s.json()) {
-    s.PrintBody(res.body);
-    return kExitOk;
-  }
-  json::Value reply;
-  if (int rc = s.ParseBody(res, &reply)) return rc;
+  WriteAnswer w = CallWrite(s, "DELETE", SchemaPath(a.prefix), std::move(q));
+  if (w.done) return w.rc;
   s.Print(fmt::format("deleted the schema of {} (revision {})\n", SanitizeCell(a.prefix),
-                      FieldInt(reply, "revision")));
+                      FieldInt(w.reply, "revision")));
   return kExitOk;
 }
 

@@ -57,6 +57,10 @@ const std::string& OpKey(const Op& op);
 struct Transaction {
   std::vector<Op> ops;
   CommitMeta meta;
+  // The version of the schemas stream (SPEC §8) whose schemas found every
+  // value it sets valid, checked on the submitting thread (-1: not
+  // checked). The committer checks the values again only if it moved.
+  int64_t schemas_checked = -1;
 };
 
 // Make the config under `prefix` equal to its state at `revision`.

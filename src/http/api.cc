@@ -429,6 +429,12 @@ Result<int64_t> Api::ReadRevision(const Request& req, const char* rev_param,
   return projection_->Resolve(*rev, *time);
 }
 
+Response Api::ReadAnswer(const Request& req, int64_t at, std::string body) {
+  Response r = JsonResponse(200, std::move(body));
+  if (!req.Query("at_revision") && !req.Query("at_time")) r.revision = at;
+  return r;
+}
+
 CommitMeta Api::MetaFrom(const Request& req, std::optional<std::string> reason) const {
   CommitMeta meta;
   // With auth on, the token names the actor; X-Actor cannot spoof it.

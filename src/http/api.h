@@ -156,6 +156,10 @@ class Api {
   // Resolves at_revision / at_time of `req` to a revision.
   Result<int64_t> ReadRevision(const Request& req, const char* rev_param,
                                const char* time_param) const;
+  // A 200 answer of a read resolved to revision `at`: at the head it says
+  // exactly that head; at a past revision the header keeps the read
+  // model's head (SPEC §2), as every response does.
+  static Response ReadAnswer(const Request& req, int64_t at, std::string body);
   CommitMeta MetaFrom(const Request& req, std::optional<std::string> reason) const;
 
   // kForbidden unless req's principal may touch `key`.

@@ -60,7 +60,7 @@ net::awaitable<Response> Api::PostRevert(const Request& req) {
   if (!reason) co_return ErrorResponse(reason.status());
   Command command = RevertTo{*to->AsInt64(), std::move(*prefix), MetaFrom(req, std::move(*reason))};
   CommandResult r = co_await Execute(req, command);
-  if (r.status.ok() && r.dry_run) co_return DryRunResponse(r);
+  if (r.status.ok() && r.dry_run) co_return DryRunResponse(r, *projection_);
   co_return BulkResult(r);
 }
 
@@ -107,7 +107,7 @@ net::awaitable<Response> Api::PostImport(const Request& req) {
   }
   Command command = std::move(cmd);
   CommandResult r = co_await Execute(req, command);
-  if (r.status.ok() && r.dry_run) co_return DryRunResponse(r);
+  if (r.status.ok() && r.dry_run) co_return DryRunResponse(r, *projection_);
   co_return BulkResult(r);
 }
 

@@ -140,10 +140,7 @@ Response Api::ListKeys(const Request& req) {
   w.EndArray();
   if (page.next) w.Field("next", *page.next);
   w.EndObject();
-  Response r = JsonResponse(200, w.Take());
-  // A listing at the head reflects exactly the head it resolved to.
-  if (!req.Query("at_revision") && !req.Query("at_time")) r.revision = *at;
-  return r;
+  return ReadAnswer(req, *at, w.Take());
 }
 
 net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key) {
@@ -172,7 +169,7 @@ net::awaitable<Response> Api::PutKey(const Request& req, const std::string& key)
                                 MetaFrom(req, std::move(*reason))};
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   co_return WithETag(JsonResponse(r.created ? 201 : 200, RenderSingleWrite(r)),
                      r.results[0].version);
 }
@@ -190,7 +187,7 @@ net::awaitable<Response> Api::DeleteKeyRoute(const Request& req, const std::stri
   Command command = Transaction{{DeleteKey{key, *expected}}, MetaFrom(req, std::move(why))};
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status.ClearOpIndex());
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   co_return JsonResponse(200, RenderSingleWrite(r));
 }
 
@@ -262,7 +259,7 @@ net::awaitable<Response> Api::PostTxn(const Request& req) {
   Command command = std::move(*txn);
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   json::Writer w;
   w.BeginObject().Field("revision", r.revision).Field("changed", r.changed);
   w.Key("results").BeginArray();

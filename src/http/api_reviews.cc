@@ -156,9 +156,7 @@ Response Api::GetPolicies(const Request& req) {
   w.BeginObject().Field("revision", *at).Key("policies").BeginArray();
   for (const auto& p : projection_->Policies(*at)) WritePolicy(w, *p);
   w.EndArray().EndObject();
-  Response r = JsonResponse(200, w.Take());
-  r.revision = *at;
-  return r;
+  return ReadAnswer(req, *at, w.Take());
 }
 
 Response Api::GetPolicy(const Request& req, const std::string& prefix) {
@@ -169,9 +167,7 @@ Response Api::GetPolicy(const Request& req, const std::string& prefix) {
     if (p->prefix != prefix) continue;
     json::Writer w;
     WritePolicy(w, *p);
-    Response r = JsonResponse(200, w.Take());
-    r.revision = *at;
-    return r;
+    return ReadAnswer(req, *at, w.Take());
   }
   return ErrorResponse(Status::NotFound(
       fmt::format("prefix '{}' has no review policy (at revision {})", prefix, *at)));
@@ -197,10 +193,11 @@ net::awaitable<Response> Api::PutPolicy(const Request& req, const std::string& p
   Command command = PolicyChange{prefix, *approvals, MetaFrom(req, std::move(*reason))};
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   json::Writer w;
   w.BeginObject()
       .Field("revision", r.revision)
+      .Field("changed", r.changed)
       .Field("prefix", prefix)
       .Field("approvals", *approvals)
       .EndObject();
@@ -215,9 +212,13 @@ net::awaitable<Response> Api::DeletePolicy(const Request& req, const std::string
   Command command = PolicyChange{prefix, std::nullopt, MetaFrom(req, std::move(why))};
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   json::Writer w;
-  w.BeginObject().Field("revision", r.revision).Field("prefix", prefix).EndObject();
+  w.BeginObject()
+      .Field("revision", r.revision)
+      .Field("changed", r.changed)
+      .Field("prefix", prefix)
+      .EndObject();
   co_return JsonResponse(200, w.Take());
 }
 
@@ -237,24 +238,32 @@ Response Api::ListChanges(const Request& req) {
   if (!limit_param) return ErrorResponse(limit_param.status());
   auto before_param = IntParam(req, "before", 1, INT64_MAX);
   if (!before_param) return ErrorResponse(before_param.status());
-  const int64_t limit = limit_param->value_or(100);
-  const int64_t before = before_param->value_or(INT64_MAX);
+  const size_t limit = static_cast<size_t>(limit_param->value_or(100));
+  int64_t cursor = before_param->value_or(INT64_MAX);
   const int64_t head = projection_->head();
   json::Writer w;
   w.BeginObject().Field("revision", head).Key("changes").BeginArray();
-  int64_t shown = 0, last = 0;
+  size_t shown = 0;
+  int64_t last = 0;
   bool more = false;
-  for (const auto& c : projection_->Changes()) {  // newest first
-    if (c->proposal.id >= before) continue;
-    if (only && c->state != *only) continue;
-    if (!CheckChangeAccess(req, *c).ok()) continue;  // only changes it may read whole
-    if (shown == limit) {
-      more = true;
-      break;
+  // Pages of candidates newest first, until the page is full (one more
+  // tells whether there is a next page) or the answer reaches its byte
+  // budget: a change may hold up to a body's worth of ops.
+  constexpr size_t kMaxAnswerBytes = 4 << 20;
+  while (!more) {
+    auto candidates = projection_->Changes(cursor, limit + 1, only);
+    for (const auto& c : candidates) {
+      cursor = c->proposal.id;
+      if (!CheckChangeAccess(req, *c).ok()) continue;  // only changes it may read whole
+      if (shown == limit || w.str().size() >= kMaxAnswerBytes) {
+        more = true;
+        break;
+      }
+      WriteChange(w, *projection_, *c, /*diff=*/false);
+      last = c->proposal.id;
+      ++shown;
     }
-    WriteChange(w, *projection_, *c, /*diff=*/false);
-    last = c->proposal.id;
-    ++shown;
+    if (candidates.size() < limit + 1) break;  // nothing older
   }
   w.EndArray();
   if (more) w.Field("next_before", last);  // pass as ?before= for the next page
@@ -286,7 +295,7 @@ net::awaitable<Response> Api::PostChange(const Request& req) {
   Command command = ProposeChange{std::move(*txn)};
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   // The new change is the stream of the proposal commit's one event.
   CommitPtr commit = projection_->Commit(r.revision);
   std::optional<int64_t> id;
@@ -335,7 +344,7 @@ net::awaitable<Response> Api::PostChangeAction(const Request& req, const std::st
                                                MetaFrom(req, std::move(reason))});
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   json::Writer w;
   w.BeginObject().Field("revision", r.revision).Field("changed", r.changed);
   w.Field("events", static_cast<int64_t>(r.events)).Key("change");

@@ -46,9 +46,7 @@ Response Api::GetSchemas(const Request& req) {
   w.BeginObject().Field("revision", *at).Key("schemas").BeginArray();
   for (const auto& s : projection_->Schemas(*at)) WriteSchema(w, *s);
   w.EndArray().EndObject();
-  Response r = JsonResponse(200, w.Take());
-  r.revision = *at;
-  return r;
+  return ReadAnswer(req, *at, w.Take());
 }
 
 Response Api::GetSchema(const Request& req, const std::string& prefix) {
@@ -59,9 +57,7 @@ Response Api::GetSchema(const Request& req, const std::string& prefix) {
     if (s->prefix != prefix) continue;
     json::Writer w;
     WriteSchema(w, *s);
-    Response r = JsonResponse(200, w.Take());
-    r.revision = *at;
-    return r;
+    return ReadAnswer(req, *at, w.Take());
   }
   return ErrorResponse(Status::NotFound(
       fmt::format("prefix '{}' has no schema (at revision {})", prefix, *at)));
@@ -93,9 +89,14 @@ net::awaitable<Response> Api::PutSchema(const Request& req, const std::string& p
   Command command = SchemaChange{prefix, *text, force, MetaFrom(req, std::move(*reason))};
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   json::Writer w;
-  w.BeginObject().Field("revision", r.revision).Field("prefix", prefix).Key("schema").Raw(*text);
+  w.BeginObject()
+      .Field("revision", r.revision)
+      .Field("changed", r.changed)
+      .Field("prefix", prefix)
+      .Key("schema")
+      .Raw(*text);
   w.EndObject();
   co_return JsonResponse(r.created ? 201 : 200, w.Take());
 }
@@ -109,9 +110,13 @@ net::awaitable<Response> Api::DeleteSchema(const Request& req, const std::string
   Command command = SchemaChange{prefix, std::nullopt, false, MetaFrom(req, std::move(why))};
   CommandResult r = co_await Execute(req, command);
   if (!r.status.ok()) co_return ErrorResponse(r.status);
-  if (r.dry_run) co_return DryRunResponse(r);
+  if (r.dry_run) co_return DryRunResponse(r, *projection_);
   json::Writer w;
-  w.BeginObject().Field("revision", r.revision).Field("prefix", prefix).EndObject();
+  w.BeginObject()
+      .Field("revision", r.revision)
+      .Field("changed", r.changed)
+      .Field("prefix", prefix)
+      .EndObject();
   co_return JsonResponse(200, w.Take());
 }
 

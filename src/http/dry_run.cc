@@ -6,7 +6,7 @@
 
 namespace chronoconf::http {
 
-Response DryRunResponse(const CommandResult& result) {
+Response DryRunResponse(const CommandResult& result, const Projection& projection) {
   const DryRunResult& dry = *result.dry_run;
   json::Writer w;
   w.BeginObject()
@@ -15,26 +15,18 @@ Response DryRunResponse(const CommandResult& result) {
       .Field("changed", dry.commit.has_value())
       .Field("revision", dry.commit ? dry.decided_at + 1 : dry.decided_at);
   if (dry.commit) {
-    const CommitData& c = *dry.commit;
+    // The events as the audit trail would show them (SPEC §2.1), with the
+    // revision they would get; no time, since none was taken.
+    RecordedCommit c{dry.decided_at + 1, 0, dry.commit->meta, dry.commit->events, {}, {}};
     w.Key("commit").BeginObject().Field("actor", c.meta.actor);
     w.Key("reason");
     c.meta.reason ? w.String(*c.meta.reason) : w.Null();
     w.Key("events").BeginArray();
-    for (const Event& e : c.events) {
-      w.BeginObject()
-          .Field("type", EventTypeName(e.type))
-          .Field("key", e.key)
-          .Field("version", e.version);
-      w.Key("value");
-      e.value ? w.Raw(*e.value) : w.Null();
-      w.Key("previous_value");
-      e.previous_value ? w.Raw(*e.previous_value) : w.Null();
-      if (e.lease) w.Field("lease", *e.lease);
-      w.EndObject();
-    }
+    for (size_t i = 0; i < c.events.size(); ++i) WriteEvent(w, c, i);
     w.EndArray().EndObject();
     // The config entries as they would read after it (system streams, such
-    // as a schema's, are not entries).
+    // as a schema's, are not entries), and the schemas each set value was
+    // checked against: all passed, or the dry run would have been a 422.
     w.Key("entries").BeginArray();
     for (const Event& e : c.events) {
       if (IsSystemStream(e.key)) continue;
@@ -44,7 +36,16 @@ Response DryRunResponse(const CommandResult& result) {
       } else {
         w.Field("deleted", true);
       }
-      w.EndObject();
+      w.Field("modified_revision", c.revision).Field("modified_by", c.meta.actor).EndObject();
+    }
+    w.EndArray();
+    w.Key("schemas").BeginArray();
+    for (const Event& e : c.events) {
+      if (IsSystemStream(e.key) || e.type != EventType::kConfigSet) continue;
+      for (const auto& s : projection.SchemasCovering(e.key, dry.decided_at)) {
+        w.BeginObject().Field("key", e.key).Field("prefix", s->prefix).Field("valid", true);
+        w.EndObject();
+      }
     }
     w.EndArray();
   }

@@ -5,14 +5,17 @@
 
 #include "app/command_service.h"
 #include "http/http_types.h"
+#include "projection/projection.h"
 
 namespace chronoconf::http {
 
 // {"dry_run":true,"decided_at":R,"changed":bool,"revision":R+1 (the
-//  revision it would get) | R, "commit":{"actor","reason","events":[…]},
-//  "entries":[{"key","value","version"} | {"key","deleted":true,"version"}]}
+//  revision it would get) | R, "commit":{"actor","reason","events":[event
+//  shape of SPEC §2.1 without "timestamp"]}, "entries":[{"key","value",
+//  "version","modified_revision","modified_by"} | {"key","deleted":true,…}],
+//  "schemas":[{"key","prefix","valid":true}: each schema a set value passed]}
 // REQUIRES: result.dry_run.
-Response DryRunResponse(const CommandResult& result);
+Response DryRunResponse(const CommandResult& result, const Projection& projection);
 
 }  // namespace chronoconf::http
 

@@ -18,9 +18,10 @@ void WriteEvent(json::Writer& w, const RecordedCommit& c, size_t index, size_t p
   if (e.value) w.RawField("value", *e.value);
   if (e.previous_value) w.RawField("previous_value", *e.previous_value);
   if (e.lease) w.Field("lease", *e.lease);
-  w.Field("version", e.version)
-      .Field("timestamp", FormatRfc3339Micros(c.timestamp_us))
-      .Field("actor", c.meta.actor)
+  w.Field("version", e.version);
+  // A dry run's would-be commit (time 0) has no time yet.
+  if (c.timestamp_us != 0) w.Field("timestamp", FormatRfc3339Micros(c.timestamp_us));
+  w.Field("actor", c.meta.actor)
       .OptionalField("reason", c.meta.reason)
       .OptionalField("request_id", c.meta.request_id)
       .EndObject();

@@ -718,9 +718,10 @@ std::shared_ptr<const ChangeRecord> Projection::Change(int64_t id) const {
   return reviews_.Change(id);
 }
 
-std::vector<std::shared_ptr<const ChangeRecord>> Projection::Changes() const {
+std::vector<std::shared_ptr<const ChangeRecord>> Projection::Changes(
+    int64_t before, size_t max, std::optional<ChangeRecord::State> only) const {
   ReaderLock lock(&mu_);
-  return reviews_.Changes();
+  return reviews_.Changes(before, max, only);
 }
 
 int64_t Projection::NextChangeId() const {

@@ -191,10 +191,11 @@ class Projection {
   std::vector<std::shared_ptr<const PolicyInForce>> Policies(int64_t at) const;
   std::vector<std::shared_ptr<const PolicyInForce>> PoliciesCovering(std::string_view key,
                                                                      int64_t at) const;
-  // Review changes as they are now: one (null when there is none), every
-  // one newest first, and the id the next proposal takes.
+  // Review changes as they are now: one (null when there is none), a page
+  // newest first (ReviewLedger::Changes), and the id the next proposal takes.
   std::shared_ptr<const ChangeRecord> Change(int64_t id) const;
-  std::vector<std::shared_ptr<const ChangeRecord>> Changes() const;
+  std::vector<std::shared_ptr<const ChangeRecord>> Changes(
+      int64_t before, size_t max, std::optional<ChangeRecord::State> only) const;
   int64_t NextChangeId() const;
 
   // Keys that exist now and events ever, under `prefixes` (as for List).

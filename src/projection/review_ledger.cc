@@ -80,6 +80,10 @@ void ReviewLedger::Fold(std::string_view stream, EventType type, std::string_vie
     }
   }
   ++next->version;
+  if (auto it = changes_.find(*id); it != changes_.end()) {
+    ids_by_state_[static_cast<size_t>(it->second->state)].erase(*id);
+  }
+  ids_by_state_[static_cast<size_t>(next->state)].insert(*id);
   changes_[*id] = std::move(next);
 }
 
@@ -98,10 +102,24 @@ std::shared_ptr<const ChangeRecord> ReviewLedger::Change(int64_t id) const {
   return it == changes_.end() ? nullptr : it->second;
 }
 
-std::vector<std::shared_ptr<const ChangeRecord>> ReviewLedger::Changes() const {
+std::vector<std::shared_ptr<const ChangeRecord>> ReviewLedger::Changes(
+    int64_t before, size_t max, std::optional<ChangeRecord::State> only) const {
   std::vector<std::shared_ptr<const ChangeRecord>> out;
-  out.reserve(changes_.size());
-  for (auto it = changes_.rbegin(); it != changes_.rend(); ++it) out.push_back(it->second);
+  auto take = [&](auto first, auto last, auto record_of) {
+    for (auto it = std::make_reverse_iterator(last); it != std::make_reverse_iterator(first) &&
+                                                     out.size() < max;
+         ++it) {
+      out.push_back(record_of(*it));
+    }
+  };
+  if (only) {
+    const std::set<int64_t>& ids = ids_by_state_[static_cast<size_t>(*only)];
+    take(ids.begin(), ids.lower_bound(before),
+         [this](int64_t id) { return changes_.find(id)->second; });
+  } else {
+    take(changes_.begin(), changes_.lower_bound(before),
+         [](const auto& entry) { return entry.second; });
+  }
   return out;
 }
 

@@ -9,7 +9,9 @@
 #define CHRONOCONF_PROJECTION_REVIEW_LEDGER_H_
 
 #include <cstdint>
+#include <array>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,8 +76,11 @@ class ReviewLedger {
 
   std::vector<std::shared_ptr<const PolicyInForce>> Policies(int64_t at) const;
   std::shared_ptr<const ChangeRecord> Change(int64_t id) const;
-  // Every change, newest first.
-  std::vector<std::shared_ptr<const ChangeRecord>> Changes() const;
+  // Up to `max` changes with ids below `before`, newest first; only those
+  // in state `only` when given. Costs what it returns: each state keeps
+  // its own index of ids.
+  std::vector<std::shared_ptr<const ChangeRecord>> Changes(
+      int64_t before, size_t max, std::optional<ChangeRecord::State> only) const;
   // The id the next proposal takes: one above the highest ever proposed.
   int64_t NextChangeId() const { return changes_.empty() ? 1 : changes_.rbegin()->first + 1; }
   bool has_policies() const { return !policies_.empty(); }
@@ -86,6 +91,7 @@ class ReviewLedger {
            std::less<>>
       policies_;
   std::map<int64_t, std::shared_ptr<const ChangeRecord>> changes_;
+  std::array<std::set<int64_t>, 3> ids_by_state_;  // indexed by ChangeRecord::State
 };
 
 }  // namespace chronoconf

@@ -120,6 +120,10 @@ TEST_F(CliReviewTest, PolicySetGetAndRemove) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out.rfind("replaced the review policy of " + p + ": 1 approval ", 0), 0u)
       << again.out;
+  auto same = Cli("alice", {"policy", "set", p, "--approvals", "1"});  // a no-op
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.out.rfind("kept the review policy of " + p + ": 1 approval ", 0), 0u)
+      << same.out;
 
   auto get = Cli("bob", {"policy", "get", p});
   ASSERT_EQ(get.exit_code, 0) << get.err;

@@ -45,13 +45,17 @@ TEST_F(CliSchemaTest, SetGetListAndRemove) {
   EXPECT_EQ(set.out,
             "created the schema of " + p + " (revision " + std::to_string(head + 1) + ")\n");
 
-  auto again = SetFromStdin({"schema", "set", p, "-"}, kPortSchema);
+  auto again = SetFromStdin({"schema", "set", p, "-"}, kPortSchema);  // a no-op
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(again.out.rfind("replaced the schema of " + p, 0), 0u) << again.out;
+  EXPECT_EQ(again.out, "kept the schema of " + p + " (revision " + std::to_string(head + 1) +
+                           ")\n");
+  auto other = SetFromStdin({"schema", "set", p, "-"}, R"({"type":"object"})");
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(other.out.rfind("replaced the schema of " + p, 0), 0u) << other.out;
 
   auto get = Cli({"schema", "get", p});
   ASSERT_EQ(get.exit_code, 0) << get.err;
-  EXPECT_EQ(nlohmann::json::parse(get.out), nlohmann::json::parse(kPortSchema));
+  EXPECT_EQ(nlohmann::json::parse(get.out), nlohmann::json::parse(R"({"type":"object"})"));
 
   auto list = Cli({"schema", "get"});
   ASSERT_EQ(list.exit_code, 0) << list.err;

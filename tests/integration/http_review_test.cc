@@ -198,6 +198,18 @@ TEST_F(HttpReviewTest, AnAdminLimitedToPrefixesSetsPoliciesOnlyInsideThem) {
             201);
   EXPECT_EQ(api().Delete("/v1/policies/other%2F" + K(""), As("adam")).status, 200);
   Policy(1);
+  // The policy in force again: no commit (SPEC §1's no-op).
+  const int64_t head = api().Get("/v1/status", As("rita")).json["revision"];
+  auto again = api().Put("/v1/policies/" + K(""), R"({"approvals":1})", As("alice"));
+  ASSERT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.json["changed"], false);
+  EXPECT_EQ(again.json["revision"], head);
+  EXPECT_EQ(api().Get("/v1/status", As("rita")).json["revision"], head);
+  // A read at a past revision says the head it was served from (SPEC §2).
+  auto past = api().Get("/v1/policies?at_revision=1", As("rita"));
+  ASSERT_EQ(past.status, 200) << past;
+  EXPECT_EQ(past.json["revision"], 1);
+  EXPECT_EQ(past.RevisionHeader(), head);
   EXPECT_EQ(api().Delete("/v1/policies/" + K(""), As("adam")).status, 403);
   EXPECT_EQ(api().Get("/v1/policies/" + K(""), As("rita")).status, 200);
 }
@@ -221,6 +233,16 @@ TEST_F(HttpReviewTest, ChangesArePagedNewestFirstAndAnOverlongApplyReasonIsRefus
   EXPECT_EQ(longer.status, 400) << longer.status;
   EXPECT_EQ(api().Get("/v1/status", As("bob")).json["revision"], head);
   EXPECT_EQ(Act("bob", a, "apply", R"({"reason":"ship it"})").status, 200);
+  // A state's pages skip the changes in other states.
+  auto applied = api().Get("/v1/changes?state=applied&limit=1", As("rita"));
+  ASSERT_EQ(applied.status, 200) << applied;
+  EXPECT_EQ(applied.json["changes"][0]["id"], a);
+  auto open = api().Get("/v1/changes?state=open&limit=1&before=" + std::to_string(b + 1),
+                        As("rita"));
+  ASSERT_EQ(open.status, 200) << open;
+  ASSERT_EQ(open.json["changes"].size(), 1u);
+  EXPECT_EQ(open.json["changes"][0]["id"], b);
+  EXPECT_EQ(open.json["changes"][0]["state"], "open");
 }
 
 TEST_F(HttpReviewTest, ATokenReviewsOnlyChangesInsideItsPrefixes) {

@@ -93,8 +93,21 @@ TEST_F(HttpSchemaTest, ASchemaCurrentValuesBreakIsAConflictUnlessForcedAndReadsA
   EXPECT_EQ(events.back()["type"], "SchemaSet") << events.back();
   EXPECT_EQ(events.back()["reason"], "shape");
   EXPECT_EQ(events.back()["revision"], set_at);
+  // A read at a past revision says the head it was served from (SPEC §2).
+  auto past = api().Get("/v1/schemas?at_revision=" + std::to_string(before));
+  ASSERT_EQ(past.status, 200) << past;
+  EXPECT_EQ(past.json["revision"], before);
+  EXPECT_GE(past.RevisionHeader(), set_at);
+  // The schema in force again: no commit (SPEC §1's no-op).
+  auto same = SetSchema(K(""), kPortSchema);
+  ASSERT_EQ(same.status, 200) << same;
+  EXPECT_EQ(same.json["changed"], false);
+  EXPECT_EQ(same.json["revision"], set_at);
+  EXPECT_EQ(Head(), set_at);
   // Replaced (200), then deleted: any value goes in again.
-  EXPECT_EQ(SetSchema(K(""), R"({"type":"object"})").status, 200);
+  auto replaced = SetSchema(K(""), R"({"type":"object"})");
+  EXPECT_EQ(replaced.status, 200);
+  EXPECT_EQ(replaced.json["changed"], true);
   EXPECT_EQ(api().Delete("/v1/schemas/" + K("") + "?reason=done").status, 200);
   EXPECT_EQ(api().Delete("/v1/schemas/" + K("")).status, 404);
   EXPECT_EQ(api().Set(K("b"), "12").status, 201);
@@ -119,14 +132,28 @@ TEST_F(HttpSchemaTest, ADryRunAnswersWhatTheWriteWouldDoAndWritesNothing) {
   EXPECT_EQ(dry.json["dry_run"], true);
   EXPECT_EQ(dry.json["decided_at"], head);
   EXPECT_EQ(dry.json["revision"], head + 1);
-  EXPECT_EQ(dry.json["commit"]["events"][0]["type"], "ConfigSet");
-  EXPECT_EQ(dry.json["commit"]["events"][0]["version"], 2);
+  // The events in the audit trail's shape (SPEC §2.1), the revision they
+  // would get, and the schema each value passed.
+  const json& event = dry.json["commit"]["events"][0];
+  EXPECT_EQ(event["type"], "ConfigSet");
+  EXPECT_EQ(event["version"], 2);
+  EXPECT_EQ(event["revision"], head + 1);
+  EXPECT_EQ(event["index"], 0);
+  EXPECT_EQ(event["previous_value"]["port"], 1);
   EXPECT_EQ(dry.json["entries"][0]["value"]["port"], 2);
+  EXPECT_EQ(dry.json["entries"][0]["modified_revision"], head + 1);
+  ASSERT_EQ(dry.json["schemas"].size(), 1u) << dry;
+  EXPECT_EQ(dry.json["schemas"][0]["prefix"], K(""));
+  EXPECT_EQ(dry.json["schemas"][0]["valid"], true);
+  auto created = api().Put("/v1/kv/" + K("new") + "?dry_run=true", R"({"value":{"port":3}})", kJson);
+  ASSERT_EQ(created.status, 200) << created;
+  EXPECT_FALSE(created.json["commit"]["events"][0].contains("previous_value")) << created;
   auto bad = api().Put("/v1/kv/" + K("a") + "?dry_run=true", R"({"value":{"port":-2}})", kJson);
   EXPECT_EQ(bad.status, 422) << bad;
   auto del = api().Delete("/v1/kv/" + K("a") + "?dry_run=true");
   ASSERT_EQ(del.status, 200) << del;
   EXPECT_EQ(del.json["entries"][0]["deleted"], true);
+  EXPECT_FALSE(del.json["commit"]["events"][0].contains("value")) << del;  // a ConfigDeleted
   auto txn = api().Post("/v1/txn?dry_run=true",
                         R"({"ops":[{"op":"check","key":")" + K("a") + R"(","expected_version":9}]})",
                         kJson);
