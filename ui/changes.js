@@ -166,9 +166,10 @@ function statusText(c) {
 
 // One key: what it is now and what the change makes it.
 function diffItem(d) {
-  const kind = d.op === 'delete' ? 'removed' : d.before === null ? 'added' : 'changed';
-  const before = d.before === null ? undefined : d.before;
-  const after = d.op === 'delete' || d.after === null ? undefined : d.after;
+  // `before` is absent when the key is (a JSON null is a value).
+  const kind = d.op === 'delete' ? 'removed' : 'before' in d ? 'changed' : 'added';
+  const before = d.before;
+  const after = d.op === 'delete' ? undefined : d.after;
   return h('section', { class: `diff-item ${kind}`, 'data-key': d.key },
       h('h4', {}, h('span', { class: 'tag' }, d.op === 'check' ? 'check' : kind), ' ',
         h('a', { href: keyHref(d.key) }, d.key)),

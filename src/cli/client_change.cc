@@ -79,7 +79,7 @@ std::string DiffLines(const ClientSession& s, const json::Value& change) {
     const std::string key = SanitizeCell(FieldText(d, "key"));
     const std::string op = FieldText(d, "op");
     const json::Value* before = d.Find("before");
-    const bool had = before != nullptr && !before->is_null();
+    const bool had = before != nullptr;  // absent when the key is
     std::string line;
     if (op == "set") {
       line = had ? DiffChangedLine(key, ValueText(s, d, "before"), ValueText(s, d, "after"),

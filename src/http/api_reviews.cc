@@ -91,8 +91,9 @@ void WriteChange(json::Writer& w, const Projection& projection, const ChangeReco
     if (c.state == ChangeRecord::State::kApplied) w.Field("applied_by", c.applied_by);
   }
   if (diff) {
-    // Each key: its value now and the one the change sets (null: absent or
-    // deleted), and whether it moved since the proposal.
+    // Each key: its value now and the one the change sets (each absent when
+    // the key is, as SPEC §2.1's previous_value), and whether it moved since
+    // the proposal.
     bool moved_any = false;
     w.Key("diff").BeginArray();
     for (size_t i = 0; i < c.proposal.ops.size(); ++i) {
@@ -103,13 +104,12 @@ void WriteChange(json::Writer& w, const Projection& projection, const ChangeReco
       moved_any = moved_any || moved;
       w.BeginObject().Field("key", key);
       if (const auto* set = std::get_if<SetKey>(&op)) {
-        w.Field("op", "set").Key("before");
-        now.exists ? w.Raw(now.value) : w.Null();
-        w.Key("after").Raw(set->value);
+        w.Field("op", "set");
+        if (now.exists) w.RawField("before", now.value);
+        w.RawField("after", set->value);
       } else if (std::holds_alternative<DeleteKey>(op)) {
-        w.Field("op", "delete").Key("before");
-        now.exists ? w.Raw(now.value) : w.Null();
-        w.Key("after").Null();
+        w.Field("op", "delete");
+        if (now.exists) w.RawField("before", now.value);
       } else {
         w.Field("op", "check");
       }
