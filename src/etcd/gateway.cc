@@ -31,10 +31,13 @@ std::string ToJson(const google::protobuf::Message& message) {
   // header.revision unconditionally (Patroni's watch: KeyError). So the
   // response header always says its revision. (Header fields are scalars:
   // the first "}" after it ends it.)
-  // (Not MemberList: etcd's cluster answers carry no revision.)
+  // (Not MemberList: etcd's cluster answers carry no revision; nor a watch's
+  // compacted answer, whose header etcd leaves at revision 0.)
+  const auto* watch = dynamic_cast<const pb::WatchResponse*>(&message);
+  const bool says_revision = message.GetDescriptor()->name() != "MemberListResponse" &&
+                             (watch == nullptr || watch->compact_revision() == 0);
   constexpr std::string_view kHeader = R"("header":{)";
-  if (size_t at = out.find(kHeader);
-      at != std::string::npos && message.GetDescriptor()->name() != "MemberListResponse") {
+  if (size_t at = out.find(kHeader); at != std::string::npos && says_revision) {
     const size_t body = at + kHeader.size();
     const size_t end = out.find('}', body);
     if (end != std::string::npos &&

@@ -111,54 +111,60 @@ void KvPut(const EtcdContext& context, const CallMetadata& md, const pb::PutRequ
   if (!ScopeCovers(caller.principal.scope, range)) {
     return done(rpctypes::PermissionDenied());
   }
-  SetKey set{req.key(), "", std::nullopt, false};
-  set.commit_unchanged = true;  // SPEC §7: etcd's Put always commits
+  int64_t lease = 0;
   if (req.lease() != 0) {
     // The decision checks the lease again, at commit time; this answers
     // early, and applies etcd's checkLeasePuts: a put joins a lease only
     // with write access to every key it holds.
-    std::optional<LeaseInfo> lease = context.projection().Lease(req.lease());
-    if (!lease) return done(rpctypes::LeaseNotFound());
-    for (const std::string& k : lease->keys) {
+    std::optional<LeaseInfo> info = context.projection().Lease(req.lease());
+    if (!info) return done(rpctypes::LeaseNotFound());
+    for (const std::string& k : info->keys) {
       if (!caller.principal.scope.Contains(k)) return done(rpctypes::PermissionDenied());
     }
-    set.lease = req.lease();
+    lease = req.lease();
   }
-  if (req.ignore_value() || req.ignore_lease()) {
-    // Keep the current value (and with ignore_lease its lease), which must
-    // exist; the expected version makes the read and the write one decision.
-    KeyState current = context.projection().State(req.key());
-    if (!current.exists) return done(rpctypes::KeyNotFound());
-    set.value = std::move(current.value);
-    set.expected_version = current.version;
-    if (req.ignore_lease()) {
-      set.lease = current.lease;
-    }
-  }
+  std::string value;
   if (!req.ignore_value()) {
     auto stored = StoredValueFromEtcd(req.value());
     if (!stored) return done(NotUtf8Value());
-    set.value = std::move(*stored);
+    if (stored->size() > context.options().max_value_bytes) {
+      return done(rpctypes::RequestTooLarge());
+    }
+    value = std::move(*stored);
   }
-  if (set.value.size() > context.options().max_value_bytes) {
-    return done(rpctypes::RequestTooLarge());
+  auto answer = [done = std::move(done), resp, &context, key = req.key(),
+                 prev_kv = req.prev_kv()](CommandResult r) {
+    if (!r.status.ok()) {
+      done(ToGrpc(r.status));
+      return;
+    }
+    context.FillHeader(r.revision, resp->mutable_header());
+    if (prev_kv) {
+      mvccpb::KeyValue kv;
+      if (KeyValueAt(context.projection(), key, r.revision - 1, &kv)) {
+        *resp->mutable_prev_kv() = std::move(kv);
+      }
+    }
+    done(grpc::Status::OK);
+  };
+  if (req.ignore_value() || req.ignore_lease()) {
+    // The current value (and with ignore_lease the lease) is read when the
+    // put is decided, as etcd reads it when it applies: a Txn of this one
+    // put, so that writes to the key in between cannot make it fail.
+    EtcdPut put{req.key(), std::move(value), req.ignore_value(), /*must_exist=*/true};
+    put.lease = lease;
+    put.keep_lease = req.ignore_lease();
+    EtcdTxn txn;
+    txn.body.success.push_back(std::move(put));
+    txn.meta = std::move(caller.meta);
+    context.commands().Submit(std::move(txn), std::move(answer));
+    return;
   }
-  context.commands().Submit(
-      Transaction{{std::move(set)}, std::move(caller.meta)},
-      [done = std::move(done), resp, &context, key = req.key(), prev_kv = req.prev_kv()](CommandResult r) {
-        if (!r.status.ok()) {
-          done(ToGrpc(r.status));
-          return;
-        }
-        context.FillHeader(r.revision, resp->mutable_header());
-        if (prev_kv) {
-          mvccpb::KeyValue kv;
-          if (KeyValueAt(context.projection(), key, r.revision - 1, &kv)) {
-            *resp->mutable_prev_kv() = std::move(kv);
-          }
-        }
-        done(grpc::Status::OK);
-      });
+  SetKey set{req.key(), std::move(value), std::nullopt, false};
+  set.commit_unchanged = true;  // SPEC §7: etcd's Put always commits
+  if (lease != 0) set.lease = lease;
+  context.commands().Submit(Transaction{{std::move(set)}, std::move(caller.meta)},
+                            std::move(answer));
 }
 
 void KvDeleteRange(const EtcdContext& context, const CallMetadata& md,

@@ -320,10 +320,11 @@ class ResponseFiller {
     if (!RunRangeInTxn(projection_, pre_, post_, written_, range, req, resp).ok()) {
       resp->Clear();  // a future revision reads nothing (checked by etcd at apply)
     }
-    resp->mutable_header()->set_revision(post_);
+    resp->mutable_header()->set_revision(wrote_ ? post_ : pre_);
   }
 
   void FillPut(const pb::PutRequest& req, pb::PutResponse* resp) {
+    wrote_ = true;
     resp->mutable_header()->set_revision(post_);
     if (req.prev_kv()) {
       mvccpb::KeyValue kv;
@@ -335,7 +336,6 @@ class ResponseFiller {
   void FillDelete(const pb::DeleteRangeRequest& req, pb::DeleteRangeResponse* resp) {
     KeyRange range;
     (void)ParseKeyRange(req.key(), req.range_end(), &range);  // checked before the commit
-    resp->mutable_header()->set_revision(post_);
     int64_t deleted = 0;
     for (const OpResult& result : r_.results) {
       const std::string& key = result.key;
@@ -349,6 +349,8 @@ class ResponseFiller {
       if (req.prev_kv()) KeyValueAt(projection_, key, pre_, resp->add_prev_kvs());
     }
     resp->set_deleted(deleted);
+    wrote_ = wrote_ || deleted > 0;
+    resp->mutable_header()->set_revision(wrote_ ? post_ : pre_);
   }
 
   const Projection& projection_;
@@ -358,6 +360,9 @@ class ResponseFiller {
   std::set<std::string> written_;     // by the ops before the current one
   std::set<std::string> attributed_;  // deleted keys already counted by a delete op
   std::set<std::string> puts_;
+  // An op before the current one wrote: etcd's Txn answers each op with the
+  // revision as of then (the one before the commit until its first write).
+  bool wrote_ = false;
 };
 
 }  // namespace

@@ -12,11 +12,18 @@ namespace {
 
 // etcd 3.4 lets only root defragment and hash
 // (authMaintenanceServer.isAuthenticated), and answers anyone else with its
-// auth error as it is.
+// auth package's error as it is (code Unknown, "auth: …").
 grpc::Status AdmitAdmin(const EtcdContext& context, const CallMetadata& md) {
   Caller caller;
   grpc::Status s = context.Admit(md, http::Role::kAdmin, &caller);
+  if (s.ok()) return s;
   if (s.error_code() == grpc::StatusCode::PERMISSION_DENIED) return rpctypes::AuthPermissionDenied();
+  if (s.error_message() == rpctypes::UserEmpty().error_message()) {
+    return {grpc::StatusCode::UNKNOWN, "auth: user name is empty"};
+  }
+  if (s.error_message() == rpctypes::InvalidAuthToken().error_message()) {
+    return {grpc::StatusCode::UNKNOWN, "auth: invalid auth token"};
+  }
   return s;
 }
 

@@ -76,7 +76,7 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
   };
   Caller caller;
   if (grpc::Status s = context_->Admit(md_, http::Role::kRead, &caller); !s.ok()) {
-    return refuse(kNoWatch, s.error_message());
+    return refuse(kNoWatch, rpctypes::WatchCancelReason(s));  // as etcd's v3rpc words it
   }
   // etcd: an empty key is "\0", the smallest key.
   const std::string key = req.key().empty() ? std::string(1, '\0') : req.key();
@@ -89,6 +89,11 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
   }
   if (!ScopeCovers(caller.principal.scope, w.range)) {
     return refuse(kNoWatch, rpctypes::WatchCancelReason(rpctypes::PermissionDenied()));
+  }
+  // etcd's watchStream.Watch: a range_end at or below the key watches
+  // nothing, and is refused ("\0", from the key up, parsed to no end).
+  if (!w.range.single && !w.range.end.empty() && w.range.start >= w.range.end) {
+    return refuse(kNoWatch, "mvcc: watcher range is empty");
   }
   int64_t id = req.watch_id();
   if (id != 0) {
@@ -107,7 +112,7 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
     resp.set_watch_id(id);
     control_.push_back(resp);
     pb::WatchResponse compacted;
-    Header(&compacted);
+    context_->FillHeader(0, compacted.mutable_header());  // etcd sets no revision here
     compacted.set_watch_id(id);
     compacted.set_compact_revision(context_->floor());
     compacted.set_canceled(true);

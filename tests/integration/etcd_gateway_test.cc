@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -410,6 +411,76 @@ TEST_F(EtcdGatewayTest, WatchStreamsJsonLines) {
   EXPECT_TRUE(closed);
 }
 
+// etcd 3.4's answers, observed against etcd-server: a watch whose
+// range_end is at or below its key watches nothing and is refused.
+TEST_F(EtcdGatewayTest, AWatchOfAnEmptyRangeIsRefusedAsEtcdDoes) {
+  GatewayWatch watch;
+  ASSERT_TRUE(watch.Open(server_->port(),
+                         json({{"create_request", {{"key", B64("b")}, {"range_end", B64("a")}}}})
+                                 .dump() +
+                             json({{"create_request", {{"key", B64("b")}, {"range_end", B64("b")}}}})
+                                 .dump()));
+  ASSERT_TRUE(watch.WaitForLines(2));
+  for (const json& line : watch.lines()) {
+    EXPECT_EQ(line["result"]["watch_id"], "-1") << line;
+    EXPECT_EQ(line["result"]["created"], true) << line;
+    EXPECT_EQ(line["result"]["canceled"], true) << line;
+    EXPECT_EQ(line["result"]["cancel_reason"], "mvcc: watcher range is empty") << line;
+  }
+}
+
+// Inside a Txn each op's header says the revision as of that op: the one
+// before the commit until the Txn's first write (etcd 3.4 answered 9, 9,
+// 10, 10 for [range, delete of nothing, put, range]).
+TEST_F(EtcdGatewayTest, TxnOpsCarryTheRevisionAsOfEachOp) {
+  Api api(server_->url());
+  auto first = Call(api, "/v3/kv/put", {{"key", B64("tr/a")}, {"value", B64("1")}});
+  ASSERT_EQ(first.status, 200) << first;
+  const int64_t before = std::stoll(first.json["header"]["revision"].get<std::string>());
+  json txn = {{"success",
+               {{{"request_range", {{"key", B64("tr/a")}}}},
+                {{"request_delete_range", {{"key", B64("tr/none")}}}},
+                {{"request_put", {{"key", B64("tr/b")}, {"value", B64("2")}}}},
+                {{"request_range", {{"key", B64("tr/b")}}}}}}};
+  auto r = Call(api, "/v3/kv/txn", txn);
+  ASSERT_EQ(r.status, 200) << r;
+  const std::string pre = std::to_string(before), post = std::to_string(before + 1);
+  EXPECT_EQ(r.json["header"]["revision"], post) << r;
+  const json& ops = r.json["responses"];
+  ASSERT_EQ(ops.size(), 4u) << r;
+  EXPECT_EQ(ops[0]["response_range"]["header"]["revision"], pre) << r;
+  EXPECT_EQ(ops[1]["response_delete_range"]["header"]["revision"], pre) << r;
+  EXPECT_EQ(ops[2]["response_put"]["header"]["revision"], post) << r;
+  EXPECT_EQ(ops[3]["response_range"]["header"]["revision"], post) << r;
+}
+
+// A Put with ignore_value reads the value when it is decided: Puts to the
+// same key at the same time never make it fail (etcd applies them in turn).
+TEST_F(EtcdGatewayTest, ConcurrentPutsWithIgnoreValueAllSucceed) {
+  Api setup(server_->url());
+  ASSERT_EQ(Call(setup, "/v3/kv/put", {{"key", B64("iv/k")}, {"value", B64("0")}}).status, 200);
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Api api(server_->url());
+      for (int i = 0; i < 15; ++i) {
+        json body = (i + t) % 2 ? json({{"key", B64("iv/k")}, {"ignore_value", true}})
+                                : json({{"key", B64("iv/k")}, {"value", B64(std::to_string(i))}});
+        auto r = Call(api, "/v3/kv/put", body);
+        if (r.status != 200) {
+          ++failed;
+          ADD_FAILURE() << r;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  auto range = Call(setup, "/v3/kv/range", {{"key", B64("iv/k")}});
+  EXPECT_EQ(range.json["kvs"][0]["version"], "61") << range;  // every Put committed
+}
+
 TEST_F(EtcdGatewayTest, WatchRefusesAFirstRequestThatIsNotJsonAsEtcdDoes) {
   Api api(server_->url());
   // etcd's gateway: 500, UNKNOWN, before the stream begins.
@@ -527,6 +598,22 @@ TEST_F(EtcdGatewayAuthTest, AWatchOutsideTheTokensPrefixesIsCanceled) {
             "rpc error: code = PermissionDenied desc = etcdserver: permission denied");
   EXPECT_EQ(watch.lines()[1]["result"]["created"], true) << watch.lines()[1];
   EXPECT_FALSE(watch.lines()[1]["result"].contains("canceled")) << watch.lines()[1];
+}
+
+// etcd 3.4's v3rpc words a watch refused for its token as grpc-go renders
+// the status.
+TEST_F(EtcdGatewayAuthTest, AWatchWithoutAGoodTokenUsesEtcdsTexts) {
+  GatewayWatch none;
+  ASSERT_TRUE(none.Open(server_->port(), json({{"create_request", {{"key", B64("app/x")}}}}).dump()));
+  ASSERT_TRUE(none.WaitForLines(1));
+  EXPECT_EQ(none.lines()[0]["result"]["cancel_reason"],
+            "rpc error: code = InvalidArgument desc = etcdserver: user name is empty");
+  GatewayWatch bad;
+  ASSERT_TRUE(bad.Open(server_->port(), json({{"create_request", {{"key", B64("app/x")}}}}).dump(),
+                       "Authorization: not-a-token\r\n"));
+  ASSERT_TRUE(bad.WaitForLines(1));
+  EXPECT_EQ(bad.lines()[0]["result"]["cancel_reason"],
+            "rpc error: code = Unauthenticated desc = etcdserver: invalid auth token");
 }
 
 TEST(EtcdGatewayReloadTest, AWatchWhoseTokenIsRemovedEndsWithEtcdsError) {

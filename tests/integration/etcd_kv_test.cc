@@ -597,6 +597,12 @@ TEST_F(EtcdAuthTest, RefusalsUseEtcdsTexts) {
   EXPECT_EQ(Etcdctl(port_, {"get", "payments/rate"}, dash).exit_code, 0);
   auto write = Etcdctl(port_, {"put", "payments/rate", "3"}, dash);
   EXPECT_NE(write.err.find("etcdserver: permission denied"), std::string::npos) << write.err;
+  // Maintenance's admin methods answer with etcd's auth package error as it
+  // is (etcd 3.4: code Unknown, "auth: user name is empty").
+  auto hashkv = Etcdctl(port_, {"endpoint", "hashkv"});
+  EXPECT_NE(hashkv.exit_code, 0);
+  EXPECT_NE(hashkv.err.find("auth: user name is empty"), std::string::npos) << hashkv.err;
+  EXPECT_EQ(hashkv.err.find("etcdserver: user name is empty"), std::string::npos) << hashkv.err;
 }
 
 // --------------------------------------------------------------- lifecycle

@@ -160,6 +160,16 @@ def plain():
                                                        "start_revision": str(start), "prev_kv": True}}, 2)
     call("gateway_compaction_future", "/v3/kv/compaction", {"revision": str(base + 1000)})
     call("gateway_deleterange_prefix", "/v3/kv/deleterange", {"key": b64("g"), "range_end": b64("h")})
+    # Each op of a Txn answers with the revision as of that op.
+    call("gateway_txn_op_revisions", "/v3/kv/txn", {"success": [
+        {"request_range": {"key": b64("gw/a")}}, {"request_delete_range": {"key": b64("gw/none")}},
+        {"request_put": {"key": b64("gw/t"), "value": b64("1")}}, {"request_range": {"key": b64("gw/t")}}]})
+    watch("gateway_watch_empty_range", {"create_request": {"key": b64("b"), "range_end": b64("a")}}, 1)
+    # A watch from below the floor: created, then canceled naming the floor.
+    learn_base()
+    call("gateway_compaction", "/v3/kv/compaction", {"revision": str(base)})
+    watch("gateway_watch_compacted", {"create_request": {"key": b64("gw/"), "range_end": b64("gw0"),
+                                                         "start_revision": str(start)}}, 2)
     leases()
 
 
