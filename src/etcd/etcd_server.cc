@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "etcd/auth_status.h"
 #include "etcd/call_log.h"
 #include "etcd/services.h"
 #include "etcd/watch_service.h"
@@ -20,7 +21,8 @@ EtcdServer::EtcdServer(Projection* projection, CommandService* commands, EtcdOpt
       cluster_(std::make_unique<ClusterService>(&context_)),
       auth_(std::make_unique<AuthService>(&context_)),
       lease_(std::make_unique<LeaseService>(&context_)),
-      watch_(std::make_unique<WatchService>(&context_)) {}
+      watch_(std::make_unique<WatchService>(&context_)),
+      generic_(std::make_unique<GenericMethods>(&context_)) {}
 
 EtcdServer::~EtcdServer() {
   BeginShutdown();
@@ -52,6 +54,7 @@ Status EtcdServer::Start() {
   builder.RegisterService(auth_.get());
   builder.RegisterService(lease_.get());
   builder.RegisterService(watch_.get());
+  builder.RegisterCallbackGenericService(generic_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();

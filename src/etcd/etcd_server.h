@@ -33,6 +33,7 @@ class ClusterService;
 class AuthService;
 class LeaseService;
 class WatchService;
+class GenericMethods;
 
 class EtcdServer {
  public:
@@ -62,6 +63,7 @@ class EtcdServer {
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<LeaseService> lease_;
   std::unique_ptr<WatchService> watch_;
+  std::unique_ptr<GenericMethods> generic_;  // AuthStatus, and UNIMPLEMENTED for the rest
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   Mutex mu_;
