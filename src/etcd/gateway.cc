@@ -280,6 +280,8 @@ class JsonWatchStream final : public http::GatewayStream {
           break;
         case WatchSession::Next::kNothing:
           return out->empty() ? Next::kNothing : Next::kLines;
+        case WatchSession::Next::kBehind:  // a catch-up goes on at the next Read
+          return out->empty() ? Next::kMore : Next::kLines;
         case WatchSession::Next::kEnd:
           end_ = end.error_code();
           *out += StreamErrorLine(end);

@@ -33,6 +33,12 @@ WatchHub::~WatchHub() {
   context_->projection().feed().Unsubscribe(subscription_);
 }
 
+void WatchHub::Wake() {
+  MutexLock lock(&mu_);
+  wake_ = true;
+  cv_.Signal();
+}
+
 bool WatchHub::Add(const std::shared_ptr<WatchStream>& stream) {
   MutexLock lock(&mu_);
   if (stopping_) return false;
@@ -204,7 +210,11 @@ void WatchStream::Pump() {
     if (finish) finished_ = true;
     grpc::Status status = finish_status_;
     mu_.Unlock();
-    if (finish) Finish(status);
+    if (finish) {
+      Finish(status);
+    } else if (next == WatchSession::Next::kBehind) {
+      hub_->Wake();  // the hub's next round goes on with the catch-up
+    }
     return;
   }
   write_in_flight_ = true;

@@ -41,6 +41,8 @@ class WatchHub {
   // Registers a stream; false once stopping (the stream then finishes).
   bool Add(const std::shared_ptr<WatchStream>& stream);
   void Remove(const WatchStream* stream);
+  // Pumps every stream again soon (a stream still catching up asks).
+  void Wake();
   // Ends every stream with "etcdserver: server stopped" (UNAVAILABLE: clients
   // go elsewhere) and refuses new ones. Idempotent.
   void Stop();

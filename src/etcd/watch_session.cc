@@ -18,6 +18,10 @@ namespace pb = ::etcdserverpb;
 constexpr size_t kMaxResponseBytes = 1536 * 1024;
 // Commits read from the log at a time while looking for a watcher's events.
 constexpr size_t kCommitsPerRead = 256;
+// Commits a watcher scans in one Pop when they hold nothing for it (a quiet
+// key watched from long ago): the rest waits for the next Pop, so that one
+// catch-up does not hold the thread every stream shares (SPEC §6).
+constexpr size_t kMaxScannedCommits = 4096;
 // A watch with `fragment` gets at most this many revisions in one logical
 // response (etcd's mvcc watchBatchMaxRevs).
 constexpr int64_t kBatchRevisions = 1000;
@@ -159,9 +163,11 @@ const mvccpb::Event* WatchSession::AddEvent(const Watcher& w, const RecordedComm
 
 void WatchSession::FillCommits(Watcher& w, int64_t head, pb::WatchResponse* out) const {
   size_t bytes = 0;
-  while (w.next <= head && out->events_size() == 0) {
+  size_t scanned = 0;
+  while (w.next <= head && out->events_size() == 0 && scanned < kMaxScannedCommits) {
     for (const CommitPtr& c : context_->projection().Commits(w.next - 1, kCommitsPerRead)) {
       if (c->revision > head) break;
+      ++scanned;
       for (size_t i = 0; i < c->events.size(); ++i) {
         if (AddEvent(w, *c, i, out)) {
           const Event& e = c->events[i];
@@ -259,6 +265,10 @@ WatchSession::Next WatchSession::NextEvents(pb::WatchResponse* out, grpc::Status
       round_robin_ = id + 1;
       return Next::kResponse;
     }
+  }
+  // A watcher whose scan stopped at kMaxScannedCommits without an event.
+  for (const auto& [id, w] : watchers_) {
+    if (w.next <= head) return Next::kBehind;
   }
   return Next::kNothing;
 }

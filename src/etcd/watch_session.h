@@ -41,6 +41,7 @@ class WatchSession {
   enum class Next {
     kResponse,  // *out is the next response to send
     kNothing,   // nothing to send until the read model moves
+    kBehind,    // nothing to send yet, but a watcher is still catching up: Pop again soon
     kEnd,       // the stream must end with *end (the caller's token is gone)
   };
   // The next response: a control response, else the events of the next

@@ -136,5 +136,28 @@ TEST_F(WatchFragmentTest, WithoutFragmentTheResponseIsWholeAndOneEventIsNeverSpl
   EXPECT_EQ(events[huge], std::vector<int>{1});
 }
 
+// A watch of a quiet key from long ago scans the log in bounded steps: each
+// Pop says it is behind until the scan reaches the key's event, so one
+// catch-up never holds the thread every stream shares (SPEC §6).
+TEST_F(WatchSessionTest, ACatchUpOverALongQuietLogGoesInBoundedSteps) {
+  std::vector<Command> batch;
+  for (int i = 0; i < 10'000; ++i) {
+    batch.push_back(Transaction{
+        {SetKey{"busy/" + std::to_string(i), "1", std::nullopt, false, true}}, {}});
+  }
+  for (Command& c : batch) ASSERT_TRUE(commands_.Execute(std::move(c)).status.ok());
+  Put("quiet", "at last");
+  Watch("quiet", "", false, false, /*start_revision=*/1);
+  pb::WatchResponse r;
+  int behind = 0;
+  WatchSession::Next next;
+  while ((next = Pop(&r)) == WatchSession::Next::kBehind) ++behind;
+  ASSERT_EQ(next, WatchSession::Next::kResponse);
+  EXPECT_GE(behind, 2) << "10,000 quiet commits took one Pop";
+  ASSERT_EQ(r.events_size(), 1);
+  EXPECT_EQ(r.events(0).kv().key(), "quiet");
+  EXPECT_EQ(Pop(&r), WatchSession::Next::kNothing);
+}
+
 }  // namespace
 }  // namespace chronoconf::etcd

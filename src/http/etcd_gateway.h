@@ -28,6 +28,7 @@ class GatewayStream {
   enum class Next {
     kLines,    // lines were appended
     kNothing,  // nothing until the read model moves
+    kMore,     // nothing yet, but more to read now: call again after others ran
     kEnd,      // the stream ends after what was appended (its last line)
   };
   // Appends the next lines ("{...}\n" each) to *out until it holds about

@@ -7,6 +7,8 @@
 // reading dropped after watch_send_timeout. A commit wakes it as it wakes
 // the native watches; a shutdown ends it with etcd's "server stopped" line,
 // a client that hangs up ends it at once.
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
@@ -64,7 +66,10 @@ net::awaitable<void> Server::Impl::EtcdStream(Conn& conn, const Request& req,
       ended = true;
       break;
     }
-    if (next == GatewayStream::Next::kNothing) {
+    if (next == GatewayStream::Next::kMore) {
+      // A catch-up goes on, after whatever else waits on this loop.
+      co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+    } else if (next == GatewayStream::Next::kNothing) {
       // Until a commit (or, while the read model catches up, a while).
       timer->expires_after(options.watch_keepalive);
       beast::error_code tec;
