@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "json/json_schema.h"
+
 namespace chronoconf::json {
 namespace {
 
@@ -67,6 +69,24 @@ TEST(SchemaKeywordsTest, MatchingGivesUpRatherThanRunOn) {
     ValidationBudget next(0);
     EXPECT_EQ(Search(**fast, "ba", &why), Match::kYes);
   }
+}
+
+TEST(SchemaKeywordsTest, UniqueItemsUsesJsonSchemaEquality) {
+  auto schema = CompiledSchema::Compile(R"({"uniqueItems":true})");
+  ASSERT_TRUE(schema.ok());
+  for (const char* same : {"[1,1.0]", R"([{"a":1,"b":[2]},{"b":[2.0],"a":1}])", "[null,null]",
+                           R"(["x","x"])", "[[],[]]", "[-0.0,0]", "[1e2,100]"}) {
+    auto failures = (*schema)->Validate(same);
+    ASSERT_EQ(failures.size(), 1u) << same;
+    EXPECT_EQ(failures[0].rule, "uniqueItems");
+    EXPECT_EQ(failures[0].message, "Elements at indexes #0 and #1 violate uniqueness constraint.");
+  }
+  for (const char* different :
+       {R"([1,"1",true,null,[1],{"1":1}])", "[0,false]", "[1,1.5]", R"([{"a":1},{"a":1,"b":1}])",
+        R"(["ab","a","b"])", "[[1,2],[2,1]]", R"(["s1:x","s"])", "[]", R"("not an array")"}) {
+    EXPECT_TRUE((*schema)->Validate(different).empty()) << different;
+  }
+  EXPECT_TRUE((*CompiledSchema::Compile(R"({"uniqueItems":false})"))->Validate("[1,1]").empty());
 }
 
 }  // namespace
