@@ -193,6 +193,21 @@ TEST_F(SchemaCommandTest, SettingTheSchemaInForceAgainIsANoOp) {
 TEST_F(SchemaCommandTest, ASchemaIsRefusedWhenItDoesNotCompile) {
   CommandResult r = SetSchema("svc/", R"({"type":12})");
   EXPECT_EQ(r.status.code(), Code::kInvalidRequest) << r.status.ToString();
+  // Those the committer would have crashed on, deciding or checking a write.
+  for (const char* bad : {R"({"multipleOf":0})", R"({"$ref":"#"})", R"({"allOf":[{"$ref":"#"}]})",
+                          R"({"pattern":"(a"})", R"({"patternProperties":{"(":{}}})"}) {
+    CommandResult refused = SetSchema("svc/", bad);
+    EXPECT_EQ(refused.status.code(), Code::kInvalidRequest) << bad << " " << refused.status.ToString();
+  }
+  EXPECT_TRUE(projection_.Schemas(projection_.head()).empty());
+}
+
+TEST_F(SchemaCommandTest, AWriteUnderAPatternWithALongStringIsDecided) {
+  ASSERT_TRUE(SetSchema("svc/", R"({"type":"string","pattern":"^[a-z]+$"})").status.ok());
+  EXPECT_TRUE(Put("svc/a", "\"" + std::string(30000, 'a') + "\"").status.ok());
+  CommandResult bad = Put("svc/b", "\"" + std::string(30000, 'a') + "!\"");
+  ASSERT_EQ(bad.status.code(), Code::kSchemaViolation) << bad.status.ToString();
+  EXPECT_EQ(bad.status.failures()[0].rule, "pattern");
 }
 
 }  // namespace

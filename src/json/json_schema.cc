@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <mutex>
+#include <optional>
 #include <utility>
 
 // valijson's adapter first: it wants to set RapidJSON's assertion itself.
@@ -11,11 +11,14 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
 #include <fmt/format.h>
+
+#include "json/schema_build.h"
+#include "json/schema_keywords.h"
+#include "json/schema_walk.h"
 
 namespace chronoconf::json {
 namespace {
@@ -111,26 +114,22 @@ bool IsStrictPrefix(const std::vector<std::string>& a, const std::vector<std::st
   return a.size() < b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
-Result<std::pair<valijson::SchemaParser::Version, std::string>> DraftOf(
-    const rapidjson::Document& schema) {
-  if (!schema.IsObject()) {
-    return std::pair{valijson::SchemaParser::kDraft7, std::string("draft-07")};  // true/false
-  }
+// The draft's name, and whether it is draft 4 (else 7, or 6 read as 7).
+Result<std::pair<bool, std::string>> DraftOf(const rapidjson::Document& schema) {
+  if (!schema.IsObject()) return std::pair{false, std::string("draft-07")};  // true/false
   auto it = schema.FindMember("$schema");
-  if (it == schema.MemberEnd()) {
-    return std::pair{valijson::SchemaParser::kDraft7, std::string("draft-07")};
-  }
+  if (it == schema.MemberEnd()) return std::pair{false, std::string("draft-07")};
   if (!it->value.IsString()) return Status::InvalidRequest("the schema's \"$schema\" must be a string");
   std::string_view uri(it->value.GetString(), it->value.GetStringLength());
   // "http://json-schema.org/draft-07/schema#", with or without "#" or "https".
   if (uri.find("json-schema.org/draft-07/schema") != std::string_view::npos) {
-    return std::pair{valijson::SchemaParser::kDraft7, std::string("draft-07")};
+    return std::pair{false, std::string("draft-07")};
   }
   if (uri.find("json-schema.org/draft-06/schema") != std::string_view::npos) {
-    return std::pair{valijson::SchemaParser::kDraft7, std::string("draft-06")};
+    return std::pair{false, std::string("draft-06")};
   }
   if (uri.find("json-schema.org/draft-04/schema") != std::string_view::npos) {
-    return std::pair{valijson::SchemaParser::kDraft4, std::string("draft-04")};
+    return std::pair{true, std::string("draft-04")};
   }
   return Status::InvalidRequest(fmt::format(
       "the schema's \"$schema\" is {}; chronoconf validates JSON Schema drafts 7, 6 and 4 "
@@ -141,11 +140,8 @@ Result<std::pair<valijson::SchemaParser::Version, std::string>> DraftOf(
 }  // namespace
 
 struct CompiledSchema::Impl {
-  valijson::Schema schema;
-  // The validator keeps compiled regular expressions between calls; one
-  // call at a time uses it.
-  std::mutex mu;
-  valijson::Validator validator;
+  valijson::Schema schema;  // owns every subschema
+  const valijson::Subschema* root = nullptr;
 };
 
 CompiledSchema::CompiledSchema(std::unique_ptr<Impl> impl, std::string draft)
@@ -154,7 +150,9 @@ CompiledSchema::~CompiledSchema() = default;
 
 Result<std::shared_ptr<const CompiledSchema>> CompiledSchema::Compile(std::string_view text) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  // Iterative: however deep the text nests, parsing it takes no stack.
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(),
+                                                                                     text.size());
   if (doc.HasParseError()) {
     return Status::InvalidRequest(fmt::format("the schema is not JSON: {} (at byte {})",
                                               rapidjson::GetParseError_En(doc.GetParseError()),
@@ -165,12 +163,19 @@ Result<std::shared_ptr<const CompiledSchema>> CompiledSchema::Compile(std::strin
   }
   auto draft = DraftOf(doc);
   if (!draft) return draft.status();
+  // Its shape first ($refs, cycles, the in-place limits), then valijson's
+  // constraints for what the root reaches.
   auto impl = std::make_unique<Impl>();
   try {
-    valijson::SchemaParser parser(draft->first);
-    valijson::adapters::RapidJsonAdapter adapter(doc);
-    parser.populateSchema(adapter, impl->schema);
-  } catch (const std::exception& e) {
+    auto graph = WalkSchema(doc);
+    if (!graph) return graph.status();
+    auto root = BuildSchema(*graph, draft->first, &impl->schema);
+    if (!root) {
+      return Status::InvalidRequest(fmt::format("the schema is not a valid {} schema: {}",
+                                                draft->second, root.status().message()));
+    }
+    impl->root = *root;
+  } catch (const std::exception& e) {  // std::bad_alloc, or a check of valijson's
     return Status::InvalidRequest(fmt::format("the schema is not a valid {} schema: {}",
                                               draft->second, e.what()));
   }
@@ -195,16 +200,26 @@ std::vector<SchemaFailure> CompiledSchema::Validate(std::string_view value_json)
   if (doc.HasParseError()) {
     return {{"", "json", "the value is not JSON"}};
   }
+  // The schema holds no valijson "pattern" (chronoconf's own replaces it),
+  // so the validator's regex cache stays empty and a validator per call
+  // costs nothing: calls need no lock.
+  // Each pass has its own ValidationBudget. A pass that cannot answer for
+  // sure (a pattern gave up, the budget is spent) refuses the value.
   valijson::ValidationResults results;
-  {
-    std::lock_guard lock(impl_->mu);
-    valijson::adapters::RapidJsonAdapter adapter(doc);
-    try {
-      if (impl_->validator.validate(impl_->schema, adapter, nullptr)) return {};
-      impl_->validator.validate(impl_->schema, adapter, &results);
-    } catch (const std::exception& e) {
-      return {{"", "schema", e.what()}};
+  valijson::Validator validator;
+  valijson::adapters::RapidJsonAdapter adapter(doc);
+  std::optional<SchemaFailure> aborted;
+  try {
+    {
+      ValidationBudget budget(value_json.size());
+      if (validator.validate(*impl_->root, adapter, nullptr)) return {};
     }
+    ValidationBudget budget(value_json.size());
+    validator.validate(*impl_->root, adapter, &results);
+  } catch (const ValidationAborted& e) {
+    aborted = SchemaFailure{PointerOf(e.context()), e.rule(), e.what()};
+  } catch (const std::exception& e) {
+    return {{"", "schema", e.what()}};
   }
   // "Property 'a' failed" adds nothing to the failure found inside "a".
   std::vector<valijson::ValidationResults::Error> errors(results.begin(), results.end());
@@ -217,6 +232,7 @@ std::vector<SchemaFailure> CompiledSchema::Validate(std::string_view value_json)
     SchemaFailure f{PointerOf(e.context), RuleOf(e.description), e.description};
     if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(std::move(f));
   }
+  if (aborted) out.push_back(std::move(*aborted));
   if (out.empty()) out.push_back({"", "schema", "the value does not match the schema"});
   return out;
 }

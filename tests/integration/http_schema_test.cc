@@ -1,6 +1,7 @@
 // SPEC §8 over HTTP: schemas per prefix on every write route, their errors,
 // reads at a revision, dry runs, and who may change a schema.
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "common/sha256.h"
@@ -171,6 +172,68 @@ TEST_F(HttpSchemaTest, ADryRunAnswersWhatTheWriteWouldDoAndWritesNothing) {
   ASSERT_EQ(real.status, 200);
   EXPECT_EQ(real.json["revision"], head + 1);
   EXPECT_EQ(real.json["entry"]["version"], 2);
+}
+
+// Each of these crashed the server (SPEC §6) when it was set or on the
+// first write under it, or (the last two) held its committer for seconds:
+// now they are refused when set.
+TEST_F(HttpSchemaTest, ASchemaThatWouldCrashOrStallTheServerIsRefusedWhenSet) {
+  std::string doubling = R"({"definitions":{)";
+  for (int i = 0; i < 20; ++i) {
+    doubling += "\"d" + std::to_string(i) + R"(":{"allOf":[{"$ref":"#/definitions/d)" +
+                std::to_string(i + 1) + R"("},{"$ref":"#/definitions/d)" + std::to_string(i + 1) +
+                R"("}]},)";
+  }
+  doubling += R"("d20":{}},"$ref":"#/definitions/d0"})";
+  std::string chain = R"({"definitions":{)";
+  for (int i = 0; i < 5000; ++i) {
+    chain += "\"a" + std::to_string(i) + R"(":{"allOf":[{"$ref":"#/definitions/a)" +
+             std::to_string(i + 1) + R"("}]},)";
+  }
+  chain += R"("a5000":{}},"$ref":"#/definitions/a0"})";
+  const std::string bad[] = {
+      R"({"multipleOf":0})",
+      R"({"$ref":"#"})",
+      R"({"definitions":{"a":{"$ref":"#/definitions/b"},"b":{"$ref":"#/definitions/a"}},)"
+      R"("$ref":"#/definitions/a"})",
+      R"({"properties":{"p":{"anyOf":[{"not":{"$ref":"#/properties/p"}}]}}})",
+      R"({"pattern":"(a"})",
+      R"({"patternProperties":{"[a-":{}}})",
+      chain,
+      doubling,
+  };
+  for (const std::string& schema : bad) {
+    auto r = SetSchema(K(""), schema);
+    EXPECT_EQ(r.status, 400) << schema.substr(0, 200) << " " << r;
+    EXPECT_EQ(r.json["error"]["code"], "invalid_request") << r;
+  }
+  EXPECT_EQ(api().Get("/v1/schemas/" + K("")).status, 404);
+  EXPECT_EQ(api().Set(K("a"), "1").status, 201);  // and the server is still there
+}
+
+// Long strings (and property names) under regular expressions and date
+// formats overflowed std::regex's stack: now each is answered.
+TEST_F(HttpSchemaTest, ALongStringUnderAPatternIsAnsweredNotACrash) {
+  ASSERT_EQ(SetSchema(K(""), R"({"type":"object","properties":{"s":{"pattern":"^[a-z]+$"},)"
+                                R"("d":{"format":"date-time"},"u":{"uniqueItems":true}},)"
+                                R"("patternProperties":{"^x-[a-z]+$":{"type":"string"}}})")
+                .status,
+            201);
+  const std::string a(30000, 'a');
+  auto ok = api().Set(K("ok"), R"({"s":")" + a + R"(","x-)" + a + R"(":"v"})");
+  EXPECT_EQ(ok.status, 201) << ok;
+  auto bad = api().Set(K("bad"), R"({"s":")" + a + R"(!","d":")" + a + R"(","x-)" + a + R"(":1})");
+  ASSERT_EQ(bad.status, 422) << bad;
+  std::set<std::string> rules;
+  for (const auto& f : bad.json["error"]["failures"]) rules.insert(f["rule"].get<std::string>());
+  EXPECT_EQ(rules, (std::set<std::string>{"pattern", "format", "type"})) << bad;
+  std::string items = "[";
+  for (int i = 0; i < 20000; ++i) items += (i ? "," : "") + std::to_string(i);
+  auto unique = api().Set(K("u"), R"({"u":)" + items + "]}");
+  EXPECT_EQ(unique.status, 201) << unique;
+  auto repeated = api().Set(K("u"), R"({"u":)" + items + ",0]}");
+  ASSERT_EQ(repeated.status, 422) << repeated;
+  EXPECT_EQ(repeated.json["error"]["failures"][0]["rule"], "uniqueItems");
 }
 
 // Only admin changes schemas; any reader reads them.
