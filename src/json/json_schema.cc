@@ -184,7 +184,8 @@ Result<std::shared_ptr<const CompiledSchema>> CompiledSchema::Compile(std::strin
 }
 
 std::vector<SchemaFailure> CompiledSchema::Validate(std::string_view value_json) const {
-  // Every write under the prefix comes here, inside the committer: the
+  // Every write under the prefix comes here, on the thread that submits it
+  // (and on the committer when a schema moved meanwhile): the
   // document's nodes go to a buffer on the stack (no malloc for a typical
   // value), and a valid value (the usual case) is checked without
   // collecting results, which makes valijson stop early and build no
