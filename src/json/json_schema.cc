@@ -86,15 +86,7 @@ std::string PointerOf(const std::vector<std::string>& context) {
       step = step.substr(1, step.size() - 2);
     }
     out += '/';
-    for (char c : step) {
-      if (c == '~') {
-        out += "~0";
-      } else if (c == '/') {
-        out += "~1";
-      } else {
-        out += c;
-      }
-    }
+    out += PointerToken(step);
   }
   return out;
 }
