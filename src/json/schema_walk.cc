@@ -141,7 +141,7 @@ enum class Mark { kContainer, kData };
 
 }  // namespace
 
-std::string RefText(const std::string& pointer) { return "#" + pointer; }
+std::string RefText(const std::string& pointer) { return fmt::format("#{}", pointer); }
 
 int SchemaGraph::Find(const Value& v) const {
   auto it = index_.find(&v);
@@ -378,7 +378,8 @@ class SchemaWalker {
                  cur->IsArray() && ParseIndex(token, &index) && index < cur->Size()) {
         next = &(*cur)[static_cast<rapidjson::SizeType>(index)];
       }
-      pointer += "/" + PointerToken(token);
+      pointer += '/';  // (not "/" + …: GCC 12's false -Wrestrict at -O3, PR 105329)
+      pointer += PointerToken(token);
       if (next == nullptr) {
         return Status::InvalidRequest(
             fmt::format("the schema's {} (\"{}\") names nothing: the schema has no {}", where, ref,
