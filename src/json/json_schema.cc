@@ -5,9 +5,7 @@
 #include <optional>
 #include <utility>
 
-// valijson's adapter first: it wants to set RapidJSON's assertion itself.
-#define VALIJSON_USE_EXCEPTIONS 1
-#include <valijson/adapters/rapidjson_adapter.hpp>
+#include "json/valijson_rapidjson.h"  // first: it sets RapidJSON's assertion
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <valijson/schema.hpp>

@@ -1,7 +1,6 @@
-// valijson's adapter before any RapidJSON header (this file's own includes
-// one): it wants to set RapidJSON's assertion itself.
-#define VALIJSON_USE_EXCEPTIONS 1
-#include <valijson/adapters/rapidjson_adapter.hpp>
+// Before any RapidJSON header (schema_build.h includes one): it sets
+// RapidJSON's assertion.
+#include "json/valijson_rapidjson.h"
 
 #include "json/schema_build.h"
 

@@ -1,8 +1,6 @@
 #include "json/schema_keywords.h"
 
-// valijson's adapter first: it wants to set RapidJSON's assertion itself.
-#define VALIJSON_USE_EXCEPTIONS 1
-#include <valijson/adapters/rapidjson_adapter.hpp>
+#include "json/valijson_rapidjson.h"  // first: it sets RapidJSON's assertion
 #include <valijson/constraints/concrete_constraints.hpp>
 #include <valijson/subschema.hpp>
 #include <valijson/validation_results.hpp>
