@@ -41,6 +41,7 @@ const char* CodeName(Code code) {
     case Code::kInvalidJson: return "invalid_json";
     case Code::kInvalidRequest: return "invalid_request";
     case Code::kFutureRevision: return "future_revision";
+    case Code::kCompacted: return "compacted";
     case Code::kUnauthorized: return "unauthorized";
     case Code::kForbidden: return "forbidden";
     case Code::kNotFound: return "not_found";

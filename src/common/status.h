@@ -22,6 +22,7 @@ enum class Code {
   kInvalidJson,           // 400 invalid_json
   kInvalidRequest,        // 400 invalid_request
   kFutureRevision,        // 400 future_revision
+  kCompacted,             // the etcd view only: below its compaction floor (SPEC §7)
   kUnauthorized,          // 401 unauthorized
   kForbidden,             // 403 forbidden
   kNotFound,              // 404 not_found
@@ -69,6 +70,7 @@ class [[nodiscard]] Status {
   static Status InvalidJson(std::string m) { return {Code::kInvalidJson, std::move(m)}; }
   static Status InvalidRequest(std::string m) { return {Code::kInvalidRequest, std::move(m)}; }
   static Status FutureRevision(std::string m) { return {Code::kFutureRevision, std::move(m)}; }
+  static Status Compacted(std::string m) { return {Code::kCompacted, std::move(m)}; }
   static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
   static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }

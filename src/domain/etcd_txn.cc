@@ -109,6 +109,8 @@ Status Apply(const EtcdTxnBody& txn, const EtcdReader& read, int64_t head, size_
     } else if (const auto* range = std::get_if<EtcdRangeAt>(&w)) {
       if (range->revision > head && future->ok()) {
         *future = Status::FutureRevision("mvcc: required revision is a future revision");
+      } else if (range->compacted && future->ok()) {
+        *future = Status::Compacted("mvcc: required revision has been compacted");
       }
     } else {
       Status s = Apply(*std::get<NestedEtcdTxn>(w).txn, read, head, at, written, future, d);

@@ -69,10 +69,12 @@ struct EtcdPut {
   bool keep_lease = false;  // etcd's ignore_lease: the lease the key has
 };
 
-// A Range of a branch: it changes nothing, but a revision above the head
-// fails the Txn when the branch is taken (etcd's checkRange).
+// A Range of a branch: it changes nothing, but a revision above the head,
+// or below the etcd view's compaction floor, fails the Txn when the branch
+// is taken (etcd's checkRange).
 struct EtcdRangeAt {
   int64_t revision = 0;
+  bool compacted = false;  // below the etcd view's floor when asked (SPEC §7)
 };
 
 struct EtcdTxnBody;

@@ -227,5 +227,20 @@ TEST_F(EtcdTxnDecisionTest, ARangeAboveTheHeadFailsTheTxnOnlyOnTheTakenPath) {
   EXPECT_EQ(Decide(future).status.code(), Code::kInvalidRequest);
 }
 
+// A Range below the etcd view's floor (marked by the etcd layer) fails the
+// Txn as etcd's checkRange does: only when its branch is taken.
+TEST_F(EtcdTxnDecisionTest, ARangeBelowTheFloorFailsTheTxnOnlyOnTheTakenPath) {
+  Set("a", "1");
+  EtcdTxnBody txn;
+  txn.compares.push_back(ValueIs("a", "1"));
+  txn.success.push_back(EtcdPut{"b", "x"});
+  txn.failure.push_back(EtcdRangeAt{1, /*compacted=*/true});  // not taken
+  EXPECT_TRUE(Decide(txn).status.ok());
+  txn.success.push_back(EtcdRangeAt{1, /*compacted=*/true});
+  EtcdTxnDecision d = Decide(txn);
+  EXPECT_EQ(d.status.code(), Code::kCompacted);
+  EXPECT_TRUE(d.writes.empty());
+}
+
 }  // namespace
 }  // namespace chronoconf

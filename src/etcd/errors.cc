@@ -101,6 +101,8 @@ grpc::Status ToGrpc(const Status& status) {
       return grpc::Status::OK;
     case Code::kFutureRevision:
       return rpctypes::FutureRev();
+    case Code::kCompacted:
+      return rpctypes::Compacted();
     case Code::kTooLarge:
       return rpctypes::RequestTooLarge();
     case Code::kUnauthorized:

@@ -122,25 +122,6 @@ grpc::Status CheckIntervals(const Ops& ops, Intervals* out) {
   return grpc::Status::OK;
 }
 
-// A Range of any branch, nested too, below the etcd view's floor fails the
-// Txn. (etcd checks only the branches taken, as DecideEtcdTxn does for a
-// Range above the head; the floor is the etcd layer's, so it is checked
-// here, on every branch.)
-grpc::Status CheckCompactedRanges(const EtcdContext& context, const pb::TxnRequest& req) {
-  for (const Ops* branch : {&req.success(), &req.failure()}) {
-    for (const pb::RequestOp& op : *branch) {
-      if (op.request_case() == pb::RequestOp::kRequestTxn) {
-        if (grpc::Status s = CheckCompactedRanges(context, op.request_txn()); !s.ok()) return s;
-      }
-      if (op.request_case() != pb::RequestOp::kRequestRange) continue;
-      const int64_t revision = op.request_range().revision();
-      if (revision > context.projection().head()) continue;  // the decision's to refuse
-      if (grpc::Status s = context.CheckCompacted(revision); !s.ok()) return s;
-    }
-  }
-  return grpc::Status::OK;
-}
-
 grpc::Status ToCompare(const pb::Compare& c, const KeyScope& scope, EtcdCompare* out) {
   KeyRange range;
   if (grpc::Status s = ParseKeyRange(c.key(), c.range_end(), &range); !s.ok()) return s;
@@ -193,22 +174,35 @@ grpc::Status ToCompare(const pb::Compare& c, const KeyScope& scope, EtcdCompare*
   return grpc::Status::OK;
 }
 
-grpc::Status ToBody(const pb::TxnRequest& req, const KeyScope& scope, size_t max_value_bytes,
-                    EtcdTxnBody* out);
+grpc::Status ToBody(const pb::TxnRequest& req, const KeyScope& scope,
+                    const EtcdContext& context, EtcdTxnBody* out);
 
 // A branch's ops as the command holds them (a Range by its revision alone:
 // the response reads it). Errors: invalid keys or values, leases, scopes.
-grpc::Status ToWrites(const Ops& ops, const KeyScope& scope, size_t max_value_bytes,
+grpc::Status ToWrites(const Ops& ops, const KeyScope& scope, const EtcdContext& context,
                       std::vector<EtcdTxnBody::Write>* out) {
+  const size_t max_value_bytes = context.options().max_value_bytes;
   for (const pb::RequestOp& op : ops) {
     KeyRange range;
     if (op.request_case() == pb::RequestOp::kRequestRange) {
       const auto& r = op.request_range();
       if (grpc::Status s = ParseKeyRange(r.key(), r.range_end(), &range); !s.ok()) return s;
       if (!ScopeCovers(scope, range)) return rpctypes::PermissionDenied();
+      // Below the floor fails the Txn only if its branch is taken (etcd's
+      // checkRange), so it is marked here and refused by the decision; above
+      // the head is the decision's to see.
+      EtcdRangeAt at{r.revision(), false};
+      if (r.revision() <= context.projection().head()) {
+        grpc::Status s = context.CheckCompacted(r.revision());
+        if (s.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
+          at.compacted = true;
+        } else if (!s.ok()) {
+          return s;  // the floor could not be read
+        }
+      }
       // In place (GCC 12 warns on a moved-in temporary), from an EtcdRangeAt
       // (clang 14 has no parenthesized aggregate init).
-      out->emplace_back(std::in_place_type<EtcdRangeAt>, EtcdRangeAt{r.revision()});
+      out->emplace_back(std::in_place_type<EtcdRangeAt>, at);
     } else if (op.request_case() == pb::RequestOp::kRequestPut) {
       const pb::PutRequest& put = op.request_put();
       if (grpc::Status s = ParseKeyRange(put.key(), "", &range); !s.ok()) return s;
@@ -233,7 +227,7 @@ grpc::Status ToWrites(const Ops& ops, const KeyScope& scope, size_t max_value_by
                                  range.single ? range.start + std::string(1, '\0') : range.end});
     } else {
       auto nested = std::make_shared<EtcdTxnBody>();
-      if (grpc::Status s = ToBody(op.request_txn(), scope, max_value_bytes, nested.get());
+      if (grpc::Status s = ToBody(op.request_txn(), scope, context, nested.get());
           !s.ok()) {
         return s;
       }
@@ -244,18 +238,18 @@ grpc::Status ToWrites(const Ops& ops, const KeyScope& scope, size_t max_value_by
 }
 
 // The request as the command holds it, nested Txns too.
-grpc::Status ToBody(const pb::TxnRequest& req, const KeyScope& scope, size_t max_value_bytes,
-                    EtcdTxnBody* out) {
+grpc::Status ToBody(const pb::TxnRequest& req, const KeyScope& scope,
+                    const EtcdContext& context, EtcdTxnBody* out) {
   for (const pb::Compare& c : req.compare()) {
     EtcdCompare compare;
     if (grpc::Status s = ToCompare(c, scope, &compare); !s.ok()) return s;
     out->compares.push_back(std::move(compare));
   }
-  if (grpc::Status s = ToWrites(req.success(), scope, max_value_bytes, &out->success);
+  if (grpc::Status s = ToWrites(req.success(), scope, context, &out->success);
       !s.ok()) {
     return s;
   }
-  return ToWrites(req.failure(), scope, max_value_bytes, &out->failure);
+  return ToWrites(req.failure(), scope, context, &out->failure);
 }
 
 // Builds the responses of the branches the commit took, once it (if any) is
@@ -373,7 +367,6 @@ void KvTxn(const EtcdContext& context, const CallMetadata& md, const pb::TxnRequ
   if (grpc::Status s = CheckTxn(req, context.options().max_txn_ops, &writes); !s.ok()) {
     return done(s);
   }
-  if (grpc::Status s = CheckCompactedRanges(context, req); !s.ok()) return done(s);
   for (const Ops* branch : {&req.success(), &req.failure()}) {
     Intervals intervals;
     if (grpc::Status s = CheckIntervals(*branch, &intervals); !s.ok()) return done(s);
@@ -391,9 +384,7 @@ void KvTxn(const EtcdContext& context, const CallMetadata& md, const pb::TxnRequ
     return done(s);
   }
   EtcdTxn txn;
-  if (grpc::Status s = ToBody(req, caller.principal.scope, context.options().max_value_bytes,
-                              &txn.body);
-      !s.ok()) {
+  if (grpc::Status s = ToBody(req, caller.principal.scope, context, &txn.body); !s.ok()) {
     return done(s);
   }
   txn.meta = std::move(caller.meta);

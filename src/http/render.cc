@@ -59,6 +59,7 @@ int HttpStatusFor(Code code) {
     case Code::kInvalidJson:
     case Code::kInvalidRequest:
     case Code::kFutureRevision: return 400;
+    case Code::kCompacted: return 400;  // (the native API has no floor)
     case Code::kUnauthorized: return 401;
     case Code::kForbidden:
     case Code::kReviewRequired: return 403;

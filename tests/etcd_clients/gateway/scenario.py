@@ -170,6 +170,12 @@ def plain():
     call("gateway_compaction", "/v3/kv/compaction", {"revision": str(base)})
     watch("gateway_watch_compacted", {"create_request": {"key": b64("gw/"), "range_end": b64("gw0"),
                                                          "start_revision": str(start)}}, 2)
+    # A Range below the floor fails a Txn only on the branch taken.
+    exists = [{"key": b64("gw/t"), "target": "VERSION", "result": "GREATER", "version": "0"}]
+    old_range = {"request_range": {"key": b64("gw/t"), "revision": str(start)}}
+    call("gateway_txn_compacted_untaken", "/v3/kv/txn", {
+        "compare": exists, "success": [{"request_range": {"key": b64("gw/t")}}], "failure": [old_range]})
+    call("gateway_txn_compacted_taken", "/v3/kv/txn", {"compare": exists, "success": [old_range]})
     leases()
 
 
