@@ -48,14 +48,27 @@ std::string ToJson(const google::protobuf::Message& message) {
   return out;
 }
 
-// etcd's gateway ignores unknown fields and reads an empty body as {}.
+// etcd's gateway ignores unknown fields and reads an empty body as {}, but
+// refuses an unknown enum name, which protobuf's ignore_unknown_fields would
+// let through as the default: so a strict parse first, whose failure counts
+// only when it is about an enum.
 grpc::Status FromJson(std::string_view body, google::protobuf::Message* message) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return grpc::Status::OK;
+  const google::protobuf::StringPiece text(body.data(), body.size());
   pbutil::JsonParseOptions options;
+  auto strict = pbutil::JsonStringToMessage(text, message, options);
+  if (strict.ok()) return grpc::Status::OK;
+  const std::string why = strict.message().ToString();
+  // An unknown field fails as "Cannot find field"; a value a lenient parse
+  // accepts and a strict one calls invalid is an unknown enum name
+  // ("(sort_order): invalid value \"BOGUS\" for type …SortOrder").
+  const bool bad_enum = why.find("invalid value") != std::string::npos;
+  message->Clear();
   options.ignore_unknown_fields = true;
-  auto status = pbutil::JsonStringToMessage(
-      google::protobuf::StringPiece(body.data(), body.size()), message, options);
-  if (status.ok()) return grpc::Status::OK;
+  auto status = pbutil::JsonStringToMessage(text, message, options);
+  if (status.ok()) {
+    return bad_enum ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why) : grpc::Status::OK;
+  }
   return {grpc::StatusCode::INVALID_ARGUMENT, status.message().ToString()};
 }
 

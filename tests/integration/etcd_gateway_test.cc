@@ -277,6 +277,12 @@ TEST_F(EtcdGatewayTest, ErrorsHaveGrpcGatewaysShapeAndStatus) {
   ExpectGatewayError(api.Post("/v3/kv/put", std::string(1100000, ' ')), 400, 3,
                      "etcdserver: request is too large");
   // Routes: a method etcd's gateway does not have, a GET.
+  // An unknown enum name is refused, as etcd's gateway does; an unknown
+  // field is ignored, as there.
+  auto bogus = Call(api, "/v3/kv/range", {{"key", B64("x")}, {"sort_order", "BOGUS"}});
+  ExpectGatewayError(bogus, 400, 3, "");
+  EXPECT_NE(bogus.json["message"].get<std::string>().find("BOGUS"), std::string::npos) << bogus;
+  EXPECT_EQ(Call(api, "/v3/kv/range", {{"key", B64("x")}, {"no_such_field", 1}}).status, 200);
   EXPECT_EQ(api.Post("/v3/kv/nope", "{}").status, 404);
   EXPECT_EQ(api.Get("/v3/kv/range").status, 405);
   EXPECT_EQ(api.Post("/version", "{}").status, 405);
