@@ -348,7 +348,8 @@ BatchDecision DecideWrite(Transaction txn, const Projection& projection, int64_t
   // Every value it sets against every schema over its key (SPEC §8),
   // unless the submitting thread found them valid against these schemas.
   const std::string schemas(kSchemasStream);
-  if (d.txn.schemas_checked != lookup(schemas).version) {
+  const int64_t schemas_version = lookup(schemas).version;
+  if (d.txn.schemas_checked != schemas_version) {
     auto failures = SchemaFailures(decided->events, projection, at);
     if (!failures.empty()) {
       std::string summary = FailureSummary(failures, failures.size());  // before it moves
@@ -388,7 +389,7 @@ BatchDecision DecideWrite(Transaction txn, const Projection& projection, int64_t
   // before it appends.
   const bool sets_values = std::any_of(decided->events.begin(), decided->events.end(),
                                        [](const Event& e) { return e.type == EventType::kConfigSet; });
-  if (sets_values) reads.push_back({schemas, lookup(schemas).version});
+  if (sets_values) reads.push_back({schemas, schemas_version});
   if (d.txn.meta.needs_review) {
     reads.push_back({std::string(kPoliciesStream), lookup(std::string(kPoliciesStream)).version});
   }
