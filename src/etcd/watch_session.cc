@@ -46,7 +46,8 @@ void WatchSession::Handle(const pb::WatchRequest& req) {
       break;
     case pb::WatchRequest::kCancelRequest: {
       const int64_t id = req.cancel_request().watch_id();
-      if (watchers_.erase(id) == 0) break;  // etcd answers nothing for an unknown id
+      // etcd answers nothing for an unknown id.
+      if (watchers_.erase(id) == 0 && compacted_.erase(id) == 0) break;
       pb::WatchResponse resp;
       Header(&resp);
       resp.set_watch_id(id);
@@ -101,18 +102,19 @@ void WatchSession::Create(const pb::WatchCreateRequest& req) {
   }
   int64_t id = req.watch_id();
   if (id != 0) {
-    if (watchers_.contains(id)) {
+    if (watchers_.contains(id) || compacted_.contains(id)) {
       return refuse(kNoWatch, "mvcc: duplicate watch ID provided on the WatchStream");
     }
   } else {
-    while (watchers_.contains(next_id_)) ++next_id_;
+    while (watchers_.contains(next_id_) || compacted_.contains(next_id_)) ++next_id_;
     id = next_id_++;
   }
   const int64_t head = context_->projection().head();
   if (grpc::Status s = context_->CheckCompacted(req.start_revision()); !s.ok()) {
     if (s.error_code() != grpc::StatusCode::OUT_OF_RANGE) return refuse(kNoWatch, s.error_message());
-    // etcd: created, then a response naming the floor, and the watch is
-    // gone (clients restart it from compact_revision).
+    // etcd: created, then a response naming the floor, and the watch sends
+    // nothing more (clients restart it from compact_revision).
+    compacted_.insert(id);
     resp.set_watch_id(id);
     control_.push_back(resp);
     pb::WatchResponse compacted;

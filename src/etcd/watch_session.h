@@ -19,6 +19,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 
 #include "etcd/caller.h"
 #include "etcd/etcd_context.h"
@@ -93,6 +94,9 @@ class WatchSession {
   const CallMetadata md_;
   std::deque<etcdserverpb::WatchResponse> control_;
   std::map<int64_t, Watcher> watchers_;
+  // Watches ended by compaction: etcd keeps their ids on the stream until
+  // the client cancels them (the cancel is answered; the id is not reused).
+  std::set<int64_t> compacted_;
   int64_t next_id_ = 0;      // etcd's automatic ids start at 0
   int64_t round_robin_ = 0;  // the watcher id to look at first
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/command_service.h"
+#include "etcd/compaction_floor.h"
 #include "store/memory_event_store.h"
 
 namespace chronoconf::etcd {
@@ -19,12 +20,13 @@ class WatchSessionTest : public ::testing::Test {
  protected:
   explicit WatchSessionTest(int max_request_bytes = 1536 * 1024 + 512 * 1024)
       : commands_(&store_, &projection_),
-        context_(&projection_, &commands_, Options(max_request_bytes)),
+        context_(&projection_, &commands_, Options(max_request_bytes, &floor_)),
         session_(&context_, CallMetadata{}) {}
 
-  static EtcdOptions Options(int max_request_bytes) {
+  static EtcdOptions Options(int max_request_bytes, CompactionFloor* floor) {
     EtcdOptions options;
     options.max_request_bytes = max_request_bytes;
+    options.floor = floor;
     return options;
   }
 
@@ -59,6 +61,7 @@ class WatchSessionTest : public ::testing::Test {
   MemoryEventStore store_;
   Projection projection_;
   CommandService commands_;
+  CompactionFloor floor_{&store_, /*ignore=*/false};
   EtcdContext context_;
   WatchSession session_;
 };
@@ -97,6 +100,50 @@ TEST_F(WatchSessionTest, AWatchWithEventsLeftToSendGetsNoNotice) {
   EXPECT_EQ(r.watch_id(), id);
   EXPECT_EQ(r.events_size(), 1);
   EXPECT_EQ(Pop(&r), WatchSession::Next::kNothing);
+}
+
+TEST_F(WatchSessionTest, ACompactedWatchKeepsItsIdUntilCancelledAsEtcdDoes) {
+  Put("a", "1");
+  Put("a", "2");
+  ASSERT_TRUE(context_.Compact(2).ok());
+  auto create = [&](int64_t id, int64_t start) {
+    pb::WatchRequest req;
+    req.mutable_create_request()->set_key("a");
+    req.mutable_create_request()->set_watch_id(id);
+    req.mutable_create_request()->set_start_revision(start);
+    session_.Handle(req);
+  };
+  auto cancel = [&](int64_t id) {
+    pb::WatchRequest req;
+    req.mutable_cancel_request()->set_watch_id(id);
+    session_.Handle(req);
+  };
+  pb::WatchResponse r;
+  create(30, 1);
+  ASSERT_EQ(Pop(&r), WatchSession::Next::kResponse);
+  EXPECT_TRUE(r.created());
+  ASSERT_EQ(Pop(&r), WatchSession::Next::kResponse);
+  EXPECT_TRUE(r.canceled());
+  EXPECT_EQ(r.compact_revision(), 2);
+  Put("a", "3");
+  EXPECT_EQ(Pop(&r), WatchSession::Next::kNothing);  // it sends nothing more
+
+  create(30, 0);  // the id is still taken
+  ASSERT_EQ(Pop(&r), WatchSession::Next::kResponse);
+  EXPECT_EQ(r.watch_id(), -1);
+  EXPECT_EQ(r.cancel_reason(), "mvcc: duplicate watch ID provided on the WatchStream");
+
+  cancel(30);  // answered, as etcd's watchStream.Cancel of a compacted watcher
+  ASSERT_EQ(Pop(&r), WatchSession::Next::kResponse);
+  EXPECT_EQ(r.watch_id(), 30);
+  EXPECT_TRUE(r.canceled());
+  cancel(30);  // now unknown: no answer
+  EXPECT_EQ(Pop(&r), WatchSession::Next::kNothing);
+
+  create(30, 0);  // and free again
+  ASSERT_EQ(Pop(&r), WatchSession::Next::kResponse);
+  EXPECT_TRUE(r.created());
+  EXPECT_EQ(r.watch_id(), 30);
 }
 
 // A request limit of 4 KiB, so that a few values of 1 kB make a big response.

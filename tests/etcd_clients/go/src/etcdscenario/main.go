@@ -601,17 +601,17 @@ func watchScenario(cli *clientv3.Client) {
 	del(cli, "watch_cleanup", "", clientv3.WithPrefix())
 }
 
-// rawWatchScenario speaks the Watch stream itself (as jetcd and other
-// clients do): client-chosen ids, a duplicate id, cancel of an unknown id,
-// progress requests, an empty key, a future start revision; every response
-// printed as it comes.
-func rawWatchScenario(cli *clientv3.Client) {
+// rawWatchStream opens a Watch stream of its own and returns it with
+// step, which sends one request and prints the responses it brings: it waits
+// (up to 5 s) for the `expect` responses etcd 3.4 sends, then 200 ms more
+// for any it does not. done ends the stream.
+func rawWatchStream(cli *clientv3.Client) (pb.Watch_WatchClient, func(string, *pb.WatchRequest, int), func()) {
 	wctx, wcancel := context.WithCancel(context.Background())
-	defer wcancel()
 	stream, err := pb.NewWatchClient(cli.ActiveConnection()).Watch(wctx)
 	if err != nil {
 		out("raw_watch", "%s", errs(err))
-		return
+		wcancel()
+		return nil, nil, nil
 	}
 	resps := make(chan *pb.WatchResponse, 100)
 	go func() {
@@ -625,9 +625,6 @@ func rawWatchScenario(cli *clientv3.Client) {
 			resps <- r
 		}
 	}()
-	// step sends one request and prints the responses it brings: it waits
-	// (up to 5 s) for the `expect` responses etcd 3.4 sends, then 200 ms more
-	// for any it does not.
 	step := func(check string, req *pb.WatchRequest, expect int) {
 		if req != nil {
 			if err := stream.Send(req); err != nil {
@@ -668,9 +665,28 @@ func rawWatchScenario(cli *clientv3.Client) {
 			}
 		}
 	}
-	create := func(c *pb.WatchCreateRequest) *pb.WatchRequest {
-		return &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: c}}
+	return stream, step, wcancel
+}
+
+func watchCreate(c *pb.WatchCreateRequest) *pb.WatchRequest {
+	return &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: c}}
+}
+
+func watchCancel(id int64) *pb.WatchRequest {
+	return &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: id}}}
+}
+
+// rawWatchScenario speaks the Watch stream itself (as jetcd and other
+// clients do): client-chosen ids, a duplicate id, cancel of an unknown id,
+// progress requests, an empty key, a future start revision; every response
+// printed as it comes.
+func rawWatchScenario(cli *clientv3.Client) {
+	stream, step, done := rawWatchStream(cli)
+	if stream == nil {
+		return
 	}
+	defer done()
+	create := watchCreate
 	put(cli, "raw_watch_setup", "rw/a", "1")
 	step("raw_watch_create_id_7", create(&pb.WatchCreateRequest{Key: []byte("rw/a"), WatchId: 7, StartRevision: abs(1)}), 2)
 	step("raw_watch_create_duplicate_id_7", create(&pb.WatchCreateRequest{Key: []byte("rw/b"), WatchId: 7}), 1)
@@ -679,8 +695,8 @@ func rawWatchScenario(cli *clientv3.Client) {
 	put(cli, "raw_watch_write", "rw/a", "2")
 	step("raw_watch_events", nil, 2)
 	step("raw_watch_progress_request", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_ProgressRequest{ProgressRequest: &pb.WatchProgressRequest{}}}, 1)
-	step("raw_watch_cancel_7", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: 7}}}, 1)
-	step("raw_watch_cancel_unknown", &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CancelRequest{CancelRequest: &pb.WatchCancelRequest{WatchId: 999}}}, 0)
+	step("raw_watch_cancel_7", watchCancel(7), 1)
+	step("raw_watch_cancel_unknown", watchCancel(999), 0)
 	step("raw_watch_create_future_start", create(&pb.WatchCreateRequest{Key: []byte("rw/f"), WatchId: 20, StartRevision: abs(1000)}), 1)
 	step("raw_watch_create_empty_key", create(&pb.WatchCreateRequest{Key: []byte(""), WatchId: 21}), 1)
 	step("raw_watch_create_negative_id", create(&pb.WatchCreateRequest{Key: []byte("rw/n"), WatchId: -5}), 1)
@@ -1083,6 +1099,18 @@ func compactScenario(cli *clientv3.Client) {
 	wc := cli.Watch(wctx, "cp/a", clientv3.WithRev(head-2))
 	collect("compact_watch_below_floor", wc, 1, 3*time.Second)
 	wcancel()
+	// On its own stream: etcd keeps a compacted watch's id until it is
+	// cancelled (a cancel is answered, the id is not reused meanwhile).
+	if stream, step, done := rawWatchStream(cli); stream != nil {
+		step("compact_raw_watch_below_floor", watchCreate(&pb.WatchCreateRequest{Key: []byte("cp/a"), WatchId: 30, StartRevision: head - 2}), 2)
+		step("compact_raw_watch_same_id_again", watchCreate(&pb.WatchCreateRequest{Key: []byte("cp/a"), WatchId: 30}), 1)
+		step("compact_raw_watch_cancel", watchCancel(30), 1)
+		step("compact_raw_watch_cancel_again", watchCancel(30), 0)
+		step("compact_raw_watch_same_id_after_cancel", watchCreate(&pb.WatchCreateRequest{Key: []byte("cp/a"), WatchId: 30}), 1)
+		stream.CloseSend()
+		step("compact_raw_watch_close_send", nil, 0)
+		done()
+	}
 	_, err = cli.Compact(ctx(), head, clientv3.WithCompactPhysical())
 	out("compact_physical", "%s", errs(err))
 }
