@@ -22,6 +22,11 @@ constexpr int kMaxAttempts = 5;
 // A write without an expectation never gets 409: it is decided again until
 // it commits, or for at most this long, then answered 503.
 constexpr std::chrono::seconds kConflictDeadline{5};
+// A command the committer has not taken within this long is answered 503,
+// never decided: with the store stuck, each batch waits out the store's own
+// timeout, and a queue of N commands decided one batch after another would
+// wait N times that (SPEC §6: a bounded time, whatever the queue).
+constexpr std::chrono::seconds kQueueDeadline{5};
 // How often an idle committer checks whether an unreachable store is back.
 constexpr std::chrono::seconds kProbeInterval{1};
 
@@ -88,7 +93,7 @@ void CommandService::Stop() {
     stopping_ = true;
   }
   cv_.SignalAll();
-  if (committer_.joinable()) committer_.join();  // every queued command decided
+  if (committer_.joinable()) committer_.join();  // the queue answered, the last batch handed
   {
     // Every handed batch answered (the follower answers kUnavailable if it
     // is stopped first), so no answer outlives this service.
@@ -144,8 +149,31 @@ CommandStats CommandService::stats() const {
           store_conflicts_.load()};
 }
 
+void CommandService::FailQueued(std::chrono::steady_clock::time_point before,
+                                const Status& failure) {
+  std::vector<Pending> failed;
+  {
+    MutexLock lock(&mu_);
+    while (!queue_.empty() && queue_.front().queued_at <= before) {
+      failed.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  for (Pending& p : failed) {
+    CommandResult r;
+    r.status = failure;
+    p.done(std::move(r));
+  }
+}
+
 void CommandService::Run() {
   while (true) {
+    // Past their deadline: answered without a decision.
+    FailQueued(std::chrono::steady_clock::now() - kQueueDeadline,
+               Status::Unavailable(fmt::format(
+                   "this write waited {} s for the store behind others; nothing was written: "
+                   "retry it",
+                   kQueueDeadline.count())));
     auto batch = std::make_shared<Batch>();
     mu_.Lock();
     while (!stopping_ && queue_.empty()) {
@@ -158,8 +186,10 @@ void CommandService::Run() {
         mu_.Lock();
       }
     }
-    if (queue_.empty()) {  // stopping, and nothing left to do
+    if (stopping_) {
       mu_.Unlock();
+      FailQueued(std::chrono::steady_clock::time_point::max(),
+                 Status::Unavailable("the server is shutting down; nothing was written"));
       return;
     }
     // Revert, import, a range delete and an etcd txn read the whole config

@@ -115,9 +115,12 @@ class CommandService {
   CommandService(const CommandService&) = delete;
   CommandService& operator=(const CommandService&) = delete;
 
-  // Decides every command already queued, waits until each is answered,
-  // then stops the committer thread (and the owned follower, if any). Later
-  // Submits are answered kUnavailable. Idempotent; the destructor calls it.
+  // Answers every command still queued kUnavailable (nothing was written:
+  // the server stopped answering requests before this, so no one could
+  // learn of a commit made now), waits until the batch being decided and
+  // every handed batch are answered, then stops the committer thread (and
+  // the owned follower, if any). Later Submits are answered kUnavailable.
+  // Idempotent; the destructor calls it.
   void Stop();
 
   // Replays the store's commits after the projection's head into it (the
@@ -159,8 +162,13 @@ class CommandService {
     Command command;
     Callback done;
     bool dry_run = false;
+    std::chrono::steady_clock::time_point queued_at = std::chrono::steady_clock::now();
   };
   void Queue(Pending pending);
+  // Takes out of the queue the commands queued at or before `before` and
+  // answers each `failure` (never decided: nothing was written). Each
+  // turn of the committer fails those that waited past kQueueDeadline.
+  void FailQueued(std::chrono::steady_clock::time_point before, const Status& failure);
   void Run();
   void ProcessBatch(std::shared_ptr<Batch> batch);
   // The state to decide against: the read model at its head, plus inflight_.

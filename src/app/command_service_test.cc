@@ -110,6 +110,48 @@ TEST_F(CommandServiceTest, AStoreFailureFailsTheBatchWritesNothingAndRecovers) {
   EXPECT_EQ(projection_.head(), 2);
 }
 
+// SPEC §6: with the store stuck, each batch waits out the store's own
+// timeout; a command queued behind it is answered 503 once it has waited
+// its deadline, never decided later (so a queue of N does not wait N times).
+TEST_F(CommandServiceTest, ACommandThatWaitedPastItsDeadlineIsAnswered503AndNotWritten) {
+  store_.Hold();
+  std::promise<CommandResult> first;
+  service_.Submit(Set("first", "1"), [&](CommandResult r) { first.set_value(std::move(r)); });
+  while (store_.Held() == 0) std::this_thread::yield();  // the committer holds "first"
+  std::promise<CommandResult> late;
+  service_.Submit(Set("late", "2"), [&](CommandResult r) { late.set_value(std::move(r)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(5200));
+  store_.Release();
+  EXPECT_TRUE(first.get_future().get().status.ok());
+  CommandResult r = late.get_future().get();
+  EXPECT_EQ(r.status.code(), Code::kUnavailable);
+  EXPECT_NE(r.status.message().find("nothing was written"), std::string::npos) << r.status.ToString();
+  EXPECT_TRUE(memory_.ReadStream("late")->empty());
+  EXPECT_EQ(store_.appends(), 1);
+  // Later commands are decided as usual.
+  EXPECT_TRUE(service_.Execute(Set("late", "2")).status.ok());
+}
+
+// After the server stopped answering, a commit could be told to no one:
+// Stop answers what is still queued and writes none of it.
+TEST_F(CommandServiceTest, StopAnswersWhatIsStillQueuedAndWritesNoneOfIt) {
+  store_.Hold();
+  std::promise<CommandResult> first;
+  service_.Submit(Set("first", "1"), [&](CommandResult r) { first.set_value(std::move(r)); });
+  while (store_.Held() == 0) std::this_thread::yield();
+  std::promise<CommandResult> queued;
+  service_.Submit(Set("queued", "2"), [&](CommandResult r) { queued.set_value(std::move(r)); });
+  std::thread stopper([&] { service_.Stop(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // Stop has begun
+  store_.Release();
+  stopper.join();
+  EXPECT_TRUE(first.get_future().get().status.ok());  // being decided: finished
+  CommandResult r = queued.get_future().get();
+  EXPECT_EQ(r.status.code(), Code::kUnavailable);
+  EXPECT_EQ(r.status.message(), "the server is shutting down; nothing was written");
+  EXPECT_TRUE(memory_.ReadStream("queued")->empty());
+}
+
 TEST_F(CommandServiceTest, AnIdleCommitterProbesAnUnreachableStoreUntilItIsBack) {
   store_.FailNext(1, /*reads_too=*/true);
   EXPECT_EQ(service_.Execute(Set("a", "1")).status.code(), Code::kUnavailable);

@@ -377,7 +377,8 @@ int Serve(const ServeOptions& o) {
                auth ? fmt::format("on: {} tokens", auth->size()) : std::string("off"));
   // Shutdown, in this order (SIGTERM/SIGINT): Run returns once the requests
   // in flight are answered and every connection is closed; then the
-  // committer finishes what is queued and stops, while the io_context its
+  // committer finishes the batch it decides, answers what is still queued
+  // 503 without writing it, and stops, while the io_context its
   // completions are posted to still exists; then the follower stops (after
   // the committer, which waits on it for its last batch); then everything
   // is destroyed.

@@ -167,6 +167,15 @@ void WatchSession::FillCommits(Watcher& w, int64_t head, pb::WatchResponse* out)
   size_t bytes = 0;
   size_t scanned = 0;
   while (w.next <= head && out->events_size() == 0 && scanned < kMaxScannedCommits) {
+    // Far behind: the commits where no watched key changed are skipped by
+    // the key index, so a catch-up costs what it sends (SPEC §6).
+    if (head - w.next >= static_cast<int64_t>(kCommitsPerRead)) {
+      const std::string end = w.range.single ? w.range.start + '\0' : w.range.end;
+      const int64_t quiet = context_->projection().QuietUntil(
+          {{w.range.start, end}}, w.next - 1, Projection::kQuietKeys);
+      w.next = std::min(quiet, head) + 1;
+      if (w.next > head) break;
+    }
     for (const CommitPtr& c : context_->projection().Commits(w.next - 1, kCommitsPerRead)) {
       if (c->revision > head) break;
       ++scanned;

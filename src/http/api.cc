@@ -347,34 +347,65 @@ net::awaitable<Response> Api::CallEtcdGateway(const Request& req, const RouteMat
   co_return response;
 }
 
-net::awaitable<bool> Api::WaitForRevision(int64_t revision, std::chrono::milliseconds timeout) {
-  if (projection_->head() >= revision) co_return true;
+void Api::BeginShutdown() {
+  std::map<uint64_t, std::function<void()>> waits;
+  {
+    MutexLock lock(&waits_mu_);
+    shutting_down_ = true;
+    waits.swap(waits_);
+  }
+  for (auto& [id, wake] : waits) wake();
+}
+
+net::awaitable<Status> Api::WaitForRevision(int64_t revision, std::chrono::milliseconds timeout) {
+  if (projection_->head() >= revision) co_return Status::OK();
   auto executor = co_await net::this_coro::executor;
   auto timer = std::make_shared<net::steady_timer>(executor);
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  // The listener holds the timer weakly, and leaves the feed with this frame
-  // however it ends: also when shutdown destroys the suspended coroutine with
-  // its io_context, after which the feed (the Projection) still lives and
-  // must not hold, post to or destroy the timer.
+  // The listeners hold the timer weakly, and leave with this frame however
+  // it ends: also when shutdown destroys the suspended coroutine with its
+  // io_context, after which the feed (the Projection) and this Api still
+  // live and must not hold, post to or destroy the timer.
   std::weak_ptr<net::steady_timer> weak = timer;
-  uint64_t id = projection_->feed().Subscribe([weak, executor, revision](int64_t head) {
-    if (head >= revision) {
-      net::post(executor, [weak] {
-        if (auto t = weak.lock()) t->cancel();
-      });
-    }
+  auto wake = [weak, executor] {
+    net::post(executor, [weak] {
+      if (auto t = weak.lock()) t->cancel();
+    });
+  };
+  uint64_t id = projection_->feed().Subscribe([wake, revision](int64_t head) {
+    if (head >= revision) wake();
   });
-  struct Unsubscribe {
-    ChangeFeed& feed;
-    uint64_t id;
-    ~Unsubscribe() { feed.Unsubscribe(id); }
-  } unsubscribe{projection_->feed(), id};
-  while (projection_->head() < revision && std::chrono::steady_clock::now() < deadline) {
-    timer->expires_at(deadline);
-    boost::system::error_code ec;  // cancelled when the head moves
-    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+  uint64_t wait_id = 0;
+  bool stopping = false;
+  {
+    MutexLock lock(&waits_mu_);
+    stopping = shutting_down_;
+    if (!stopping) {
+      wait_id = next_wait_++;
+      waits_.emplace(wait_id, wake);
+    }
   }
-  co_return projection_->head() >= revision;
+  struct Unsubscribe {
+    Api* api;
+    uint64_t feed_id, wait_id;
+    ~Unsubscribe() {
+      api->projection_->feed().Unsubscribe(feed_id);
+      MutexLock lock(&api->waits_mu_);
+      if (wait_id != 0) api->waits_.erase(wait_id);
+    }
+  } unsubscribe{this, id, wait_id};
+  while (!stopping && projection_->head() < revision &&
+         std::chrono::steady_clock::now() < deadline) {
+    timer->expires_at(deadline);
+    boost::system::error_code ec;  // cancelled when the head moves or shutdown begins
+    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+    MutexLock lock(&waits_mu_);
+    stopping = shutting_down_;
+  }
+  if (projection_->head() >= revision) co_return Status::OK();
+  if (stopping) co_return Status::Unavailable("the server is shutting down");
+  co_return Status::Timeout(fmt::format("revision {} was not reached within {} ms (head is {})",
+                                        revision, timeout.count(), projection_->head()));
 }
 
 net::awaitable<Status> Api::AwaitReadIndex() {
@@ -409,11 +440,7 @@ net::awaitable<Status> Api::AwaitMinRevision(const Request& req) {
   if (!timeout) co_return timeout.status();
   if (!*min) co_return Status::OK();
   std::chrono::milliseconds wait(timeout->value_or(5000));
-  if (!co_await WaitForRevision(**min, wait)) {
-    co_return Status::Timeout(fmt::format("revision {} was not reached within {} ms (head is {})",
-                                          **min, wait.count(), projection_->head()));
-  }
-  co_return Status::OK();
+  co_return co_await WaitForRevision(**min, wait);
 }
 
 Result<int64_t> Api::ReadRevision(const Request& req, const char* rev_param,

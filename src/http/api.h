@@ -13,6 +13,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -89,6 +91,11 @@ class Api {
   void SetAuth(std::shared_ptr<const AuthTable> table);
   std::shared_ptr<const AuthTable> auth() const;
 
+  // Shutdown began: every request waiting for a revision (min_revision) is
+  // answered 503 now, and later ones at once, instead of holding the drain
+  // until their own timeout.
+  void BeginShutdown();
+
   // /readyz turns 200 once the read model has caught up with the store.
   void SetReady(bool ready) { ready_.store(ready); }
   bool ready() const { return ready_.load(); }
@@ -102,9 +109,10 @@ class Api {
   boost::asio::awaitable<CommandResult> Execute(const Request& req, Command& command);
   // A unary call of the etcd gateway, resumed on this coroutine's executor.
   boost::asio::awaitable<Response> CallEtcdGateway(const Request& req, const RouteMatch& match);
-  // Waits until the read model has applied `revision` or `timeout` passes.
-  boost::asio::awaitable<bool> WaitForRevision(int64_t revision,
-                                               std::chrono::milliseconds timeout);
+  // Waits until the read model has applied `revision`. Errors: kTimeout
+  // when `timeout` passes first, kUnavailable when shutdown begins.
+  boost::asio::awaitable<Status> WaitForRevision(int64_t revision,
+                                                 std::chrono::milliseconds timeout);
   // Applies consistent, min_revision and timeout_ms; a non-OK status to
   // answer with.
   boost::asio::awaitable<Status> AwaitMinRevision(const Request& req);
@@ -177,6 +185,11 @@ class Api {
   std::atomic<bool> ready_{false};
   mutable Mutex auth_mu_;
   std::shared_ptr<const AuthTable> auth_ GUARDED_BY(auth_mu_);  // null: auth off
+  // The waits of WaitForRevision, each a callback that wakes it.
+  Mutex waits_mu_;
+  bool shutting_down_ GUARDED_BY(waits_mu_) = false;
+  uint64_t next_wait_ GUARDED_BY(waits_mu_) = 1;  // 0: none
+  std::map<uint64_t, std::function<void()>> waits_ GUARDED_BY(waits_mu_);
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

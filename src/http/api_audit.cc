@@ -18,6 +18,9 @@ namespace {
 // /v1/events reads commits from the read model this many bytes of values at
 // a time (at least one commit).
 constexpr size_t kEventsReadBytes = 1 << 20;
+constexpr int64_t kEventsReadCommits = 256;  // commits read at a time
+// A diff over at most this many events compares only the keys they touch.
+constexpr size_t kDiffMaxEvents = size_t{1} << 20;
 
 }  // namespace
 
@@ -82,15 +85,32 @@ Response Api::GetEvents(const Request& req) {
   // Pages end at a commit boundary: a commit is never split, so a page may
   // exceed `limit` when one commit alone is larger.
   bool full = false;
+  // With a prefix (or a token's prefixes), the commits where none of their
+  // keys changed are skipped by the key index, not read.
+  std::vector<Projection::KeySpan> spans;
+  if (!filter.prefix.empty() || !filter.scope.all()) {
+    for (const std::string& p : filter.scope.Within(filter.prefix)) {
+      spans.push_back(Projection::SpanOfPrefix(p));
+    }
+  }
+  bool matched = false;  // the last commits read had a match
   while (!full && scan < stop) {
+    if (!spans.empty() && !matched && stop - scan > kEventsReadCommits) {
+      scan = std::max(scan, projection_->QuietUntil(spans, scan, Projection::kQuietKeys));
+      if (scan >= stop) {
+        next = std::max(next, stop);
+        break;
+      }
+    }
+    matched = false;
     std::vector<CommitPtr> commits;
     if (actor) {
-      for (int64_t r : projection_->RevisionsByActor(*actor, scan, 256)) {
+      for (int64_t r : projection_->RevisionsByActor(*actor, scan, static_cast<size_t>(kEventsReadCommits))) {
         if (r > stop) break;
         commits.push_back(projection_->Commit(r));
       }
     } else {
-      commits = projection_->Commits(scan, 256, kEventsReadBytes);
+      commits = projection_->Commits(scan, static_cast<size_t>(kEventsReadCommits), kEventsReadBytes);
       while (!commits.empty() && commits.back()->revision > stop) commits.pop_back();
     }
     if (commits.empty()) {
@@ -108,6 +128,7 @@ Response Api::GetEvents(const Request& req) {
       }
       for (size_t i : matching) WriteEvent(w, *c, i);
       count += matching.size();
+      matched = matched || !matching.empty();
       next = c->revision;
       if (count >= max_events) {
         full = true;
@@ -157,13 +178,27 @@ Response Api::GetDiff(const Request& req) {
   auto to = ReadRevision(req, "to_revision", "to_time");
   if (!to) return ErrorResponse(to.status());
 
+  // Only keys that an event between the two revisions touched can differ:
+  // those are compared (a diff costs what the range holds, not the number
+  // of keys); a range of very many events compares whole snapshots instead.
   std::map<std::string, KeyVersion> before, after;
-  const std::vector<std::string> ranges = req.principal.scope.Within(p);
-  for (KeyVersion& v : projection_->Snapshot(ranges, from)) {
-    before.emplace(v.key, std::move(v));
-  }
-  for (KeyVersion& v : projection_->Snapshot(ranges, *to)) {
-    after.emplace(v.key, std::move(v));
+  if (auto touched = projection_->KeysChangedBetween(from, *to, kDiffMaxEvents)) {
+    const EventFilter filter{req.principal.scope, p};
+    for (std::string_view key : *touched) {
+      if (!filter.Matches(key)) continue;
+      auto then = projection_->VersionAt(key, from);
+      if (then && !then->deleted) before.emplace(key, std::move(*then));
+      auto now = projection_->VersionAt(key, *to);
+      if (now && !now->deleted) after.emplace(key, std::move(*now));
+    }
+  } else {
+    const std::vector<std::string> ranges = req.principal.scope.Within(p);
+    for (KeyVersion& v : projection_->Snapshot(ranges, from)) {
+      before.emplace(v.key, std::move(v));
+    }
+    for (KeyVersion& v : projection_->Snapshot(ranges, *to)) {
+      after.emplace(v.key, std::move(v));
+    }
   }
   json::Writer w;
   w.BeginObject().Field("from", from).Field("to", *to);

@@ -101,6 +101,7 @@ void Server::Impl::BeginShutdown() {
   spdlog::info("shutting down: finishing the requests in flight ({} connections open)",
                metrics->connections_open());
   if (options.on_shutdown) options.on_shutdown();
+  api->BeginShutdown();  // waits for a revision answer 503 now
   beast::error_code ec;
   acceptor.close(ec);
   std::vector<std::shared_ptr<Conn>> open;

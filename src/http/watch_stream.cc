@@ -75,6 +75,13 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   std::string chunk;
   RenderedEvents& rendered = WatchersOf(stream.get_executor()).rendered;
   auto send = [&]() { return StreamWrite(conn, *timer, chunk, &dropped); };
+  // A catch-up skips the commits where no watched key changed (the key
+  // index tells), so it costs what it sends, not the log it passes over.
+  std::vector<Projection::KeySpan> spans;
+  for (const std::string& p : filter.scope.Within(filter.prefix)) {
+    spans.push_back(Projection::SpanOfPrefix(p));
+  }
+  bool matched = false;  // the last commits read had an event to send
   while (!stopping.load() && !conn.hung_up) {
     // Before each commit it sends, the stream re-checks its token under
     // the auth in force (SPEC §6): a SIGHUP that narrows its prefixes
@@ -88,7 +95,12 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
       }
       filter.scope = who->scope;
     }
+    // (Only far behind: a live watcher reads the few new commits.)
+    if (!matched && projection->head() - last > static_cast<int64_t>(kWatchChunkCommits)) {
+      last = projection->QuietUntil(spans, last, Projection::kQuietKeys);
+    }
     auto commits = projection->Commits(last, kWatchChunkCommits, kWatchReadBytes);
+    matched = false;
     bool ok = true;
     for (const CommitPtr& c : commits) {
       std::vector<size_t> matching;
@@ -98,6 +110,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
           matching.push_back(i);
         }
       }
+      matched = matched || !matching.empty();
       for (size_t i : matching) {
         chunk += fmt::format("event: {}\n", EventTypeName(c->events[i].type));
         // The id goes on the commit's last matching event only, so a client
@@ -112,6 +125,13 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
       last = c->revision;
     }
     if (!ok) break;
+    if (!commits.empty() && chunk.empty()) {
+      // Nothing to send in these commits: let the loop's other connections
+      // run before the next read (a catch-up never holds the thread).
+      co_await net::post(stream.get_executor(), net::use_awaitable);
+      if (stopping.load() || conn.hung_up) break;
+      continue;
+    }
     if (commits.empty()) {
       timer->expires_after(options.watch_keepalive);
       beast::error_code tec;

@@ -590,6 +590,59 @@ std::vector<CommitPtr> Projection::Commits(int64_t after, size_t limit, size_t m
   return out;
 }
 
+Projection::KeySpan Projection::SpanOfPrefix(std::string_view prefix) {
+  // The first key after every key under the prefix: its last byte below
+  // 0xff raised by one, the 0xff bytes after it dropped (none: no end).
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return {std::string(prefix), std::move(end)};
+}
+
+int64_t Projection::QuietUntil(const std::vector<KeySpan>& spans, int64_t after,
+                               size_t max_keys) const {
+  ReaderLock lock(&mu_);
+  // What Commits() would return at most, as of now.
+  int64_t until = static_cast<int64_t>(commits_.size());
+  size_t seen = 0;
+  for (const KeySpan& span : spans) {
+    for (auto it = keys_.lower_bound(span.start);
+         it != keys_.end() && (span.end.empty() || it->first < span.end); ++it) {
+      if (until <= after || ++seen > max_keys) return after;
+      const std::vector<uint32_t>& events = it->second.events;
+      auto next = std::upper_bound(events.begin(), events.end(), after,
+                                   [this](int64_t r, uint32_t e) { return r < events_[e].revision; });
+      if (next != events.end()) until = std::min(until, events_[*next].revision - 1);
+    }
+  }
+  return std::max(until, after);
+}
+
+std::optional<std::vector<std::string_view>> Projection::KeysChangedBetween(
+    int64_t a, int64_t b, size_t max_events) const {
+  ReaderLock lock(&mu_);
+  const int64_t n = static_cast<int64_t>(commits_.size());
+  const int64_t lo = std::clamp<int64_t>(std::min(a, b), 0, n);
+  const int64_t hi = std::clamp<int64_t>(std::max(a, b), 0, n);
+  // Revision r is commits_[r - 1]; its events start at its first_event.
+  auto first_event_of = [&](int64_t index) -> uint64_t {
+    return index < n ? commits_[static_cast<size_t>(index)].first_event : events_.size();
+  };
+  const uint64_t first = first_event_of(lo), last = first_event_of(hi);
+  if (last - first > max_events) return std::nullopt;
+  std::vector<uint32_t> ids;
+  ids.reserve(static_cast<size_t>(last - first));
+  for (uint64_t e = first; e < last; ++e) ids.push_back(events_[static_cast<size_t>(e)].key);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<std::string_view> keys;
+  for (uint32_t id : ids) {
+    if (!IsSystemStream(key_names_[id])) keys.push_back(key_names_[id]);
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
 std::vector<int64_t> Projection::RevisionsByActor(std::string_view actor, int64_t after,
                                                   size_t limit) const {
   ReaderLock lock(&mu_);

@@ -210,6 +210,29 @@ class Projection {
   // at least one when there is one.
   std::vector<CommitPtr> Commits(int64_t after, size_t limit,
                                  size_t max_bytes = SIZE_MAX) const;
+  // Keys from `start` up to `end`, excluded (empty `end`: every key from
+  // `start` on).
+  struct KeySpan {
+    std::string start;
+    std::string end;
+  };
+  // The keys under `prefix`, as a span.
+  static KeySpan SpanOfPrefix(std::string_view prefix);
+  // The last revision R >= `after` such that no key in `spans` changed in
+  // (after, R]: a watch or a filtered read of the log skips to R at once
+  // instead of reading the commits in between, so its catch-up costs what
+  // it returns (SPEC §6). A binary search in each key's events; when the
+  // spans hold more than `max_keys` keys it answers `after` (read the
+  // commits: with that many keys, most commits are likely to match).
+  int64_t QuietUntil(const std::vector<KeySpan>& spans, int64_t after, size_t max_keys) const;
+  // The keys (sorted, system streams left out) of the events between two
+  // revisions, (min(a, b), max(a, b)]: what a diff between them can hold.
+  // nullopt when there are more than `max_events` events (read snapshots).
+  std::optional<std::vector<std::string_view>> KeysChangedBetween(int64_t a, int64_t b,
+                                                                  size_t max_events) const;
+  // QuietUntil's max_keys for readers: a few thousand binary searches at
+  // most, asked only after a read of commits that matched nothing.
+  static constexpr size_t kQuietKeys = 1024;
   // The revisions of the commits `actor` made after `after`, oldest first,
   // at most `limit`: a binary search in that actor's list, so an audit
   // query by actor costs what it returns, not the length of the log.

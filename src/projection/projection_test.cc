@@ -95,6 +95,47 @@ TEST(ProjectionTest, CreatedVersionIsTheFirstOfTheCurrentLife) {
   EXPECT_EQ(then->created_version, 1);
 }
 
+// A catch-up skips, through the key index, the commits that touch none of
+// its keys: QuietUntil is the last revision before one of them changes.
+TEST(ProjectionTest, QuietUntilIsTheRevisionBeforeAWatchedKeyChanges) {
+  Projection p;
+  int64_t r = 0;
+  ASSERT_TRUE(p.Apply(SetCommit(++r, "app/a", 1, "1")).ok());           // 1
+  for (int i = 0; i < 100; ++i) {                                       // 2..101
+    ASSERT_TRUE(p.Apply(SetCommit(++r, "other/k", i + 1, "0")).ok());
+  }
+  ASSERT_TRUE(p.Apply(SetCommit(++r, "app/b", 1, "2")).ok());           // 102
+  ASSERT_TRUE(p.Apply(SetCommit(++r, "other/k", 101, "0")).ok());       // 103
+  const std::vector<Projection::KeySpan> app = {Projection::SpanOfPrefix("app/")};
+  EXPECT_EQ(p.QuietUntil(app, 0, 100), 0);      // app/a changes at 1
+  EXPECT_EQ(p.QuietUntil(app, 1, 100), 101);    // then app/b at 102
+  EXPECT_EQ(p.QuietUntil(app, 102, 100), 103);  // nothing after: the head
+  const std::vector<Projection::KeySpan> none = {Projection::SpanOfPrefix("zzz/")};
+  EXPECT_EQ(p.QuietUntil(none, 0, 100), 103);
+  // A single key, as the etcd watch names it: [key, key + "\0").
+  EXPECT_EQ(p.QuietUntil({{"app/a", std::string("app/a") + '\0'}}, 1, 100), 103);
+  // More keys than it may look at: it skips nothing.
+  EXPECT_EQ(p.QuietUntil(app, 1, 1), 1);
+  // A prefix's span ends before the next prefix.
+  EXPECT_EQ(Projection::SpanOfPrefix("app/").end, "app0");
+  EXPECT_EQ(Projection::SpanOfPrefix("").end, "");
+}
+
+TEST(ProjectionTest, KeysChangedBetweenTwoRevisionsAreTheKeysOfTheirEvents) {
+  Projection p;
+  ASSERT_TRUE(p.Apply(SetCommit(1, "b", 1, "1")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(2, "a", 1, "1")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(3, "b", 2, "2")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(4, "c", 1, "1")).ok());
+  using Keys = std::vector<std::string_view>;
+  EXPECT_EQ(*p.KeysChangedBetween(1, 3, 100), (Keys{"a", "b"}));
+  EXPECT_EQ(*p.KeysChangedBetween(3, 1, 100), (Keys{"a", "b"}));  // either order
+  EXPECT_EQ(*p.KeysChangedBetween(0, 4, 100), (Keys{"a", "b", "c"}));
+  EXPECT_EQ(*p.KeysChangedBetween(4, 4, 100), Keys{});
+  EXPECT_EQ(*p.KeysChangedBetween(3, 99, 100), Keys{"c"});  // past the head: to the head
+  EXPECT_FALSE(p.KeysChangedBetween(0, 4, 3).has_value());  // 4 events > 3
+}
+
 TEST(ProjectionTest, RangeIsByBytesWithLimitAndCount) {
   Projection p;
   ASSERT_TRUE(p.Apply(SetCommit(1, "a/1", 1, "1")).ok());
