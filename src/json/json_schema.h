@@ -13,7 +13,8 @@
 // (schema_build.h): valijson's constraints (Debian's libvalijson-dev) over
 // RapidJSON, and chronoconf's own "pattern", "patternProperties", "format"
 // and "uniqueItems" (schema_keywords.h), valijson's being unsafe on a
-// server. It refuses what would crash or stall the committer, which
+// server, and numeric keywords (bounds, "multipleOf", "enum", "const"),
+// valijson's being inexact. It refuses what would crash or stall the committer, which
 // validates every write: a cycle of in-place subschemas, more than
 // kMaxInPlaceSubschemas of them or a chain deeper than kMaxInPlaceDepth at
 // one place in a value, "multipleOf" <= 0, a regular expression Boost.Regex

@@ -97,9 +97,7 @@ class SchemaBuilder {
       if (Status s = AddList<vc::AnyOfConstraint>(*v, path("anyOf"), to); !s.ok()) return s;
     }
     if (const Value* v = find("const")) {
-      vc::ConstConstraint c;
-      c.setValue(valijson::adapters::RapidJsonAdapter(*v));
-      schema_->addConstraintToSubschema(c, to);
+      schema_->addConstraintToSubschema(*MakeConstConstraint(*v), to);
     }
     if (const Value* v = find("contains")) {
       if (Status s = Sub(*v, path("contains"), &sub); !s.ok()) return s;
@@ -137,9 +135,7 @@ class SchemaBuilder {
     }
     if (const Value* v = find("enum")) {
       if (!v->IsArray()) return Invalid(path("enum"), "must be an array");
-      vc::EnumConstraint c;
-      for (const Value& e : v->GetArray()) c.addValue(valijson::adapters::RapidJsonAdapter(e));
-      schema_->addConstraintToSubschema(c, to);
+      schema_->addConstraintToSubschema(*MakeEnumConstraint(*v), to);
     }
     if (const Value* v = find("format")) {
       if (!v->IsString() || v->GetStringLength() == 0) {
@@ -174,19 +170,11 @@ class SchemaBuilder {
       if (Status s = Count(o, at, to, k); !s.ok()) return s;
     }
     if (const Value* v = find("multipleOf")) {
-      // valijson divides by it: 0 is a division by zero on every write.
+      // 0 would be a division by zero on every write.
       if (!v->IsNumber() || !(v->GetDouble() > 0)) {
         return Invalid(path("multipleOf"), "must be a number greater than 0");
       }
-      if (v->IsInt64()) {
-        vc::MultipleOfIntConstraint c;
-        c.setDivisor(v->GetInt64());
-        schema_->addConstraintToSubschema(c, to);
-      } else {
-        vc::MultipleOfDoubleConstraint c;
-        c.setDivisor(v->GetDouble());
-        schema_->addConstraintToSubschema(c, to);
-      }
+      schema_->addConstraintToSubschema(*MakeMultipleOfConstraint(*v), to);
     }
     if (const Value* v = find("not")) {
       if (Status s = Sub(*v, path("not"), &sub); !s.ok()) return s;
@@ -324,29 +312,19 @@ class SchemaBuilder {
                const char* exclusive, bool is_max) {
     auto b = o.FindMember(bound);
     auto x = o.FindMember(exclusive);
-    auto add = [&](double limit, bool is_exclusive) {
-      if (is_max) {
-        vc::MaximumConstraint c;
-        c.setMaximum(limit);
-        c.setExclusiveMaximum(is_exclusive);
-        schema_->addConstraintToSubschema(c, to);
-      } else {
-        vc::MinimumConstraint c;
-        c.setMinimum(limit);
-        c.setExclusiveMinimum(is_exclusive);
-        schema_->addConstraintToSubschema(c, to);
-      }
+    auto add = [&](const Value& limit, bool is_exclusive) {
+      schema_->addConstraintToSubschema(*MakeBoundConstraint(limit, is_max, is_exclusive), to);
     };
     if (!draft4_) {  // draft 6+: each is a number of its own
       if (x != o.MemberEnd()) {
         if (!x->value.IsNumber())
           return Invalid(fmt::format("{}/{}", at, exclusive), "must be a number");
-        add(x->value.GetDouble(), true);
+        add(x->value, true);
       }
       if (b != o.MemberEnd()) {
         if (!b->value.IsNumber())
           return Invalid(fmt::format("{}/{}", at, bound), "must be a number");
-        add(b->value.GetDouble(), false);
+        add(b->value, false);
       }
       return Status::OK();
     }
@@ -361,7 +339,7 @@ class SchemaBuilder {
     if (x != o.MemberEnd() && !x->value.IsBool()) {
       return Invalid(fmt::format("{}/{}", at, exclusive), "must be true or false in draft 4");
     }
-    add(b->value.GetDouble(), x != o.MemberEnd() && x->value.GetBool());
+    add(b->value, x != o.MemberEnd() && x->value.GetBool());
     return Status::OK();
   }
 

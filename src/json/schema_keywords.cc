@@ -10,8 +10,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <iterator>
+#include <limits>
+#include <numeric>
 #include <stdexcept>
 
 namespace chronoconf::json {
@@ -163,6 +166,234 @@ class FormatConstraint : public valijson::constraints::PolyConstraint {
   Format format_;
 };
 
+// A JSON number, exactly: long double holds every int64, uint64 and double
+// (x86-64's has a 64-bit significand, others' more).
+using Number = long double;
+static_assert(std::numeric_limits<Number>::digits >= 64, "a uint64 must be exact in Number");
+
+Number NumberOf(const rapidjson::Value& v) {
+  if (v.IsInt64()) return static_cast<Number>(v.GetInt64());
+  if (v.IsUint64()) return static_cast<Number>(v.GetUint64());
+  return v.GetDouble();
+}
+
+// The number `v` holds (v.isNumber()). valijson's getInteger gives an
+// integer past int64's range as signed bits; getDouble answers for it too
+// (valijson_rapidjson.h), which says to read them unsigned.
+Number NumberOf(const Adapter& v) {
+  double d = 0;
+  if (v.isDouble()) {
+    v.getDouble(d);
+    return d;
+  }
+  int64_t i = 0;
+  v.getInteger(i);
+  if (i < 0 && v.getDouble(d)) return static_cast<Number>(static_cast<uint64_t>(i));
+  return static_cast<Number>(i);
+}
+
+// `x` as a uint64 when it is an integer in its range.
+bool ToUint64(Number x, uint64_t* out) {
+  if (!(x >= 0) || x > static_cast<Number>(UINT64_MAX) || std::trunc(x) != x) return false;
+  *out = static_cast<uint64_t>(x);
+  return true;
+}
+
+// A number as written in a schema or a message: an integer in full.
+std::string NumberText(const rapidjson::Value& v) {
+  if (v.IsInt64()) return fmt::format("{}", v.GetInt64());
+  if (v.IsUint64()) return fmt::format("{}", v.GetUint64());
+  return fmt::format("{}", v.GetDouble());
+}
+
+// digits x 10^exponent, `digits` with no trailing zero.
+struct Decimal {
+  uint64_t digits = 0;
+  int exponent = 0;
+};
+
+// std::to_chars's scientific form ("d.ddde-xx") as a Decimal, and how many
+// digits it has.
+Decimal Scientific(const char* p, const char* end, int* count) {
+  Decimal out;
+  *count = 0;
+  for (bool fraction = false; *p != 'e'; ++p) {
+    if (*p == '.') {
+      fraction = true;
+      continue;
+    }
+    out.digits = out.digits * 10 + static_cast<uint64_t>(*p - '0');
+    out.exponent -= fraction ? 1 : 0;
+    ++*count;
+  }
+  const bool negative = *++p == '-';
+  int e = 0;
+  for (++p; p < end; ++p) e = e * 10 + (*p - '0');
+  out.exponent += negative ? -e : e;
+  return out;
+}
+
+// A number > 0 in decimal: an integer below 2^64 exactly; a double (any
+// other number) as the shortest decimal that reads back as it, rounded to
+// 15 significant digits (what a double keeps of any decimal) when longer:
+// RapidJSON reads "1e-30" 1 ulp off, whose shortest form is
+// 9.999999999999999e-31, and 0.1+0.2 (0.30000000000000004) is 0.3.
+Decimal DecimalOf(Number x) {
+  Decimal out;
+  if (!ToUint64(x, &out.digits)) {
+    const double d = static_cast<double>(x);
+    char text[32];  // "d.dddddddddddddddde-308": at most 24
+    int count = 0;
+    auto end = std::to_chars(text, text + sizeof text, d, std::chars_format::scientific).ptr;
+    out = Scientific(text, end, &count);
+    if (count > 15) {
+      end = std::to_chars(text, text + sizeof text, d, std::chars_format::scientific, 14).ptr;
+      out = Scientific(text, end, &count);
+    }
+  }
+  while (out.digits % 10 == 0) {
+    out.digits /= 10;
+    ++out.exponent;
+  }
+  return out;
+}
+
+// Whether `value` is `divisor` (> 0) times an integer.
+bool IsMultipleOf(Number value, Number divisor) {
+  value = std::fabs(value);
+  if (value == 0) return true;
+  uint64_t a = 0, b = 0;
+  if (ToUint64(value, &a) && ToUint64(divisor, &b)) return a % b == 0;
+  // value / divisor = (x / y) * 10^k, with x and y free of factors of 10:
+  // an integer only if k >= 0 and y / gcd(x, y) divides 10^k.
+  const Decimal x = DecimalOf(value), y = DecimalOf(divisor);
+  const int k = x.exponent - y.exponent;
+  if (k < 0) return false;
+  uint64_t rest = y.digits / std::gcd(x.digits, y.digits);
+  for (int i = 0; i < k && rest % 2 == 0; ++i) rest /= 2;
+  for (int i = 0; i < k && rest % 5 == 0; ++i) rest /= 5;
+  return rest == 1;
+}
+
+// JSON Schema equality of a value and a schema's value.
+bool Equal(const Adapter& v, const rapidjson::Value& expected) {
+  switch (expected.GetType()) {
+    case rapidjson::kNullType:
+      return v.isNull();
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType:
+      return v.isBool() && v.getBool() == expected.GetBool();
+    case rapidjson::kNumberType:
+      return v.isNumber() && NumberOf(v) == NumberOf(expected);
+    case rapidjson::kStringType: {
+      std::string s;
+      return v.getString(s) &&
+             s == std::string_view(expected.GetString(), expected.GetStringLength());
+    }
+    case rapidjson::kArrayType: {
+      size_t n = 0;
+      if (!v.isArray() || !v.getArraySize(n) || n != expected.Size()) return false;
+      rapidjson::SizeType i = 0;
+      return v.applyToArray([&](const Adapter& item) { return Equal(item, expected[i++]); });
+    }
+    case rapidjson::kObjectType: {
+      size_t n = 0;
+      if (!v.isObject() || !v.getObjectSize(n) || n != expected.MemberCount()) return false;
+      return v.applyToObject([&](const std::string& name, const Adapter& value) {
+        const rapidjson::Value key(rapidjson::StringRef(name.data(), name.size()));
+        auto it = expected.FindMember(key);
+        return it != expected.MemberEnd() && Equal(value, it->value);
+      });
+    }
+  }
+  return false;
+}
+
+class BoundConstraint : public valijson::constraints::PolyConstraint {
+ public:
+  BoundConstraint(Number limit, bool is_max, bool exclusive, std::string message)
+      : limit_(limit), is_max_(is_max), exclusive_(exclusive), message_(std::move(message)) {}
+
+  bool validate(const Adapter& target, const Context& context,
+                ValidationResults* results) const override {
+    if (!target.isNumber()) return true;
+    const Number n = NumberOf(target);
+    const bool ok =
+        is_max_ ? (exclusive_ ? n < limit_ : n <= limit_) : (exclusive_ ? n > limit_ : n >= limit_);
+    if (!ok && results != nullptr) results->pushError(context, message_);
+    return ok;
+  }
+
+ private:
+  valijson::constraints::Constraint* cloneInto(void* p) const override {
+    return new (p) BoundConstraint(*this);
+  }
+  size_t sizeOf() const override { return sizeof(*this); }
+
+  Number limit_;
+  bool is_max_;
+  bool exclusive_;
+  std::string message_;
+};
+
+class MultipleOfConstraint : public valijson::constraints::PolyConstraint {
+ public:
+  MultipleOfConstraint(Number divisor, std::string message)
+      : divisor_(divisor), message_(std::move(message)) {}
+
+  bool validate(const Adapter& target, const Context& context,
+                ValidationResults* results) const override {
+    if (!target.isNumber() || IsMultipleOf(NumberOf(target), divisor_)) return true;
+    if (results != nullptr) results->pushError(context, message_);
+    return false;
+  }
+
+ private:
+  valijson::constraints::Constraint* cloneInto(void* p) const override {
+    return new (p) MultipleOfConstraint(*this);
+  }
+  size_t sizeOf() const override { return sizeof(*this); }
+
+  Number divisor_;
+  std::string message_;
+};
+
+// "enum" (`values_` is the array) or "const" (`values_` is the value).
+class EqualsConstraint : public valijson::constraints::PolyConstraint {
+ public:
+  EqualsConstraint(const rapidjson::Value& values, bool is_enum) : is_enum_(is_enum) {
+    auto copy = std::make_shared<rapidjson::Document>();
+    copy->CopyFrom(values, copy->GetAllocator());
+    values_ = std::move(copy);
+  }
+
+  bool validate(const Adapter& target, const Context& context,
+                ValidationResults* results) const override {
+    if (is_enum_) {
+      for (const rapidjson::Value& v : values_->GetArray()) {
+        if (Equal(target, v)) return true;
+      }
+    } else if (Equal(target, *values_)) {
+      return true;
+    }
+    if (results != nullptr) {
+      results->pushError(context,
+                         is_enum_ ? "Failed to match against any enum values."
+                                  : "Failed to match expected value set by 'const' constraint.");
+    }
+    return false;
+  }
+
+ private:
+  valijson::constraints::Constraint* cloneInto(void* p) const override {
+    return new (p) EqualsConstraint(*this);
+  }
+  size_t sizeOf() const override { return sizeof(*this); }
+
+  std::shared_ptr<const rapidjson::Document> values_;  // immutable: shared by copies
+  bool is_enum_;
+};
+
 // A text equal for equal JSON values and only for them: strings are length
 // prefixed, numbers written by value (1 and 1.0 alike), members sorted.
 void AppendCanonical(const Adapter& v, std::string* out) {
@@ -198,17 +429,15 @@ void AppendCanonical(const Adapter& v, std::string* out) {
     append_string(s);
   } else if (v.isBool()) {
     *out += v.getBool() ? 't' : 'f';
-  } else if (v.isInteger()) {
-    int64_t i = 0;
-    v.getInteger(i);
-    *out += fmt::format("n{};", i);
   } else if (v.isNumber()) {
-    const double d = v.getNumber();
-    // An integral double within int64's range is written as that integer.
-    if (std::trunc(d) == d && d >= -9.2e18 && d <= 9.2e18) {
-      *out += fmt::format("n{};", static_cast<int64_t>(d));
+    // An integer (also as a double) is written in full, any other double
+    // shortest: each text is one number.
+    const Number n = NumberOf(v);
+    uint64_t u = 0;
+    if (ToUint64(std::fabs(n), &u)) {
+      *out += fmt::format("n{}{};", n < 0 ? "-" : "", u);
     } else {
-      *out += fmt::format("n{};", d);
+      *out += fmt::format("n{};", static_cast<double>(n));
     }
   } else {
     *out += 'z';  // null
@@ -453,6 +682,26 @@ Constraint MakeFormatConstraint(std::string_view format) {
 }
 
 Constraint MakeUniqueItemsConstraint() { return std::make_unique<UniqueItemsConstraint>(); }
+
+Constraint MakeBoundConstraint(const rapidjson::Value& limit, bool is_max, bool exclusive) {
+  const std::string message =
+      fmt::format("Expected number {} than {}{}", is_max ? "less" : "greater",
+                  exclusive ? "" : "or equal to ", NumberText(limit));
+  return std::make_unique<BoundConstraint>(NumberOf(limit), is_max, exclusive, message);
+}
+
+Constraint MakeMultipleOfConstraint(const rapidjson::Value& divisor) {
+  return std::make_unique<MultipleOfConstraint>(
+      NumberOf(divisor), fmt::format("Value should be a multiple of {}", NumberText(divisor)));
+}
+
+Constraint MakeEnumConstraint(const rapidjson::Value& values) {
+  return std::make_unique<EqualsConstraint>(values, true);
+}
+
+Constraint MakeConstConstraint(const rapidjson::Value& value) {
+  return std::make_unique<EqualsConstraint>(value, false);
+}
 
 Constraint MakePatternPropertiesConstraint(
     std::vector<std::pair<std::string, const valijson::Subschema*>> properties,

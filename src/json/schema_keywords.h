@@ -3,8 +3,13 @@
 // "format" (date, time, date-time) run libstdc++'s std::regex, which recurses
 // once per character (a 30,000-character string overflows the stack) and
 // backtracks without bound; "uniqueItems" compares every pair of items
-// (40,000 took 37 s). Each is a valijson PolyConstraint that the schema
-// builder (schema_build.h) adds where the keyword is.
+// (40,000 took 37 s). The numeric keywords ("minimum", "maximum", their
+// exclusive forms, "multipleOf", "enum" and "const") are chronoconf's too:
+// valijson compares numbers as doubles, reads an integer past int64's range
+// as negative (18446744073709551615 as -1), and its "multipleOf" by an
+// integer truncates the value (4.5 passed {"multipleOf":2}). Each is a
+// valijson PolyConstraint that the schema builder (schema_build.h) adds
+// where the keyword is.
 //
 // Regular expressions are Boost.Regex, ECMAScript syntax with "^" and "$"
 // matching only at the ends of the string and "." not matching a newline, as
@@ -18,6 +23,9 @@
 // threads at once; a ValidationBudget belongs to the thread that made it.
 #ifndef CHRONOCONF_JSON_SCHEMA_KEYWORDS_H_
 #define CHRONOCONF_JSON_SCHEMA_KEYWORDS_H_
+
+// valijson's adapter and RapidJSON, with RapidJSON's assertion set: first.
+#include "json/valijson_rapidjson.h"
 
 #include <cstdint>
 #include <memory>
@@ -113,6 +121,26 @@ Constraint MakeFormatConstraint(std::string_view format);
 // "uniqueItems": true. JSON Schema equality (1 and 1.0 are equal, members
 // in any order), found by sorting the items' canonical forms: O(n log n).
 Constraint MakeUniqueItemsConstraint();
+
+// The numeric keywords compare numbers exactly as RapidJSON holds them (an
+// int64, a uint64 or a double): 18446744073709551615 is above
+// 18446744073709551614, and 1 equals 1.0.
+//
+// "maximum" (`is_max`) or "minimum" at `limit`, a number; `exclusive` for
+// "exclusiveMaximum"/"exclusiveMinimum" (or draft 4's boolean beside it).
+Constraint MakeBoundConstraint(const rapidjson::Value& limit, bool is_max, bool exclusive);
+
+// "multipleOf" `divisor`, a number greater than 0. An integer below 2^64 by
+// an integer is exact; otherwise the numbers are read in decimal, as JSON
+// writes them, a double as the shortest decimal that reads back as it, to
+// at most 15 significant digits (what was written, if no more): 0.0075 is a
+// multiple of 0.0001, 1e308 is one of 0.5 and not of 0.123456789.
+Constraint MakeMultipleOfConstraint(const rapidjson::Value& divisor);
+
+// "enum" (`values`, an array) and "const": JSON Schema equality (1 and 1.0
+// are equal, members in any order).
+Constraint MakeEnumConstraint(const rapidjson::Value& values);
+Constraint MakeConstConstraint(const rapidjson::Value& value);
 
 // "properties", "patternProperties" and "additionalProperties" of one
 // schema, checked together where patternProperties is present (a property

@@ -28,4 +28,19 @@ T rapidjson_assert(T t, const char* file, int line) {
 #define VALIJSON_USE_EXCEPTIONS 1
 #include <valijson/adapters/rapidjson_adapter.hpp>
 
+// valijson reads an integer past int64's range (a uint64 such as
+// 18446744073709551615) as the int64 of the same bits (-1), and its
+// Adapter has no way to say otherwise. chronoconf's numeric keywords
+// (schema_keywords.cc) need the number itself, so getDouble, which valijson
+// calls only after isDouble() says yes, also answers for such an integer:
+// with its nearest double, and meaning that getInteger's bits are unsigned.
+// Everything valijson itself reads is unchanged.
+template <>
+inline bool valijson::adapters::GenericRapidJsonValue<rapidjson::Value>::getDouble(
+    double& result) const {
+  if (!m_value.IsDouble() && !(m_value.IsUint64() && !m_value.IsInt64())) return false;
+  result = m_value.GetDouble();
+  return true;
+}
+
 #endif  // CHRONOCONF_JSON_VALIJSON_RAPIDJSON_H_
