@@ -78,23 +78,32 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   // A catch-up skips the commits where no watched key changed (the key
   // index tells), so it costs what it sends, not the log it passes over.
   std::vector<Projection::KeySpan> spans;
-  for (const std::string& p : filter.scope.Within(filter.prefix)) {
-    spans.push_back(Projection::SpanOfPrefix(p));
-  }
-  bool matched = false;  // the last commits read had an event to send
-  while (!stopping.load() && !conn.hung_up) {
-    // Before each commit it sends, the stream re-checks its token under
-    // the auth in force (SPEC §6): a SIGHUP that narrows its prefixes
-    // narrows what it sends; one that removes the token or its role ends it.
+  auto set_spans = [&] {
+    spans.clear();
+    for (const std::string& p : filter.scope.Within(filter.prefix)) {
+      spans.push_back(Projection::SpanOfPrefix(p));
+    }
+  };
+  set_spans();
+  // Before each commit it sends, the stream re-checks its token under the
+  // auth in force (SPEC §6): a SIGHUP that narrows its prefixes narrows
+  // what it sends; one that removes the token or its role ends it (false).
+  auto still_allowed = [&] {
     if (auto table = api->auth(); table != auth_seen) {
       auth_seen = table;
       auto who = api->Reauthorize(req, match);
       if (!who) {
         spdlog::info("closed a watch: {}", who.status().message());
-        break;
+        return false;
       }
       filter.scope = who->scope;
+      set_spans();
     }
+    return true;
+  };
+  bool matched = false;  // the last commits read had an event to send
+  while (!stopping.load() && !conn.hung_up) {
+    if (!still_allowed()) break;
     // (Only far behind: a live watcher reads the few new commits.)
     if (!matched && projection->head() - last > static_cast<int64_t>(kWatchChunkCommits)) {
       last = projection->QuietUntil(spans, last, Projection::kQuietKeys);
@@ -103,6 +112,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
     matched = false;
     bool ok = true;
     for (const CommitPtr& c : commits) {
+      if (!(ok = still_allowed())) break;
       std::vector<size_t> matching;
       for (size_t i = 0; i < c->events.size(); ++i) {
         // A watch of keys never sees a system stream (a lease's events).
