@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <thread>
+#include <vector>
 
 #include "client/http_client.h"
 #include "support/run_command.h"
@@ -47,6 +48,47 @@ TEST(HttpStoreDownTest, AWriteTheStoreCannotTakeIs503AndWritesNothing) {
   EXPECT_NE(up->body.find(R"("version":2)"), std::string::npos) << up->body;
   CommandResult verify = RunCommand({CHRONOCONF_BIN, "verify", "--store", dir.SqliteUrl()});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
+}
+
+// SPEC §6: a write that cannot finish answers 503 within a bounded time,
+// whatever the queue. Imports run one batch each, and each batch waits out
+// the 5 s busy timeout: six of them used to be answered at 5, 10, ... 30 s.
+TEST(HttpStoreDownTest, WritesQueuedBehindAStuckStoreAreAnsweredWithinTheDeadline) {
+  TempDir dir;
+  ServerProcess server(dir.SqliteUrl());
+  ASSERT_TRUE(server.Start());
+  HttpClient http(server.url());
+  ASSERT_EQ(http.Request("PUT", "/v1/kv/a", R"({"value":1})")->status, 201);
+  std::thread locker([&] {
+    RunCommand({"sqlite3", dir.File("events.db")},
+               std::string("BEGIN EXCLUSIVE;\nINSERT INTO schema_version SELECT version FROM "
+                           "schema_version WHERE 0;\n.shell sleep 14\nROLLBACK;\n"));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> writers;
+  std::vector<int> statuses(6, 0);
+  std::vector<double> seconds(6, 0);
+  for (int i = 0; i < 6; ++i) {
+    writers.emplace_back([&, i] {
+      HttpClient own(server.url());
+      auto r = own.Request("POST", "/v1/import",
+                           R"({"values":{"stuck/)" + std::to_string(i) + R"(":1}})");
+      statuses[i] = r ? r->status : 0;
+      seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(statuses[i], 503) << i;
+    EXPECT_LT(seconds[i], 12.0) << i;  // 5 s in the queue + one 5 s busy timeout, at most
+  }
+  locker.join();
+  // None of them was written, and the store takes writes again.
+  auto listed = http.Get("/v1/kv?prefix=stuck/");
+  ASSERT_TRUE(listed);
+  EXPECT_NE(listed->body.find(R"("entries":[])"), std::string::npos) << listed->body;
+  EXPECT_EQ(http.Request("PUT", "/v1/kv/a", R"({"value":2})")->status, 200);
 }
 
 TEST(HttpWatchKeepaliveTest, AQuietStreamGetsKeepaliveComments) {
