@@ -168,12 +168,16 @@ Response Api::Refusal(const Status& status) {
 
 net::awaitable<Response> Api::Handle(Request& req, const RouteMatch& match) {
   if (!match.route) {
+    if (match.empty_key) {
+      co_return ErrorResponse(Status::InvalidKey("invalid key: a key must not be empty"));
+    }
     if (!match.path_known) {
       co_return ErrorResponse(Status::NotFound(fmt::format("no route {} {}", req.method, req.path)));
     }
     Response r = ErrorResponse(
         Status::InvalidRequest(fmt::format("{} is not allowed on {}", req.method, req.path)));
     r.status = 405;
+    r.headers.emplace_back("Allow", match.allowed);  // RFC 9110: a 405 lists them
     co_return r;
   }
   if (Status s = Admit(req, match); !s.ok()) co_return RefusalFor(match, s);

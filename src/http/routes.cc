@@ -98,12 +98,23 @@ RouteMatch MatchRoute(std::string_view method, std::string_view path) {
   RouteMatch match;
   for (const RouteSpec& r : kRoutes) {
     std::string tail;
-    if (!PathMatches(r.pattern, path, &tail)) continue;
+    if (!PathMatches(r.pattern, path, &tail)) {
+      if (r.method == method && r.pattern.ends_with("{key}") &&
+          path == r.pattern.substr(0, r.pattern.size() - 5)) {
+        match.empty_key = true;
+      }
+      continue;
+    }
     match.path_known = true;
     if (r.method == method) {
       match.route = &r;
       match.tail = std::move(tail);
       return match;
+    }
+    if (match.allowed.find(r.method) == std::string::npos) {
+      if (!match.allowed.empty()) match.allowed += ", ";
+      match.allowed += r.method;
+      if (r.method == "GET") match.allowed += ", HEAD";
     }
   }
   return match;

@@ -40,6 +40,10 @@ struct RouteSpec {
 struct RouteMatch {
   const RouteSpec* route = nullptr;  // nullptr: no route for this method and path
   bool path_known = false;           // some route has this path (405, not 404)
+  // The path of a key route for this method, with the key left out
+  // ("PUT /v1/kv/"): an empty key, 400 invalid_key.
+  bool empty_key = false;
+  std::string allowed;  // with path_known: the methods its routes take ("GET, HEAD")
   std::string tail;                  // what a trailing {name} matched
   // Counted and logged under this instead of the pattern when set (an etcd
   // gateway method: "/v3/kv/range").

@@ -277,8 +277,19 @@ TEST_F(HttpErrorsTest, UnknownRouteIs404) {
   auto r = api().Get("/v1/nothing-here");
   EXPECT_EQ(r.status, 404) << r;
   auto m = api().Request("PATCH", "/v1/kv/" + K("a"), R"({"value":1})");
-  EXPECT_GE(m.status, 400) << m;
-  EXPECT_LT(m.status, 500) << m;
+  EXPECT_EQ(m.status, 405) << m;
+  // RFC 9110: a 405 names the methods the resource takes.
+  EXPECT_EQ(m.Header("allow"), "GET, HEAD, PUT, DELETE") << m;
+  ExpectNothingWritten();
+}
+
+// SPEC §1: a key is 1 to 1024 bytes, so the key routes with the key left
+// out name an empty key.
+TEST_F(HttpErrorsTest, AnEmptyKeyIsAnInvalidKey) {
+  ExpectError(api().Put("/v1/kv/", R"({"value":1})"), 400, "invalid_key", "PUT /v1/kv/");
+  ExpectError(api().Delete("/v1/kv/"), 400, "invalid_key", "DELETE /v1/kv/");
+  ExpectError(api().Get("/v1/history/"), 400, "invalid_key", "GET /v1/history/");
+  EXPECT_EQ(api().Get("/v1/kv/").status, 200);  // a list, as /v1/kv
   ExpectNothingWritten();
 }
 
