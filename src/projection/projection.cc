@@ -229,11 +229,10 @@ void Projection::AppendRows(const RecordedCommit& c, const std::array<uint8_t, 3
     ev.lease = e.lease.value_or(0);
     if (EndsStream(e.type)) {
       ev.created_revision = prev ? prev->created_revision : 0;
-      if (existed && config) --live_keys_;
     } else {
       ev.created_revision = existed ? prev->created_revision : c.revision;
-      if (!existed && config) ++live_keys_;
     }
+    if (config) TrackLive(k, existed, !EndsStream(e.type));
     if (e.value || !EndsStream(e.type)) {  // a lease's end keeps its payload
       std::string_view value = text_.Add(e.value ? std::string_view(*e.value) : "null");
       ev.value = value.data() ? value.data() : "";
@@ -290,6 +289,11 @@ void Projection::Remember(CommitPtr c) {
 const Projection::KeyIndex* Projection::FindKey(std::string_view key) const {
   auto it = keys_.find(key);
   return it == keys_.end() ? nullptr : &it->second;
+}
+
+void Projection::TrackLive(const KeyIndex& k, bool existed, bool exists) {
+  if (exists && !existed) live_.emplace(key_names_[k.id], &k);
+  if (existed && !exists) live_.erase(key_names_[k.id]);
 }
 
 uint32_t Projection::EventAt(const KeyIndex& k, int64_t at) const {
@@ -391,7 +395,7 @@ ProjectionStats Projection::Stats() const {
   ReaderLock lock(&mu_);
   ProjectionStats s;
   s.revision = static_cast<int64_t>(commits_.size());
-  s.keys = live_keys_;
+  s.keys = static_cast<int64_t>(live_.size());
   s.events = static_cast<int64_t>(events_.size());
   if (!commits_.empty()) {
     s.head_hash = HashHex(s.revision);
@@ -484,6 +488,20 @@ ListPage Projection::List(const std::vector<std::string>& prefixes, int64_t at,
   ListPage page;
   page.revision = at;
   std::string_view last;
+  if (at >= static_cast<int64_t>(commits_.size())) {  // the head: its live keys only
+    for (const std::string& prefix : prefixes) {
+      auto it = after < prefix ? live_.lower_bound(prefix) : live_.upper_bound(after);
+      for (; it != live_.end() && it->first.starts_with(prefix); ++it) {
+        if (page.entries.size() == limit) {
+          page.next = std::string(last);
+          return page;
+        }
+        page.entries.push_back(VersionOf(*it->second, it->second->events.back()).entry);
+        last = it->first;
+      }
+    }
+    return page;
+  }
   for (const std::string& prefix : prefixes) {
     auto it = after < prefix ? keys_.lower_bound(prefix) : keys_.upper_bound(after);
     for (; it != keys_.end() && it->first.starts_with(prefix); ++it) {
@@ -525,6 +543,19 @@ std::vector<KeyVersion> Projection::Range(std::string_view start, std::string_vi
   ReaderLock lock(&mu_);
   std::vector<KeyVersion> out;
   int64_t n = 0;
+  if (at >= static_cast<int64_t>(commits_.size())) {  // the head: its live keys only
+    for (auto it = live_.lower_bound(start); it != live_.end() && (end.empty() || it->first < end);
+         ++it) {
+      ++n;
+      if (out.size() < limit) {
+        out.push_back(VersionOf(*it->second, it->second->events.back()));
+      } else if (!count) {
+        break;
+      }
+    }
+    if (count) *count = n;
+    return out;
+  }
   for (auto it = keys_.lower_bound(start); it != keys_.end() && (end.empty() || it->first < end);
        ++it) {
     if (IsSystemStream(it->first)) continue;

@@ -365,7 +365,12 @@ class Projection {
   std::vector<std::vector<int64_t>> actor_commits_ GUARDED_BY(mu_);
   static constexpr size_t kRecent = 1024;
   std::vector<CommitPtr> recent_ GUARDED_BY(mu_);  // [revision % kRecent]
-  int64_t live_keys_ GUARDED_BY(mu_) = 0;
+  // The config keys that exist at the head, in key order: a listing of the
+  // head walks these, not every key that ever existed (deleted keys pile up
+  // with the log; SPEC §6).
+  std::map<std::string_view, const KeyIndex*, std::less<>> live_ GUARDED_BY(mu_);
+  // Keeps live_ after an event of config key `k` (AppendRows, LoadSnapshot).
+  void TrackLive(const KeyIndex& k, bool existed, bool exists) REQUIRES(mu_);
   std::map<int64_t, LeaseRow> leases_ GUARDED_BY(mu_);
   // Folds one event into leases_ (AppendRows and LoadSnapshot).
   void TrackLease(const EventRow& ev, const EventRow* prev, uint32_t actor) REQUIRES(mu_);

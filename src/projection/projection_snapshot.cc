@@ -386,8 +386,7 @@ Status Projection::LoadSnapshot(const std::string& path, std::string_view key,
         row.value = t.data() ? t.data() : "";
         row.value_len = static_cast<uint32_t>(t.size());
       }
-      if (config && !row.deleted() && !existed) ++live_keys_;
-      if (config && row.deleted() && existed) --live_keys_;
+      if (config) TrackLive(k, existed, !row.deleted());
       TrackLease(row, prev, commits_[static_cast<size_t>(commit)].actor);
       TrackSchema(row, commits_[static_cast<size_t>(commit)].actor);
       TrackReview(row, commits_[static_cast<size_t>(commit)]);
