@@ -30,8 +30,9 @@ std::string Refusal(std::string_view text) {
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
 
 // The wall-clock bounds below tell bounded work from unbounded work (which
-// takes minutes); sanitizer builds run several times slower.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// takes minutes); sanitizer and unoptimized (coverage) builds run several
+// times slower.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || !defined(__OPTIMIZE__)
 constexpr double kSlower = 5.0;
 #else
 constexpr double kSlower = 1.0;
