@@ -41,6 +41,7 @@ Status CheckJsonContentType(const Request& req) {
 void Api::SetAuth(std::shared_ptr<const AuthTable> table) {
   MutexLock lock(&auth_mu_);
   auth_ = std::move(table);
+  auth_generation_.fetch_add(1, std::memory_order_release);
 }
 
 std::shared_ptr<const AuthTable> Api::auth() const {

@@ -90,6 +90,9 @@ class Api {
   // Turns auth on with `table` (SIGHUP swaps it); nullptr turns it off.
   void SetAuth(std::shared_ptr<const AuthTable> table);
   std::shared_ptr<const AuthTable> auth() const;
+  // Moves on with every SetAuth: a stream compares it before each commit it
+  // sends (a load, where auth() takes a lock and a reference).
+  uint64_t auth_generation() const { return auth_generation_.load(std::memory_order_acquire); }
 
   // Shutdown began: every request waiting for a revision (min_revision) is
   // answered 503 now, and later ones at once, instead of holding the drain
@@ -185,6 +188,7 @@ class Api {
   std::atomic<bool> ready_{false};
   mutable Mutex auth_mu_;
   std::shared_ptr<const AuthTable> auth_ GUARDED_BY(auth_mu_);  // null: auth off
+  std::atomic<uint64_t> auth_generation_{0};
   // The waits of WaitForRevision, each a callback that wakes it.
   Mutex waits_mu_;
   bool shutting_down_ GUARDED_BY(waits_mu_) = false;

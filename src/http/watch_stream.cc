@@ -71,7 +71,7 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   // that stops reading is dropped when a write does not finish in
   // watch_send_timeout; it resumes with Last-Event-ID.
   bool dropped = false;
-  std::shared_ptr<const AuthTable> auth_seen = api->auth();
+  uint64_t auth_seen = api->auth_generation();
   std::string chunk;
   RenderedEvents& rendered = WatchersOf(stream.get_executor()).rendered;
   auto send = [&]() { return StreamWrite(conn, *timer, chunk, &dropped); };
@@ -89,8 +89,8 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
   // auth in force (SPEC §6): a SIGHUP that narrows its prefixes narrows
   // what it sends; one that removes the token or its role ends it (false).
   auto still_allowed = [&] {
-    if (auto table = api->auth(); table != auth_seen) {
-      auth_seen = table;
+    if (uint64_t now = api->auth_generation(); now != auth_seen) {
+      auth_seen = now;
       auto who = api->Reauthorize(req, match);
       if (!who) {
         spdlog::info("closed a watch: {}", who.status().message());

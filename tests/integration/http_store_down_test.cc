@@ -14,6 +14,16 @@ namespace {
 
 using client::HttpClient;
 
+// Another process (the sqlite3 shell) holds the store's write lock for
+// `seconds`; join the thread to wait until it lets go.
+std::thread HoldWriteLock(const TempDir& dir, int seconds) {
+  return std::thread([path = dir.File("events.db"), seconds] {
+    RunCommand({"sqlite3", path},
+               "BEGIN EXCLUSIVE;\nINSERT INTO schema_version SELECT version FROM schema_version "
+               "WHERE 0;\n.shell sleep " + std::to_string(seconds) + "\nROLLBACK;\n");
+  });
+}
+
 TEST(HttpStoreDownTest, AWriteTheStoreCannotTakeIs503AndWritesNothing) {
   TempDir dir;
   ServerProcess server(dir.SqliteUrl());
@@ -23,11 +33,7 @@ TEST(HttpStoreDownTest, AWriteTheStoreCannotTakeIs503AndWritesNothing) {
 
   // Another process holds SQLite's write lock for longer than the server's
   // busy timeout (5 s): the append cannot happen.
-  std::thread locker([&] {
-    RunCommand({"sqlite3", dir.File("events.db")},
-               std::string("BEGIN EXCLUSIVE;\nINSERT INTO schema_version SELECT version FROM "
-                           "schema_version WHERE 0;\n.shell sleep 7\nROLLBACK;\n"));
-  });
+  std::thread locker = HoldWriteLock(dir, 7);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   auto down = http.Request("PUT", "/v1/kv/a", R"({"value":2})");
   ASSERT_TRUE(down);
@@ -60,11 +66,7 @@ TEST(HttpStoreDownTest, WritesQueuedBehindAStuckStoreAreAnsweredWithinTheDeadlin
   ASSERT_TRUE(server.Start());
   HttpClient http(server.url());
   ASSERT_EQ(http.Request("PUT", "/v1/kv/a", R"({"value":1})")->status, 201);
-  std::thread locker([&] {
-    RunCommand({"sqlite3", dir.File("events.db")},
-               std::string("BEGIN EXCLUSIVE;\nINSERT INTO schema_version SELECT version FROM "
-                           "schema_version WHERE 0;\n.shell sleep 16\nROLLBACK;\n"));
-  });
+  std::thread locker = HoldWriteLock(dir, 16);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> writers;
