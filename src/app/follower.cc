@@ -123,7 +123,8 @@ Status Follower::ApplyHanded(std::vector<RecordedCommit> commits) {
         commits.erase(commits.begin(),
                       std::find_if(commits.begin(), commits.end(),
                                    [head](const RecordedCommit& c) { return c.revision > head; }));
-        Status s = projection_->Apply(std::move(commits));
+        // The feed is told once the batch is answered (RunApplier).
+        Status s = projection_->Apply(std::move(commits), Projection::Publish::kByCaller);
         NotifyApplied();
         return s;
       }
@@ -215,7 +216,11 @@ void Follower::RunApplier() {
       Queued q = std::move(queued_.front());
       queued_.pop_front();
       mu_.Unlock();
+      // Writers first, watchers after: a write's acknowledgement is posted
+      // to its event loop before the wake-ups of (maybe thousands of)
+      // watchers are, so fan-out never delays it (issue 14).
       q.then(ApplyHanded(std::move(q.commits)));
+      projection_->feed().Publish(projection_->head());
       mu_.Lock();
       continue;
     }

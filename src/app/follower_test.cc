@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "app/command_service.h"
 #include "store/faulty_event_store.h"
@@ -87,6 +89,40 @@ TEST(FollowerTest, AHandedBatchAfterAGapReadsTheGapFirst) {
   EXPECT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(head, 2);
   EXPECT_EQ(ours.State("a").value, "1");
+}
+
+// Fan-out stays off the write path: a handed batch is answered before the
+// change feed wakes the watchers, so a write's acknowledgement is queued on
+// its event loop ahead of the wake-ups of every watcher there.
+TEST(FollowerTest, AHandedBatchIsAnsweredBeforeTheFeedWakesWatchers) {
+  MemoryEventStore store;
+  Projection projection;
+  CommandService commands(&store, &projection);
+  Mutex mu;
+  std::vector<std::string> order;
+  const uint64_t id = projection.feed().Subscribe([&](int64_t head) {
+    MutexLock lock(&mu);
+    order.push_back("published " + std::to_string(head));
+  });
+  for (int i = 1; i <= 3; ++i) {
+    std::promise<void> done;
+    commands.Submit(Set("k", std::to_string(i)), [&](CommandResult r) {
+      {
+        MutexLock lock(&mu);
+        order.push_back("answered " + std::to_string(r.revision));
+      }
+      done.set_value();
+    });
+    done.get_future().wait();
+    ASSERT_TRUE(Eventually([&] {
+      MutexLock lock(&mu);
+      return order.size() == static_cast<size_t>(2 * i);
+    }));
+  }
+  projection.feed().Unsubscribe(id);
+  MutexLock lock(&mu);
+  EXPECT_EQ(order, (std::vector<std::string>{"answered 1", "published 1", "answered 2",
+                                             "published 2", "answered 3", "published 3"}));
 }
 
 TEST(FollowerTest, ABatchHandedToAStoppedFollowerIsAnsweredUnavailable) {

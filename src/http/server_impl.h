@@ -56,6 +56,8 @@ inline constexpr std::chrono::seconds kWriteTimeout{60};
 inline constexpr size_t kWatchChunkCommits = 128;
 inline constexpr size_t kWatchReadBytes = 256 * 1024;
 inline constexpr size_t kWatchChunkBytes = 64 * 1024;
+// The room a stream keeps for its next frame between writes.
+inline constexpr size_t kKeptFrameBytes = 4 * 1024;
 // What all watchers together may be writing at once; a watcher over it
 // waits (for at most its send timeout), retrying this often.
 inline constexpr size_t kAllWatchersBytes = 64 * 1024 * 1024;

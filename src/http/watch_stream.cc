@@ -6,6 +6,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 
+#include <iterator>
+
 #include "domain/key.h"
 #include "domain/system_stream.h"
 #include "http/access_log.h"
@@ -122,10 +124,13 @@ net::awaitable<void> Server::Impl::Watch(Conn& conn, const Request& req,
       }
       matched = matched || !matching.empty();
       for (size_t i : matching) {
-        chunk += fmt::format("event: {}\n", EventTypeName(c->events[i].type));
+        fmt::format_to(std::back_inserter(chunk), "event: {}\n",
+                       EventTypeName(c->events[i].type));
         // The id goes on the commit's last matching event only, so a client
         // that resumes from it never misses part of a commit.
-        if (i == matching.back()) chunk += fmt::format("id: {}\n", c->revision);
+        if (i == matching.back()) {
+          fmt::format_to(std::back_inserter(chunk), "id: {}\n", c->revision);
+        }
         chunk += "data: ";
         chunk += rendered.Event(c, i);
         chunk += "\n\n";
@@ -202,12 +207,25 @@ net::awaitable<bool> Server::Impl::StreamWrite(Conn& conn, net::steady_timer& ti
     beast::error_code tec;
     co_await timer.async_wait(Into(tec));
   }
-  conn.stream.expires_after(options.watch_send_timeout);
+  // A live watcher's socket takes the frame at once: one non-blocking send,
+  // with no asynchronous operation, timer or resumption per watcher (fan-out
+  // to thousands of them costs what their sends cost). Only what the socket
+  // does not take waits, under the send timeout.
   beast::error_code wec;
-  co_await net::async_write(conn.stream, net::buffer(bytes), Into(wec));
+  tcp::socket& socket = conn.stream.socket();
+  size_t sent = 0;
+  if (!socket.non_blocking()) socket.non_blocking(true, wec);  // once: it is a syscall
+  if (!wec) sent = socket.write_some(net::buffer(bytes), wec);
+  if (wec == net::error::would_block || wec == net::error::try_again) wec = {};
+  if (!wec && sent < bytes.size()) {
+    conn.stream.expires_after(options.watch_send_timeout);
+    co_await net::async_write(conn.stream, net::buffer(bytes) + sent, Into(wec));
+  }
   watch_bytes.Release(bytes.size());
   bytes.clear();
-  bytes.shrink_to_fit();  // a large frame is not kept while the stream waits
+  // A large frame is not kept while the stream waits; a small one's room is
+  // (the next commit's frame reuses it).
+  if (bytes.capacity() > kKeptFrameBytes) bytes.shrink_to_fit();
   if (wec) *dropped = wec == beast::error::timeout;
   co_return !wec;
 }

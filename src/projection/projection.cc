@@ -74,7 +74,7 @@ Status Projection::Apply(RecordedCommit commit) {
   return Apply(std::move(one));
 }
 
-Status Projection::Apply(std::vector<RecordedCommit> commits) {
+Status Projection::Apply(std::vector<RecordedCommit> commits, Publish publish) {
   // Only the applier changes the rows, so what is read under the shared lock
   // still holds when the exclusive one is taken.
   const int64_t h = head();
@@ -128,7 +128,7 @@ Status Projection::Apply(std::vector<RecordedCommit> commits) {
     }
     head_.store(commits[end - 1].revision, std::memory_order_release);
   }
-  feed_.Publish(commits[end - 1].revision);
+  if (publish == Publish::kNow) feed_.Publish(commits[end - 1].revision);
   return gap;
 }
 

@@ -130,8 +130,12 @@ class Projection {
   // applied: revisions index the rows, so a gap would misplace every later
   // commit (SPEC §1: a reader that has seen R has seen every commit <= R).
   // Entries are rendered outside the exclusive lock, and only for each key's
-  // last version in the batch.
-  Status Apply(std::vector<RecordedCommit> commits);
+  // last version in the batch. The feed is told of the new head unless the
+  // caller says it tells it itself (kByCaller: the applier answers the
+  // writers of a batch before it wakes the watchers, so that fan-out to
+  // many watchers is not on the write path).
+  enum class Publish { kNow, kByCaller };
+  Status Apply(std::vector<RecordedCommit> commits, Publish publish = Publish::kNow);
   Status Apply(RecordedCommit commit);
 
   // While on, Apply renders no entries (a catch-up of the whole log, where
