@@ -11,12 +11,22 @@ ReadIndex::ReadIndex(Projection* projection, Follower* follower)
 
 ReadIndex::~ReadIndex() { Stop(); }
 
-void ReadIndex::Stop() {
+void ReadIndex::BeginShutdown() {
+  std::vector<Done> answer;
   {
     MutexLock lock(&mu_);
+    if (stopping_) return;
     stopping_ = true;
+    answer.swap(waiting_);
+    for (Done& done : in_flight_) answer.push_back(std::move(done));
+    in_flight_.clear();  // the head read under way answers nobody now
   }
   cv_.SignalAll();
+  for (Done& done : answer) done(Status::Unavailable("the server is shutting down"), 0);
+}
+
+void ReadIndex::Stop() {
+  BeginShutdown();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -34,27 +44,26 @@ void ReadIndex::Request(Done done) {
       return;
     }
   }
-  done(Status::Unavailable("the server is stopping"), 0);
+  done(Status::Unavailable("the server is shutting down"), 0);
 }
 
 void ReadIndex::Run() {
   while (true) {
-    std::vector<Done> batch;
-    bool stopping = false;
     {
       MutexLock lock(&mu_);
       while (!stopping_ && waiting_.empty()) cv_.Wait(&mu_);
-      batch.swap(waiting_);
-      stopping = stopping_;
-    }
-    if (stopping) {
-      for (Done& done : batch) done(Status::Unavailable("the server is stopping"), 0);
-      return;
+      if (stopping_) return;  // BeginShutdown answered every request
+      in_flight_.swap(waiting_);
     }
     // Every request of the batch arrived before this head read starts, so
     // the head it learns covers every write acknowledged before them.
     Status s = follower_->SyncWithStore();
     const int64_t revision = projection_->head();
+    std::vector<Done> batch;
+    {
+      MutexLock lock(&mu_);
+      batch.swap(in_flight_);  // empty when a shutdown answered them meanwhile
+    }
     for (Done& done : batch) done(s, revision);
   }
 }

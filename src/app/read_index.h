@@ -40,8 +40,11 @@ class ReadIndex {
   ReadIndex(const ReadIndex&) = delete;
   ReadIndex& operator=(const ReadIndex&) = delete;
 
-  // Answers every waiting request with kUnavailable and joins the thread.
-  // Later requests are answered so at once. Idempotent.
+  // Answers every request waiting or in flight with kUnavailable ("the
+  // server is shutting down") now, not when a head read that may hang on the
+  // store ends, and later requests so at once. Idempotent.
+  void BeginShutdown();
+  // BeginShutdown, then joins the thread. Idempotent.
   void Stop();
 
   // Calls `done` exactly once: on this thread when no round trip is needed
@@ -56,6 +59,7 @@ class ReadIndex {
   Mutex mu_;
   CondVar cv_;
   std::vector<Done> waiting_ GUARDED_BY(mu_);
+  std::vector<Done> in_flight_ GUARDED_BY(mu_);  // the batch of the head read under way
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

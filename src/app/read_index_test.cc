@@ -22,6 +22,17 @@ Command Set(const std::string& key, const std::string& value) {
   return Transaction{{SetKey{key, value, std::nullopt, false}}, {}};
 }
 
+// Waits up to 5 s for `done`.
+template <typename F>
+bool Eventually(F done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
 // Waits for one answer of `index`.
 std::pair<Status, int64_t> Ask(ReadIndex* index) {
   std::promise<std::pair<Status, int64_t>> answer;
@@ -114,6 +125,34 @@ TEST(ReadIndexTest, StopAnswersEveryLaterRequestUnavailable) {
   index.Stop();  // idempotent
   auto [status, revision] = Ask(&index);
   EXPECT_EQ(status.code(), Code::kUnavailable);
+}
+
+// SIGTERM: a linearizable read whose head read hangs on the store is
+// answered 503 when the shutdown begins, not when the follower's deadline
+// ends (about when the drain gives up on its connection).
+TEST(ReadIndexTest, AReadInFlightIsAnsweredWhenTheShutdownBegins) {
+  MemoryEventStore memory;
+  FaultyEventStore store(&memory);
+  Projection ours;
+  Follower follower(&store, &ours, {hours(1), hours(1), milliseconds(50)});
+  ReadIndex index(&ours, &follower);
+  store.HoldReads();
+  std::promise<Status> answer;
+  index.Request([&](Status s, int64_t) { answer.set_value(std::move(s)); });
+  auto answered = answer.get_future();
+  ASSERT_TRUE(Eventually([&] { return store.HeldReads() == 1; }));  // the head read hangs
+  EXPECT_EQ(answered.wait_for(milliseconds(100)), std::future_status::timeout);
+  const auto start = std::chrono::steady_clock::now();
+  index.BeginShutdown();
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(2)), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  Status s = answered.get();
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+  EXPECT_EQ(s.message(), "the server is shutting down");
+  auto [later, at] = Ask(&index);  // later ones at once
+  EXPECT_EQ(later.code(), Code::kUnavailable);
+  store.Release();  // the head read ends; its batch answers nobody twice
+  index.Stop();
 }
 
 }  // namespace

@@ -28,10 +28,21 @@ class FaultyEventStore final : public EventStore {
     MutexLock lock(&mu_);
     held_ = true;
   }
+  // Head reads (ReadHead) wait until Release(); HeldReads() tells how many
+  // are waiting.
+  void HoldReads() {
+    MutexLock lock(&mu_);
+    reads_held_ = true;
+  }
+  int HeldReads() {
+    MutexLock lock(&mu_);
+    return reads_waiting_;
+  }
   void Release() {
     {
       MutexLock lock(&mu_);
       held_ = false;
+      reads_held_ = false;
     }
     cv_.SignalAll();
   }
@@ -66,6 +77,12 @@ class FaultyEventStore final : public EventStore {
     return target_->ReadStream(key);
   }
   Result<StoreHead> ReadHead() override {
+    {
+      MutexLock lock(&mu_);
+      ++reads_waiting_;
+      while (reads_held_) cv_.Wait(&mu_);
+      --reads_waiting_;
+    }
     if (fail_reads_.fetch_sub(1) > 0) return Status::Unavailable("injected read failure");
     return target_->ReadHead();
   }
@@ -95,6 +112,8 @@ class FaultyEventStore final : public EventStore {
   bool held_ GUARDED_BY(mu_) = false;
   std::atomic<bool> sole_writer_{false};
   int waiting_ GUARDED_BY(mu_) = 0;
+  bool reads_held_ GUARDED_BY(mu_) = false;
+  int reads_waiting_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace chronoconf
