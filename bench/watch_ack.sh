@@ -12,24 +12,22 @@
 set -uo pipefail
 WATCHERS=${WATCHERS:-1000}
 WRITES=${WRITES:-200}
-PORT=${PORT:-18282}
 BENCH_BIN=${BENCH_BIN:-$1}  # the `bench watch` client (any build)
-TCK=$(getconf CLK_TCK)
+OUT=$(mktemp -d); WORK=$OUT
+source "$(dirname "$0")/lib.sh"
+trap 'bench_cleanup; rm -rf "$WORK"' EXIT
 for BIN in "$@"; do
-  DIR=$(mktemp -d)
-  "$BIN" serve --store "sqlite:$DIR/events.db" --listen "127.0.0.1:$PORT" --max-connections 5000 \
-    > "$DIR/log" 2>&1 &
-  PID=$!
-  for _ in $(seq 50); do curl -sf "127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 0.1; done
-  c0=$(awk '{print $14+$15}' "/proc/$PID/stat")
-  client=$(timeout 120 "$BENCH_BIN" bench watch --server "http://127.0.0.1:$PORT" \
+  rm -f "$WORK/events.db"* && : > "$WORK/server.log"
+  start_server "sqlite:$WORK/events.db" --max-connections 5000
+  c0=$(cpu_ticks "$SERVER_PID")
+  client=$(timeout 120 "$BENCH_BIN" bench watch --server "$URL" \
     --watchers "$WATCHERS" --writes "$WRITES" --interval-ms 20 2>&1 |
     grep -oE "PUT ack p50 [0-9.]+ ms|99 % of the watchers had it: p50 [0-9.]+ ms, p99 [0-9.]+ ms" |
     paste -sd ';')
-  c1=$(awk '{print $14+$15}' "/proc/$PID/stat")
-  kill "$PID"; wait "$PID" 2> /dev/null
-  server=$(grep -E 'PUT /v1/kv/\{key\} 20[01] ' "$DIR/log" | grep -oE ' [0-9.]+ms ' | tr -d 'ms ' |
-    sort -n | awk '{a[NR]=$1} END {if (NR) printf "p50 %.2f ms, p90 %.2f ms (%d PUTs)", a[int((NR+1)*0.5)], a[int(NR*0.9)], NR}')
-  echo "$(basename "$BIN") watchers=$WATCHERS: client: $client; server-side PUT: $server; server CPU $(( (c1 - c0) * 1000 / TCK )) ms"
-  rm -rf "$DIR"
+  c1=$(cpu_ticks "$SERVER_PID")
+  stop_server
+  server=$(grep -E 'PUT /v1/kv/\{key\} 20[01] ' "$WORK/server.log" | grep -oE ' [0-9.]+ms ' |
+    tr -d 'ms ' | sort -n | awk '{a[NR]=$1} END {if (NR) printf "p50 %.2f ms, p90 %.2f ms (%d PUTs)",
+      a[int((NR+1)*0.5)], a[int(NR*0.9)], NR}')
+  echo "$(basename "$BIN") watchers=$WATCHERS: client: $client; server-side PUT: $server; server CPU $(( (c1 - c0) * 1000 / HZ )) ms"
 done

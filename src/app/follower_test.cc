@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/command_service.h"
+#include "common/eventually.h"
 #include "store/faulty_event_store.h"
 #include "store/memory_event_store.h"
 
@@ -19,17 +20,6 @@ using std::chrono::milliseconds;
 
 Command Set(const std::string& key, const std::string& value) {
   return Transaction{{SetKey{key, value, std::nullopt, false}}, {}};
-}
-
-// Waits up to `timeout` for `done`.
-template <typename F>
-bool Eventually(F done, milliseconds timeout = milliseconds(5000)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
 }
 
 TEST(FollowerTest, PollsInCommitsAnotherWriterMade) {

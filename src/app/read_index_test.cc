@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "app/command_service.h"
+#include "common/eventually.h"
 #include "store/faulty_event_store.h"
 #include "store/memory_event_store.h"
 
@@ -20,17 +21,6 @@ using std::chrono::milliseconds;
 
 Command Set(const std::string& key, const std::string& value) {
   return Transaction{{SetKey{key, value, std::nullopt, false}}, {}};
-}
-
-// Waits up to 5 s for `done`.
-template <typename F>
-bool Eventually(F done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
 }
 
 // Waits for one answer of `index`.
