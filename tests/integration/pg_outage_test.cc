@@ -2,6 +2,8 @@
 // load and comes back. During the outage writes get 503 quickly (not 409,
 // not a hang), reads go on from memory and /readyz is 503; afterwards the
 // nodes recover without a restart and nothing acknowledged is lost.
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -188,6 +190,41 @@ TEST(PgOutageTest, AFrozenServerFailsWritesInTimeAndTheNodeRecovers) {
   if (w.ErrorCode() == "unavailable") {
     EXPECT_EQ(api.GetKey("during").status, 404);
   }
+}
+
+// SIGTERM while a consistent read waits for a frozen PostgreSQL to tell the
+// store's head: the read is answered 503 "shutting down" when the drain
+// begins, not cut off when the drain gives up on its connection.
+TEST(PgOutageTest, AConsistentReadWaitingOnAFrozenServerIsAnsweredAtSigterm) {
+  PgPrivateCluster cluster;
+  CHRONOCONF_REQUIRE_PG(cluster);
+  PgTestDatabase db(cluster.url());
+  ASSERT_TRUE(db.available()) << db.why();
+  ServerProcess node(db.url());
+  ASSERT_TRUE(node.Start());
+  Api api(node.url());
+  ASSERT_EQ(api.Set("k", "1").status, 201);
+
+  ASSERT_TRUE(cluster.FreezeServer());
+  struct Thaw {
+    PgPrivateCluster& c;
+    ~Thaw() { (void)c.ThawServer(); }  // also when an assertion fails
+  } thaw{cluster};
+  RawConnection reader;
+  ASSERT_TRUE(reader.Connect(node.port()));
+  ASSERT_TRUE(reader.SendAll("GET /v1/kv/k?consistent=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  std::string answer;
+  // The read waits on the frozen store (its deadline is seconds away).
+  ASSERT_EQ(reader.ReadSome(&answer, milliseconds(1000)), RawConnection::ReadStatus::kTimeout)
+      << answer;
+  ASSERT_EQ(::kill(node.pid(), SIGTERM), 0);
+  const auto sent = Steady::now();
+  ASSERT_TRUE(reader.ReadUntilClosed(std::chrono::seconds(15), &answer)) << node.Log();
+  EXPECT_LT(Steady::now() - sent, std::chrono::seconds(3)) << answer;
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer;
+  EXPECT_NE(answer.find("shutting down"), std::string::npos) << answer;
+  ASSERT_TRUE(cluster.ThawServer());
+  node.Stop();
 }
 
 }  // namespace
