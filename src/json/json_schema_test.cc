@@ -53,6 +53,36 @@ TEST(JsonSchemaTest, ReadsTheDraftFromDollarSchemaAndRefusesOthers) {
   }
 }
 
+// Drafts 6 and 7: "an integer is a number with a zero fractional part"
+// (1.0, 1e2); draft 4 counts only numbers written without one.
+TEST(JsonSchemaTest, AnIntegerIsANumberWithNoFractionalPartExceptInDraft4) {
+  auto draft7 = MustCompile(R"({"type":"integer"})");
+  auto draft6 = MustCompile(R"({"$schema":"http://json-schema.org/draft-06/schema#",)"
+                            R"("type":["integer","string"]})");
+  auto draft4 = MustCompile(R"({"$schema":"http://json-schema.org/draft-04/schema#",)"
+                            R"("type":"integer"})");
+  ASSERT_NE(draft7, nullptr);
+  ASSERT_NE(draft6, nullptr);
+  ASSERT_NE(draft4, nullptr);
+  for (const char* whole : {"1", "-3", "1.0", "-0.0", "1e2", "18446744073709551615", "1.0e300"}) {
+    EXPECT_TRUE(draft7->Validate(whole).empty()) << whole;
+    EXPECT_TRUE(draft6->Validate(whole).empty()) << whole;
+  }
+  for (const char* not_whole : {"1.5", "1e-2", "true", "null", "[1]", R"({"a":1})"}) {
+    auto failures = draft7->Validate(not_whole);
+    ASSERT_EQ(failures.size(), 1u) << not_whole;
+    EXPECT_EQ(failures[0].rule, "type");
+    EXPECT_EQ(draft6->Validate(not_whole).size(), 1u) << not_whole;
+  }
+  EXPECT_TRUE(draft6->Validate(R"("s")").empty());
+  EXPECT_TRUE(draft4->Validate("1").empty());
+  for (const char* fraction_written : {"1.0", "1e2"}) {
+    auto failures = draft4->Validate(fraction_written);
+    ASSERT_EQ(failures.size(), 1u) << fraction_written;
+    EXPECT_EQ(failures[0].rule, "type");
+  }
+}
+
 TEST(JsonSchemaTest, RefusesWhatIsNotASchema) {
   for (const char* bad : {"[1]", "12", "{", R"({"type":12})", R"({"$ref":"http://example.com/s.json"})"}) {
     auto s = CompiledSchema::Compile(bad);

@@ -387,13 +387,13 @@ class SchemaBuilder {
   }
 
   Status Type(const Value& v, const std::string& where, const Subschema* to) {
-    vc::TypeConstraint c;
+    std::vector<JsonType> types;
     auto add = [&](const Value& name) -> Status {
       if (!name.IsString()) return Invalid(where, "must be a type name or an array of them");
       const std::string text(Text(name));
       if (text == "any" && draft4_) return Invalid(where, "\"any\" is not a draft-04 type");
       try {
-        c.addNamedType(vc::TypeConstraint::jsonTypeFromString(text));
+        types.push_back(vc::TypeConstraint::jsonTypeFromString(text));
       } catch (const std::exception&) {
         return Invalid(where, fmt::format("\"{}\" is not a JSON Schema type", text));
       }
@@ -406,7 +406,7 @@ class SchemaBuilder {
     } else if (Status s = add(v); !s.ok()) {
       return s;
     }
-    schema_->addConstraintToSubschema(c, to);
+    schema_->addConstraintToSubschema(*MakeTypeConstraint(std::move(types), draft4_), to);
     return Status::OK();
   }
 

@@ -358,6 +358,54 @@ class MultipleOfConstraint : public valijson::constraints::PolyConstraint {
   std::string message_;
 };
 
+// "type". An integer is a number with no fractional part however it is
+// written (1.0 too), as drafts 6 and 7 say; draft 4 counts only numbers
+// written without a fraction. valijson's own "type" has draft 4's rule.
+class JsonTypeConstraint : public valijson::constraints::PolyConstraint {
+ public:
+  JsonTypeConstraint(std::vector<JsonType> types, bool draft4)
+      : types_(std::move(types)), draft4_(draft4) {}
+
+  bool validate(const Adapter& target, const Context& context,
+                ValidationResults* results) const override {
+    for (JsonType type : types_) {
+      if (Is(target, type)) return true;
+    }
+    if (results != nullptr) {
+      results->pushError(context, "Value type not permitted by 'type' constraint.");
+    }
+    return false;
+  }
+
+ private:
+  bool Is(const Adapter& target, JsonType type) const {
+    switch (type) {
+      case JsonType::kAny: return true;
+      case JsonType::kArray: return target.isArray();
+      case JsonType::kBoolean: return target.isBool();
+      case JsonType::kNull: return target.isNull();
+      case JsonType::kNumber: return target.isNumber();
+      case JsonType::kObject: return target.isObject();
+      case JsonType::kString: return target.isString();
+      case JsonType::kInteger: {
+        if (target.isInteger()) return true;
+        double d = 0;
+        return !draft4_ && target.isDouble() && target.getDouble(d) && std::isfinite(d) &&
+               std::trunc(d) == d;
+      }
+    }
+    return false;
+  }
+
+  valijson::constraints::Constraint* cloneInto(void* p) const override {
+    return new (p) JsonTypeConstraint(*this);
+  }
+  size_t sizeOf() const override { return sizeof(*this); }
+
+  std::vector<JsonType> types_;
+  bool draft4_;
+};
+
 // "enum" (`values_` is the array) or "const" (`values_` is the value).
 class EqualsConstraint : public valijson::constraints::PolyConstraint {
  public:
@@ -693,6 +741,10 @@ Constraint MakeBoundConstraint(const rapidjson::Value& limit, bool is_max, bool 
 Constraint MakeMultipleOfConstraint(const rapidjson::Value& divisor) {
   return std::make_unique<MultipleOfConstraint>(
       NumberOf(divisor), fmt::format("Value should be a multiple of {}", NumberText(divisor)));
+}
+
+Constraint MakeTypeConstraint(std::vector<JsonType> types, bool draft4) {
+  return std::make_unique<JsonTypeConstraint>(std::move(types), draft4);
 }
 
 Constraint MakeEnumConstraint(const rapidjson::Value& values) {

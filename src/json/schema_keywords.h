@@ -26,6 +26,7 @@
 
 // valijson's adapter and RapidJSON, with RapidJSON's assertion set: first.
 #include "json/valijson_rapidjson.h"
+#include <valijson/constraints/concrete_constraints.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -136,6 +137,12 @@ Constraint MakeBoundConstraint(const rapidjson::Value& limit, bool is_max, bool 
 // at most 15 significant digits (what was written, if no more): 0.0075 is a
 // multiple of 0.0001, 1e308 is one of 0.5 and not of 0.123456789.
 Constraint MakeMultipleOfConstraint(const rapidjson::Value& divisor);
+
+// "type", any of `types`. An integer is a number with no fractional part
+// (1.0 too, as drafts 6 and 7 say); in `draft4` one written without a
+// fraction. Fails with valijson's words for "type".
+using JsonType = valijson::constraints::TypeConstraint::JsonType;
+Constraint MakeTypeConstraint(std::vector<JsonType> types, bool draft4);
 
 // "enum" (`values`, an array) and "const": JSON Schema equality (1 and 1.0
 // are equal, members in any order).

@@ -142,8 +142,9 @@ TEST(SchemaKeywordsTest, MultipleOfIsExactForIntegersAndDecimalOtherwise) {
     }
     for (const char* v : c.others) ExpectOnly("multipleOf", c.schema, v);
   }
-  // The suite's "float division = inf": not an integer, and not a multiple.
-  EXPECT_EQ(Check(R"({"type":"integer","multipleOf":0.123456789})", "1e308").size(), 2u);
+  // The suite's "float division = inf": not a multiple (an integer, though:
+  // 1e308 has no fractional part, and drafts 6 and 7 count that).
+  ExpectOnly("multipleOf", R"({"type":"integer","multipleOf":0.123456789})", "1e308");
   EXPECT_TRUE(Check(R"({"multipleOf":2})", R"("4.5")").empty());  // numbers only
   auto failures = Check(R"({"multipleOf":0.0001})", "0.00751");
   ASSERT_EQ(failures.size(), 1u);
