@@ -57,6 +57,7 @@ class CallLogFactory final : public grpc::experimental::ServerInterceptorFactory
   explicit CallLogFactory(http::Metrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    if (std::string_view(info->method()).starts_with(kSelfRecordingMethods)) return nullptr;
     return new CallLog(ShortMethodName(info->method()), metrics_);
   }
 

@@ -77,13 +77,14 @@ uint32_t HashKvAt(const Projection& projection, int64_t revision, int64_t floor)
           // Kept: the key's entry in force at `revision` (or, with no key
           // live then, at the floor), never a delete.
           if (tombstone) continue;
-          const auto kept = projection.VersionAt(e.key, any_live ? revision : floor);
+          const auto kept =
+              projection.VersionAt(e.key, any_live ? revision : floor, Text::kValueOnly);
           if (!kept || kept->deleted || kept->revision != c->revision) continue;
         }
         kv.Clear();
         if (tombstone) {
           kv.set_key(e.key);
-        } else if (auto v = projection.VersionAt(e.key, c->revision)) {
+        } else if (auto v = projection.VersionAt(e.key, c->revision, Text::kValueOnly)) {
           FillKeyValue(*v, /*keys_only=*/false, &kv);
         }
         hash.Add(c->revision, static_cast<int64_t>(i), tombstone, kv);

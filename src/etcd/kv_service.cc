@@ -3,7 +3,11 @@
 // command service's callback once the commit is durable and applied, so no
 // thread waits on the store. The gRPC KvService wraps these methods in
 // unary reactors.
+#include <chrono>
+#include <string_view>
+
 #include "domain/etcd_value.h"
+#include "etcd/call_log.h"
 #include "etcd/errors.h"
 #include "etcd/key_range.h"
 #include "etcd/kv_helpers.h"
@@ -14,14 +18,20 @@
 namespace chronoconf::etcd {
 namespace {
 
-// A gRPC unary call answered by a transport-free method (methods.h).
+// A gRPC unary call answered by a transport-free method (methods.h),
+// counted and logged as `name` when it is answered (the call log does not
+// intercept KV: kSelfRecordingMethods).
 template <typename Method, typename Request, typename Response>
-grpc::ServerUnaryReactor* Unary(Method method, const EtcdContext& context,
+grpc::ServerUnaryReactor* Unary(std::string_view name, Method method, const EtcdContext& context,
                                 grpc::CallbackServerContext* ctx, const Request* req,
                                 Response* resp) {
+  const auto started = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   method(context, MetadataOf(*ctx), *req, resp,
-         [reactor](const grpc::Status& status) { reactor->Finish(status); });
+         [reactor, name, started, &context](const grpc::Status& status) {
+           RecordEtcdCall(context.options().metrics, name, status.error_code(), started);
+           reactor->Finish(status);
+         });
   return reactor;
 }
 
@@ -29,30 +39,30 @@ grpc::ServerUnaryReactor* Unary(Method method, const EtcdContext& context,
 
 grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
                                            const pb::RangeRequest* req, pb::RangeResponse* resp) {
-  return Unary(KvRange, *context_, ctx, req, resp);
+  return Unary("KV.Range", KvRange, *context_, ctx, req, resp);
 }
 grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
                                          const pb::PutRequest* req, pb::PutResponse* resp) {
-  return Unary(KvPut, *context_, ctx, req, resp);
+  return Unary("KV.Put", KvPut, *context_, ctx, req, resp);
 }
 grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ctx,
                                                  const pb::DeleteRangeRequest* req,
                                                  pb::DeleteRangeResponse* resp) {
-  return Unary(KvDeleteRange, *context_, ctx, req, resp);
+  return Unary("KV.DeleteRange", KvDeleteRange, *context_, ctx, req, resp);
 }
 grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
                                          const pb::TxnRequest* req, pb::TxnResponse* resp) {
-  return Unary(KvTxn, *context_, ctx, req, resp);
+  return Unary("KV.Txn", KvTxn, *context_, ctx, req, resp);
 }
 grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx,
                                              const pb::CompactionRequest* req,
                                              pb::CompactionResponse* resp) {
-  return Unary(KvCompact, *context_, ctx, req, resp);
+  return Unary("KV.Compact", KvCompact, *context_, ctx, req, resp);
 }
 
 bool KeyValueAt(const Projection& projection, const std::string& key, int64_t revision,
                 mvccpb::KeyValue* kv) {
-  auto v = projection.VersionAt(key, revision);
+  auto v = projection.VersionAt(key, revision, Text::kValueOnly);
   if (!v || v->deleted) return false;
   FillKeyValue(*v, /*keys_only=*/false, kv);
   return true;

@@ -43,13 +43,13 @@ std::vector<KeyVersion> Fetch(const Projection& projection, const KeyRange& rang
   std::vector<KeyVersion> kvs;
   *count = 0;
   if (range.single) {
-    if (auto v = projection.Get(range.start, at)) {
+    if (auto v = projection.Get(range.start, at, Text::kValueOnly)) {
       *count = 1;
       if (fetch > 0) kvs.push_back(std::move(*v));
     }
     return kvs;
   }
-  return projection.Range(range.start, range.end, at, fetch, count);
+  return projection.Range(range.start, range.end, at, fetch, count, Text::kValueOnly);
 }
 
 bool InRange(const KeyRange& range, std::string_view key) {
@@ -130,7 +130,7 @@ grpc::Status RunRangeInTxn(const Projection& projection, int64_t pre, int64_t po
     if (!InRange(range, key)) continue;
     touched = true;
     std::erase_if(kvs, [&](const KeyVersion& v) { return v.key == key; });
-    if (auto now = projection.VersionAt(key, post); now && !now->deleted) {
+    if (auto now = projection.VersionAt(key, post, Text::kValueOnly); now && !now->deleted) {
       kvs.push_back(std::move(*now));
     }
   }

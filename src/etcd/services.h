@@ -39,10 +39,6 @@ class KvService final : public pb::KV::CallbackService {
                                     pb::CompactionResponse* resp) override;
 
  private:
-  // A Range answered from the read model as it is now.
-  grpc::Status ServeRange(const KeyRange& range, const pb::RangeRequest& req,
-                          pb::RangeResponse* resp) const;
-
   const EtcdContext* context_;
 };
 

@@ -148,7 +148,7 @@ const mvccpb::Event* WatchSession::AddEvent(const Watcher& w, const RecordedComm
   mvccpb::Event* ev = out->add_events();
   ev->set_type(put ? mvccpb::Event::PUT : mvccpb::Event::DELETE);
   if (put) {
-    if (auto v = projection.VersionAt(e.key, c.revision)) {
+    if (auto v = projection.VersionAt(e.key, c.revision, Text::kValueOnly)) {
       FillKeyValue(*v, /*keys_only=*/false, ev->mutable_kv());
     }
   } else {
@@ -156,7 +156,8 @@ const mvccpb::Event* WatchSession::AddEvent(const Watcher& w, const RecordedComm
     ev->mutable_kv()->set_mod_revision(c.revision);
   }
   if (w.prev_kv) {
-    if (auto before = projection.VersionAt(e.key, c.revision - 1); before && !before->deleted) {
+    if (auto before = projection.VersionAt(e.key, c.revision - 1, Text::kValueOnly);
+        before && !before->deleted) {
       FillKeyValue(*before, /*keys_only=*/false, ev->mutable_prev_kv());
     }
   }

@@ -311,7 +311,7 @@ std::shared_ptr<const std::string> Projection::RenderEvent(uint32_t event, size_
                   value_pos, e.lease));
 }
 
-KeyVersion Projection::VersionOf(const KeyIndex& k, uint32_t event) const {
+KeyVersion Projection::VersionOf(const KeyIndex& k, uint32_t event, Text text) const {
   const EventRow& e = events_[event];
   KeyVersion v;
   v.key = key_names_[e.key];
@@ -329,6 +329,12 @@ KeyVersion Projection::VersionOf(const KeyIndex& k, uint32_t event) const {
   // A delete shows the entry it removed: the key's last set before it.
   uint32_t shown = event;
   while (shown != kNoEvent && events_[shown].deleted()) shown = events_[shown].prev_same_key;
+  if (text == Text::kValueOnly) {
+    const EventRow& set = events_[shown == kNoEvent ? event : shown];
+    v.value_data = set.value ? set.value : "";
+    v.value_len = set.value ? set.value_len : 0;
+    return v;
+  }
   if (shown == kNoEvent) {
     v.entry = std::make_shared<const std::string>();
     return v;
@@ -435,7 +441,8 @@ Result<int64_t> Projection::Resolve(std::optional<int64_t> at_revision,
   return h;
 }
 
-Result<KeyVersion> Projection::Get(std::string_view key, std::optional<int64_t> at) const {
+Result<KeyVersion> Projection::Get(std::string_view key, std::optional<int64_t> at,
+                                   Text text) const {
   ReaderLock lock(&mu_);
   const KeyIndex* k = FindKey(key);
   uint32_t e = kNoEvent;
@@ -444,18 +451,19 @@ Result<KeyVersion> Projection::Get(std::string_view key, std::optional<int64_t> 
     return Status::NotFound(at ? fmt::format("key '{}' does not exist at revision {}", key, *at)
                                : fmt::format("key '{}' does not exist", key));
   }
-  KeyVersion v = VersionOf(*k, e);
+  KeyVersion v = VersionOf(*k, e, text);
   v.read_at = head();
   return v;
 }
 
-std::optional<KeyVersion> Projection::VersionAt(std::string_view key, int64_t at) const {
+std::optional<KeyVersion> Projection::VersionAt(std::string_view key, int64_t at,
+                                                Text text) const {
   ReaderLock lock(&mu_);
   const KeyIndex* k = FindKey(key);
   if (!k) return std::nullopt;
   uint32_t e = EventAt(*k, at);
   if (e == kNoEvent) return std::nullopt;
-  return VersionOf(*k, e);
+  return VersionOf(*k, e, text);
 }
 
 KeyState Projection::State(std::string_view key) const {
@@ -539,7 +547,8 @@ std::vector<KeyVersion> Projection::Snapshot(const std::vector<std::string>& pre
 }
 
 std::vector<KeyVersion> Projection::Range(std::string_view start, std::string_view end,
-                                          int64_t at, size_t limit, int64_t* count) const {
+                                          int64_t at, size_t limit, int64_t* count,
+                                          Text text) const {
   ReaderLock lock(&mu_);
   std::vector<KeyVersion> out;
   int64_t n = 0;
@@ -548,7 +557,7 @@ std::vector<KeyVersion> Projection::Range(std::string_view start, std::string_vi
          ++it) {
       ++n;
       if (out.size() < limit) {
-        out.push_back(VersionOf(*it->second, it->second->events.back()));
+        out.push_back(VersionOf(*it->second, it->second->events.back(), text));
       } else if (!count) {
         break;
       }
@@ -563,7 +572,7 @@ std::vector<KeyVersion> Projection::Range(std::string_view start, std::string_vi
     if (e == kNoEvent || events_[e].deleted()) continue;
     ++n;
     if (out.size() < limit) {
-      out.push_back(VersionOf(it->second, e));
+      out.push_back(VersionOf(it->second, e, text));
     } else if (!count) {
       break;
     }

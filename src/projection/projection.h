@@ -63,13 +63,25 @@ struct KeyVersion {
   std::shared_ptr<const std::string> entry;  // entry JSON; for a delete, the entry before it
   size_t value_pos = 0;                      // where the value text lies in `entry`
   size_t value_len = 0;
+  // Read with Text::kValueOnly: no entry; the value's text as the read model
+  // holds it (valid as long as the Projection, like `key`).
+  const char* value_data = nullptr;
   // The read model's head when Get read it (the head is published under the
   // lock Get holds): what X-Chronoconf-Revision reports.
   int64_t read_at = 0;
   int64_t lease = 0;  // the etcd lease its set was made with; 0: none
 
-  std::string_view value() const { return std::string_view(*entry).substr(value_pos, value_len); }
+  std::string_view value() const {
+    if (value_data) return {value_data, value_len};
+    return std::string_view(*entry).substr(value_pos, value_len);
+  }
 };
+
+// What a KeyVersion read from the Projection carries: the entry JSON the
+// native API answers with (and the value in it), or only the value (the
+// etcd API: rendering an older version's entry would cost more than the
+// rest of its read).
+enum class Text { kEntry, kValueOnly };
 
 // One event with its commit (a line of the audit trail). `commit` may hold
 // only some of the commit's events (a history page does not copy a whole
@@ -152,10 +164,12 @@ class Projection {
   Result<int64_t> Resolve(std::optional<int64_t> at_revision, std::optional<int64_t> at_time_us) const;
 
   // The key as of revision `at` (head when nullopt). Errors: kNotFound.
-  Result<KeyVersion> Get(std::string_view key, std::optional<int64_t> at = std::nullopt) const;
+  Result<KeyVersion> Get(std::string_view key, std::optional<int64_t> at = std::nullopt,
+                         Text text = Text::kEntry) const;
 
   // The version of `key` in force at revision `at`, deleted or not.
-  std::optional<KeyVersion> VersionAt(std::string_view key, int64_t at) const;
+  std::optional<KeyVersion> VersionAt(std::string_view key, int64_t at,
+                                      Text text = Text::kEntry) const;
 
   // The state of `key` now, or at revision `at`, for deciding commands (a
   // decision is pinned to a revision while the applier goes on).
@@ -178,7 +192,7 @@ class Projection {
   // most `limit` of them (SIZE_MAX: all; 0: none, to count only); `*count`
   // (when given) gets how many there are in all. Costs what the range holds, not the size of the history.
   std::vector<KeyVersion> Range(std::string_view start, std::string_view end, int64_t at,
-                                size_t limit, int64_t* count) const;
+                                size_t limit, int64_t* count, Text text = Text::kEntry) const;
 
   // The leases that exist now, by id; one lease, or nullopt.
   std::vector<LeaseInfo> Leases() const;
@@ -336,7 +350,8 @@ class Projection {
   const KeyIndex* FindKey(std::string_view key) const REQUIRES_SHARED(mu_);
   // The last event of `k` with revision <= at, or kNoEvent.
   uint32_t EventAt(const KeyIndex& k, int64_t at) const REQUIRES_SHARED(mu_);
-  KeyVersion VersionOf(const KeyIndex& k, uint32_t event) const REQUIRES_SHARED(mu_);
+  KeyVersion VersionOf(const KeyIndex& k, uint32_t event, Text text = Text::kEntry) const
+      REQUIRES_SHARED(mu_);
   std::shared_ptr<const std::string> RenderEvent(uint32_t event, size_t* value_pos) const
       REQUIRES_SHARED(mu_);
   CommitPtr Materialize(int64_t revision) const REQUIRES_SHARED(mu_);

@@ -196,6 +196,44 @@ TEST(ProjectionTest, RangeIsByBytesWithLimitAndCount) {
   EXPECT_EQ(count, 2);
 }
 
+// The etcd API reads only values: the same versions as the entry reads,
+// without an entry rendered, at the head, before it and for a delete.
+TEST(ProjectionTest, AValueOnlyReadIsTheEntryReadWithoutTheEntry) {
+  Projection p;
+  ASSERT_TRUE(p.Apply(SetCommit(1, "a", 1, R"({"v":1})")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(2, "a", 2, R"("two")")).ok());
+  ASSERT_TRUE(p.Apply(SetCommit(3, "b", 1, "3")).ok());
+  ASSERT_TRUE(p.Apply(DeleteCommit(4, "b", 2, "3")).ok());
+  auto same = [](const KeyVersion& entry, const KeyVersion& value_only) {
+    EXPECT_NE(entry.entry, nullptr);
+    EXPECT_EQ(value_only.entry, nullptr);
+    EXPECT_EQ(value_only.key, entry.key);
+    EXPECT_EQ(value_only.revision, entry.revision);
+    EXPECT_EQ(value_only.version, entry.version);
+    EXPECT_EQ(value_only.deleted, entry.deleted);
+    EXPECT_EQ(value_only.created_revision, entry.created_revision);
+    EXPECT_EQ(value_only.created_version, entry.created_version);
+    EXPECT_EQ(value_only.value(), entry.value());
+  };
+  for (int64_t at : {1, 2, 3, 4}) {
+    for (const char* key : {"a", "b"}) {
+      auto entry = p.VersionAt(key, at);
+      auto value_only = p.VersionAt(key, at, Text::kValueOnly);
+      ASSERT_EQ(entry.has_value(), value_only.has_value()) << key << "@" << at;
+      if (entry) same(*entry, *value_only);
+    }
+    int64_t n1 = 0, n2 = 0;
+    auto entries = p.Range("", "", at, SIZE_MAX, &n1);
+    auto values = p.Range("", "", at, SIZE_MAX, &n2, Text::kValueOnly);
+    EXPECT_EQ(n1, n2);
+    ASSERT_EQ(entries.size(), values.size());
+    for (size_t i = 0; i < entries.size(); ++i) same(entries[i], values[i]);
+  }
+  EXPECT_EQ(p.Get("a", 1, Text::kValueOnly)->value(), R"({"v":1})");
+  EXPECT_EQ(p.Get("a", std::nullopt, Text::kValueOnly)->value(), R"("two")");
+  EXPECT_EQ(p.VersionAt("b", 4, Text::kValueOnly)->value(), "3");  // the value it removed
+}
+
 TEST(ProjectionTest, TheFirstCommitMustBeRevisionOne) {
   Projection p;
   EXPECT_EQ(p.Apply(SetCommit(2, "a", 1, "1")).code(), Code::kCorruption);

@@ -288,9 +288,15 @@ TEST_F(EtcdKvTest, EndpointStatusAndMemberList) {
   EXPECT_EQ(m["members"][0]["ID"], st["leader"]);
   EXPECT_EQ(m["members"][0]["clientURLs"][0], "http://127.0.0.1:" + std::to_string(etcd_port_));
 
-  // Every call is counted by method and gRPC code.
+  // Every call is counted by method and gRPC code (KV's unary methods
+  // count themselves, the other services through the interceptor).
+  EXPECT_NE(Ctl({"get", K("s"), "--rev", "1000000"}).exit_code, 0);  // a future revision
   auto metrics = api().Get("/metrics");
   EXPECT_NE(metrics.body.find(R"(chronoconf_etcd_requests_total{method="KV.Put",code="OK"})"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(
+                R"(chronoconf_etcd_requests_total{method="KV.Range",code="OUT_OF_RANGE"})"),
             std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find(
