@@ -3,7 +3,7 @@
 // (method, gRPC code, latency; never a token), as the HTTP server does for
 // each request: gRPC's through one server interceptor, except KV's unary
 // methods, which call RecordEtcdCall themselves (kv_service.cc: an
-// interceptor costs about a tenth of a Range's CPU); the gateway's through
+// interceptor costs about an eighth of a Range's CPU); the gateway's through
 // RecordEtcdCall. A watch stream is one call, logged when it ends.
 #ifndef CHRONOCONF_ETCD_CALL_LOG_H_
 #define CHRONOCONF_ETCD_CALL_LOG_H_

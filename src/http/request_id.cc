@@ -12,7 +12,9 @@ std::string NewRequestId() {
   std::string id(32, '0');
   for (int half = 0; half < 2; ++half) {
     uint64_t bits = gen();
-    for (int i = 15; i >= 0; --i, bits >>= 4) id[static_cast<size_t>(half * 16 + i)] = kHex[bits & 15];
+    for (int i = 15; i >= 0; --i, bits >>= 4) {
+      id[static_cast<size_t>(half * 16 + i)] = kHex[bits & 15];
+    }
   }
   return id;
 }
