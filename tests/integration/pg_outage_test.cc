@@ -23,6 +23,13 @@ namespace {
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 
+// Thaws a server frozen with SIGSTOP when the test ends, also when an
+// assertion fails (a frozen server would outlive the test).
+struct ThawOnExit {
+  PgPrivateCluster& cluster;
+  ~ThawOnExit() { (void)cluster.ThawServer(); }
+};
+
 // Polls GET /readyz on `url` until it answers `status` or `timeout` passes.
 bool ReadyzBecomes(const std::string& url, int status, milliseconds timeout) {
   Api api(url, milliseconds(2000));
@@ -156,10 +163,7 @@ TEST(PgOutageTest, AFrozenServerFailsWritesInTimeAndTheNodeRecovers) {
   ASSERT_EQ(api.Set("before", "1").status, 201);
 
   ASSERT_TRUE(cluster.FreezeServer());
-  struct Thaw {
-    PgPrivateCluster& c;
-    ~Thaw() { (void)c.ThawServer(); }  // also when an assertion fails
-  } thaw{cluster};
+  ThawOnExit thaw{cluster};
   auto start = Steady::now();
   auto w = api.Set("during", "2");
   auto waited = std::chrono::duration_cast<milliseconds>(Steady::now() - start);
@@ -206,10 +210,7 @@ TEST(PgOutageTest, AConsistentReadWaitingOnAFrozenServerIsAnsweredAtSigterm) {
   ASSERT_EQ(api.Set("k", "1").status, 201);
 
   ASSERT_TRUE(cluster.FreezeServer());
-  struct Thaw {
-    PgPrivateCluster& c;
-    ~Thaw() { (void)c.ThawServer(); }  // also when an assertion fails
-  } thaw{cluster};
+  ThawOnExit thaw{cluster};
   RawConnection reader;
   ASSERT_TRUE(reader.Connect(node.port()));
   ASSERT_TRUE(reader.SendAll("GET /v1/kv/k?consistent=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
